@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# objheap: the module is built by kbuild (see Kbuild and kmod/Kbuild); this
+# Makefile wraps it and builds libobjheap, the selftests and the examples.
+#
+#   make            module, library, selftests, examples
+#   make run        build, boot Debian's kernel in qemu, run the demo
+#   make check      the selftests on Debian's kernel and on a debug kernel
+#   make bench      benchmarks, in one VM boot of Debian's kernel
+#   make shell      a shell in the VM with the module loaded
+#   make deps       install what all of the above needs (Debian 12)
+#   make install    module, library, header, pkg-config file
+
+VERSION		:= 0.1.0
+SOVERSION	:= 0
+
+KDIR		?= $(shell scripts/kdir.sh)
+PREFIX		?= /usr/local
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+DESTDIR		?=
+
+# The kselftest harness comes from Debian's linux-source-6.1, unpacked
+# once per machine by the VM tooling; point KSFT_DIR elsewhere to use
+# another kernel tree's tools/testing/selftests.
+KSFT_DIR	?= $(shell scripts/vm/kernel.sh ksft)
+
+CC		?= cc
+CFLAGS		?= -O2 -g
+WARNFLAGS	:= -Wall -Wextra -Werror
+BUILD		:= build
+UAPI_CFLAGS	:= -Iuapi
+
+LIB_SRCS	:= $(wildcard userlib/src/*.c)
+LIB_OBJS	:= $(LIB_SRCS:userlib/src/%.c=$(BUILD)/userlib/%.o)
+LIB_PIC_OBJS	:= $(LIB_SRCS:userlib/src/%.c=$(BUILD)/userlib/%.pic.o)
+LIB_HDRS	:= userlib/include/libobjheap.h uapi/linux/objheap.h
+LIB_CFLAGS	:= -std=gnu11 $(WARNFLAGS) $(UAPI_CFLAGS) -Iuserlib/include \
+		   -fvisibility=hidden $(CFLAGS)
+LIB_A		:= $(BUILD)/userlib/libobjheap.a
+LIB_SO		:= $(BUILD)/userlib/libobjheap.so.$(VERSION)
+LIB_SONAME	:= libobjheap.so.$(SOVERSION)
+LIB_PC		:= $(BUILD)/userlib/libobjheap.pc
+
+EXAMPLES	:= $(patsubst userlib/examples/%.c,$(BUILD)/examples/%,\
+		     $(wildcard userlib/examples/*.c))
+TOOLS		:= $(patsubst userlib/tools/%.c,$(BUILD)/tools/%,\
+		     $(wildcard userlib/tools/*.c))
+SELFTESTS	:= $(patsubst selftests/%.c,$(BUILD)/selftests/%,\
+		     $(wildcard selftests/*.c))
+SELFTEST_HDRS	:= $(wildcard selftests/*.h) kmod/objheap_test.h
+
+# Programs that run in the VM are static: the initramfs has no libc.
+PROG_CFLAGS	:= -std=gnu11 $(WARNFLAGS) $(UAPI_CFLAGS) -Iuserlib/include \
+		   $(CFLAGS) -static -pthread
+
+# The harness's EXPECT_*() compare whatever they are given, signed or not
+# (the kernel builds its selftests with -Wall alone): sign-compare is the
+# one -Wextra warning the selftests do without.
+SELFTEST_CFLAGS	= -isystem $(KSFT_DIR) -Ikmod -Wno-sign-compare
+
+.PHONY: all module lib examples tools selftests deps run check bench shell \
+	install install-lib modules_install checkpatch clean
+
+all: module lib examples tools selftests
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+lib: $(LIB_A) $(LIB_SO) $(LIB_PC) $(BUILD)/uapi-c90.o
+
+# The uapi header must stand alone and compile as C90.
+$(BUILD)/uapi-c90.o: uapi/linux/objheap.h
+	@mkdir -p $(@D)
+	echo '#include <linux/objheap.h>' | \
+		$(CC) -std=c90 -pedantic-errors -Wall -Wextra -Werror $(UAPI_CFLAGS) \
+		-x c -c -o $@ -
+
+$(BUILD)/userlib/%.o: userlib/src/%.c $(LIB_HDRS) userlib/src/*.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(BUILD)/userlib/%.pic.o: userlib/src/%.c $(LIB_HDRS) userlib/src/*.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -fPIC -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(LIB_SO): $(LIB_PIC_OBJS) userlib/src/libobjheap.map
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script=userlib/src/libobjheap.map -o $@ $(LIB_PIC_OBJS)
+	ln -sf libobjheap.so.$(VERSION) $(BUILD)/userlib/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(BUILD)/userlib/libobjheap.so
+
+$(LIB_PC): userlib/libobjheap.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    $< >$@
+
+examples: $(EXAMPLES)
+tools: $(TOOLS)
+selftests: $(SELFTESTS)
+
+$(BUILD)/examples/%: userlib/examples/%.c $(LIB_A) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(LIB_A)
+
+$(BUILD)/tools/%: userlib/tools/%.c $(LIB_A) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(LIB_A)
+
+$(BUILD)/selftests/%: selftests/%.c $(LIB_A) $(LIB_HDRS) $(SELFTEST_HDRS)
+	@mkdir -p $(@D)
+	@test -r "$(KSFT_DIR)/kselftest_harness.h" || \
+		{ echo "no kselftest_harness.h in KSFT_DIR=$(KSFT_DIR)"; exit 1; }
+	$(CC) $(PROG_CFLAGS) $(SELFTEST_CFLAGS) -o $@ $< $(LIB_A) -lm
+
+deps:
+	scripts/vm/deps.sh
+
+run: lib examples tools
+	scripts/vm/deps.sh --if-missing
+	scripts/vm/vm.sh run
+
+check:
+	scripts/vm/deps.sh --if-missing
+	$(MAKE) lib examples tools selftests
+	scripts/vm/check.sh
+
+bench: lib examples tools selftests
+	scripts/vm/deps.sh --if-missing
+	scripts/vm/vm.sh bench
+
+shell: lib examples tools selftests
+	scripts/vm/deps.sh --if-missing
+	scripts/vm/vm.sh shell
+
+install: modules_install install-lib
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+install-lib: lib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libobjheap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libobjheap.so
+	install -m 644 userlib/include/libobjheap.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 uapi/linux/objheap.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 644 $(LIB_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+checkpatch:
+	scripts/vm/checkpatch.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	rm -rf $(BUILD)

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * objheap: a managed object heap behind /dev/objheap.
+ *
+ * Every open of /dev/objheap creates one heap; closing the last reference
+ * to the file destroys it with everything in it.  Userspace drives a heap
+ * only through the ioctls of uapi/linux/objheap.h and never sees a kernel
+ * address.
+ *
+ * This file holds the device and the ioctl dispatcher.  The dispatcher
+ * follows iommufd: each command has an entry in objheap_ioctl_ops[] that
+ * records its structure's size, the minimum size userspace may pass (the
+ * end of the structure's first version) and the flags it accepts.  The
+ * user's structure is copied once, with copy_struct_from_user(), and each
+ * handler sees only a validated kernel copy.
+ *
+ * Lock order:
+ *   objheap->lock
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "objheap.h"
+#include "objheap_test.h"
+
+/* The two fields every command structure starts with. */
+struct objheap_cmd_header {
+	u32 size;
+	u32 flags;
+};
+
+union ucmd_buffer {
+	struct objheap_cmd_header hdr;
+	struct objheap_query query;
+	struct objheap_test_cmd test;
+};
+
+/**
+ * struct objheap_ioctl_op - One entry of the dispatch table.
+ * @size: sizeof() the command's structure in this module.
+ * @min_size: The smallest size userspace may pass: the end of the
+ *            structure's first version.
+ * @ioctl_num: The full ioctl number.
+ * @flags: The flags the command accepts; others give EINVAL.
+ * @test_only: Present only with CONFIG_OBJHEAP_TEST.
+ * @execute: The handler.
+ */
+struct objheap_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	u32 flags;
+	bool test_only;
+	int (*execute)(struct objheap_ucmd *ucmd);
+};
+
+#define __IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, _test)		\
+	[_IOC_NR(_ioctl) - OBJHEAP_CMD_BASE] = {			\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(union ucmd_buffer) <	\
+					  sizeof(_struct)),		\
+		.min_size = offsetofend(_struct, _last),		\
+		.ioctl_num = _ioctl,					\
+		.flags = _flags,					\
+		.test_only = _test,					\
+		.execute = _fn,						\
+	}
+#define IOCTL_OP(_ioctl, _fn, _struct, _last, _flags) \
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false)
+#define IOCTL_TEST_OP(_ioctl, _fn, _struct, _last, _flags) \
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, true)
+
+static int objheap_query(struct objheap_ucmd *ucmd);
+
+static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
+	IOCTL_OP(OBJHEAP_QUERY, objheap_query, struct objheap_query,
+		 out_cmd_flags, 0),
+	IOCTL_TEST_OP(OBJHEAP_TEST, objheap_test_cmd, struct objheap_test_cmd,
+		      __reserved, 0),
+};
+
+static bool objheap_op_supported(const struct objheap_ioctl_op *op)
+{
+	return op->execute && (!op->test_only || IS_ENABLED(CONFIG_OBJHEAP_TEST));
+}
+
+/* Return the table entry for ioctl number @cmd, or NULL if unsupported. */
+static const struct objheap_ioctl_op *objheap_find_op(unsigned int cmd)
+{
+	const struct objheap_ioctl_op *op;
+	unsigned int nr = _IOC_NR(cmd);
+
+	if (nr < OBJHEAP_CMD_BASE ||
+	    nr - OBJHEAP_CMD_BASE >= ARRAY_SIZE(objheap_ioctl_ops))
+		return NULL;
+	op = &objheap_ioctl_ops[nr - OBJHEAP_CMD_BASE];
+	if (op->ioctl_num != cmd || !objheap_op_supported(op))
+		return NULL;
+	return op;
+}
+
+/**
+ * objheap_ucmd_respond() - Copy a command's structure back to userspace.
+ * @ucmd: The command in flight.
+ * @cmd_len: The size of the kernel's structure.
+ *
+ * Copies no more than userspace passed in, so an older, shorter structure
+ * gets the fields it knows of.  The kernel copy was fully initialized by
+ * copy_struct_from_user(), so no uninitialized byte leaves the kernel.
+ *
+ * Return: 0, or -EFAULT.
+ */
+int objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
+
+static int objheap_query(struct objheap_ucmd *ucmd)
+{
+	struct objheap_query *cmd = ucmd->cmd;
+	const struct objheap_ioctl_op *op;
+	unsigned int i;
+
+	cmd->out_cmd_size = 0;
+	cmd->out_cmd_flags = 0;
+	if (cmd->query_cmd) {
+		if (cmd->query_cmd > _IOC_NRMASK)
+			return -EOPNOTSUPP;
+		op = objheap_find_op(_IO(OBJHEAP_TYPE, cmd->query_cmd));
+		if (!op)
+			return -EOPNOTSUPP;
+		cmd->out_cmd_size = op->size;
+		cmd->out_cmd_flags = op->flags;
+	}
+
+	cmd->out_version = OBJHEAP_API_VERSION;
+	cmd->out_cmds = 0;
+	for (i = 0; i < ARRAY_SIZE(objheap_ioctl_ops); i++)
+		if (objheap_op_supported(&objheap_ioctl_ops[i]))
+			cmd->out_cmds |= BIT_ULL(i);
+	cmd->out_features = 0;
+	if (IS_ENABLED(CONFIG_OBJHEAP_TEST))
+		cmd->out_features |= OBJHEAP_FEATURE_TEST;
+	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static long objheap_fops_ioctl(struct file *filp, unsigned int cmd,
+			       unsigned long arg)
+{
+	struct objheap_ucmd ucmd = {
+		.heap = filp->private_data,
+		.ubuffer = (void __user *)arg,
+	};
+	const struct objheap_ioctl_op *op;
+	union ucmd_buffer buf;
+	int ret;
+
+	op = objheap_find_op(cmd);
+	if (!op)
+		return -ENOTTY;
+
+	ret = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
+	if (ret)
+		return ret;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+
+	ucmd.cmd = &buf;
+	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
+				    ucmd.user_size);
+	if (ret)
+		return ret;
+	if (buf.hdr.flags & ~op->flags)
+		return -EINVAL;
+
+	return op->execute(&ucmd);
+}
+
+static int objheap_fops_open(struct inode *inode, struct file *filp)
+{
+	struct objheap *heap;
+
+	heap = kzalloc(sizeof(*heap), GFP_KERNEL_ACCOUNT);
+	if (!heap)
+		return -ENOMEM;
+	mutex_init(&heap->lock);
+
+	filp->private_data = heap;
+	return 0;
+}
+
+static int objheap_fops_release(struct inode *inode, struct file *filp)
+{
+	struct objheap *heap = filp->private_data;
+
+	mutex_destroy(&heap->lock);
+	kfree(heap);
+	return 0;
+}
+
+static const struct file_operations objheap_fops = {
+	.owner = THIS_MODULE,
+	.open = objheap_fops_open,
+	.release = objheap_fops_release,
+	.unlocked_ioctl = objheap_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+/*
+ * Any user may open a heap: like a pipe or a memfd, what a heap holds is
+ * charged to the opener's memory cgroup (GFP_KERNEL_ACCOUNT) and bounded
+ * by the heap's byte limit.
+ */
+static struct miscdevice objheap_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "objheap",
+	.fops = &objheap_fops,
+	.mode = 0666,
+};
+
+static int __init objheap_init(void)
+{
+	int ret;
+
+	ret = misc_register(&objheap_misc);
+	if (ret)
+		return ret;
+	pr_info("ready, uapi version %d%s\n", OBJHEAP_API_VERSION,
+		IS_ENABLED(CONFIG_OBJHEAP_TEST) ? ", test interface built in" : "");
+	return 0;
+}
+
+static void __exit objheap_exit(void)
+{
+	misc_deregister(&objheap_misc);
+}
+
+module_init(objheap_init);
+module_exit(objheap_exit);
+
+MODULE_DESCRIPTION("Managed object heap with reference counting and a cycle collector");
+MODULE_LICENSE("GPL");

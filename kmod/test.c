@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The test-only interface (CONFIG_OBJHEAP_TEST): lets the selftests and
+ * benchmarks drive the module's internals from inside the kernel.
+ */
+#include "objheap.h"
+#include "objheap_test.h"
+
+int objheap_test_cmd(struct objheap_ucmd *ucmd)
+{
+	struct objheap_test_cmd *cmd = ucmd->cmd;
+
+	if (cmd->__reserved)
+		return -EINVAL;
+
+	switch (cmd->op) {
+	case OBJHEAP_TEST_OP_NOP:
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}

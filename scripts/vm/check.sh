@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: run every selftest in a VM on each kernel of $OBJHEAP_KERNELS
+# (default: Debian's stock 6.1, then the debug 6.1), print each test's TAP
+# line and close with "N passed, N failed, N skipped".
+#
+# A kernel's run also fails, as one more failure, when the module does not
+# load or unload, when the VM does not finish, when a test program dies
+# without reporting all its tests, or when the kernel log shows a splat
+# (scan-log.sh).  Skips are counted apart, never as passes.  Exits 1 when
+# anything failed.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernels=${OBJHEAP_KERNELS:-stock debug}
+total_pass=0 total_fail=0 total_skip=0
+
+# Read one VM's out.log; print TAP lines prefixed with the kernel's name
+# and, last, "pass fail skip".
+parse_results() {
+	awk -v k="$1" '
+	function fail_extra(msg) { printf "[%s] not ok - %s\n", k, msg; fail++ }
+	/^objheap-vm: test .* begin$/ { prog = $3; plan = -1; seen = 0; bad = 0; name = ""; next }
+	/^objheap-vm: test .* exit / {
+		code = $5
+		if (plan >= 0 && seen != plan)
+			fail_extra(prog ": reported " seen " of " plan " tests")
+		else if (code != 0 && code != 4 && !bad)
+			fail_extra(prog ": exited with " code)
+		else if (plan < 0)
+			fail_extra(prog ": printed no TAP plan")
+		next
+	}
+	/^1\.\.[0-9]+/ { plan = substr($1, 4) + 0; next }
+	/^#  RUN / { name = $3; next }
+	/^ok [0-9]+ # SKIP/ { seen++; skip++; sub(/^ok [0-9]+ # SKIP */, "");
+		printf "[%s] ok %s.%s # SKIP %s\n", k, prog, name, $0; next }
+	/^ok [0-9]+ / { seen++; pass++; printf "[%s] ok %s.%s\n", k, prog, $3; next }
+	/^not ok [0-9]+ / { seen++; fail++; bad = 1
+		printf "[%s] not ok %s.%s\n", k, prog, ($4 == "#" ? name : $4); next }
+	/^objheap-vm: insmod failed/ { fail_extra("insmod objheap.ko") }
+	/^objheap-vm: rmmod failed/ { fail_extra("rmmod objheap") }
+	END { printf "%d %d %d\n", pass, fail, skip }
+	' "$2"
+}
+
+for k in $kernels; do
+	echo "objheap: [$k] building and booting $("$VM_DIR/kernel.sh" "$k" | cut -d' ' -f1)"
+	start=$SECONDS
+	"$VM_DIR/vm.sh" check "$k"
+	vm_status=$?
+	out=$TOP_DIR/build/vm/$k-check/out.log
+	results=$(parse_results "$k" "$out")
+	grep -v '^[0-9]* [0-9]* [0-9]*$' <<<"$results"
+	read -r pass fail skip < <(tail -n 1 <<<"$results")
+	if [ $vm_status != 0 ]; then
+		echo "[$k] not ok - VM run clean (insmod, rmmod, finished, kernel log: see above)"
+		fail=$((fail + 1))
+		# A failing test's own diagnostics, for the CI log.
+		grep -E '^# ' "$out" | grep -vE '^# +(RUN|OK) |^# Starting|^# Totals' | tail -40
+	fi
+	if [ "$fail" != 0 ]; then
+		grep -E '^# ' "$out" | grep -E 'FAIL|Expected|ASSERT|fail' | head -60
+	fi
+	echo "objheap: [$k] $pass passed, $fail failed, $skip skipped in $((SECONDS - start)) s"
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
+done
+
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+[ $total_fail = 0 ]

@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# deps.sh [--if-missing]: install from Debian's packages everything that
+# building, booting and testing objheap needs.  Idempotent; uses sudo only
+# when not root.  With --if-missing it returns at once when every package
+# is already installed (what make run/check/bench call).
+set -euo pipefail
+
+PACKAGES=(
+	# compiler, make, libc for static test programs
+	build-essential
+	# the kernel the VM boots and the headers the module builds against
+	linux-image-amd64 linux-headers-amd64
+	# the VM and its initramfs
+	qemu-system-x86 busybox-static cpio gzip
+	# kselftest harness, checkpatch.pl and the debug kernel's source
+	linux-source-6.1 xz-utils perl
+	# building the debug kernel
+	bc bison flex libelf-dev libssl-dev dwarves kmod
+	# CPython in the VM, the baseline of the benchmarks
+	python3.11
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+
+if [ "${1:-}" = --if-missing ] && [ ${#missing[@]} = 0 ]; then
+	exit 0
+fi
+
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+if [ ${#missing[@]} != 0 ]; then
+	echo "objheap: installing ${missing[*]}"
+	$sudo apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
+		--no-install-recommends "${PACKAGES[@]}"
+fi
+# The debian packages pin linux-image-amd64 and linux-headers-amd64 to the
+# same ABI, so the stock kernel and its headers always match.
+"$(dirname "$0")/kernel.sh" stock >/dev/null
+# make deps also prepares what is cached per machine: the unpacked
+# linux-source (kselftest harness, checkpatch.pl) and the debug kernel.
+[ "${1:-}" = --if-missing ] || "$(dirname "$0")/kernel.sh" debug >/dev/null

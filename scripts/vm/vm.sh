@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm.sh MODE [stock|debug]: build the module for a kernel, pack an
+# initramfs and boot that kernel in qemu (TCG) with the module loaded.
+#
+#   run    the demo from userlib/examples, with the production module
+#   check  every selftest (used by check.sh, which reads the results)
+#   bench  the benchmarks
+#   shell  an interactive shell on the console
+#
+# The VM's output (serial port 2) is written to build/vm/KERNEL-MODE/out.log
+# and, for run and bench, to stdout; the kernel console (serial port 1) to
+# console.log beside it.  A VM that does not finish within $VM_TIMEOUT
+# seconds is killed: nothing here can hang.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+mode=${1:?usage: vm.sh run|check|bench|shell [stock|debug]}
+kernel=${2:-stock}
+build=$TOP_DIR/build
+VM_MEM=${VM_MEM:-2048}
+VM_TIMEOUT=${VM_TIMEOUT:-1500}
+
+read -r vmlinuz kdir < <("$VM_DIR/kernel.sh" "$kernel")
+
+# The module, built out of the clone's kmod/ so that several kernels and
+# variants can coexist.  Warnings at W=1 are errors here.
+build_module() {
+	local out=$1 variant=$2 test=n
+
+	[ "$variant" = test ] && test=y
+	mkdir -p "$out"
+	cp -a "$TOP_DIR/Kbuild" "$TOP_DIR/kmod" "$TOP_DIR/uapi" "$out/"
+	make -s -C "$kdir" M="$out" W=1 KCFLAGS=-Werror \
+		CONFIG_OBJHEAP_TEST=$test modules >&2
+}
+
+pack_initramfs() {
+	local root=$1 ko=$2 out=$3
+
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules}
+	mkdir -p "$root/opt/objheap/bin/selftests"
+	cp /bin/busybox "$root/bin/busybox"
+	cp "$VM_DIR/init" "$root/init"
+	cp "$ko" "$root/lib/modules/objheap.ko"
+	cp "$TOP_DIR/selftests/run_tests.sh" "$root/opt/objheap/bin/"
+	cp "$build"/examples/* "$build"/tools/* "$root/opt/objheap/bin/" 2>/dev/null || true
+	if [ "$mode" != run ]; then
+		cp "$build"/selftests/* "$root/opt/objheap/bin/selftests/"
+	fi
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
+}
+
+variant=test
+[ "$mode" = run ] && variant=prod
+kbuild=$build/kmod-$kernel-$variant
+build_module "$kbuild" "$variant"
+
+logs=$build/vm/$kernel-$mode
+initrd=$build/vm/$kernel-$mode.cpio.gz
+pack_initramfs "$build/vm/$kernel-$mode.root" "$kbuild/kmod/objheap.ko" "$initrd"
+mkdir -p "$logs"
+
+append="console=ttyS0 panic=-1 ohmode=$mode"
+# Debug kernel: every KASAN report, not only the first; SLUB's own
+# consistency checks and red zones on top of KASAN.
+[ "$kernel" = debug ] && append="$append kasan_multi_shot slub_debug=FZ"
+
+qemu=(qemu-system-x86_64 -m "$VM_MEM" -smp 2 -no-reboot -display none
+      -kernel "$vmlinuz" -initrd "$initrd" -append "$append")
+
+if [ "$mode" = shell ]; then
+	exec "${qemu[@]}" -nographic -serial mon:stdio -serial null
+fi
+
+set +e
+timeout --kill-after=10 "$VM_TIMEOUT" "${qemu[@]}" -monitor none \
+	-serial "file:$logs/console.log" -serial stdio </dev/null |
+	tr -d '\r' | if [ "$mode" = check ]; then
+		cat >"$logs/out.log"
+	else
+		tee "$logs/out.log"
+	fi
+rc=${PIPESTATUS[0]}
+set -e
+
+status=0
+if [ "$rc" != 0 ]; then
+	echo "objheap: qemu exited with $rc (124: no end within $VM_TIMEOUT s)" >&2
+	status=1
+fi
+for marker in "insmod ok" "rmmod ok" "done"; do
+	if ! grep -q "^objheap-vm: $marker" "$logs/out.log"; then
+		echo "objheap: the VM never said \"$marker\" (see $logs)" >&2
+		status=1
+	fi
+done
+"$VM_DIR/scan-log.sh" "$logs/console.log" || status=1
+exit $status

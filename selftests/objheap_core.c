@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device and the conventions every command follows: QUERY, the size
+ * handshake, unknown commands and flags, bad pointers, module lifetime.
+ */
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "objheap_utils.h"
+
+FIXTURE(objheap) {
+	int fd;
+};
+
+FIXTURE_SETUP(objheap)
+{
+	OPEN_HEAP_OR_SKIP(self->fd);
+}
+
+FIXTURE_TEARDOWN(objheap)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(objheap, query_reports_version_and_commands)
+{
+	struct objheap_query q = { .size = sizeof(q) };
+
+	ASSERT_EQ(0, ioctl(self->fd, OBJHEAP_QUERY, &q));
+	EXPECT_EQ(OBJHEAP_API_VERSION, q.out_version);
+	EXPECT_TRUE(q.out_cmds & (1ULL << (OBJHEAP_CMD_QUERY - OBJHEAP_CMD_BASE)));
+	EXPECT_EQ(0, q.out_cmd_size);
+	EXPECT_EQ(0, q.out_cmd_flags);
+}
+
+TEST_F(objheap, query_describes_a_command)
+{
+	struct objheap_query q = { .size = sizeof(q),
+				   .query_cmd = OBJHEAP_CMD_QUERY };
+
+	ASSERT_EQ(0, ioctl(self->fd, OBJHEAP_QUERY, &q));
+	EXPECT_EQ(sizeof(struct objheap_query), q.out_cmd_size);
+	EXPECT_EQ(0, q.out_cmd_flags);
+}
+
+TEST_F(objheap, query_unsupported_command_is_eopnotsupp)
+{
+	struct objheap_query q = { .size = sizeof(q) };
+
+	q.query_cmd = OBJHEAP_CMD_BASE + 62;
+	EXPECT_ERRNO(EOPNOTSUPP, ioctl(self->fd, OBJHEAP_QUERY, &q));
+	q.query_cmd = OBJHEAP_CMD_BASE - 1;
+	EXPECT_ERRNO(EOPNOTSUPP, ioctl(self->fd, OBJHEAP_QUERY, &q));
+	q.query_cmd = 0x1000 + OBJHEAP_CMD_QUERY;
+	EXPECT_ERRNO(EOPNOTSUPP, ioctl(self->fd, OBJHEAP_QUERY, &q));
+}
+
+TEST_F(objheap, cmd_length)
+{
+	TEST_LENGTH(self->fd, objheap_query, OBJHEAP_QUERY, out_cmd_flags);
+	if (objheap_has_test_interface(self->fd))
+		TEST_LENGTH(self->fd, objheap_test_cmd, OBJHEAP_TEST, __reserved,
+			    .op = OBJHEAP_TEST_OP_NOP);
+}
+
+TEST_F(objheap, unknown_ioctl_is_enotty)
+{
+	struct objheap_query q = { .size = sizeof(q) };
+
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(OBJHEAP_TYPE, OBJHEAP_CMD_BASE - 1), &q));
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(OBJHEAP_TYPE, OBJHEAP_CMD_BASE + 62), &q));
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(OBJHEAP_TYPE + 1, OBJHEAP_CMD_QUERY), &q));
+	/* The number must match exactly: no direction or size bits. */
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR(OBJHEAP_TYPE, OBJHEAP_CMD_QUERY,
+						   struct objheap_query), &q));
+}
+
+TEST_F(objheap, unknown_flags_are_einval)
+{
+	struct objheap_query q = { .size = sizeof(q) };
+	unsigned int bit;
+
+	for (bit = 0; bit < 32; bit++) {
+		q.flags = 1U << bit;
+		EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_QUERY, &q));
+	}
+}
+
+TEST_F(objheap, short_size_is_einval)
+{
+	struct objheap_query q = { .size = 0 };
+
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_QUERY, &q));
+	q.size = 8;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_QUERY, &q));
+}
+
+TEST_F(objheap, bad_pointers_are_efault)
+{
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, OBJHEAP_QUERY, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, OBJHEAP_QUERY, (void *)8));
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, OBJHEAP_QUERY, (void *)-4096L));
+}
+
+TEST_F(objheap, huge_size_with_zero_tail_is_accepted)
+{
+	static struct {
+		struct objheap_query q;
+		char tail[65536];
+	} big;
+
+	big.q.size = sizeof(big);
+	ASSERT_EQ(0, ioctl(self->fd, OBJHEAP_QUERY, &big));
+	EXPECT_EQ(OBJHEAP_API_VERSION, big.q.out_version);
+	big.tail[sizeof(big.tail) - 1] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(self->fd, OBJHEAP_QUERY, &big));
+}
+
+TEST(module_is_pinned_while_a_heap_is_open)
+{
+	int fd;
+
+	OPEN_HEAP_OR_SKIP(fd);
+	EXPECT_NE(0, syscall(__NR_delete_module, "objheap", O_NONBLOCK));
+	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY);
+	close(fd);
+}
+
+TEST(heaps_are_separate_opens)
+{
+	struct objheap_query q = { .size = sizeof(q) };
+	int a, b;
+
+	OPEN_HEAP_OR_SKIP(a);
+	b = open(OBJHEAP_DEV, O_RDWR);
+	ASSERT_LE(0, b);
+	EXPECT_EQ(0, ioctl(a, OBJHEAP_QUERY, &q));
+	close(a);
+	/* Closing one heap leaves the other usable. */
+	EXPECT_EQ(0, ioctl(b, OBJHEAP_QUERY, &q));
+	close(b);
+}
+
+TEST_HARNESS_MAIN

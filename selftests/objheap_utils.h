@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by objheap's selftests, on top of kselftest_harness.h.
+ */
+#ifndef __OBJHEAP_UTILS_H
+#define __OBJHEAP_UTILS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/objheap.h>
+#include "objheap_test.h"
+
+#ifndef offsetofend
+#define offsetofend(TYPE, MEMBER) \
+	(offsetof(TYPE, MEMBER) + sizeof(((TYPE *)0)->MEMBER))
+#endif
+
+#define OBJHEAP_DEV "/dev/objheap"
+
+/* Open a heap, or SKIP the test when the module is not loaded. */
+#define OPEN_HEAP_OR_SKIP(fd)						\
+	do {								\
+		(fd) = open(OBJHEAP_DEV, O_RDWR | O_CLOEXEC);		\
+		if ((fd) < 0 && errno == ENOENT)			\
+			SKIP(return, OBJHEAP_DEV " is missing: module not loaded"); \
+		ASSERT_LE(0, (fd));					\
+	} while (0)
+
+#define EXPECT_ERRNO(expected, cmd)					\
+	({								\
+		ASSERT_EQ(-1, cmd);					\
+		EXPECT_EQ(expected, errno);				\
+	})
+
+/* Whether the module was built with its test-only interface. */
+static inline int objheap_has_test_interface(int fd)
+{
+	struct objheap_query q = { .size = sizeof(q) };
+
+	if (ioctl(fd, OBJHEAP_QUERY, &q))
+		return 0;
+	return !!(q.out_features & OBJHEAP_FEATURE_TEST);
+}
+
+/*
+ * The cmd_length sweep of iommufd's selftests, for one command: one byte
+ * short of the first version is EINVAL, a non-zero byte past the kernel's
+ * structure is E2BIG, and a zero byte past it behaves as the exact size.
+ * The structure is otherwise what @init leaves, so the exact-size call
+ * may succeed or fail; the longer call must do the same.
+ */
+#define TEST_LENGTH(fd, _struct, _ioctl, _last, init...)		\
+	{								\
+		size_t min_size = offsetofend(struct _struct, _last);	\
+		struct {						\
+			struct _struct cmd;				\
+			uint8_t extra;					\
+		} buf;							\
+		int rc, old_errno;					\
+									\
+		memset(&buf, 0, sizeof(buf));				\
+		buf.cmd = (struct _struct){ init };			\
+		buf.cmd.size = min_size - 1;				\
+		buf.extra = UINT8_MAX;					\
+		EXPECT_ERRNO(EINVAL, ioctl(fd, _ioctl, &buf));		\
+		buf.cmd.size = sizeof(struct _struct) + 1;		\
+		EXPECT_ERRNO(E2BIG, ioctl(fd, _ioctl, &buf));		\
+		buf.cmd = (struct _struct){ init };			\
+		buf.cmd.size = sizeof(struct _struct);			\
+		rc = ioctl(fd, _ioctl, &buf);				\
+		old_errno = errno;					\
+		buf.cmd = (struct _struct){ init };			\
+		buf.cmd.size = sizeof(struct _struct) + 1;		\
+		buf.extra = 0;						\
+		if (rc) {						\
+			EXPECT_ERRNO(old_errno, ioctl(fd, _ioctl, &buf)); \
+		} else {						\
+			EXPECT_EQ(0, ioctl(fd, _ioctl, &buf));		\
+		}							\
+	}
+
+#endif /* __OBJHEAP_UTILS_H */
