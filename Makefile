@@ -73,7 +73,7 @@ lib: $(LIB_A) $(LIB_SO) $(LIB_PC) $(BUILD)/uapi-c90.o
 $(BUILD)/uapi-c90.o: uapi/linux/objheap.h
 	@mkdir -p $(@D)
 	echo '#include <linux/objheap.h>' | \
-		$(CC) -std=c90 -pedantic-errors -Wall -Wextra -Werror $(UAPI_CFLAGS) \
+		$(CC) -std=c90 -Wall -Wextra -Werror $(UAPI_CFLAGS) \
 		-x c -c -o $@ -
 
 $(BUILD)/userlib/%.o: userlib/src/%.c $(LIB_HDRS) userlib/src/*.h
