@@ -49,6 +49,7 @@ TOOLS		:= $(patsubst userlib/tools/%.c,$(BUILD)/tools/%,\
 SELFTESTS	:= $(patsubst selftests/%.c,$(BUILD)/selftests/%,\
 		     $(wildcard selftests/*.c))
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) kmod/objheap_test.h
+BENCHES		:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 # Programs that run in the VM are static: the initramfs has no libc.
 PROG_CFLAGS	:= -std=gnu11 $(WARNFLAGS) $(UAPI_CFLAGS) -Iuserlib/include \
@@ -59,10 +60,10 @@ PROG_CFLAGS	:= -std=gnu11 $(WARNFLAGS) $(UAPI_CFLAGS) -Iuserlib/include \
 # one -Wextra warning the selftests do without.
 SELFTEST_CFLAGS	= -isystem $(KSFT_DIR) -Ikmod -Wno-sign-compare
 
-.PHONY: all module lib examples tools selftests deps run check bench shell \
+.PHONY: all module lib examples tools selftests benches deps run check bench shell \
 	install install-lib modules_install checkpatch clean
 
-all: module lib examples tools selftests
+all: module lib examples tools selftests benches
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -117,6 +118,12 @@ $(BUILD)/selftests/%: selftests/%.c $(LIB_A) $(LIB_HDRS) $(SELFTEST_HDRS)
 		{ echo "no kselftest_harness.h in KSFT_DIR=$(KSFT_DIR)"; exit 1; }
 	$(CC) $(PROG_CFLAGS) $(SELFTEST_CFLAGS) -o $@ $< $(LIB_A) -lm
 
+benches: $(BENCHES)
+
+$(BUILD)/bench/%: bench/%.c $(LIB_A) $(LIB_HDRS) $(SELFTEST_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -Ikmod -o $@ $< $(LIB_A) -lm
+
 deps:
 	scripts/vm/deps.sh
 
@@ -129,7 +136,7 @@ check:
 	$(MAKE) lib examples tools selftests
 	scripts/vm/check.sh
 
-bench: lib examples tools selftests
+bench: lib examples tools benches
 	scripts/vm/deps.sh --if-missing
 	scripts/vm/vm.sh bench
 

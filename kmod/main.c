@@ -188,19 +188,30 @@ static int objheap_fops_open(struct inode *inode, struct file *filp)
 {
 	struct objheap *heap;
 
+	int ret;
+
 	heap = kzalloc(sizeof(*heap), GFP_KERNEL_ACCOUNT);
 	if (!heap)
 		return -ENOMEM;
 	mutex_init(&heap->lock);
+	ret = oh_alloc_init(&heap->alloc);
+	if (ret)
+		goto err_free_heap;
 
 	filp->private_data = heap;
 	return 0;
+
+err_free_heap:
+	mutex_destroy(&heap->lock);
+	kfree(heap);
+	return ret;
 }
 
 static int objheap_fops_release(struct inode *inode, struct file *filp)
 {
 	struct objheap *heap = filp->private_data;
 
+	oh_alloc_destroy(&heap->alloc);
 	mutex_destroy(&heap->lock);
 	kfree(heap);
 	return 0;

@@ -9,15 +9,19 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 
+#include "alloc.h"
+
 struct dentry;
 
 /**
  * struct objheap - One heap: everything behind one open of /dev/objheap.
  * @lock: Serializes every command on this heap.  Commands may come from
  *        several threads, or from a child that inherited the file.
+ * @alloc: The heap's allocator: every byte the heap holds.
  */
 struct objheap {
 	struct mutex lock;
+	struct oh_alloc alloc;
 };
 
 /**

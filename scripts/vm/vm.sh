@@ -47,9 +47,14 @@ pack_initramfs() {
 	cp "$ko" "$root/lib/modules/objheap.ko"
 	cp "$TOP_DIR/selftests/run_tests.sh" "$root/opt/objheap/bin/"
 	cp "$build"/examples/* "$build"/tools/* "$root/opt/objheap/bin/" 2>/dev/null || true
-	if [ "$mode" != run ]; then
-		cp "$build"/selftests/* "$root/opt/objheap/bin/selftests/"
-	fi
+	case "$mode" in
+	check|shell)
+		cp "$build"/selftests/* "$root/opt/objheap/bin/selftests/" ;;
+	bench)
+		mkdir -p "$root/opt/objheap/bin/bench"
+		cp "$TOP_DIR/bench/run_bench.sh" "$build"/bench/* \
+			"$root/opt/objheap/bin/bench/" ;;
+	esac
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }
 

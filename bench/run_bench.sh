@@ -1,0 +1,12 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every objheap benchmark in turn inside one VM boot, so that each
+# ratio compares figures measured side by side on the same machine.
+cd /opt/objheap/bin/bench || exit 1
+for b in *; do
+	[ -x "$b" ] && [ "$b" != run_bench.sh ] || continue
+	echo "objheap-vm: bench $b begin"
+	"./$b"
+	echo "objheap-vm: bench $b exit $?"
+done
