@@ -22,7 +22,10 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "objheap.h"
@@ -37,6 +40,13 @@ struct objheap_cmd_header {
 union ucmd_buffer {
 	struct objheap_cmd_header hdr;
 	struct objheap_query query;
+	struct objheap_new new;
+	struct objheap_handle_cmd handle;
+	struct objheap_slot slot;
+	struct objheap_rw rw;
+	struct objheap_info info;
+	struct objheap_intern intern;
+	struct objheap_batch batch;
 	struct objheap_test_cmd test;
 };
 
@@ -48,7 +58,8 @@ union ucmd_buffer {
  * @ioctl_num: The full ioctl number.
  * @flags: The flags the command accepts; others give EINVAL.
  * @test_only: Present only with CONFIG_OBJHEAP_TEST.
- * @execute: The handler.
+ * @batchable: May be an entry of OBJHEAP_BATCH.
+ * @execute: The handler.  It runs with the heap's lock held.
  */
 struct objheap_ioctl_op {
 	unsigned int size;
@@ -56,10 +67,11 @@ struct objheap_ioctl_op {
 	unsigned int ioctl_num;
 	u32 flags;
 	bool test_only;
+	bool batchable;
 	int (*execute)(struct objheap_ucmd *ucmd);
 };
 
-#define __IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, _test)		\
+#define __IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, _test, _batch)	\
 	[_IOC_NR(_ioctl) - OBJHEAP_CMD_BASE] = {			\
 		.size = sizeof(_struct) +				\
 			BUILD_BUG_ON_ZERO(sizeof(union ucmd_buffer) <	\
@@ -68,18 +80,42 @@ struct objheap_ioctl_op {
 		.ioctl_num = _ioctl,					\
 		.flags = _flags,					\
 		.test_only = _test,					\
+		.batchable = _batch,					\
 		.execute = _fn,						\
 	}
 #define IOCTL_OP(_ioctl, _fn, _struct, _last, _flags) \
-	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false)
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, false)
+#define IOCTL_BATCH_OP(_ioctl, _fn, _struct, _last, _flags) \
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, true)
 #define IOCTL_TEST_OP(_ioctl, _fn, _struct, _last, _flags) \
-	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, true)
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, true, false)
 
 static int objheap_query(struct objheap_ucmd *ucmd);
+static int objheap_batch(struct objheap_ucmd *ucmd);
 
 static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 	IOCTL_OP(OBJHEAP_QUERY, objheap_query, struct objheap_query,
 		 out_cmd_flags, 0),
+	IOCTL_BATCH_OP(OBJHEAP_NEW, objheap_cmd_new, struct objheap_new,
+		       out_handle, OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL),
+	IOCTL_BATCH_OP(OBJHEAP_DUP, objheap_cmd_dup, struct objheap_handle_cmd,
+		       out_handle, 0),
+	IOCTL_BATCH_OP(OBJHEAP_RELEASE, objheap_cmd_release,
+		       struct objheap_handle_cmd, out_handle, 0),
+	IOCTL_BATCH_OP(OBJHEAP_SET_SLOT, objheap_cmd_set_slot,
+		       struct objheap_slot, out_handle, 0),
+	IOCTL_BATCH_OP(OBJHEAP_GET_SLOT, objheap_cmd_get_slot,
+		       struct objheap_slot, out_handle, 0),
+	IOCTL_BATCH_OP(OBJHEAP_READ, objheap_cmd_read, struct objheap_rw,
+		       buf_uptr, 0),
+	IOCTL_BATCH_OP(OBJHEAP_WRITE, objheap_cmd_write, struct objheap_rw,
+		       buf_uptr, 0),
+	IOCTL_BATCH_OP(OBJHEAP_INFO, objheap_cmd_info, struct objheap_info,
+		       out_data_len, 0),
+	IOCTL_BATCH_OP(OBJHEAP_INTERN, objheap_cmd_intern,
+		       struct objheap_intern, out_handle, OBJHEAP_OBJ_IMMORTAL),
+	IOCTL_OP(OBJHEAP_BATCH, objheap_batch, struct objheap_batch,
+		 out_failed, OBJHEAP_BATCH_CONTINUE),
 	IOCTL_TEST_OP(OBJHEAP_TEST, objheap_test_cmd, struct objheap_test_cmd,
 		      __reserved, 0),
 };
@@ -112,11 +148,15 @@ static const struct objheap_ioctl_op *objheap_find_op(unsigned int cmd)
  * Copies no more than userspace passed in, so an older, shorter structure
  * gets the fields it knows of.  The kernel copy was fully initialized by
  * copy_struct_from_user(), so no uninitialized byte leaves the kernel.
+ * Inside a batch nothing is copied here: the batch copies every entry
+ * back at its end.
  *
  * Return: 0, or -EFAULT.
  */
 int objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len)
 {
+	if (ucmd->batch)
+		return 0;
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
 			 min_t(size_t, ucmd->user_size, cmd_len)))
 		return -EFAULT;
@@ -152,6 +192,141 @@ static int objheap_query(struct objheap_ucmd *ucmd)
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+/**
+ * objheap_batch_ref() - Resolve OBJHEAP_BATCH_REF(i) inside a batch.
+ * @ucmd: The command holding the reference.
+ * @ref: The reference.
+ *
+ * Return: The handle entry i returned, or 0 when @ref is not a reference
+ * to an earlier entry of the running batch that returned one.
+ */
+u64 objheap_batch_ref(struct objheap_ucmd *ucmd, u64 ref)
+{
+	struct objheap_batch_ctx *ctx = ucmd->batch;
+	u64 i = ref & ~OBJHEAP_HANDLE_BATCH_BIT;
+
+	if (!ctx || i >= ctx->cur)
+		return 0;
+	return ctx->out_handles[i];
+}
+
+/*
+ * Check the layout of a batch's entries before any of them runs: each is
+ * a batchable command whose structure is at least its minimum size and
+ * lies within the buffer, and the entries fill the buffer exactly.
+ */
+static int objheap_batch_check(const void *buf, u32 len, u32 count)
+{
+	const struct objheap_batch_entry *entry;
+	const struct objheap_ioctl_op *op;
+	size_t off = 0, end = 0;
+	u32 i, size;
+
+	for (i = 0; i < count; i++) {
+		if (off + sizeof(*entry) + sizeof(struct objheap_cmd_header) > len)
+			return -EINVAL;
+		entry = buf + off;
+		op = objheap_find_op(_IO(OBJHEAP_TYPE, entry->cmd & _IOC_NRMASK));
+		if (entry->cmd > _IOC_NRMASK || !op || !op->batchable)
+			return -EINVAL;
+		size = *(const u32 *)(entry + 1);
+		end = off + sizeof(*entry) + size;
+		if (size < op->min_size || end > len)
+			return -EINVAL;
+		off = ALIGN(end, sizeof(u64));
+	}
+	return end == len ? 0 : -EINVAL;
+}
+
+/*
+ * Run one entry, whose structure of @size bytes is at @ustruct in the
+ * kernel's copy of the batch, exactly as copy_struct_from_user() and the
+ * dispatcher would have: zero-extended, trailing bytes zero, flags known.
+ */
+static int objheap_batch_run(struct objheap_ucmd *ucmd,
+			     const struct objheap_ioctl_op *op,
+			     void *ustruct, u32 size)
+{
+	union ucmd_buffer buf;
+	int ret;
+
+	memset(&buf, 0, op->size);
+	memcpy(&buf, ustruct, min(size, op->size));
+	if (size > op->size && memchr_inv(ustruct + op->size, 0, size - op->size))
+		return -E2BIG;
+	if (buf.hdr.flags & ~op->flags)
+		return -EINVAL;
+
+	ucmd->cmd = &buf;
+	ucmd->user_size = size;
+	ucmd->out_handle = 0;
+	ret = op->execute(ucmd);
+	if (!ret)
+		memcpy(ustruct, &buf, min(size, op->size));
+	return ret;
+}
+
+static int objheap_batch(struct objheap_ucmd *ucmd)
+{
+	struct objheap_batch *cmd = ucmd->cmd;
+	struct objheap_batch_entry *entry;
+	struct objheap_batch_ctx ctx = {};
+	struct objheap_ucmd sub = {
+		.heap = ucmd->heap,
+		.batch = &ctx,
+	};
+	size_t off = 0;
+	void *buf;
+	u32 size;
+	int ret;
+
+	if (!cmd->count || cmd->count > OBJHEAP_BATCH_MAX_COUNT ||
+	    cmd->len > OBJHEAP_BATCH_MAX_LEN)
+		return -EINVAL;
+	buf = kvmalloc(cmd->len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	ctx.out_handles = kvmalloc_array(cmd->count, sizeof(u64),
+					 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	ret = -ENOMEM;
+	if (!buf || !ctx.out_handles)
+		goto out_free;
+	ret = -EFAULT;
+	if (copy_from_user(buf, u64_to_user_ptr(cmd->buf_uptr), cmd->len))
+		goto out_free;
+	ret = objheap_batch_check(buf, cmd->len, cmd->count);
+	if (ret)
+		goto out_free;
+
+	cmd->out_done = 0;
+	cmd->out_failed = 0;
+	for (ctx.cur = 0; ctx.cur < cmd->count; ctx.cur++) {
+		entry = buf + off;
+		size = *(u32 *)(entry + 1);
+		off = ALIGN(off + sizeof(*entry) + size, sizeof(u64));
+		if (cmd->out_failed && !(cmd->flags & OBJHEAP_BATCH_CONTINUE)) {
+			entry->out_result = -ECANCELED;
+			ctx.out_handles[ctx.cur] = 0;
+			continue;
+		}
+		entry->out_result = objheap_batch_run(&sub,
+				&objheap_ioctl_ops[entry->cmd - OBJHEAP_CMD_BASE],
+				entry + 1, size);
+		ctx.out_handles[ctx.cur] = entry->out_result ? 0 : sub.out_handle;
+		cmd->out_done++;
+		if (entry->out_result)
+			cmd->out_failed++;
+		cond_resched();
+	}
+
+	ret = -EFAULT;
+	if (copy_to_user(u64_to_user_ptr(cmd->buf_uptr), buf, cmd->len))
+		goto out_free;
+	ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
+out_free:
+	kvfree(ctx.out_handles);
+	kvfree(buf);
+	return ret;
+}
+
 static long objheap_fops_ioctl(struct file *filp, unsigned int cmd,
 			       unsigned long arg)
 {
@@ -181,7 +356,12 @@ static long objheap_fops_ioctl(struct file *filp, unsigned int cmd,
 	if (buf.hdr.flags & ~op->flags)
 		return -EINVAL;
 
-	return op->execute(&ucmd);
+	ret = mutex_lock_killable(&ucmd.heap->lock);
+	if (ret)
+		return ret;
+	ret = op->execute(&ucmd);
+	mutex_unlock(&ucmd.heap->lock);
+	return ret;
 }
 
 static int objheap_fops_open(struct inode *inode, struct file *filp)
@@ -197,6 +377,7 @@ static int objheap_fops_open(struct inode *inode, struct file *filp)
 	ret = oh_alloc_init(&heap->alloc);
 	if (ret)
 		goto err_free_heap;
+	oh_objects_init(heap);
 
 	filp->private_data = heap;
 	return 0;
@@ -211,6 +392,7 @@ static int objheap_fops_release(struct inode *inode, struct file *filp)
 {
 	struct objheap *heap = filp->private_data;
 
+	oh_objects_destroy(heap);
 	oh_alloc_destroy(&heap->alloc);
 	mutex_destroy(&heap->lock);
 	kfree(heap);

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 #include "alloc.h"
+#include "object.h"
 
 struct dentry;
 
@@ -18,10 +19,26 @@ struct dentry;
  * @lock: Serializes every command on this heap.  Commands may come from
  *        several threads, or from a child that inherited the file.
  * @alloc: The heap's allocator: every byte the heap holds.
+ * @table: Handle to object.
+ * @containers: Every live object that has slots, through its gc_link.
+ * @intern: The intern table.
  */
 struct objheap {
 	struct mutex lock;
 	struct oh_alloc alloc;
+	struct oh_table table;
+	struct list_head containers;
+	struct oh_intern intern;
+};
+
+/**
+ * struct objheap_batch_ctx - The state of an OBJHEAP_BATCH in progress.
+ * @out_handles: The handle each entry returned so far, or 0.
+ * @cur: The entry running.
+ */
+struct objheap_batch_ctx {
+	u64 *out_handles;
+	u32 cur;
 };
 
 /**
@@ -32,18 +49,24 @@ struct objheap {
  * @cmd: The kernel copy of the structure, already validated: its size is
  *       at least the command's minimum, bytes past the kernel's struct are
  *       zero, and no unknown flag is set.
+ * @batch: The batch this command is an entry of, or NULL.
+ * @out_handle: The handle the command returned, for later batch entries.
  */
 struct objheap_ucmd {
 	struct objheap *heap;
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
+	struct objheap_batch_ctx *batch;
+	u64 out_handle;
 };
 
 int objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len);
+u64 objheap_batch_ref(struct objheap_ucmd *ucmd, u64 ref);
 
 #if IS_ENABLED(CONFIG_OBJHEAP_TEST)
 int objheap_test_cmd(struct objheap_ucmd *ucmd);
+int oh_object_test_cmd(struct objheap_ucmd *ucmd);
 #else
 static inline int objheap_test_cmd(struct objheap_ucmd *ucmd)
 {

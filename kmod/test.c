@@ -16,6 +16,9 @@ int objheap_test_cmd(struct objheap_ucmd *ucmd)
 	switch (cmd->op) {
 	case OBJHEAP_TEST_OP_NOP:
 		return 0;
+	case OBJHEAP_TEST_OP_OBJECTS:
+	case OBJHEAP_TEST_OP_SET_USER_REFS:
+		return oh_object_test_cmd(ucmd);
 	}
 	return -EOPNOTSUPP;
 }

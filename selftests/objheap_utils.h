@@ -57,31 +57,31 @@ static inline int objheap_has_test_interface(int fd)
  */
 #define TEST_LENGTH(fd, _struct, _ioctl, _last, init...)		\
 	{								\
-		size_t min_size = offsetofend(struct _struct, _last);	\
+		size_t __min_size = offsetofend(struct _struct, _last);	\
 		struct {						\
 			struct _struct cmd;				\
 			uint8_t extra;					\
-		} buf;							\
-		int rc, old_errno;					\
+		} __buf;							\
+		int __rc, __old_errno;					\
 									\
-		memset(&buf, 0, sizeof(buf));				\
-		buf.cmd = (struct _struct){ init };			\
-		buf.cmd.size = min_size - 1;				\
-		buf.extra = UINT8_MAX;					\
-		EXPECT_ERRNO(EINVAL, ioctl(fd, _ioctl, &buf));		\
-		buf.cmd.size = sizeof(struct _struct) + 1;		\
-		EXPECT_ERRNO(E2BIG, ioctl(fd, _ioctl, &buf));		\
-		buf.cmd = (struct _struct){ init };			\
-		buf.cmd.size = sizeof(struct _struct);			\
-		rc = ioctl(fd, _ioctl, &buf);				\
-		old_errno = errno;					\
-		buf.cmd = (struct _struct){ init };			\
-		buf.cmd.size = sizeof(struct _struct) + 1;		\
-		buf.extra = 0;						\
-		if (rc) {						\
-			EXPECT_ERRNO(old_errno, ioctl(fd, _ioctl, &buf)); \
+		memset(&__buf, 0, sizeof(__buf));				\
+		__buf.cmd = (struct _struct){ init };			\
+		__buf.cmd.size = __min_size - 1;				\
+		__buf.extra = UINT8_MAX;					\
+		EXPECT_ERRNO(EINVAL, ioctl(fd, _ioctl, &__buf));		\
+		__buf.cmd.size = sizeof(struct _struct) + 1;		\
+		EXPECT_ERRNO(E2BIG, ioctl(fd, _ioctl, &__buf));		\
+		__buf.cmd = (struct _struct){ init };			\
+		__buf.cmd.size = sizeof(struct _struct);			\
+		__rc = ioctl(fd, _ioctl, &__buf);				\
+		__old_errno = errno;					\
+		__buf.cmd = (struct _struct){ init };			\
+		__buf.cmd.size = sizeof(struct _struct) + 1;		\
+		__buf.extra = 0;						\
+		if (__rc) {						\
+			EXPECT_ERRNO(__old_errno, ioctl(fd, _ioctl, &__buf)); \
 		} else {						\
-			EXPECT_EQ(0, ioctl(fd, _ioctl, &buf));		\
+			EXPECT_EQ(0, ioctl(fd, _ioctl, &__buf));		\
 		}							\
 	}
 

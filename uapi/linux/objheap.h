@@ -41,6 +41,9 @@
  *    structure) could not be accessed.
  *  - ENOMEM: Out of memory, or the heap's byte limit would be exceeded.
  *    The heap is left exactly as it was before the call.
+ *  - EPERM: The object is immutable and the command would change it.
+ *  - EOVERFLOW: A reference count would pass OBJHEAP_REFCNT_MAX.  Counts
+ *    saturate: the reference is refused, the count never wraps.
  *
  * Every structure starts with ``__u32 size; __u32 flags;``.  Fields that
  * userspace fills are named plainly; fields the kernel fills are named
@@ -55,6 +58,16 @@
 enum {
 	OBJHEAP_CMD_BASE = 0x80,
 	OBJHEAP_CMD_QUERY = OBJHEAP_CMD_BASE,
+	OBJHEAP_CMD_NEW = OBJHEAP_CMD_BASE + 3,
+	OBJHEAP_CMD_DUP = OBJHEAP_CMD_BASE + 4,
+	OBJHEAP_CMD_RELEASE = OBJHEAP_CMD_BASE + 5,
+	OBJHEAP_CMD_SET_SLOT = OBJHEAP_CMD_BASE + 6,
+	OBJHEAP_CMD_GET_SLOT = OBJHEAP_CMD_BASE + 7,
+	OBJHEAP_CMD_READ = OBJHEAP_CMD_BASE + 8,
+	OBJHEAP_CMD_WRITE = OBJHEAP_CMD_BASE + 9,
+	OBJHEAP_CMD_INFO = OBJHEAP_CMD_BASE + 10,
+	OBJHEAP_CMD_INTERN = OBJHEAP_CMD_BASE + 11,
+	OBJHEAP_CMD_BATCH = OBJHEAP_CMD_BASE + 12,
 };
 
 /* The version of this header's ABI, reported by OBJHEAP_QUERY. */
@@ -97,5 +110,273 @@ struct objheap_query {
 	__u32 out_cmd_flags;
 };
 #define OBJHEAP_QUERY _IO(OBJHEAP_TYPE, OBJHEAP_CMD_QUERY)
+
+/**
+ * DOC: Objects and handles
+ *
+ * An object has a type tag (a u32 chosen by userspace), flags, a number
+ * of reference slots and a data payload.  A slot holds a reference to an
+ * object of the same heap, or nothing; the slots are the graph the cycle
+ * collector traverses.
+ *
+ * Userspace reaches an object only through its handle: a non-zero u64
+ * made of an index into the heap's object table and a generation.  A
+ * handle whose object has been freed gives ENOENT, even when its table
+ * index has been reused.  Handle 0 is "no object" (an empty slot).
+ *
+ * Every handle the kernel returns owns one reference, like a PyObject *
+ * held by C code: OBJHEAP_NEW, OBJHEAP_DUP, OBJHEAP_GET_SLOT and
+ * OBJHEAP_INTERN each return one, and OBJHEAP_RELEASE gives one back.  The
+ * value of a handle is the object's identity, so the same value may be
+ * returned several times, each time with one more reference.  The kernel
+ * counts the references userspace holds apart from those held by slots,
+ * and refuses with EINVAL a release userspace does not own.  An object is
+ * freed when no handle and no slot refers to it any more; freeing it drops
+ * what its slots held, iteratively, however long the chain.
+ */
+
+/* Bit 63 is never set in a handle; see OBJHEAP_BATCH_REF(). */
+#define OBJHEAP_HANDLE_BATCH_BIT (1ULL << 63)
+
+/* The most slots an object may have, and the largest payload. */
+#define OBJHEAP_MAX_SLOTS (1U << 16)
+#define OBJHEAP_MAX_SIZE (1U << 28)
+
+/* The largest reference count; OBJHEAP_INFO reports immortals as ~0U. */
+#define OBJHEAP_REFCNT_MAX 0x7fffffffU
+#define OBJHEAP_REFCNT_IMMORTAL 0xffffffffU
+
+/**
+ * enum objheap_object_flags - Flags of an object
+ * @OBJHEAP_OBJ_IMMUTABLE: Payload and slots are fixed at creation:
+ *                         OBJHEAP_WRITE and OBJHEAP_SET_SLOT give EPERM.
+ * @OBJHEAP_OBJ_IMMORTAL: Reference counting is a no-op (as PEP 683):
+ *                        the object lives until the heap is closed.
+ * @OBJHEAP_OBJ_INTERNED: Set by OBJHEAP_INTERN on the objects it creates;
+ *                        reported by OBJHEAP_INFO, never accepted as input.
+ */
+enum objheap_object_flags {
+	OBJHEAP_OBJ_IMMUTABLE = 1 << 0,
+	OBJHEAP_OBJ_IMMORTAL = 1 << 1,
+	OBJHEAP_OBJ_INTERNED = 1 << 2,
+};
+
+/**
+ * struct objheap_new - ioctl(OBJHEAP_NEW)
+ * @size: sizeof(struct objheap_new)
+ * @flags: OBJHEAP_OBJ_IMMUTABLE and OBJHEAP_OBJ_IMMORTAL
+ * @type: The object's type tag, any value
+ * @nslots: Number of reference slots, at most OBJHEAP_MAX_SLOTS
+ * @data_len: Payload size in bytes, at most OBJHEAP_MAX_SIZE
+ * @__reserved: Must be 0
+ * @data_uptr: 0 for a zero-filled payload, or @data_len bytes to copy in
+ * @slots_uptr: 0 for empty slots, or @nslots handles (0 for an empty slot)
+ *              whose objects the new object's slots will reference
+ * @out_handle: The new object's handle, owning its one reference
+ *
+ * Creates an object with reference count 1.  An immutable object can only
+ * be given its payload and slots here.  Fails with ENOENT when a handle in
+ * @slots_uptr is not a live object, and with ENOMEM when the heap's limit
+ * would be exceeded; nothing is created then.
+ */
+struct objheap_new {
+	__u32 size;
+	__u32 flags;
+	__u32 type;
+	__u32 nslots;
+	__u32 data_len;
+	__u32 __reserved;
+	__aligned_u64 data_uptr;
+	__aligned_u64 slots_uptr;
+	__aligned_u64 out_handle;
+};
+#define OBJHEAP_NEW _IO(OBJHEAP_TYPE, OBJHEAP_CMD_NEW)
+
+/**
+ * struct objheap_handle_cmd - ioctl(OBJHEAP_DUP) and ioctl(OBJHEAP_RELEASE)
+ * @size: sizeof(struct objheap_handle_cmd)
+ * @flags: Must be 0
+ * @handle: The object
+ * @out_handle: OBJHEAP_DUP: the same handle, owning one more reference.
+ *              OBJHEAP_RELEASE: not written.
+ *
+ * OBJHEAP_DUP adds a reference (EOVERFLOW at OBJHEAP_REFCNT_MAX).
+ * OBJHEAP_RELEASE gives one back (EINVAL if userspace holds none) and
+ * frees the object if it was the last.
+ */
+struct objheap_handle_cmd {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__aligned_u64 out_handle;
+};
+#define OBJHEAP_DUP _IO(OBJHEAP_TYPE, OBJHEAP_CMD_DUP)
+#define OBJHEAP_RELEASE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_RELEASE)
+
+/**
+ * struct objheap_slot - ioctl(OBJHEAP_SET_SLOT) and ioctl(OBJHEAP_GET_SLOT)
+ * @size: sizeof(struct objheap_slot)
+ * @flags: Must be 0
+ * @handle: The object whose slot is meant
+ * @index: The slot, below the object's slot count (EINVAL otherwise)
+ * @__reserved: Must be 0
+ * @target: OBJHEAP_SET_SLOT: the object to store, or 0 to empty the slot.
+ *          The slot takes a reference to it and drops the one it held.
+ * @out_handle: OBJHEAP_GET_SLOT: the object in the slot, as a handle
+ *              owning a new reference, or 0 for an empty slot.
+ */
+struct objheap_slot {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__u32 index;
+	__u32 __reserved;
+	__aligned_u64 target;
+	__aligned_u64 out_handle;
+};
+#define OBJHEAP_SET_SLOT _IO(OBJHEAP_TYPE, OBJHEAP_CMD_SET_SLOT)
+#define OBJHEAP_GET_SLOT _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GET_SLOT)
+
+/**
+ * struct objheap_rw - ioctl(OBJHEAP_READ) and ioctl(OBJHEAP_WRITE)
+ * @size: sizeof(struct objheap_rw)
+ * @flags: Must be 0
+ * @handle: The object
+ * @offset: Where in the payload
+ * @len: How many bytes; @offset + @len must not pass the payload's end
+ *       (EINVAL)
+ * @buf_uptr: The user buffer of @len bytes
+ *
+ * Copies between the payload and @buf_uptr.  OBJHEAP_WRITE on an
+ * immutable object is EPERM.  If @buf_uptr faults (EFAULT), a write may
+ * have changed part of the range.
+ */
+struct objheap_rw {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__u32 offset;
+	__u32 len;
+	__aligned_u64 buf_uptr;
+};
+#define OBJHEAP_READ _IO(OBJHEAP_TYPE, OBJHEAP_CMD_READ)
+#define OBJHEAP_WRITE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_WRITE)
+
+/**
+ * struct objheap_info - ioctl(OBJHEAP_INFO)
+ * @size: sizeof(struct objheap_info)
+ * @flags: Must be 0
+ * @handle: The object
+ * @out_refcnt: All references: handles and slots; OBJHEAP_REFCNT_IMMORTAL
+ *              for an immortal object
+ * @out_user_refs: The references userspace holds through handles
+ * @out_type: The type tag
+ * @out_flags: OBJHEAP_OBJ_* flags
+ * @out_nslots: Number of slots
+ * @out_data_len: Payload size
+ */
+struct objheap_info {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__u32 out_refcnt;
+	__u32 out_user_refs;
+	__u32 out_type;
+	__u32 out_flags;
+	__u32 out_nslots;
+	__u32 out_data_len;
+};
+#define OBJHEAP_INFO _IO(OBJHEAP_TYPE, OBJHEAP_CMD_INFO)
+
+/**
+ * struct objheap_intern - ioctl(OBJHEAP_INTERN)
+ * @size: sizeof(struct objheap_intern)
+ * @flags: OBJHEAP_OBJ_IMMORTAL: create the object immortal (as CPython's
+ *         small integers); ignored when the object already exists
+ * @type: The type tag
+ * @data_len: Payload size, at most OBJHEAP_MAX_SIZE
+ * @data_uptr: The payload
+ * @out_handle: The object, owning one new reference
+ *
+ * Returns the existing interned object of this type and content, or
+ * creates one: immutable, no slots, flagged OBJHEAP_OBJ_INTERNED.  As
+ * sys.intern(), the table does not keep objects alive: when the last
+ * reference to an interned object goes, so does its entry.
+ */
+struct objheap_intern {
+	__u32 size;
+	__u32 flags;
+	__u32 type;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__aligned_u64 out_handle;
+};
+#define OBJHEAP_INTERN _IO(OBJHEAP_TYPE, OBJHEAP_CMD_INTERN)
+
+/**
+ * DOC: Batches
+ *
+ * OBJHEAP_BATCH runs a sequence of commands in one system call, under one
+ * acquisition of the heap's lock.  Its buffer holds @count entries, each a
+ * struct objheap_batch_entry followed at once by the command's own
+ * structure (starting with its size, validated exactly as for the single
+ * ioctl); the next entry starts at the next multiple of 8 bytes.
+ *
+ * Only NEW, DUP, RELEASE, SET_SLOT, GET_SLOT, READ, WRITE, INFO and INTERN
+ * may be batched.  A handle argument may be OBJHEAP_BATCH_REF(i): the
+ * out_handle of entry i of the same batch, which must come earlier and
+ * have succeeded (EINVAL otherwise).
+ *
+ * Each entry gets its own result.  Unless OBJHEAP_BATCH_CONTINUE is set,
+ * the first failing entry stops the batch and the entries after it get
+ * -ECANCELED.  The ioctl itself fails only if the batch as a whole is
+ * malformed, before any entry runs; otherwise it returns 0 with
+ * @out_done and @out_failed set, and the whole buffer, outputs and
+ * results, copied back.
+ */
+#define OBJHEAP_BATCH_REF(i) (OBJHEAP_HANDLE_BATCH_BIT | (__u64)(__u32)(i))
+
+/* The most entries, and bytes, one batch may hold. */
+#define OBJHEAP_BATCH_MAX_COUNT 4096U
+#define OBJHEAP_BATCH_MAX_LEN (1U << 20)
+
+/**
+ * struct objheap_batch_entry - One entry of a batch
+ * @cmd: The command: OBJHEAP_CMD_NEW ... OBJHEAP_CMD_INTERN
+ * @out_result: 0, or the negative errno the command failed with
+ */
+struct objheap_batch_entry {
+	__u32 cmd;
+	__s32 out_result;
+};
+
+/**
+ * enum objheap_batch_flags - Flags of OBJHEAP_BATCH
+ * @OBJHEAP_BATCH_CONTINUE: Run every entry, whatever the earlier ones gave.
+ */
+enum objheap_batch_flags {
+	OBJHEAP_BATCH_CONTINUE = 1 << 0,
+};
+
+/**
+ * struct objheap_batch - ioctl(OBJHEAP_BATCH)
+ * @size: sizeof(struct objheap_batch)
+ * @flags: OBJHEAP_BATCH_*
+ * @count: Number of entries, 1 to OBJHEAP_BATCH_MAX_COUNT
+ * @len: Bytes at @buf_uptr, at most OBJHEAP_BATCH_MAX_LEN
+ * @buf_uptr: The entries
+ * @out_done: Entries that ran
+ * @out_failed: Entries that ran and failed
+ */
+struct objheap_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 len;
+	__aligned_u64 buf_uptr;
+	__u32 out_done;
+	__u32 out_failed;
+};
+#define OBJHEAP_BATCH _IO(OBJHEAP_TYPE, OBJHEAP_CMD_BATCH)
 
 #endif /* _UAPI_LINUX_OBJHEAP_H */

@@ -10,6 +10,7 @@
 #ifndef LIBOBJHEAP_H
 #define LIBOBJHEAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/objheap.h>
 
@@ -46,6 +47,106 @@ int objheap_fd(const struct objheap *heap);
  */
 int objheap_query(struct objheap *heap, uint32_t query_cmd,
 		  struct objheap_query *out);
+
+/*
+ * Objects.  A handle (uint64_t) names an object; every handle these
+ * functions return owns one reference, given back by objheap_release().
+ * Handle 0 is "no object".  See Documentation/userspace-api.rst.
+ */
+
+/*
+ * objheap_new() - Create an object with one reference.
+ * @type: Type tag.  @flags: OBJHEAP_OBJ_IMMUTABLE, OBJHEAP_OBJ_IMMORTAL.
+ * @nslots: Slot count.  @data, @data_len: initial payload (NULL: zeros).
+ * @slots: NULL, or @nslots handles to store in the slots (0: empty).
+ * @handlep: On success, the new object.
+ */
+int objheap_new(struct objheap *heap, uint32_t type, uint32_t flags,
+		uint32_t nslots, const void *data, uint32_t data_len,
+		const uint64_t *slots, uint64_t *handlep);
+
+/* objheap_dup() - Take one more reference to @handle's object. */
+int objheap_dup(struct objheap *heap, uint64_t handle);
+
+/* objheap_release() - Give one reference back; the last one frees. */
+int objheap_release(struct objheap *heap, uint64_t handle);
+
+/* objheap_set_slot() - Store @target (0: nothing) in slot @index. */
+int objheap_set_slot(struct objheap *heap, uint64_t handle, uint32_t index,
+		     uint64_t target);
+
+/* objheap_get_slot() - A new reference to what slot @index holds, or 0. */
+int objheap_get_slot(struct objheap *heap, uint64_t handle, uint32_t index,
+		     uint64_t *targetp);
+
+/* objheap_read()/objheap_write() - Copy @len payload bytes at @offset. */
+int objheap_read(struct objheap *heap, uint64_t handle, uint32_t offset,
+		 void *buf, uint32_t len);
+int objheap_write(struct objheap *heap, uint64_t handle, uint32_t offset,
+		  const void *buf, uint32_t len);
+
+/* objheap_info() - Reference counts, type, flags, slots, payload size. */
+int objheap_info(struct objheap *heap, uint64_t handle,
+		 struct objheap_info *out);
+
+/*
+ * objheap_intern() - The one interned object of this type and content,
+ * created on first use; @flags may be OBJHEAP_OBJ_IMMORTAL.
+ */
+int objheap_intern(struct objheap *heap, uint32_t type, uint32_t flags,
+		   const void *data, uint32_t data_len, uint64_t *handlep);
+
+/*
+ * Batches: many commands in one system call.  Add entries, submit, then
+ * read each entry's result and returned handle.  An entry's handle
+ * argument may be OBJHEAP_BATCH_REF(i), the handle entry i returned.
+ * The objheap_batch_<cmd>() functions return the new entry's index, or
+ * -ENOSPC when the batch is full.
+ */
+struct objheap_batch_buf;
+
+int objheap_batch_alloc(struct objheap_batch_buf **batchp, uint32_t max_entries);
+void objheap_batch_free(struct objheap_batch_buf *batch);
+void objheap_batch_reset(struct objheap_batch_buf *batch);
+uint32_t objheap_batch_count(const struct objheap_batch_buf *batch);
+
+int objheap_batch_new(struct objheap_batch_buf *batch, uint32_t type,
+		      uint32_t flags, uint32_t nslots, const void *data,
+		      uint32_t data_len, const uint64_t *slots);
+int objheap_batch_dup(struct objheap_batch_buf *batch, uint64_t handle);
+int objheap_batch_release(struct objheap_batch_buf *batch, uint64_t handle);
+int objheap_batch_set_slot(struct objheap_batch_buf *batch, uint64_t handle,
+			   uint32_t index, uint64_t target);
+int objheap_batch_get_slot(struct objheap_batch_buf *batch, uint64_t handle,
+			   uint32_t index);
+int objheap_batch_read(struct objheap_batch_buf *batch, uint64_t handle,
+		       uint32_t offset, void *buf, uint32_t len);
+int objheap_batch_write(struct objheap_batch_buf *batch, uint64_t handle,
+			uint32_t offset, const void *buf, uint32_t len);
+int objheap_batch_info(struct objheap_batch_buf *batch, uint64_t handle);
+int objheap_batch_intern(struct objheap_batch_buf *batch, uint32_t type,
+			 uint32_t flags, const void *data, uint32_t data_len);
+
+/*
+ * objheap_batch_submit() - Run the batch's entries in one OBJHEAP_BATCH.
+ * @flags: OBJHEAP_BATCH_CONTINUE to run every entry whatever the earlier
+ *         ones gave; by default the first failure stops the batch.
+ *
+ * Return: the number of entries that failed (0: all succeeded), or
+ * -errno when the batch as a whole was refused and nothing ran.
+ */
+int objheap_batch_submit(struct objheap *heap, struct objheap_batch_buf *batch,
+			 uint32_t flags);
+
+/* After submit: entry @i's result (0 or -errno, -ECANCELED if not run). */
+int objheap_batch_result(const struct objheap_batch_buf *batch, uint32_t i);
+
+/* After submit: the handle entry @i returned (NEW, DUP, GET_SLOT, INTERN). */
+uint64_t objheap_batch_handle(const struct objheap_batch_buf *batch, uint32_t i);
+
+/* After submit: entry @i's struct objheap_info (an INFO entry), or NULL. */
+const struct objheap_info *objheap_batch_info_result(
+	const struct objheap_batch_buf *batch, uint32_t i);
 
 #ifdef __cplusplus
 }

@@ -60,3 +60,119 @@ OBJHEAP_API int objheap_query(struct objheap *heap, uint32_t query_cmd,
 	out->query_cmd = query_cmd;
 	return __objheap_ioctl(heap, OBJHEAP_QUERY, out);
 }
+
+OBJHEAP_API int objheap_new(struct objheap *heap, uint32_t type, uint32_t flags,
+			    uint32_t nslots, const void *data, uint32_t data_len,
+			    const uint64_t *slots, uint64_t *handlep)
+{
+	struct objheap_new cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.type = type,
+		.nslots = nslots,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+		.slots_uptr = (uintptr_t)slots,
+	};
+	int ret = __objheap_ioctl(heap, OBJHEAP_NEW, &cmd);
+
+	if (!ret)
+		*handlep = cmd.out_handle;
+	return ret;
+}
+
+OBJHEAP_API int objheap_dup(struct objheap *heap, uint64_t handle)
+{
+	struct objheap_handle_cmd cmd = { .size = sizeof(cmd), .handle = handle };
+
+	return __objheap_ioctl(heap, OBJHEAP_DUP, &cmd);
+}
+
+OBJHEAP_API int objheap_release(struct objheap *heap, uint64_t handle)
+{
+	struct objheap_handle_cmd cmd = { .size = sizeof(cmd), .handle = handle };
+
+	return __objheap_ioctl(heap, OBJHEAP_RELEASE, &cmd);
+}
+
+OBJHEAP_API int objheap_set_slot(struct objheap *heap, uint64_t handle,
+				 uint32_t index, uint64_t target)
+{
+	struct objheap_slot cmd = {
+		.size = sizeof(cmd),
+		.handle = handle,
+		.index = index,
+		.target = target,
+	};
+
+	return __objheap_ioctl(heap, OBJHEAP_SET_SLOT, &cmd);
+}
+
+OBJHEAP_API int objheap_get_slot(struct objheap *heap, uint64_t handle,
+				 uint32_t index, uint64_t *targetp)
+{
+	struct objheap_slot cmd = {
+		.size = sizeof(cmd),
+		.handle = handle,
+		.index = index,
+	};
+	int ret = __objheap_ioctl(heap, OBJHEAP_GET_SLOT, &cmd);
+
+	if (!ret)
+		*targetp = cmd.out_handle;
+	return ret;
+}
+
+static int objheap_rw(struct objheap *heap, unsigned long request,
+		      uint64_t handle, uint32_t offset, const void *buf,
+		      uint32_t len)
+{
+	struct objheap_rw cmd = {
+		.size = sizeof(cmd),
+		.handle = handle,
+		.offset = offset,
+		.len = len,
+		.buf_uptr = (uintptr_t)buf,
+	};
+
+	return __objheap_ioctl(heap, request, &cmd);
+}
+
+OBJHEAP_API int objheap_read(struct objheap *heap, uint64_t handle,
+			     uint32_t offset, void *buf, uint32_t len)
+{
+	return objheap_rw(heap, OBJHEAP_READ, handle, offset, buf, len);
+}
+
+OBJHEAP_API int objheap_write(struct objheap *heap, uint64_t handle,
+			      uint32_t offset, const void *buf, uint32_t len)
+{
+	return objheap_rw(heap, OBJHEAP_WRITE, handle, offset, buf, len);
+}
+
+OBJHEAP_API int objheap_info(struct objheap *heap, uint64_t handle,
+			     struct objheap_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->handle = handle;
+	return __objheap_ioctl(heap, OBJHEAP_INFO, out);
+}
+
+OBJHEAP_API int objheap_intern(struct objheap *heap, uint32_t type,
+			       uint32_t flags, const void *data,
+			       uint32_t data_len, uint64_t *handlep)
+{
+	struct objheap_intern cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.type = type,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+	};
+	int ret = __objheap_ioctl(heap, OBJHEAP_INTERN, &cmd);
+
+	if (!ret)
+		*handlep = cmd.out_handle;
+	return ret;
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Interning: one immutable object per (type, payload), like sys.intern()
+ * and CPython's caches of small integers.
+ *
+ * The table is a power-of-two array of hash chains linked through the
+ * objects' @intern_link, under the heap's lock.  It holds no reference:
+ * when an interned object is freed it leaves its chain (oh_object_free()
+ * calls oh_intern_del()).  It doubles when it holds as many objects as
+ * chains; if doubling fails for lack of memory the chains just get longer.
+ * Its memory counts against the heap's limit.
+ */
+#include <linux/jhash.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "objheap.h"
+#include "object.h"
+
+/* A page of chains to start with; at most 2^24 chains (128 MiB). */
+#define OH_INTERN_MIN_BUCKETS (PAGE_SIZE / sizeof(struct hlist_head))
+#define OH_INTERN_MAX_BUCKETS (1U << 24)
+
+/* Payloads up to this size are looked up from the stack. */
+#define OH_INTERN_STACK_BYTES 128
+
+static u32 oh_intern_hash(u32 type, const void *data, u32 data_len)
+{
+	return jhash(data, data_len, jhash_2words(type, data_len, 0));
+}
+
+static struct hlist_head *oh_intern_chain(struct oh_intern *it, u32 hash)
+{
+	return &it->buckets[hash & (it->nbuckets - 1)];
+}
+
+static int oh_intern_resize(struct objheap *heap, u32 nbuckets)
+{
+	struct oh_intern *it = &heap->intern;
+	size_t bytes = nbuckets * sizeof(struct hlist_head);
+	struct hlist_head *old = it->buckets;
+	u32 i, old_nbuckets = it->nbuckets;
+	struct hlist_node *tmp;
+	struct oh_object *obj;
+
+	if (oh_charge(&heap->alloc, bytes))
+		return -ENOMEM;
+	it->buckets = kvmalloc_array(nbuckets, sizeof(struct hlist_head),
+				     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!it->buckets) {
+		it->buckets = old;
+		oh_uncharge(&heap->alloc, bytes);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nbuckets; i++)
+		INIT_HLIST_HEAD(&it->buckets[i]);
+	it->nbuckets = nbuckets;
+
+	for (i = 0; i < old_nbuckets; i++)
+		hlist_for_each_entry_safe(obj, tmp, &old[i], intern_link) {
+			hlist_del(&obj->intern_link);
+			hlist_add_head(&obj->intern_link,
+				       oh_intern_chain(it, obj->hash));
+		}
+	kvfree(old);
+	oh_uncharge(&heap->alloc, old_nbuckets * sizeof(struct hlist_head));
+	return 0;
+}
+
+/**
+ * oh_intern_find() - Look an interned object up.
+ * @heap: The heap.
+ * @type: The type tag.
+ * @data: The payload.
+ * @data_len: Its size.
+ * @hashp: Set to the hash of (@type, @data), for oh_intern_add().
+ *
+ * Return: The object, without a new reference, or NULL.
+ */
+struct oh_object *oh_intern_find(struct objheap *heap, u32 type,
+				 const void *data, u32 data_len, u32 *hashp)
+{
+	struct oh_intern *it = &heap->intern;
+	u32 hash = oh_intern_hash(type, data, data_len);
+	struct oh_object *obj;
+
+	*hashp = hash;
+	if (!it->buckets)
+		return NULL;
+	hlist_for_each_entry(obj, oh_intern_chain(it, hash), intern_link)
+		if (obj->hash == hash && obj->type == type &&
+		    obj->data_len == data_len &&
+		    !memcmp(oh_data(obj), data, data_len))
+			return obj;
+	return NULL;
+}
+
+/**
+ * oh_intern_add() - Enter an object, with its @hash set, in the table.
+ * @heap: The heap.
+ * @obj: An object with no slots, flagged OBJHEAP_OBJ_INTERNED.
+ *
+ * Return: 0, or -ENOMEM when the table's first chains cannot be had.
+ */
+int oh_intern_add(struct objheap *heap, struct oh_object *obj)
+{
+	struct oh_intern *it = &heap->intern;
+
+	if (!it->buckets) {
+		if (oh_intern_resize(heap, OH_INTERN_MIN_BUCKETS))
+			return -ENOMEM;
+	} else if (it->count >= it->nbuckets &&
+		   it->nbuckets < OH_INTERN_MAX_BUCKETS) {
+		/* Failing to grow only makes the chains longer. */
+		oh_intern_resize(heap, it->nbuckets * 2);
+	}
+	hlist_add_head(&obj->intern_link, oh_intern_chain(it, obj->hash));
+	it->count++;
+	return 0;
+}
+
+/**
+ * oh_intern_del() - Take a dying object out of the table.
+ * @heap: The heap.
+ * @obj: The object.
+ */
+void oh_intern_del(struct objheap *heap, struct oh_object *obj)
+{
+	hlist_del(&obj->intern_link);
+	heap->intern.count--;
+}
+
+/**
+ * oh_intern_destroy() - Free the table of a closing heap.
+ * @heap: The heap; its objects are already freed.
+ */
+void oh_intern_destroy(struct objheap *heap)
+{
+	struct oh_intern *it = &heap->intern;
+
+	kvfree(it->buckets);
+	oh_uncharge(&heap->alloc, it->nbuckets * sizeof(struct hlist_head));
+	it->buckets = NULL;
+	it->nbuckets = 0;
+	it->count = 0;
+}
+
+static struct oh_object *oh_intern_get(struct objheap *heap,
+				       struct objheap_intern *cmd,
+				       const void *data)
+{
+	struct oh_object *obj;
+	u32 hash;
+	int ret;
+
+	obj = oh_intern_find(heap, cmd->type, data, cmd->data_len, &hash);
+	if (obj) {
+		ret = oh_ref_user(obj);
+		return ret ? ERR_PTR(ret) : obj;
+	}
+
+	obj = oh_object_create(heap, cmd->type,
+			       cmd->flags | OBJHEAP_OBJ_IMMUTABLE |
+			       OBJHEAP_OBJ_INTERNED, 0, cmd->data_len);
+	if (IS_ERR(obj))
+		return obj;
+	memcpy(oh_data(obj), data, cmd->data_len);
+	obj->hash = hash;
+	ret = oh_intern_add(heap, obj);
+	if (ret) {
+		oh_object_abort(heap, obj);
+		return ERR_PTR(ret);
+	}
+	oh_object_publish(heap, obj);
+	return obj;
+}
+
+int objheap_cmd_intern(struct objheap_ucmd *ucmd)
+{
+	struct objheap_intern *cmd = ucmd->cmd;
+	u8 stack[OH_INTERN_STACK_BYTES];
+	struct oh_object *obj;
+	void *data = stack;
+	int ret;
+
+	if (cmd->data_len > OBJHEAP_MAX_SIZE)
+		return -EINVAL;
+	if (cmd->data_len > sizeof(stack)) {
+		data = kvmalloc(cmd->data_len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!data)
+			return -ENOMEM;
+	}
+	ret = -EFAULT;
+	if (copy_from_user(data, u64_to_user_ptr(cmd->data_uptr), cmd->data_len))
+		goto out_free;
+
+	obj = oh_intern_get(ucmd->heap, cmd, data);
+	ret = PTR_ERR_OR_ZERO(obj);
+	if (!ret)
+		ret = oh_respond_handle(ucmd, obj, &cmd->out_handle,
+					 sizeof(*cmd));
+out_free:
+	if (data != stack)
+		kvfree(data);
+	return ret;
+}

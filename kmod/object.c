@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Objects, handles and reference counts.
+ *
+ * An object is one block of the heap's allocator: a struct oh_object
+ * header, then its slots, then its payload.  Userspace names it by a
+ * handle, (generation << 32) | index, where index is the object's entry in
+ * the heap's table.  The generation is in [1, OH_GEN_MAX]: a handle is
+ * never 0 and never has bit 63 set (which OBJHEAP_BATCH_REF() uses).  When
+ * an object is freed its entry's generation moves on, so an old handle
+ * finds no object even after the entry is reused; an entry whose
+ * generation is spent is retired, never reused.
+ *
+ * References follow CPython: every handle returned owns one reference and
+ * every non-empty slot owns one.  Unlike CPython, the kernel cannot trust
+ * the owner of a reference to count right, so it keeps the references
+ * userspace owns (@user_refs) apart, and refuses a release userspace does
+ * not own: whatever userspace does, no slot can point to a freed object.
+ * Counts are refused, never wrapped, at OBJHEAP_REFCNT_MAX.  Immortal
+ * objects ignore reference counting altogether, as in PEP 683.
+ *
+ * When a count reaches zero the object is freed along with everything
+ * that only it kept alive.  That is a walk over an arbitrarily long chain,
+ * so it is a loop over a work list linked through the dying containers'
+ * @gc_link, with cond_resched() along the way, never recursion.  Objects
+ * without slots cannot keep anything alive and are freed at once.
+ *
+ * Context: every function here runs with the heap's lock held; the
+ * dispatcher takes it before any handler runs.
+ */
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/nospec.h>
+#include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "objheap.h"
+#include "object.h"
+
+/* Generations run from 1 to OH_GEN_MAX: bit 63 of a handle stays clear. */
+#define OH_GEN_MAX (U32_MAX >> 1)
+
+/* The table starts with a page of entries and doubles up to 2^30 entries. */
+#define OH_TABLE_MIN (PAGE_SIZE / sizeof(struct oh_entry))
+#define OH_TABLE_MAX (1U << 30)
+
+/* Objects freed between two cond_resched() calls. */
+#define OH_RESCHED_EVERY 256
+
+static size_t oh_object_size(u32 nslots, u32 data_len)
+{
+	return struct_size((struct oh_object *)NULL, slots, nslots) + data_len;
+}
+
+static size_t oh_object_bytes(const struct oh_object *obj)
+{
+	return oh_object_size(obj->nslots, obj->data_len);
+}
+
+void oh_objects_init(struct objheap *heap)
+{
+	heap->table.free_head = OH_NO_INDEX;
+	INIT_LIST_HEAD(&heap->containers);
+}
+
+/* Double the table; only called when no entry is free. */
+static int oh_table_grow(struct objheap *heap)
+{
+	struct oh_table *t = &heap->table;
+	u32 old = t->capacity, new, i;
+	struct oh_entry *entries;
+	int ret;
+
+	if (old >= OH_TABLE_MAX)
+		return -ENOMEM;
+	new = old ? old * 2 : OH_TABLE_MIN;
+	ret = oh_charge(&heap->alloc, (size_t)(new - old) * sizeof(*entries));
+	if (ret)
+		return ret;
+	entries = kvmalloc_array(new, sizeof(*entries),
+				 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!entries) {
+		oh_uncharge(&heap->alloc, (size_t)(new - old) * sizeof(*entries));
+		return -ENOMEM;
+	}
+	if (old)
+		memcpy(entries, t->entries, old * sizeof(*entries));
+	for (i = old; i < new; i++) {
+		entries[i].obj = NULL;
+		entries[i].gen = 1;
+		entries[i].next_free = i + 1;
+	}
+	entries[new - 1].next_free = OH_NO_INDEX;
+	kvfree(t->entries);
+	t->entries = entries;
+	t->capacity = new;
+	t->free_head = old;
+	return 0;
+}
+
+/**
+ * oh_handle() - The handle of a published object.
+ * @heap: The heap.
+ * @obj: The object.
+ *
+ * Return: The handle; it owns no reference by itself.
+ */
+u64 oh_handle(struct objheap *heap, const struct oh_object *obj)
+{
+	return (u64)heap->table.entries[obj->index].gen << 32 | obj->index;
+}
+
+static struct oh_object *oh_lookup(struct objheap *heap, u64 handle)
+{
+	struct oh_table *t = &heap->table;
+	u32 index = lower_32_bits(handle);
+	struct oh_entry *e;
+
+	if (index >= t->capacity)
+		return NULL;
+	e = &t->entries[array_index_nospec(index, t->capacity)];
+	if (e->gen != upper_32_bits(handle))
+		return NULL;
+	return e->obj;
+}
+
+/**
+ * oh_get() - Find the object a handle of a command names.
+ * @ucmd: The command, for OBJHEAP_BATCH_REF() handles inside a batch.
+ * @handle: The handle.
+ *
+ * Return: The object (no reference is taken), ERR_PTR(-ENOENT) when the
+ * handle names no live object, or ERR_PTR(-EINVAL) for a batch reference
+ * that names no earlier, successful entry.
+ */
+struct oh_object *oh_get(struct objheap_ucmd *ucmd, u64 handle)
+{
+	struct oh_object *obj;
+
+	if (handle & OBJHEAP_HANDLE_BATCH_BIT) {
+		handle = objheap_batch_ref(ucmd, handle);
+		if (!handle)
+			return ERR_PTR(-EINVAL);
+	}
+	obj = oh_lookup(ucmd->heap, handle);
+	return obj ?: ERR_PTR(-ENOENT);
+}
+
+/**
+ * oh_object_create() - Allocate an object, not yet visible to userspace.
+ * @heap: The heap.
+ * @type: Its type tag.
+ * @flags: OBJHEAP_OBJ_* flags.
+ * @nslots: Its number of slots, all empty.
+ * @data_len: Its payload size; the payload is not initialized.
+ *
+ * The object has one user reference.  It must be finished with
+ * oh_object_publish(), which cannot fail, or undone with
+ * oh_object_abort(); in between, the heap must not create another object.
+ *
+ * Return: The object, or an ERR_PTR(): -ENOMEM when out of memory or over
+ * the heap's limit.
+ */
+struct oh_object *oh_object_create(struct objheap *heap, u32 type, u32 flags,
+				   u32 nslots, u32 data_len)
+{
+	struct oh_object *obj;
+	int ret;
+
+	if (heap->table.free_head == OH_NO_INDEX) {
+		ret = oh_table_grow(heap);
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	obj = oh_alloc(&heap->alloc, oh_object_size(nslots, data_len));
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+
+	if (nslots)
+		INIT_LIST_HEAD(&obj->gc_link);
+	else
+		INIT_HLIST_NODE(&obj->intern_link);
+	obj->refcnt = 1;
+	obj->user_refs = 1;
+	obj->type = type;
+	obj->flags = flags;
+	obj->nslots = nslots;
+	obj->data_len = data_len;
+	obj->index = OH_NO_INDEX;
+	obj->gc_refs = 0;
+	memset(obj->slots, 0, nslots * sizeof(obj->slots[0]));
+	return obj;
+}
+
+/**
+ * oh_object_publish() - Give a created object its table entry.
+ * @heap: The heap.
+ * @obj: From oh_object_create().
+ *
+ * Return: The object's handle, which owns the object's one reference.
+ */
+u64 oh_object_publish(struct objheap *heap, struct oh_object *obj)
+{
+	struct oh_table *t = &heap->table;
+	u32 index = t->free_head;
+	struct oh_entry *e = &t->entries[index];
+
+	t->free_head = e->next_free;
+	e->obj = obj;
+	obj->index = index;
+	t->nr_live++;
+	if (obj->nslots)
+		list_add_tail(&obj->gc_link, &heap->containers);
+	return (u64)e->gen << 32 | index;
+}
+
+static int oh_ref(struct oh_object *obj)
+{
+	if (oh_immortal(obj))
+		return 0;
+	if (obj->refcnt >= OBJHEAP_REFCNT_MAX)
+		return -EOVERFLOW;
+	obj->refcnt++;
+	return 0;
+}
+
+/**
+ * oh_ref_user() - Take a reference for a handle returned to userspace.
+ * @obj: The object.
+ *
+ * Return: 0, or -EOVERFLOW when the count is at OBJHEAP_REFCNT_MAX.
+ */
+int oh_ref_user(struct oh_object *obj)
+{
+	int ret = oh_ref(obj);
+
+	if (!ret && !oh_immortal(obj))
+		obj->user_refs++;
+	return ret;
+}
+
+/* Free @obj's memory and table entry; its references are already gone. */
+static void oh_object_free(struct objheap *heap, struct oh_object *obj)
+{
+	struct oh_table *t = &heap->table;
+	struct oh_entry *e = &t->entries[obj->index];
+
+	if (obj->flags & OBJHEAP_OBJ_INTERNED)
+		oh_intern_del(heap, obj);
+	e->obj = NULL;
+	t->nr_live--;
+	if (e->gen < OH_GEN_MAX) {
+		e->gen++;
+		e->next_free = t->free_head;
+		t->free_head = obj->index;
+	}
+	oh_free(&heap->alloc, obj, oh_object_bytes(obj));
+}
+
+/*
+ * Free @obj, whose count just reached zero, and everything that only it
+ * kept alive.  A container that dies waits on @dying, linked through its
+ * gc_link (it leaves the collector's list for it), until its slots are
+ * dropped: the walk is a loop, however deep the graph.
+ */
+static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
+{
+	struct oh_object *child;
+	unsigned int freed = 0;
+	LIST_HEAD(dying);
+	u32 i;
+
+	if (!obj->nslots) {
+		oh_object_free(heap, obj);
+		return;
+	}
+	list_move_tail(&obj->gc_link, &dying);
+	while (!list_empty(&dying)) {
+		obj = list_first_entry(&dying, struct oh_object, gc_link);
+		list_del(&obj->gc_link);
+		for (i = 0; i < obj->nslots; i++) {
+			child = obj->slots[i];
+			if (!child || oh_immortal(child) || --child->refcnt)
+				continue;
+			if (child->nslots)
+				list_move_tail(&child->gc_link, &dying);
+			else
+				oh_object_free(heap, child);
+		}
+		oh_object_free(heap, obj);
+		if (!(++freed % OH_RESCHED_EVERY))
+			cond_resched();
+	}
+}
+
+/* Drop a slot's reference.  May free @obj and what it holds. */
+static void oh_unref(struct objheap *heap, struct oh_object *obj)
+{
+	if (oh_immortal(obj))
+		return;
+	if (!--obj->refcnt)
+		oh_dealloc(heap, obj);
+}
+
+/**
+ * oh_unref_user() - Give back a reference userspace owns.
+ * @heap: The heap.
+ * @obj: The object; it may be freed.
+ *
+ * Return: 0, or -EINVAL when userspace owns no reference to @obj.
+ */
+int oh_unref_user(struct objheap *heap, struct oh_object *obj)
+{
+	if (oh_immortal(obj))
+		return 0;
+	if (!obj->user_refs)
+		return -EINVAL;
+	obj->user_refs--;
+	oh_unref(heap, obj);
+	return 0;
+}
+
+/**
+ * oh_object_abort() - Undo oh_object_create() and the slots filled since.
+ * @heap: The heap.
+ * @obj: The unpublished object.
+ */
+void oh_object_abort(struct objheap *heap, struct oh_object *obj)
+{
+	u32 i;
+
+	/* Each target was alive before the slot's reference: none dies. */
+	for (i = 0; i < obj->nslots; i++)
+		if (obj->slots[i])
+			oh_unref(heap, obj->slots[i]);
+	oh_free(&heap->alloc, obj, oh_object_bytes(obj));
+}
+
+/**
+ * oh_objects_destroy() - Free every object of a closing heap.
+ * @heap: The heap, which nothing else can reach any more.
+ *
+ * Reference counts no longer matter: every object goes, cycles, immortal
+ * objects and all, in one pass over the table.
+ */
+void oh_objects_destroy(struct objheap *heap)
+{
+	struct oh_table *t = &heap->table;
+	struct oh_object *obj;
+	u32 i;
+
+	for (i = 0; i < t->capacity; i++) {
+		obj = t->entries[i].obj;
+		if (obj)
+			oh_free(&heap->alloc, obj, oh_object_bytes(obj));
+		if (!(i % OH_RESCHED_EVERY))
+			cond_resched();
+	}
+	kvfree(t->entries);
+	oh_uncharge(&heap->alloc, (size_t)t->capacity * sizeof(*t->entries));
+	oh_intern_destroy(heap);
+}
+
+static int oh_fill_data(struct oh_object *obj, u64 data_uptr)
+{
+	if (!data_uptr) {
+		memset(oh_data(obj), 0, obj->data_len);
+		return 0;
+	}
+	if (copy_from_user(oh_data(obj), u64_to_user_ptr(data_uptr),
+			   obj->data_len))
+		return -EFAULT;
+	return 0;
+}
+
+static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
+			 u64 slots_uptr)
+{
+	u64 __user *uslots = u64_to_user_ptr(slots_uptr);
+	struct oh_object *target;
+	u64 handle;
+	u32 i;
+	int ret;
+
+	if (!slots_uptr)
+		return 0;
+	for (i = 0; i < obj->nslots; i++) {
+		if (get_user(handle, &uslots[i]))
+			return -EFAULT;
+		if (!handle)
+			continue;
+		target = oh_get(ucmd, handle);
+		if (IS_ERR(target))
+			return PTR_ERR(target);
+		ret = oh_ref(target);
+		if (ret)
+			return ret;
+		obj->slots[i] = target;
+	}
+	return 0;
+}
+
+/**
+ * oh_respond_handle() - Return a handle that owns a reference.
+ * @ucmd: The command.
+ * @obj: The object, whose reference for the handle is already taken, or
+ *       NULL for no object (handle 0).
+ * @out_handle: The command's out_handle field.
+ * @cmd_len: The size of the command's structure.
+ *
+ * Writes the handle to @out_handle, remembers it for later entries of a
+ * batch, and copies the structure back.  If the copy fails, userspace
+ * never learns of the reference, so it is given back.
+ *
+ * Return: 0, or -EFAULT.
+ */
+int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
+			     u64 *out_handle, size_t cmd_len)
+{
+	int ret;
+
+	*out_handle = obj ? oh_handle(ucmd->heap, obj) : 0;
+	ucmd->out_handle = *out_handle;
+	ret = objheap_ucmd_respond(ucmd, cmd_len);
+	if (ret && obj)
+		oh_unref_user(ucmd->heap, obj);
+	return ret;
+}
+
+int objheap_cmd_new(struct objheap_ucmd *ucmd)
+{
+	struct objheap_new *cmd = ucmd->cmd;
+	struct objheap *heap = ucmd->heap;
+	struct oh_object *obj;
+	int ret;
+
+	if (cmd->__reserved)
+		return -EINVAL;
+	if (cmd->nslots > OBJHEAP_MAX_SLOTS || cmd->data_len > OBJHEAP_MAX_SIZE)
+		return -EINVAL;
+
+	obj = oh_object_create(heap, cmd->type, cmd->flags, cmd->nslots,
+			       cmd->data_len);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	ret = oh_fill_data(obj, cmd->data_uptr);
+	if (ret)
+		goto err_abort;
+	ret = oh_fill_slots(ucmd, obj, cmd->slots_uptr);
+	if (ret)
+		goto err_abort;
+
+	oh_object_publish(heap, obj);
+	return oh_respond_handle(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
+
+err_abort:
+	oh_object_abort(heap, obj);
+	return ret;
+}
+
+int objheap_cmd_dup(struct objheap_ucmd *ucmd)
+{
+	struct objheap_handle_cmd *cmd = ucmd->cmd;
+	struct oh_object *obj;
+	int ret;
+
+	obj = oh_get(ucmd, cmd->handle);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	ret = oh_ref_user(obj);
+	if (ret)
+		return ret;
+	return oh_respond_handle(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
+}
+
+int objheap_cmd_release(struct objheap_ucmd *ucmd)
+{
+	struct objheap_handle_cmd *cmd = ucmd->cmd;
+	struct oh_object *obj;
+
+	obj = oh_get(ucmd, cmd->handle);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	return oh_unref_user(ucmd->heap, obj);
+}
+
+/* The object and slot a slot command names, checked. */
+static struct oh_object *oh_get_slot_owner(struct objheap_ucmd *ucmd,
+					   struct objheap_slot *cmd)
+{
+	struct oh_object *obj;
+
+	if (cmd->__reserved)
+		return ERR_PTR(-EINVAL);
+	obj = oh_get(ucmd, cmd->handle);
+	if (!IS_ERR(obj) && cmd->index >= obj->nslots)
+		return ERR_PTR(-EINVAL);
+	return obj;
+}
+
+int objheap_cmd_set_slot(struct objheap_ucmd *ucmd)
+{
+	struct objheap_slot *cmd = ucmd->cmd;
+	struct oh_object *obj, *target = NULL, *old;
+	u32 index;
+	int ret;
+
+	obj = oh_get_slot_owner(ucmd, cmd);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (oh_immutable(obj))
+		return -EPERM;
+	if (cmd->target) {
+		target = oh_get(ucmd, cmd->target);
+		if (IS_ERR(target))
+			return PTR_ERR(target);
+		ret = oh_ref(target);
+		if (ret)
+			return ret;
+	}
+
+	index = array_index_nospec(cmd->index, obj->nslots);
+	old = obj->slots[index];
+	obj->slots[index] = target;
+	/* Last: this may free @obj itself, if only @old kept it alive. */
+	if (old)
+		oh_unref(ucmd->heap, old);
+	return 0;
+}
+
+int objheap_cmd_get_slot(struct objheap_ucmd *ucmd)
+{
+	struct objheap_slot *cmd = ucmd->cmd;
+	struct oh_object *obj, *target;
+	int ret;
+
+	if (cmd->target)
+		return -EINVAL;
+	obj = oh_get_slot_owner(ucmd, cmd);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	target = obj->slots[array_index_nospec(cmd->index, obj->nslots)];
+	if (target) {
+		ret = oh_ref_user(target);
+		if (ret)
+			return ret;
+	}
+	return oh_respond_handle(ucmd, target, &cmd->out_handle, sizeof(*cmd));
+}
+
+/* The object a read or write names, with the range checked. */
+static struct oh_object *oh_get_range(struct objheap_ucmd *ucmd,
+				      struct objheap_rw *cmd)
+{
+	struct oh_object *obj;
+	u32 end;
+
+	obj = oh_get(ucmd, cmd->handle);
+	if (IS_ERR(obj))
+		return obj;
+	if (check_add_overflow(cmd->offset, cmd->len, &end) ||
+	    end > obj->data_len)
+		return ERR_PTR(-EINVAL);
+	return obj;
+}
+
+int objheap_cmd_read(struct objheap_ucmd *ucmd)
+{
+	struct objheap_rw *cmd = ucmd->cmd;
+	struct oh_object *obj;
+
+	obj = oh_get_range(ucmd, cmd);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (copy_to_user(u64_to_user_ptr(cmd->buf_uptr),
+			 oh_data(obj) + cmd->offset, cmd->len))
+		return -EFAULT;
+	return 0;
+}
+
+int objheap_cmd_write(struct objheap_ucmd *ucmd)
+{
+	struct objheap_rw *cmd = ucmd->cmd;
+	struct oh_object *obj;
+
+	obj = oh_get_range(ucmd, cmd);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (oh_immutable(obj))
+		return -EPERM;
+	if (copy_from_user(oh_data(obj) + cmd->offset,
+			   u64_to_user_ptr(cmd->buf_uptr), cmd->len))
+		return -EFAULT;
+	return 0;
+}
+
+int objheap_cmd_info(struct objheap_ucmd *ucmd)
+{
+	struct objheap_info *cmd = ucmd->cmd;
+	struct oh_object *obj;
+
+	obj = oh_get(ucmd, cmd->handle);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	cmd->out_refcnt = oh_immortal(obj) ? OBJHEAP_REFCNT_IMMORTAL : obj->refcnt;
+	cmd->out_user_refs = obj->user_refs;
+	cmd->out_type = obj->type;
+	cmd->out_flags = obj->flags;
+	cmd->out_nslots = obj->nslots;
+	cmd->out_data_len = obj->data_len;
+	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * objheap's objects, their table of handles and their reference counts.
+ */
+#ifndef __OBJHEAP_OBJECT_H
+#define __OBJHEAP_OBJECT_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+#include <linux/objheap.h>
+
+struct objheap;
+struct objheap_ucmd;
+
+/**
+ * struct oh_object - The header of every object, followed by its slots and
+ *                    its payload, all in one block of the heap's allocator.
+ * @gc_link: Containers (objects with slots) only: the collector's list the
+ *           object is on, or the list of objects being freed.
+ * @intern_link: Interned objects only: their bucket of the intern table.
+ *               Interned objects have no slots, so never use @gc_link.
+ * @refcnt: References from handles and from slots.  Zero only while the
+ *          object is being freed.
+ * @user_refs: The part of @refcnt that userspace holds through handles.
+ * @type: The type tag userspace gave.
+ * @flags: OBJHEAP_OBJ_* flags.
+ * @nslots: Number of @slots.
+ * @data_len: Payload bytes, after the slots.
+ * @index: The object's entry in the heap's table.
+ * @gc_refs: The collector's scratch count.
+ * @hash: Interned objects only: the hash of their type and payload.
+ * @slots: References to other objects of the heap, or NULL.
+ */
+struct oh_object {
+	union {
+		struct list_head gc_link;
+		struct hlist_node intern_link;
+	};
+	u32 refcnt;
+	u32 user_refs;
+	u32 type;
+	u32 flags;
+	u32 nslots;
+	u32 data_len;
+	u32 index;
+	union {
+		u32 gc_refs;
+		u32 hash;
+	};
+	struct oh_object *slots[];
+};
+
+/**
+ * struct oh_entry - One entry of the object table.
+ * @obj: The object, or NULL while the entry is free.
+ * @gen: The generation: bumped each time the entry's object is freed, so
+ *       old handles to it never match again.
+ * @next_free: While free: the next free entry, or OH_NO_INDEX.
+ */
+struct oh_entry {
+	struct oh_object *obj;
+	u32 gen;
+	u32 next_free;
+};
+
+/**
+ * struct oh_table - The heap's object table: handle to object.
+ * @entries: @capacity entries.
+ * @capacity: Entries allocated.
+ * @free_head: The first free entry, or OH_NO_INDEX.
+ * @nr_live: Objects alive.
+ */
+struct oh_table {
+	struct oh_entry *entries;
+	u32 capacity;
+	u32 free_head;
+	u32 nr_live;
+};
+
+/**
+ * struct oh_intern - The intern table: (type, payload) to object.
+ * @buckets: @nbuckets hash chains, or NULL before the first intern.
+ * @nbuckets: A power of two.
+ * @count: Interned objects alive.
+ */
+struct oh_intern {
+	struct hlist_head *buckets;
+	u32 nbuckets;
+	u32 count;
+};
+
+#define OH_NO_INDEX U32_MAX
+
+static inline bool oh_immortal(const struct oh_object *obj)
+{
+	return obj->flags & OBJHEAP_OBJ_IMMORTAL;
+}
+
+static inline bool oh_immutable(const struct oh_object *obj)
+{
+	return obj->flags & OBJHEAP_OBJ_IMMUTABLE;
+}
+
+static inline u8 *oh_data(struct oh_object *obj)
+{
+	return (u8 *)&obj->slots[obj->nslots];
+}
+
+void oh_objects_init(struct objheap *heap);
+void oh_objects_destroy(struct objheap *heap);
+
+struct oh_object *oh_object_create(struct objheap *heap, u32 type, u32 flags,
+				   u32 nslots, u32 data_len);
+void oh_object_abort(struct objheap *heap, struct oh_object *obj);
+u64 oh_object_publish(struct objheap *heap, struct oh_object *obj);
+u64 oh_handle(struct objheap *heap, const struct oh_object *obj);
+struct oh_object *oh_get(struct objheap_ucmd *ucmd, u64 handle);
+int oh_ref_user(struct oh_object *obj);
+int oh_unref_user(struct objheap *heap, struct oh_object *obj);
+int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
+		      u64 *out_handle, size_t cmd_len);
+
+int oh_intern_add(struct objheap *heap, struct oh_object *obj);
+void oh_intern_del(struct objheap *heap, struct oh_object *obj);
+struct oh_object *oh_intern_find(struct objheap *heap, u32 type,
+				 const void *data, u32 data_len, u32 *hashp);
+void oh_intern_destroy(struct objheap *heap);
+
+int objheap_cmd_new(struct objheap_ucmd *ucmd);
+int objheap_cmd_dup(struct objheap_ucmd *ucmd);
+int objheap_cmd_release(struct objheap_ucmd *ucmd);
+int objheap_cmd_set_slot(struct objheap_ucmd *ucmd);
+int objheap_cmd_get_slot(struct objheap_ucmd *ucmd);
+int objheap_cmd_read(struct objheap_ucmd *ucmd);
+int objheap_cmd_write(struct objheap_ucmd *ucmd);
+int objheap_cmd_info(struct objheap_ucmd *ucmd);
+int objheap_cmd_intern(struct objheap_ucmd *ucmd);
+
+#endif /* __OBJHEAP_OBJECT_H */

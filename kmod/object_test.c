@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test-only operations on the object layer (CONFIG_OBJHEAP_TEST).
+ */
+#include "objheap.h"
+#include "objheap_test.h"
+
+static int oh_test_set_user_refs(struct objheap_ucmd *ucmd,
+				 struct objheap_test_cmd *cmd)
+{
+	struct oh_object *obj;
+	u32 slot_refs;
+
+	if (cmd->refs.__reserved)
+		return -EINVAL;
+	obj = oh_get(ucmd, cmd->refs.handle);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (oh_immortal(obj))
+		return -EINVAL;
+	slot_refs = obj->refcnt - obj->user_refs;
+	if (!cmd->refs.user_refs ||
+	    cmd->refs.user_refs > OBJHEAP_REFCNT_MAX - slot_refs)
+		return -EINVAL;
+	obj->user_refs = cmd->refs.user_refs;
+	obj->refcnt = slot_refs + obj->user_refs;
+	return 0;
+}
+
+int oh_object_test_cmd(struct objheap_ucmd *ucmd)
+{
+	struct objheap_test_cmd *cmd = ucmd->cmd;
+	struct objheap *heap = ucmd->heap;
+	struct oh_object *obj;
+
+	switch (cmd->op) {
+	case OBJHEAP_TEST_OP_OBJECTS:
+		cmd->objects.out_live = heap->table.nr_live;
+		cmd->objects.out_containers = 0;
+		list_for_each_entry(obj, &heap->containers, gc_link)
+			cmd->objects.out_containers++;
+		cmd->objects.out_interned = heap->intern.count;
+		cmd->objects.out_table_capacity = heap->table.capacity;
+		return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+	case OBJHEAP_TEST_OP_SET_USER_REFS:
+		return oh_test_set_user_refs(ucmd, cmd);
+	}
+	return -EOPNOTSUPP;
+}

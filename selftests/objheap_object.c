@@ -1,0 +1,1019 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Objects, handles and reference counts; interning; batches.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "objheap_utils.h"
+#include <libobjheap.h>
+
+FIXTURE(obj) {
+	struct objheap *heap;
+	int fd;
+};
+
+FIXTURE_SETUP(obj)
+{
+	int ret = objheap_open(&self->heap);
+
+	if (ret == -ENOENT)
+		SKIP(return, OBJHEAP_DEV " is missing: module not loaded");
+	ASSERT_EQ(0, ret);
+	self->fd = objheap_fd(self->heap);
+	if (!objheap_has_test_interface(self->fd))
+		SKIP(return, "the module has no test interface");
+}
+
+FIXTURE_TEARDOWN(obj)
+{
+	objheap_close(self->heap);
+}
+
+/* The heap's live objects, through the test interface. */
+static struct objheap_test_cmd objects(int fd)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_OBJECTS,
+	};
+
+	if (ioctl(fd, OBJHEAP_TEST, &cmd))
+		cmd.objects.out_live = -1;
+	return cmd;
+}
+
+#define EXPECT_LIVE(n) EXPECT_EQ((n), objects(self->fd).objects.out_live)
+
+static uint64_t new_obj(struct objheap *heap, uint32_t nslots, uint32_t len)
+{
+	uint64_t h = 0;
+
+	if (objheap_new(heap, 7, 0, nslots, NULL, len, NULL, &h))
+		return 0;
+	return h;
+}
+
+static uint32_t refcnt(struct objheap *heap, uint64_t h)
+{
+	struct objheap_info info;
+
+	if (objheap_info(heap, h, &info))
+		return 0;
+	return info.out_refcnt;
+}
+
+static int set_user_refs(int fd, uint64_t h, uint32_t refs)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_SET_USER_REFS,
+		.refs = { .handle = h, .user_refs = refs },
+	};
+
+	return ioctl(fd, OBJHEAP_TEST, &cmd) ? -errno : 0;
+}
+
+TEST_F(obj, new_object_has_one_reference)
+{
+	struct objheap_info info;
+	char data[5] = "abcd";
+	uint64_t h;
+
+	ASSERT_EQ(0, objheap_new(self->heap, 42, 0, 3, data, sizeof(data),
+				 NULL, &h));
+	EXPECT_NE(0, h);
+	EXPECT_EQ(0, h & OBJHEAP_HANDLE_BATCH_BIT);
+	ASSERT_EQ(0, objheap_info(self->heap, h, &info));
+	EXPECT_EQ(1, info.out_refcnt);
+	EXPECT_EQ(1, info.out_user_refs);
+	EXPECT_EQ(42, info.out_type);
+	EXPECT_EQ(0, info.out_flags);
+	EXPECT_EQ(3, info.out_nslots);
+	EXPECT_EQ(sizeof(data), info.out_data_len);
+	EXPECT_LIVE(1);
+	EXPECT_EQ(1, objects(self->fd).objects.out_containers);
+	EXPECT_EQ(0, objheap_release(self->heap, h));
+	EXPECT_LIVE(0);
+	EXPECT_EQ(0, objects(self->fd).objects.out_containers);
+}
+
+TEST_F(obj, dup_and_release_count_references)
+{
+	uint64_t h = new_obj(self->heap, 0, 8);
+
+	ASSERT_NE(0, h);
+	ASSERT_EQ(0, objheap_dup(self->heap, h));
+	ASSERT_EQ(0, objheap_dup(self->heap, h));
+	EXPECT_EQ(3, refcnt(self->heap, h));
+	EXPECT_EQ(0, objheap_release(self->heap, h));
+	EXPECT_EQ(0, objheap_release(self->heap, h));
+	EXPECT_EQ(1, refcnt(self->heap, h));
+	EXPECT_LIVE(1);
+	EXPECT_EQ(0, objheap_release(self->heap, h));
+	EXPECT_LIVE(0);
+	EXPECT_EQ(-ENOENT, objheap_release(self->heap, h));
+	EXPECT_EQ(-ENOENT, objheap_dup(self->heap, h));
+}
+
+TEST_F(obj, stale_handle_never_finds_the_reused_entry)
+{
+	uint64_t a = new_obj(self->heap, 0, 8), b;
+	struct objheap_info info;
+
+	ASSERT_NE(0, a);
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	b = new_obj(self->heap, 1, 16);
+	ASSERT_NE(0, b);
+	/* Same table entry, another generation. */
+	EXPECT_EQ((uint32_t)a, (uint32_t)b);
+	EXPECT_NE(a, b);
+	EXPECT_EQ(-ENOENT, objheap_info(self->heap, a, &info));
+	EXPECT_EQ(-ENOENT, objheap_release(self->heap, a));
+	EXPECT_EQ(-ENOENT, objheap_set_slot(self->heap, b, 0, a));
+	EXPECT_EQ(1, refcnt(self->heap, b));
+	EXPECT_EQ(0, objheap_release(self->heap, b));
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, bad_handles_are_enoent)
+{
+	static const uint64_t bad[] = {
+		0, 1, 0xffffffff, 0x200000000ULL, 0x7fffffff00000000ULL,
+		0x7fffffffffffffffULL, 0xffffffffffffffffULL,
+	};
+	struct objheap_info info;
+	unsigned int i;
+
+	ASSERT_NE(0, new_obj(self->heap, 0, 0));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* Bit 63 outside a batch is a batch reference: EINVAL. */
+		int want = bad[i] >> 63 ? -EINVAL : -ENOENT;
+
+		EXPECT_EQ(want, objheap_info(self->heap, bad[i], &info));
+		EXPECT_EQ(want, objheap_dup(self->heap, bad[i]));
+		EXPECT_EQ(want, objheap_release(self->heap, bad[i]));
+	}
+	EXPECT_LIVE(1);
+}
+
+TEST_F(obj, release_userspace_does_not_own_is_einval)
+{
+	uint64_t a = new_obj(self->heap, 1, 0), b = new_obj(self->heap, 0, 0);
+	struct objheap_info info;
+
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, b));
+	ASSERT_EQ(0, objheap_release(self->heap, b));
+	/* b lives on in a's slot, but userspace owns nothing of it. */
+	EXPECT_EQ(-EINVAL, objheap_release(self->heap, b));
+	ASSERT_EQ(0, objheap_info(self->heap, b, &info));
+	EXPECT_EQ(1, info.out_refcnt);
+	EXPECT_EQ(0, info.out_user_refs);
+	EXPECT_LIVE(2);
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, 0));
+	EXPECT_EQ(-ENOENT, objheap_info(self->heap, b, &info));
+	EXPECT_EQ(0, objheap_release(self->heap, a));
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, slots_hold_and_replace_references)
+{
+	uint64_t a = new_obj(self->heap, 2, 0), b = new_obj(self->heap, 0, 0);
+	uint64_t c = new_obj(self->heap, 0, 0), got = 1;
+
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, b));
+	EXPECT_EQ(2, refcnt(self->heap, b));
+	ASSERT_EQ(0, objheap_get_slot(self->heap, a, 0, &got));
+	EXPECT_EQ(b, got);
+	EXPECT_EQ(3, refcnt(self->heap, b));
+	ASSERT_EQ(0, objheap_release(self->heap, got));
+
+	/* Replacing drops the old target's reference. */
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, c));
+	EXPECT_EQ(1, refcnt(self->heap, b));
+	EXPECT_EQ(2, refcnt(self->heap, c));
+	/* Storing the same target again changes nothing. */
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, c));
+	EXPECT_EQ(2, refcnt(self->heap, c));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, 0));
+	EXPECT_EQ(1, refcnt(self->heap, c));
+
+	ASSERT_EQ(0, objheap_get_slot(self->heap, a, 1, &got));
+	EXPECT_EQ(0, got);
+	EXPECT_EQ(-EINVAL, objheap_get_slot(self->heap, a, 2, &got));
+	EXPECT_EQ(-EINVAL, objheap_set_slot(self->heap, a, 2, b));
+	EXPECT_EQ(-EINVAL, objheap_set_slot(self->heap, b, 0, c));
+	EXPECT_EQ(-EINVAL, objheap_set_slot(self->heap, a, 0xffffffff, b));
+
+	EXPECT_EQ(0, objheap_release(self->heap, a));
+	EXPECT_EQ(0, objheap_release(self->heap, b));
+	EXPECT_EQ(0, objheap_release(self->heap, c));
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, slot_keeps_target_alive)
+{
+	uint64_t a = new_obj(self->heap, 1, 0), b = new_obj(self->heap, 0, 4);
+	uint32_t v = 0x5eed, r = 0;
+	uint64_t got;
+
+	ASSERT_EQ(0, objheap_write(self->heap, b, 0, &v, sizeof(v)));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, b));
+	ASSERT_EQ(0, objheap_release(self->heap, b));
+	EXPECT_LIVE(2);
+	ASSERT_EQ(0, objheap_get_slot(self->heap, a, 0, &got));
+	EXPECT_EQ(b, got);
+	ASSERT_EQ(0, objheap_read(self->heap, got, 0, &r, sizeof(r)));
+	EXPECT_EQ(v, r);
+	ASSERT_EQ(0, objheap_release(self->heap, got));
+	/* The last reference to a takes b with it. */
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, shared_target_dies_with_its_last_referrer)
+{
+	uint64_t a = new_obj(self->heap, 1, 0), b = new_obj(self->heap, 1, 0);
+	uint64_t c = new_obj(self->heap, 0, 0);
+
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, c));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, b, 0, c));
+	ASSERT_EQ(0, objheap_release(self->heap, c));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	EXPECT_LIVE(2);
+	EXPECT_EQ(1, refcnt(self->heap, c));
+	ASSERT_EQ(0, objheap_release(self->heap, b));
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, cycle_outlives_its_handles)
+{
+	uint64_t a = new_obj(self->heap, 1, 0), b = new_obj(self->heap, 1, 0);
+	uint64_t s = new_obj(self->heap, 1, 0);
+
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, b));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, b, 0, a));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, s, 0, s));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	ASSERT_EQ(0, objheap_release(self->heap, b));
+	ASSERT_EQ(0, objheap_release(self->heap, s));
+	/* Reference counting cannot free cycles: closing the heap does. */
+	EXPECT_LIVE(3);
+	EXPECT_EQ(1, refcnt(self->heap, s));
+}
+
+TEST_F(obj, breaking_a_cycle_through_a_borrowed_handle_frees_it)
+{
+	uint64_t a = new_obj(self->heap, 1, 0), b = new_obj(self->heap, 1, 0);
+
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, b));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, b, 0, a));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	ASSERT_EQ(0, objheap_release(self->heap, b));
+	/* a is still alive: emptying its slot frees b, which frees a. */
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, 0));
+	EXPECT_LIVE(0);
+}
+
+/*
+ * A chain of 10^6 objects, each holding the previous one, built in
+ * batches and freed by one release: on a 16 KiB kernel stack this only
+ * works without recursion.
+ */
+#define CHAIN_LEN 1000000
+#define CHAIN_PER_BATCH 2048
+
+static int build_chain(struct objheap *heap, uint32_t len, uint64_t *headp)
+{
+	static uint64_t prev_slot[CHAIN_PER_BATCH];
+	struct objheap_batch_buf *b;
+	uint64_t prev = 0;
+	uint32_t done = 0, i, n;
+	int ret;
+
+	ret = objheap_batch_alloc(&b, 2 * CHAIN_PER_BATCH);
+	if (ret)
+		return ret;
+	while (done < len) {
+		n = len - done < CHAIN_PER_BATCH ? len - done : CHAIN_PER_BATCH;
+		objheap_batch_reset(b);
+		for (i = 0; i < n; i++) {
+			prev_slot[i] = i ? OBJHEAP_BATCH_REF(2 * (i - 1)) : prev;
+			objheap_batch_new(b, 1, 0, 1, NULL, 0,
+					  prev_slot[i] ? &prev_slot[i] : NULL);
+			objheap_batch_release(b, prev_slot[i]);
+		}
+		/* Entry 1 releases 0 on the first batch: skip it there. */
+		ret = objheap_batch_submit(heap, b, OBJHEAP_BATCH_CONTINUE);
+		if (ret < 0)
+			break;
+		for (i = 0; i < 2 * n; i++) {
+			if (objheap_batch_result(b, i) &&
+			    !(done == 0 && i == 1)) {
+				ret = objheap_batch_result(b, i);
+				goto out;
+			}
+		}
+		prev = objheap_batch_handle(b, 2 * (n - 1));
+		done += n;
+		ret = 0;
+	}
+out:
+	objheap_batch_free(b);
+	*headp = prev;
+	return ret;
+}
+
+TEST_F_TIMEOUT(obj, million_long_chain_freed_by_one_release, 600)
+{
+	uint64_t head;
+
+	ASSERT_EQ(0, build_chain(self->heap, CHAIN_LEN, &head));
+	EXPECT_LIVE(CHAIN_LEN);
+	EXPECT_EQ(1, refcnt(self->heap, head));
+	ASSERT_EQ(0, objheap_release(self->heap, head));
+	EXPECT_LIVE(0);
+}
+
+TEST_F_TIMEOUT(obj, million_long_chain_freed_by_close, 600)
+{
+	uint64_t head;
+
+	ASSERT_EQ(0, build_chain(self->heap, CHAIN_LEN, &head));
+	EXPECT_LIVE(CHAIN_LEN);
+	/* The fixture's teardown closes the heap with the chain alive. */
+}
+
+TEST_F(obj, immutable_objects_refuse_changes)
+{
+	const char data[] = "frozen";
+	uint64_t t = new_obj(self->heap, 0, 0), slots[2] = { 0, 0 }, h, got;
+	struct objheap_info info;
+	char buf[sizeof(data)];
+
+	slots[1] = t;
+	ASSERT_EQ(0, objheap_new(self->heap, 3, OBJHEAP_OBJ_IMMUTABLE, 2, data,
+				 sizeof(data), slots, &h));
+	EXPECT_EQ(2, refcnt(self->heap, t));
+	ASSERT_EQ(0, objheap_info(self->heap, h, &info));
+	EXPECT_EQ(OBJHEAP_OBJ_IMMUTABLE, info.out_flags);
+	EXPECT_EQ(-EPERM, objheap_write(self->heap, h, 0, "x", 1));
+	EXPECT_EQ(-EPERM, objheap_set_slot(self->heap, h, 0, t));
+	EXPECT_EQ(-EPERM, objheap_set_slot(self->heap, h, 1, 0));
+	ASSERT_EQ(0, objheap_read(self->heap, h, 0, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, data, sizeof(data)));
+	ASSERT_EQ(0, objheap_get_slot(self->heap, h, 1, &got));
+	EXPECT_EQ(t, got);
+	EXPECT_EQ(0, objheap_release(self->heap, got));
+	EXPECT_EQ(0, objheap_release(self->heap, t));
+	EXPECT_EQ(0, objheap_release(self->heap, h));
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, immortal_objects_ignore_reference_counting)
+{
+	struct objheap_info info;
+	uint64_t h, a = new_obj(self->heap, 1, 0);
+	int i;
+
+	ASSERT_EQ(0, objheap_new(self->heap, 1, OBJHEAP_OBJ_IMMORTAL, 1, NULL,
+				 8, NULL, &h));
+	ASSERT_EQ(0, objheap_info(self->heap, h, &info));
+	EXPECT_EQ(OBJHEAP_REFCNT_IMMORTAL, info.out_refcnt);
+	EXPECT_EQ(OBJHEAP_OBJ_IMMORTAL, info.out_flags);
+	for (i = 0; i < 10; i++)
+		EXPECT_EQ(0, objheap_release(self->heap, h));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, h));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, 0));
+	ASSERT_EQ(0, objheap_dup(self->heap, h));
+	ASSERT_EQ(0, objheap_info(self->heap, h, &info));
+	EXPECT_EQ(OBJHEAP_REFCNT_IMMORTAL, info.out_refcnt);
+	/* An immortal holding a mortal keeps it alive. */
+	ASSERT_EQ(0, objheap_set_slot(self->heap, h, 0, a));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	EXPECT_LIVE(2);
+}
+
+TEST_F(obj, heap_closes_with_live_objects_cycles_and_immortals)
+{
+	struct objheap *other;
+	uint64_t a, b, c;
+	int i;
+
+	ASSERT_EQ(0, objheap_open(&other));
+	for (i = 0; i < 1000; i++) {
+		a = new_obj(other, 2, 100);
+		b = new_obj(other, 1, 1000);
+		ASSERT_EQ(0, objheap_new(other, 9, OBJHEAP_OBJ_IMMORTAL, 1, NULL,
+					 3000, NULL, &c));
+		ASSERT_EQ(0, objheap_set_slot(other, a, 0, b));
+		ASSERT_EQ(0, objheap_set_slot(other, b, 0, a));
+		ASSERT_EQ(0, objheap_set_slot(other, a, 1, c));
+		ASSERT_EQ(0, objheap_set_slot(other, c, 0, a));
+		if (i % 2)
+			ASSERT_EQ(0, objheap_release(other, a));
+	}
+	ASSERT_EQ(3000, objects(objheap_fd(other)).objects.out_live);
+	objheap_close(other);
+	/* Nothing of it may remain: kmemleak and rmmod check the rest. */
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, interning_returns_one_object_per_type_and_content)
+{
+	uint64_t a, b, c, d;
+	struct objheap_info info;
+
+	ASSERT_EQ(0, objheap_intern(self->heap, 1, 0, "spam", 4, &a));
+	ASSERT_EQ(0, objheap_intern(self->heap, 1, 0, "spam", 4, &b));
+	ASSERT_EQ(0, objheap_intern(self->heap, 2, 0, "spam", 4, &c));
+	ASSERT_EQ(0, objheap_intern(self->heap, 1, 0, "spam!", 5, &d));
+	EXPECT_EQ(a, b);
+	EXPECT_NE(a, c);
+	EXPECT_NE(a, d);
+	EXPECT_EQ(2, refcnt(self->heap, a));
+	ASSERT_EQ(0, objheap_info(self->heap, a, &info));
+	EXPECT_EQ(OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_INTERNED, info.out_flags);
+	EXPECT_EQ(0, info.out_nslots);
+	EXPECT_EQ(-EPERM, objheap_write(self->heap, a, 0, "x", 1));
+	EXPECT_EQ(3, objects(self->fd).objects.out_interned);
+	/* An object made by NEW with the same content is not interned. */
+	ASSERT_EQ(0, objheap_new(self->heap, 1, OBJHEAP_OBJ_IMMUTABLE, 0,
+				 "spam", 4, NULL, &d));
+	EXPECT_NE(a, d);
+	EXPECT_LIVE(4);
+}
+
+TEST_F(obj, interned_objects_die_with_their_last_reference)
+{
+	uint64_t a, b;
+
+	ASSERT_EQ(0, objheap_intern(self->heap, 1, 0, "eggs", 4, &a));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	EXPECT_LIVE(0);
+	EXPECT_EQ(0, objects(self->fd).objects.out_interned);
+	ASSERT_EQ(0, objheap_intern(self->heap, 1, 0, "eggs", 4, &b));
+	EXPECT_NE(a, b);
+	EXPECT_EQ(1, refcnt(self->heap, b));
+	EXPECT_EQ(1, objects(self->fd).objects.out_interned);
+}
+
+TEST_F(obj, immortal_interned_objects_stay)
+{
+	uint64_t a, b;
+
+	ASSERT_EQ(0, objheap_intern(self->heap, 1, OBJHEAP_OBJ_IMMORTAL, "1", 1, &a));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	ASSERT_EQ(0, objheap_intern(self->heap, 1, 0, "1", 1, &b));
+	EXPECT_EQ(a, b);
+	EXPECT_EQ(OBJHEAP_REFCNT_IMMORTAL, refcnt(self->heap, a));
+}
+
+TEST_F(obj, intern_table_grows_and_empties)
+{
+	enum { N = 5000 };
+	static uint64_t h[N];
+	char key[32];
+	uint64_t again;
+	int i;
+
+	for (i = 0; i < N; i++) {
+		int len = snprintf(key, sizeof(key), "key-%d", i);
+
+		ASSERT_EQ(0, objheap_intern(self->heap, 5, 0, key, len, &h[i]));
+	}
+	EXPECT_EQ(N, objects(self->fd).objects.out_interned);
+	for (i = 0; i < N; i++) {
+		int len = snprintf(key, sizeof(key), "key-%d", i);
+
+		ASSERT_EQ(0, objheap_intern(self->heap, 5, 0, key, len, &again));
+		ASSERT_EQ(h[i], again);
+		ASSERT_EQ(0, objheap_release(self->heap, again));
+		ASSERT_EQ(0, objheap_release(self->heap, h[i]));
+	}
+	EXPECT_EQ(0, objects(self->fd).objects.out_interned);
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, intern_of_large_payload)
+{
+	size_t len = 100000;
+	char *data = malloc(len);
+	uint64_t a, b;
+
+	ASSERT_NE(NULL, data);
+	memset(data, 'x', len);
+	ASSERT_EQ(0, objheap_intern(self->heap, 1, 0, data, len, &a));
+	data[len - 1] = 'y';
+	ASSERT_EQ(0, objheap_intern(self->heap, 1, 0, data, len, &b));
+	EXPECT_NE(a, b);
+	data[len - 1] = 'x';
+	ASSERT_EQ(0, objheap_intern(self->heap, 1, 0, data, len, &b));
+	EXPECT_EQ(a, b);
+	EXPECT_EQ(-EFAULT, objheap_intern(self->heap, 1, 0, NULL, len, &b));
+	EXPECT_EQ(-EINVAL, objheap_intern(self->heap, 1, 0, data,
+					  OBJHEAP_MAX_SIZE + 1, &b));
+	free(data);
+	EXPECT_LIVE(2);
+}
+
+TEST_F(obj, reference_counts_saturate_instead_of_wrapping)
+{
+	uint64_t a = new_obj(self->heap, 1, 0), t = new_obj(self->heap, 0, 0);
+	uint64_t got;
+
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, t));
+	ASSERT_EQ(0, set_user_refs(self->fd, t, OBJHEAP_REFCNT_MAX - 1));
+	EXPECT_EQ(OBJHEAP_REFCNT_MAX, refcnt(self->heap, t));
+	EXPECT_EQ(-EOVERFLOW, objheap_dup(self->heap, t));
+	EXPECT_EQ(-EOVERFLOW, objheap_get_slot(self->heap, a, 0, &got));
+	EXPECT_EQ(-EOVERFLOW, objheap_set_slot(self->heap, a, 0, t));
+	EXPECT_EQ(-EOVERFLOW, objheap_new(self->heap, 0, 0, 1, NULL, 0, &t, &got));
+	EXPECT_EQ(OBJHEAP_REFCNT_MAX, refcnt(self->heap, t));
+	EXPECT_LIVE(2);
+	ASSERT_EQ(0, set_user_refs(self->fd, t, 1));
+	EXPECT_EQ(2, refcnt(self->heap, t));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	ASSERT_EQ(0, objheap_release(self->heap, t));
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, payload_starts_zeroed)
+{
+	static const uint32_t sizes[] = { 1, 15, 16, 100, 460, 464, 500, 4096, 70000 };
+	unsigned char *buf = malloc(70000), *junk = malloc(70000);
+	unsigned int i, j;
+	uint64_t h;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, junk);
+	memset(junk, 0xa5, 70000);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		/* Dirty a block of this size, free it, then reuse it. */
+		ASSERT_EQ(0, objheap_new(self->heap, 0, 0, 0, junk, sizes[i],
+					 NULL, &h));
+		ASSERT_EQ(0, objheap_release(self->heap, h));
+		ASSERT_EQ(0, objheap_new(self->heap, 0, 0, 0, NULL, sizes[i],
+					 NULL, &h));
+		memset(buf, 0x5a, sizes[i]);
+		ASSERT_EQ(0, objheap_read(self->heap, h, 0, buf, sizes[i]));
+		for (j = 0; j < sizes[i]; j++)
+			ASSERT_EQ(0, buf[j]);
+		ASSERT_EQ(0, objheap_release(self->heap, h));
+	}
+	free(buf);
+	free(junk);
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, info_writes_every_output_field)
+{
+	struct objheap_info info;
+	uint64_t h = new_obj(self->heap, 2, 10);
+
+	memset(&info, 0xa5, sizeof(info));
+	info.size = sizeof(info);
+	info.flags = 0;
+	info.handle = h;
+	ASSERT_EQ(0, ioctl(self->fd, OBJHEAP_INFO, &info));
+	EXPECT_EQ(1, info.out_refcnt);
+	EXPECT_EQ(1, info.out_user_refs);
+	EXPECT_EQ(7, info.out_type);
+	EXPECT_EQ(0, info.out_flags);
+	EXPECT_EQ(2, info.out_nslots);
+	EXPECT_EQ(10, info.out_data_len);
+}
+
+TEST_F(obj, payload_ranges_are_checked)
+{
+	uint64_t h = new_obj(self->heap, 0, 64);
+	char buf[128] = { 0 };
+	void *unmapped;
+
+	EXPECT_EQ(0, objheap_write(self->heap, h, 0, buf, 64));
+	EXPECT_EQ(0, objheap_read(self->heap, h, 63, buf, 1));
+	EXPECT_EQ(0, objheap_read(self->heap, h, 64, buf, 0));
+	EXPECT_EQ(-EINVAL, objheap_read(self->heap, h, 0, buf, 65));
+	EXPECT_EQ(-EINVAL, objheap_read(self->heap, h, 64, buf, 1));
+	EXPECT_EQ(-EINVAL, objheap_write(self->heap, h, 65, buf, 0));
+	EXPECT_EQ(-EINVAL, objheap_read(self->heap, h, 0xffffffff, buf, 2));
+	EXPECT_EQ(-EINVAL, objheap_write(self->heap, h, 2, buf, 0xffffffff));
+	EXPECT_EQ(-EFAULT, objheap_read(self->heap, h, 0, NULL, 8));
+	EXPECT_EQ(-EFAULT, objheap_write(self->heap, h, 0, NULL, 8));
+	unmapped = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, unmapped);
+	EXPECT_EQ(-EFAULT, objheap_read(self->heap, h, 0, unmapped, 8));
+	EXPECT_EQ(-EFAULT, objheap_write(self->heap, h, 0, unmapped, 8));
+	munmap(unmapped, 4096);
+	EXPECT_LIVE(1);
+}
+
+TEST_F(obj, sizes_past_the_maximum_are_einval)
+{
+	uint64_t h;
+
+	EXPECT_EQ(-EINVAL, objheap_new(self->heap, 0, 0, OBJHEAP_MAX_SLOTS + 1,
+				       NULL, 0, NULL, &h));
+	EXPECT_EQ(-EINVAL, objheap_new(self->heap, 0, 0, 0xffffffff,
+				       NULL, 0, NULL, &h));
+	EXPECT_EQ(-EINVAL, objheap_new(self->heap, 0, 0, 0, NULL,
+				       OBJHEAP_MAX_SIZE + 1, NULL, &h));
+	EXPECT_EQ(-EINVAL, objheap_new(self->heap, 0, 0, 0, NULL,
+				       0xffffffff, NULL, &h));
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, largest_objects_are_allowed)
+{
+	uint64_t h;
+
+	ASSERT_EQ(0, objheap_new(self->heap, 0, 0, OBJHEAP_MAX_SLOTS, NULL, 0,
+				 NULL, &h));
+	EXPECT_EQ(0, objheap_set_slot(self->heap, h, OBJHEAP_MAX_SLOTS - 1, h));
+	EXPECT_EQ(0, objheap_set_slot(self->heap, h, OBJHEAP_MAX_SLOTS - 1, 0));
+	EXPECT_EQ(0, objheap_release(self->heap, h));
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, bad_creation_arguments_leave_the_heap_unchanged)
+{
+	uint64_t t = new_obj(self->heap, 0, 0), slots[3], h;
+	void *unmapped;
+
+	unmapped = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, unmapped);
+	EXPECT_EQ(-EFAULT, objheap_new(self->heap, 0, 0, 0, unmapped, 16,
+				       NULL, &h));
+	EXPECT_EQ(-EFAULT, objheap_new(self->heap, 0, 0, 2, NULL, 0,
+				       unmapped, &h));
+	/* A bad handle after a good one: the good one's reference is undone. */
+	slots[0] = t;
+	slots[1] = t;
+	slots[2] = t + 1;
+	EXPECT_EQ(-ENOENT, objheap_new(self->heap, 0, 0, 3, NULL, 0, slots, &h));
+	slots[2] = OBJHEAP_BATCH_REF(0);
+	EXPECT_EQ(-EINVAL, objheap_new(self->heap, 0, 0, 3, NULL, 0, slots, &h));
+	EXPECT_EQ(1, refcnt(self->heap, t));
+	munmap(unmapped, 4096);
+	EXPECT_LIVE(1);
+}
+
+TEST_F(obj, cmd_length)
+{
+	uint64_t h = new_obj(self->heap, 1, 8);
+	char buf[8];
+
+	TEST_LENGTH(self->fd, objheap_new, OBJHEAP_NEW, out_handle);
+	TEST_LENGTH(self->fd, objheap_handle_cmd, OBJHEAP_DUP, out_handle,
+		    .handle = h);
+	/* Index 0xffff is past the table: ENOENT both times. */
+	TEST_LENGTH(self->fd, objheap_handle_cmd, OBJHEAP_RELEASE, out_handle,
+		    .handle = h | 0xffff);
+	TEST_LENGTH(self->fd, objheap_slot, OBJHEAP_SET_SLOT, out_handle,
+		    .handle = h);
+	TEST_LENGTH(self->fd, objheap_slot, OBJHEAP_GET_SLOT, out_handle,
+		    .handle = h);
+	TEST_LENGTH(self->fd, objheap_rw, OBJHEAP_READ, buf_uptr,
+		    .handle = h, .len = 8, .buf_uptr = (uintptr_t)buf);
+	TEST_LENGTH(self->fd, objheap_rw, OBJHEAP_WRITE, buf_uptr,
+		    .handle = h, .len = 8, .buf_uptr = (uintptr_t)buf);
+	TEST_LENGTH(self->fd, objheap_info, OBJHEAP_INFO, out_data_len,
+		    .handle = h);
+	TEST_LENGTH(self->fd, objheap_intern, OBJHEAP_INTERN, out_handle,
+		    .data_len = 8, .data_uptr = (uintptr_t)buf);
+	TEST_LENGTH(self->fd, objheap_batch, OBJHEAP_BATCH, out_failed);
+}
+
+TEST_F(obj, unknown_flags_and_reserved_fields_are_einval)
+{
+	uint64_t h = new_obj(self->heap, 1, 8);
+	struct objheap_new n = { .size = sizeof(n) };
+	struct objheap_handle_cmd hc = { .size = sizeof(hc), .handle = h };
+	struct objheap_slot sl = { .size = sizeof(sl), .handle = h };
+	struct objheap_rw rw = { .size = sizeof(rw), .handle = h };
+	struct objheap_info in = { .size = sizeof(in), .handle = h };
+	struct objheap_intern it = { .size = sizeof(it) };
+	struct objheap_batch ba = { .size = sizeof(ba) };
+
+	n.flags = OBJHEAP_OBJ_INTERNED;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_NEW, &n));
+	n.flags = 1U << 31;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_NEW, &n));
+	n.flags = 0;
+	n.__reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_NEW, &n));
+	hc.flags = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_DUP, &hc));
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_RELEASE, &hc));
+	sl.flags = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_SET_SLOT, &sl));
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_GET_SLOT, &sl));
+	sl.flags = 0;
+	sl.__reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_SET_SLOT, &sl));
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_GET_SLOT, &sl));
+	sl.__reserved = 0;
+	sl.target = h;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_GET_SLOT, &sl));
+	rw.flags = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_READ, &rw));
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_WRITE, &rw));
+	in.flags = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_INFO, &in));
+	it.flags = OBJHEAP_OBJ_IMMUTABLE;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_INTERN, &it));
+	ba.flags = 2;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_BATCH, &ba));
+	EXPECT_EQ(1, refcnt(self->heap, h));
+	EXPECT_LIVE(1);
+}
+
+TEST_F(obj, null_and_unmapped_argument_is_efault)
+{
+	static const unsigned long cmds[] = {
+		OBJHEAP_NEW, OBJHEAP_DUP, OBJHEAP_RELEASE, OBJHEAP_SET_SLOT,
+		OBJHEAP_GET_SLOT, OBJHEAP_READ, OBJHEAP_WRITE, OBJHEAP_INFO,
+		OBJHEAP_INTERN, OBJHEAP_BATCH,
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		EXPECT_ERRNO(EFAULT, ioctl(self->fd, cmds[i], NULL));
+		EXPECT_ERRNO(EFAULT, ioctl(self->fd, cmds[i], (void *)-4096L));
+	}
+}
+
+TEST_F(obj, batch_runs_commands_and_refers_to_earlier_results)
+{
+	struct objheap_batch_buf *b;
+	const struct objheap_info *info;
+	uint64_t a, c;
+	int e_new_a, e_new_b, e_info, e_get;
+
+	ASSERT_EQ(0, objheap_batch_alloc(&b, 16));
+	e_new_a = objheap_batch_new(b, 1, 0, 1, NULL, 4, NULL);
+	e_new_b = objheap_batch_new(b, 2, 0, 0, NULL, 4, NULL);
+	objheap_batch_set_slot(b, OBJHEAP_BATCH_REF(e_new_a), 0,
+			       OBJHEAP_BATCH_REF(e_new_b));
+	objheap_batch_release(b, OBJHEAP_BATCH_REF(e_new_b));
+	e_get = objheap_batch_get_slot(b, OBJHEAP_BATCH_REF(e_new_a), 0);
+	e_info = objheap_batch_info(b, OBJHEAP_BATCH_REF(e_get));
+	objheap_batch_write(b, OBJHEAP_BATCH_REF(e_get), 0, "abcd", 4);
+	ASSERT_EQ(0, objheap_batch_submit(self->heap, b, 0));
+	for (int i = 0; i < (int)objheap_batch_count(b); i++)
+		EXPECT_EQ(0, objheap_batch_result(b, i));
+	a = objheap_batch_handle(b, e_new_a);
+	c = objheap_batch_handle(b, e_get);
+	EXPECT_EQ(objheap_batch_handle(b, e_new_b), c);
+	info = objheap_batch_info_result(b, e_info);
+	ASSERT_NE(NULL, info);
+	EXPECT_EQ(2, info->out_type);
+	EXPECT_EQ(2, info->out_refcnt);
+	EXPECT_EQ(1, info->out_user_refs);
+	EXPECT_EQ(2, refcnt(self->heap, c));
+	objheap_batch_free(b);
+	EXPECT_LIVE(2);
+	EXPECT_EQ(0, objheap_release(self->heap, c));
+	EXPECT_EQ(0, objheap_release(self->heap, a));
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, batch_stops_at_the_first_failure_unless_told_to_continue)
+{
+	struct objheap_batch_buf *b;
+	uint64_t stale = new_obj(self->heap, 0, 0);
+
+	ASSERT_EQ(0, objheap_release(self->heap, stale));
+	ASSERT_EQ(0, objheap_batch_alloc(&b, 4));
+	objheap_batch_new(b, 1, 0, 0, NULL, 0, NULL);
+	objheap_batch_dup(b, stale);
+	objheap_batch_new(b, 1, 0, 0, NULL, 0, NULL);
+	objheap_batch_release(b, OBJHEAP_BATCH_REF(1));
+	EXPECT_EQ(1, objheap_batch_submit(self->heap, b, 0));
+	EXPECT_EQ(0, objheap_batch_result(b, 0));
+	EXPECT_EQ(-ENOENT, objheap_batch_result(b, 1));
+	EXPECT_EQ(-ECANCELED, objheap_batch_result(b, 2));
+	EXPECT_EQ(-ECANCELED, objheap_batch_result(b, 3));
+	EXPECT_LIVE(1);
+
+	/* Same entries, run to the end: a reference to a failed entry is EINVAL. */
+	EXPECT_EQ(2, objheap_batch_submit(self->heap, b, OBJHEAP_BATCH_CONTINUE));
+	EXPECT_EQ(0, objheap_batch_result(b, 0));
+	EXPECT_EQ(-ENOENT, objheap_batch_result(b, 1));
+	EXPECT_EQ(0, objheap_batch_result(b, 2));
+	EXPECT_EQ(-EINVAL, objheap_batch_result(b, 3));
+	EXPECT_LIVE(3);
+	objheap_batch_free(b);
+}
+
+TEST_F(obj, batch_reference_must_name_an_earlier_entry)
+{
+	struct objheap_batch_buf *b;
+
+	ASSERT_EQ(0, objheap_batch_alloc(&b, 4));
+	objheap_batch_dup(b, OBJHEAP_BATCH_REF(0));
+	objheap_batch_new(b, 1, 0, 0, NULL, 0, NULL);
+	objheap_batch_dup(b, OBJHEAP_BATCH_REF(2));
+	objheap_batch_dup(b, OBJHEAP_BATCH_REF(7));
+	EXPECT_EQ(3, objheap_batch_submit(self->heap, b, OBJHEAP_BATCH_CONTINUE));
+	EXPECT_EQ(-EINVAL, objheap_batch_result(b, 0));
+	EXPECT_EQ(0, objheap_batch_result(b, 1));
+	EXPECT_EQ(-EINVAL, objheap_batch_result(b, 2));
+	EXPECT_EQ(-EINVAL, objheap_batch_result(b, 3));
+	objheap_batch_free(b);
+	EXPECT_LIVE(1);
+}
+
+/* A hand-built batch buffer, to send what libobjheap never would. */
+struct raw_batch {
+	struct objheap_batch_entry e0;
+	struct objheap_handle_cmd c0;
+	struct objheap_batch_entry e1;
+	struct objheap_info c1;
+	uint64_t tail[2];
+};
+
+static int raw_batch(int fd, void *buf, uint32_t count, uint32_t len,
+		     struct objheap_batch *out)
+{
+	*out = (struct objheap_batch){
+		.size = sizeof(*out),
+		.count = count,
+		.len = len,
+		.buf_uptr = (uintptr_t)buf,
+	};
+	return ioctl(fd, OBJHEAP_BATCH, out) ? -errno : 0;
+}
+
+TEST_F(obj, malformed_batches_are_refused_before_anything_runs)
+{
+	uint64_t h = new_obj(self->heap, 0, 0);
+	size_t len = offsetof(struct raw_batch, tail);
+	struct objheap_batch res;
+	struct raw_batch rb;
+
+	memset(&rb, 0, sizeof(rb));
+	rb.e0.cmd = OBJHEAP_CMD_DUP;
+	rb.c0 = (struct objheap_handle_cmd){ .size = sizeof(rb.c0), .handle = h };
+	rb.e1.cmd = OBJHEAP_CMD_INFO;
+	rb.c1 = (struct objheap_info){ .size = sizeof(rb.c1), .handle = h };
+
+	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 0, len, &res));
+	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, OBJHEAP_BATCH_MAX_COUNT + 1,
+				     len, &res));
+	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 2, OBJHEAP_BATCH_MAX_LEN + 1,
+				     &res));
+	/* The entries must fill the buffer exactly. */
+	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 2, len - 8, &res));
+	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 2, len + 8, &res));
+	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 3, len, &res));
+	EXPECT_EQ(-EFAULT, raw_batch(self->fd, NULL, 2, len, &res));
+	rb.e1.cmd = OBJHEAP_CMD_QUERY;
+	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 2, len, &res));
+	rb.e1.cmd = OBJHEAP_CMD_BATCH;
+	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 2, len, &res));
+	rb.e1.cmd = 0x1000 + OBJHEAP_CMD_INFO;
+	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 2, len, &res));
+	rb.e1.cmd = OBJHEAP_CMD_INFO;
+	rb.c1.size = 8;
+	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 2, len, &res));
+	rb.c1.size = sizeof(rb.c1);
+	EXPECT_EQ(1, refcnt(self->heap, h));
+
+	ASSERT_EQ(0, raw_batch(self->fd, &rb, 2, len, &res));
+	EXPECT_EQ(2, res.out_done);
+	EXPECT_EQ(0, res.out_failed);
+	EXPECT_EQ(h, rb.c0.out_handle);
+	EXPECT_EQ(2, rb.c1.out_refcnt);
+	EXPECT_LIVE(1);
+}
+
+TEST_F(obj, batch_entries_follow_the_size_rules)
+{
+	uint64_t h = new_obj(self->heap, 0, 0);
+	struct objheap_batch res;
+	struct raw_batch rb;
+
+	/* An INFO entry 16 bytes longer than the kernel's structure. */
+	memset(&rb, 0, sizeof(rb));
+	rb.e0.cmd = OBJHEAP_CMD_DUP;
+	rb.c0 = (struct objheap_handle_cmd){ .size = sizeof(rb.c0), .handle = h };
+	rb.e1.cmd = OBJHEAP_CMD_INFO;
+	rb.c1 = (struct objheap_info){ .size = sizeof(rb.c1) + 16, .handle = h };
+	ASSERT_EQ(0, raw_batch(self->fd, &rb, 2, sizeof(rb), &res));
+	EXPECT_EQ(0, rb.e1.out_result);
+	EXPECT_EQ(2, rb.c1.out_refcnt);
+	rb.tail[1] = 1;
+	rb.c1.flags = 0;
+	ASSERT_EQ(0, raw_batch(self->fd, &rb, 2, sizeof(rb), &res));
+	EXPECT_EQ(-E2BIG, rb.e1.out_result);
+	rb.tail[1] = 0;
+	rb.c1.flags = 4;
+	ASSERT_EQ(0, raw_batch(self->fd, &rb, 2, sizeof(rb), &res));
+	EXPECT_EQ(-EINVAL, rb.e1.out_result);
+	EXPECT_EQ(1, res.out_failed);
+	EXPECT_EQ(4, refcnt(self->heap, h));
+}
+
+/* Several threads on one heap, each building and dropping small graphs. */
+struct hammer {
+	struct objheap *heap;
+	uint64_t root;
+	int iterations;
+	int errors;
+};
+
+static void *hammer_thread(void *arg)
+{
+	struct hammer *hm = arg;
+	uint64_t a, b, got;
+	int i;
+
+	for (i = 0; i < hm->iterations; i++) {
+		if (objheap_new(hm->heap, 1, 0, 2, NULL, 16, NULL, &a) ||
+		    objheap_new(hm->heap, 2, 0, 0, NULL, 8, NULL, &b) ||
+		    objheap_set_slot(hm->heap, a, 0, b) ||
+		    objheap_set_slot(hm->heap, a, 1, hm->root) ||
+		    objheap_dup(hm->heap, hm->root) ||
+		    objheap_get_slot(hm->heap, a, 0, &got) || got != b ||
+		    objheap_release(hm->heap, got) ||
+		    objheap_release(hm->heap, b) ||
+		    objheap_release(hm->heap, hm->root) ||
+		    /* Keep every eighth one alive, hung off the root. */
+		    (i % 8 == 0 &&
+		     objheap_set_slot(hm->heap, hm->root, 0, a)) ||
+		    objheap_release(hm->heap, a))
+			hm->errors++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(obj, threads_hammer_one_heap, 300)
+{
+	enum { THREADS = 4, ITER = 5000 };
+	struct hammer hm = { .heap = self->heap, .iterations = ITER };
+	struct hammer per[THREADS];
+	pthread_t t[THREADS];
+	uint64_t last;
+	int i;
+
+	hm.root = new_obj(self->heap, 1, 0);
+	ASSERT_NE(0, hm.root);
+	for (i = 0; i < THREADS; i++) {
+		per[i] = hm;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, hammer_thread, &per[i]));
+	}
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, per[i].errors);
+	}
+	/* The root holds the last a stored, which holds its b and the root. */
+	EXPECT_LIVE(3);
+	EXPECT_EQ(2, refcnt(self->heap, hm.root));
+	ASSERT_EQ(0, objheap_get_slot(self->heap, hm.root, 0, &last));
+	EXPECT_EQ(2, refcnt(self->heap, last));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, last, 1, 0));
+	ASSERT_EQ(0, objheap_release(self->heap, last));
+	ASSERT_EQ(0, objheap_release(self->heap, hm.root));
+	EXPECT_LIVE(0);
+}
+
+TEST_F(obj, forked_child_shares_the_heap)
+{
+	uint64_t parent_obj = new_obj(self->heap, 0, 0), child_obj = 0;
+	int pipefd[2], status;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t h = 0;
+
+		if (objheap_new(self->heap, 11, 0, 1, NULL, 0, NULL, &h) ||
+		    objheap_set_slot(self->heap, h, 0, parent_obj) ||
+		    objheap_release(self->heap, parent_obj))
+			h = 0;
+		if (write(pipefd[1], &h, sizeof(h)) != sizeof(h))
+			_exit(2);
+		_exit(h ? 0 : 1);
+	}
+	ASSERT_EQ(sizeof(child_obj), read(pipefd[0], &child_obj, sizeof(child_obj)));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_NE(0, child_obj);
+	EXPECT_EQ(1, refcnt(self->heap, child_obj));
+	EXPECT_EQ(1, refcnt(self->heap, parent_obj));
+	EXPECT_LIVE(2);
+	ASSERT_EQ(0, objheap_release(self->heap, child_obj));
+	EXPECT_LIVE(0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+TEST_HARNESS_MAIN
