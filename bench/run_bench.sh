@@ -5,7 +5,7 @@
 # ratio compares figures measured side by side on the same machine.
 cd /opt/objheap/bin/bench || exit 1
 for b in *; do
-	[ -x "$b" ] && [ "$b" != run_bench.sh ] || continue
+	[ -x "$b" ] && [ "$b" != run_bench.sh ] && [ "${b%.py}" = "$b" ] || continue
 	echo "objheap-vm: bench $b begin"
 	"./$b"
 	echo "objheap-vm: bench $b exit $?"

@@ -20,7 +20,7 @@
 
 /* A page of chains to start with; at most 2^24 chains (128 MiB). */
 #define OH_INTERN_MIN_BUCKETS (PAGE_SIZE / sizeof(struct hlist_head))
-#define OH_INTERN_MAX_BUCKETS (1U << 24)
+#define OH_INTERN_MAX_BUCKETS BIT(24)
 
 /* Payloads up to this size are looked up from the stack. */
 #define OH_INTERN_STACK_BYTES 128
@@ -199,7 +199,7 @@ int objheap_cmd_intern(struct objheap_ucmd *ucmd)
 	ret = PTR_ERR_OR_ZERO(obj);
 	if (!ret)
 		ret = oh_respond_handle(ucmd, obj, &cmd->out_handle,
-					 sizeof(*cmd));
+					sizeof(*cmd));
 out_free:
 	if (data != stack)
 		kvfree(data);

@@ -192,6 +192,9 @@ static int objheap_query(struct objheap_ucmd *ucmd)
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+/* Batch entries run between two cond_resched() calls. */
+#define OBJHEAP_BATCH_RESCHED_EVERY 64
+
 /**
  * objheap_batch_ref() - Resolve OBJHEAP_BATCH_REF(i) inside a batch.
  * @ucmd: The command holding the reference.
@@ -242,26 +245,33 @@ static int objheap_batch_check(const void *buf, u32 len, u32 count)
  * Run one entry, whose structure of @size bytes is at @ustruct in the
  * kernel's copy of the batch, exactly as copy_struct_from_user() and the
  * dispatcher would have: zero-extended, trailing bytes zero, flags known.
+ * An entry of exactly the kernel's size (what libobjheap sends) runs in
+ * place: handlers write their outputs only when they succeed.
  */
 static int objheap_batch_run(struct objheap_ucmd *ucmd,
 			     const struct objheap_ioctl_op *op,
 			     void *ustruct, u32 size)
 {
+	struct objheap_cmd_header *hdr = ustruct;
 	union ucmd_buffer buf;
 	int ret;
 
-	memset(&buf, 0, op->size);
-	memcpy(&buf, ustruct, min(size, op->size));
-	if (size > op->size && memchr_inv(ustruct + op->size, 0, size - op->size))
-		return -E2BIG;
-	if (buf.hdr.flags & ~op->flags)
+	if (size != op->size) {
+		if (size > op->size &&
+		    memchr_inv(ustruct + op->size, 0, size - op->size))
+			return -E2BIG;
+		memset(&buf, 0, op->size);
+		memcpy(&buf, ustruct, min(size, op->size));
+		hdr = &buf.hdr;
+	}
+	if (hdr->flags & ~op->flags)
 		return -EINVAL;
 
-	ucmd->cmd = &buf;
+	ucmd->cmd = hdr;
 	ucmd->user_size = size;
 	ucmd->out_handle = 0;
 	ret = op->execute(ucmd);
-	if (!ret)
+	if (!ret && hdr == &buf.hdr)
 		memcpy(ustruct, &buf, min(size, op->size));
 	return ret;
 }
@@ -269,6 +279,7 @@ static int objheap_batch_run(struct objheap_ucmd *ucmd,
 static int objheap_batch(struct objheap_ucmd *ucmd)
 {
 	struct objheap_batch *cmd = ucmd->cmd;
+	const struct objheap_ioctl_op *op;
 	struct objheap_batch_entry *entry;
 	struct objheap_batch_ctx ctx = {};
 	struct objheap_ucmd sub = {
@@ -307,14 +318,14 @@ static int objheap_batch(struct objheap_ucmd *ucmd)
 			ctx.out_handles[ctx.cur] = 0;
 			continue;
 		}
-		entry->out_result = objheap_batch_run(&sub,
-				&objheap_ioctl_ops[entry->cmd - OBJHEAP_CMD_BASE],
-				entry + 1, size);
+		op = &objheap_ioctl_ops[entry->cmd - OBJHEAP_CMD_BASE];
+		entry->out_result = objheap_batch_run(&sub, op, entry + 1, size);
 		ctx.out_handles[ctx.cur] = entry->out_result ? 0 : sub.out_handle;
 		cmd->out_done++;
 		if (entry->out_result)
 			cmd->out_failed++;
-		cond_resched();
+		if (!(ctx.cur % OBJHEAP_BATCH_RESCHED_EVERY))
+			cond_resched();
 	}
 
 	ret = -EFAULT;

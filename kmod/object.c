@@ -44,7 +44,7 @@
 
 /* The table starts with a page of entries and doubles up to 2^30 entries. */
 #define OH_TABLE_MIN (PAGE_SIZE / sizeof(struct oh_entry))
-#define OH_TABLE_MAX (1U << 30)
+#define OH_TABLE_MAX BIT(30)
 
 /* Objects freed between two cond_resched() calls. */
 #define OH_RESCHED_EVERY 256
@@ -417,7 +417,7 @@ static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
  * Return: 0, or -EFAULT.
  */
 int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
-			     u64 *out_handle, size_t cmd_len)
+		      u64 *out_handle, size_t cmd_len)
 {
 	int ret;
 

@@ -24,7 +24,7 @@ struct dentry;
  * @intern: The intern table.
  */
 struct objheap {
-	struct mutex lock;
+	struct mutex lock; /* see above */
 	struct oh_alloc alloc;
 	struct oh_table table;
 	struct list_head containers;
@@ -48,7 +48,9 @@ struct objheap_batch_ctx {
  * @user_size: The size the user says @ubuffer has.
  * @cmd: The kernel copy of the structure, already validated: its size is
  *       at least the command's minimum, bytes past the kernel's struct are
- *       zero, and no unknown flag is set.
+ *       zero, and no unknown flag is set.  A handler writes the structure's
+ *       out_* fields only on its way to success: inside a batch the
+ *       structure may be the entry itself.
  * @batch: The batch this command is an entry of, or NULL.
  * @out_handle: The handle the command returned, for later batch entries.
  */

@@ -36,6 +36,24 @@ build_module() {
 		CONFIG_OBJHEAP_TEST=$test modules >&2
 }
 
+# Debian's CPython, the baseline of the benchmarks: the interpreter, the
+# shared libraries it needs and the standard library without its tests.
+pack_python() {
+	local root=$1 lib
+
+	[ -x /usr/bin/python3.11 ] || die "python3.11 is missing (run: make deps)"
+	mkdir -p "$root/usr/bin" "$root/usr/lib" "$root/lib64"
+	cp /usr/bin/python3.11 "$root/usr/bin/python3"
+	for lib in $(ldd /usr/bin/python3.11 | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+	tar -C /usr/lib -cf - --exclude=test --exclude=idlelib \
+		--exclude=tkinter --exclude=ensurepip --exclude=lib2to3 \
+		--exclude=__pycache__ --exclude=site-packages \
+		--exclude=dist-packages python3.11 | tar -C "$root/usr/lib" -xf -
+}
+
 pack_initramfs() {
 	local root=$1 ko=$2 out=$3
 
@@ -52,8 +70,9 @@ pack_initramfs() {
 		cp "$build"/selftests/* "$root/opt/objheap/bin/selftests/" ;;
 	bench)
 		mkdir -p "$root/opt/objheap/bin/bench"
-		cp "$TOP_DIR/bench/run_bench.sh" "$build"/bench/* \
-			"$root/opt/objheap/bin/bench/" ;;
+		cp "$TOP_DIR/bench/run_bench.sh" "$TOP_DIR"/bench/*.py \
+			"$build"/bench/* "$root/opt/objheap/bin/bench/"
+		pack_python "$root" ;;
 	esac
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }

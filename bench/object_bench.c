@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * object_bench: what objheap's object commands cost, as ratios against
+ * baselines measured in the same VM boot:
+ *
+ *  - each command, one ioctl per operation, against a null ioctl on the
+ *    same device (OBJHEAP_TEST_OP_NOP): goal <= 1.5;
+ *  - the same commands in batches of 64, per operation, against the null
+ *    ioctl: goal <= 0.25;
+ *  - building and dropping N linked two-slot objects through batches,
+ *    against CPython doing the same (bench/cpython_objects.py).
+ *
+ * Absolute times under TCG mean little; only the ratios are reported as
+ * results.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include <libobjheap.h>
+#include "objheap_test.h"
+
+#define N_OPS 100000
+#define BATCH 64
+
+static uint64_t handles[N_OPS];
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "object_bench: %s: %s\n", what, strerror(-err));
+	exit(1);
+}
+
+static double bench_null(int fd, int n)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_NOP,
+	};
+	uint64_t t0 = now_ns();
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ioctl(fd, OBJHEAP_TEST, &cmd))
+			die("null ioctl", -errno);
+	return (double)(now_ns() - t0) / n;
+}
+
+enum op { OP_NEW, OP_RELEASE, OP_DUP_RELEASE, OP_SET_SLOT, OP_READ, NR_OPS };
+
+static const char *const op_names[NR_OPS] = {
+	"new (2 slots, 16 B)", "release", "dup + release (each)",
+	"set slot", "read 16 B",
+};
+
+/* One ioctl per operation; returns ns per operation. */
+static double bench_single(struct objheap *heap, enum op op, uint64_t a,
+			   uint64_t b, uint64_t c)
+{
+	char buf[16];
+	uint64_t t0 = now_ns();
+	int i, ret = 0;
+
+	for (i = 0; i < N_OPS && !ret; i++) {
+		switch (op) {
+		case OP_NEW:
+			ret = objheap_new(heap, 1, 0, 2, NULL, 16, NULL, &handles[i]);
+			break;
+		case OP_RELEASE:
+			ret = objheap_release(heap, handles[i]);
+			break;
+		case OP_DUP_RELEASE:
+			ret = objheap_dup(heap, a) ?: objheap_release(heap, a);
+			break;
+		case OP_SET_SLOT:
+			ret = objheap_set_slot(heap, a, 0, i & 1 ? b : c);
+			break;
+		case OP_READ:
+			ret = objheap_read(heap, b, 0, buf, sizeof(buf));
+			break;
+		default:
+			break;
+		}
+	}
+	if (ret)
+		die(op_names[op], ret);
+	return (double)(now_ns() - t0) / (op == OP_DUP_RELEASE ? 2 * N_OPS : N_OPS);
+}
+
+/* The same, BATCH operations per OBJHEAP_BATCH. */
+static double bench_batched(struct objheap *heap, struct objheap_batch_buf *bb,
+			    enum op op, uint64_t a, uint64_t b, uint64_t c)
+{
+	static char buf[16];
+	uint64_t t0 = now_ns();
+	int i, j, ret, per = op == OP_DUP_RELEASE ? 2 : 1;
+
+	for (i = 0; i < N_OPS; i += BATCH) {
+		objheap_batch_reset(bb);
+		for (j = i; j < i + BATCH; j++) {
+			switch (op) {
+			case OP_NEW:
+				objheap_batch_new(bb, 1, 0, 2, NULL, 16, NULL);
+				break;
+			case OP_RELEASE:
+				objheap_batch_release(bb, handles[j]);
+				break;
+			case OP_DUP_RELEASE:
+				objheap_batch_dup(bb, a);
+				objheap_batch_release(bb, a);
+				break;
+			case OP_SET_SLOT:
+				objheap_batch_set_slot(bb, a, 0, j & 1 ? b : c);
+				break;
+			case OP_READ:
+				objheap_batch_read(bb, b, 0, buf, sizeof(buf));
+				break;
+			default:
+				break;
+			}
+		}
+		ret = objheap_batch_submit(heap, bb, 0);
+		if (ret)
+			die(op_names[op], ret < 0 ? ret : objheap_batch_result(bb, 0));
+		if (op == OP_NEW)
+			for (j = 0; j < BATCH; j++)
+				handles[i + j] = objheap_batch_handle(bb, j);
+	}
+	return (double)(now_ns() - t0) / (per * (N_OPS / BATCH * BATCH));
+}
+
+/*
+ * Build N objects of two slots, each holding the previous one, through
+ * batches of 2 * BATCH entries (new, release the previous), then drop
+ * the whole chain with one release.
+ */
+static double bench_chain(struct objheap *heap, struct objheap_batch_buf *bb,
+			  uint32_t n)
+{
+	static uint64_t slots[BATCH][2];
+	uint64_t t0 = now_ns(), prev = 0;
+	uint32_t done = 0, i, k;
+	int ret, last = -1;
+
+	while (done < n) {
+		k = n - done < BATCH ? n - done : BATCH;
+		objheap_batch_reset(bb);
+		for (i = 0; i < k; i++) {
+			slots[i][0] = i ? OBJHEAP_BATCH_REF(last) : prev;
+			last = objheap_batch_new(bb, 1, 0, 2, NULL, 0, slots[i]);
+			if (slots[i][0])
+				objheap_batch_release(bb, slots[i][0]);
+		}
+		ret = objheap_batch_submit(heap, bb, 0);
+		if (ret)
+			die("chain", ret < 0 ? ret : -EIO);
+		prev = objheap_batch_handle(bb, last);
+		done += k;
+	}
+	ret = objheap_release(heap, prev);
+	if (ret)
+		die("chain release", ret);
+	return (double)(now_ns() - t0) / n;
+}
+
+static double cpython_chain(uint32_t n)
+{
+	char cmd[256];
+	double ns = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 -S /opt/objheap/bin/bench/cpython_objects.py %u", n);
+	p = popen(cmd, "r");
+	if (!p || fscanf(p, "%lf", &ns) != 1)
+		ns = -1;
+	if (p)
+		pclose(p);
+	return ns;
+}
+
+int main(void)
+{
+	static const uint32_t chain_n[] = { 10000, 100000, 1000000 };
+	double null_ns, single[NR_OPS], batched[NR_OPS];
+	struct objheap_batch_buf *bb;
+	struct objheap *heap;
+	uint64_t a, b, c;
+	unsigned int i;
+	int ret;
+
+	ret = objheap_open(&heap);
+	if (ret)
+		die("open", ret);
+	ret = objheap_batch_alloc(&bb, 2 * BATCH);
+	if (ret)
+		die("batch", ret);
+	if (objheap_new(heap, 1, 0, 2, NULL, 16, NULL, &a) ||
+	    objheap_new(heap, 1, 0, 2, NULL, 16, NULL, &b) ||
+	    objheap_new(heap, 1, 0, 2, NULL, 16, NULL, &c))
+		die("setup", -ENOMEM);
+
+	/* Warm up: grow the handle table and the allocator once. */
+	bench_single(heap, OP_NEW, a, b, c);
+	bench_single(heap, OP_RELEASE, a, b, c);
+
+	null_ns = bench_null(objheap_fd(heap), N_OPS);
+	for (i = 0; i < NR_OPS; i++)
+		single[i] = bench_single(heap, i, a, b, c);
+	for (i = 0; i < NR_OPS; i++)
+		batched[i] = bench_batched(heap, bb, i, a, b, c);
+
+	printf("objheap object commands, %d operations each, one VM boot\n", N_OPS);
+	printf("  %-24s %9s %9s %16s %9s\n", "command", "ns/op", "/null",
+	       "batch-64 ns/op", "/null");
+	printf("  %-24s %9.1f %9.2f\n", "null ioctl", null_ns, 1.0);
+	for (i = 0; i < NR_OPS; i++)
+		printf("  %-24s %9.1f %9.2f %16.1f %9.3f\n", op_names[i],
+		       single[i], single[i] / null_ns, batched[i],
+		       batched[i] / null_ns);
+	printf("  goals: single <= 1.50 x null, batched <= 0.250 x null\n\n");
+
+	printf("build and drop N linked two-slot objects (objheap: batches of %d)\n",
+	       BATCH);
+	printf("  %-10s %14s %14s %9s\n", "N", "objheap ns/obj", "CPython ns/obj",
+	       "ratio");
+	for (i = 0; i < sizeof(chain_n) / sizeof(chain_n[0]); i++) {
+		double o = bench_chain(heap, bb, chain_n[i]);
+		double p = cpython_chain(chain_n[i]);
+
+		printf("  %-10u %14.1f %14.1f %9.2f\n", chain_n[i], o, p,
+		       p > 0 ? o / p : 0);
+	}
+	objheap_batch_free(bb);
+	objheap_close(heap);
+	return 0;
+}
