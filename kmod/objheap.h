@@ -18,10 +18,14 @@ struct dentry;
  * @lock: Serializes every command on this heap.  Commands may come from
  *        several threads, or from a child that inherited the file.
  * @alloc: The heap's allocator: every byte the heap holds.
+ * @id: The heap's number, its directory's name in debugfs.
+ * @debugfs: The heap's directory, /sys/kernel/debug/objheap/<id>/.
  */
 struct objheap {
 	struct mutex lock;
 	struct oh_alloc alloc;
+	u64 id;
+	struct dentry *debugfs;
 };
 
 /**
@@ -42,8 +46,14 @@ struct objheap_ucmd {
 
 int objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len);
 
+/* alloc_ioctl.c: the allocator's commands and debugfs file. */
+int objheap_stats(struct objheap_ucmd *ucmd);
+int objheap_set_limit(struct objheap_ucmd *ucmd);
+void objheap_alloc_debugfs_init(struct objheap *heap);
+
 #if IS_ENABLED(CONFIG_OBJHEAP_TEST)
 int objheap_test_cmd(struct objheap_ucmd *ucmd);
+int objheap_alloc_test_cmd(struct objheap_ucmd *ucmd);
 #else
 static inline int objheap_test_cmd(struct objheap_ucmd *ucmd)
 {

@@ -16,6 +16,8 @@ int objheap_test_cmd(struct objheap_ucmd *ucmd)
 	switch (cmd->op) {
 	case OBJHEAP_TEST_OP_NOP:
 		return 0;
+	case OBJHEAP_TEST_OP_ALLOC_FIRST ... OBJHEAP_TEST_OP_ALLOC_LAST:
+		return objheap_alloc_test_cmd(ucmd);
 	}
 	return -EOPNOTSUPP;
 }
