@@ -12,7 +12,7 @@
  * drops the xarray with the arenas, so a closed heap leaks nothing.
  */
 #include <linux/prandom.h>
-#include <linux/sched/clock.h>
+#include <linux/ktime.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -180,11 +180,15 @@ out_free_arrays:
 	return ret;
 }
 
-/* Allocate n blocks, free them in @perm's order; 0 when out of memory. */
-static u64 oh_bench_objheap(struct oh_alloc *a, void **ptrs, const u32 *perm,
-			    u32 n, size_t size)
+/*
+ * Allocate n blocks, free them in @perm's order; the time in @ns.  The
+ * clock is ktime_get_ns(): the loop may sleep in the page allocator and
+ * wake on another CPU, where local_clock() would not compare.
+ */
+static int oh_bench_objheap(struct oh_alloc *a, void **ptrs, const u32 *perm,
+			    u32 n, size_t size, u64 *ns)
 {
-	u64 start = local_clock();
+	u64 start = ktime_get_ns();
 	u32 i;
 
 	for (i = 0; i < n; i++) {
@@ -194,18 +198,19 @@ static u64 oh_bench_objheap(struct oh_alloc *a, void **ptrs, const u32 *perm,
 	}
 	for (i = 0; i < n; i++)
 		oh_free(a, ptrs[perm[i]], size);
-	return local_clock() - start;
+	*ns = ktime_get_ns() - start;
+	return 0;
 
 err_free:
 	while (i--)
 		oh_free(a, ptrs[i], size);
-	return 0;
+	return -ENOMEM;
 }
 
-static u64 oh_bench_slub(struct kmem_cache *cache, void **ptrs,
-			 const u32 *perm, u32 n)
+static int oh_bench_slub(struct kmem_cache *cache, void **ptrs,
+			 const u32 *perm, u32 n, u64 *ns)
 {
-	u64 start = local_clock();
+	u64 start = ktime_get_ns();
 	u32 i;
 
 	for (i = 0; i < n; i++) {
@@ -215,12 +220,13 @@ static u64 oh_bench_slub(struct kmem_cache *cache, void **ptrs,
 	}
 	for (i = 0; i < n; i++)
 		kmem_cache_free(cache, ptrs[perm[i]]);
-	return local_clock() - start;
+	*ns = ktime_get_ns() - start;
+	return 0;
 
 err_free:
 	while (i--)
 		kmem_cache_free(cache, ptrs[i]);
-	return 0;
+	return -ENOMEM;
 }
 
 static int oh_test_bench(struct objheap *heap, struct objheap_test_cmd *cmd)
@@ -251,23 +257,20 @@ static int oh_test_bench(struct objheap *heap, struct objheap_test_cmd *cmd)
 
 	mutex_lock(&heap->lock);
 	for (r = 0; r < cmd->bench.rounds; r++) {
-		t = oh_bench_objheap(&heap->alloc, ptrs, perm, n, size);
-		if (!t)
+		ret = oh_bench_objheap(&heap->alloc, ptrs, perm, n, size, &t);
+		if (ret)
 			break;
 		best_oh = min(best_oh, t);
-		t = oh_bench_slub(cache, ptrs, perm, n);
-		if (!t)
+		ret = oh_bench_slub(cache, ptrs, perm, n, &t);
+		if (ret)
 			break;
 		best_slub = min(best_slub, t);
 		cond_resched();
 	}
 	mutex_unlock(&heap->lock);
 	kmem_cache_destroy(cache);
-	if (r == cmd->bench.rounds) {
-		cmd->bench.out_objheap_ns = best_oh;
-		cmd->bench.out_slub_ns = best_slub;
-		ret = 0;
-	}
+	cmd->bench.out_objheap_ns = best_oh;
+	cmd->bench.out_slub_ns = best_slub;
 
 out_free_arrays:
 	kvfree(perm);
@@ -329,13 +332,13 @@ static int oh_test_arena_bench(struct objheap_test_cmd *cmd)
 	pages = kvmalloc_array(size / psize, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
-	start = local_clock();
+	start = ktime_get_ns();
 	for (i = 0; i < cmd->arena_bench.count; i++) {
 		failed += !oh_arena_bench_one(cmd->arena_bench.backing, size,
 					      psize, pages);
 		cond_resched();
 	}
-	cmd->arena_bench.out_ns = local_clock() - start;
+	cmd->arena_bench.out_ns = ktime_get_ns() - start;
 	cmd->arena_bench.out_failed = failed;
 	kvfree(pages);
 	return 0;
