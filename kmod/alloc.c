@@ -913,7 +913,8 @@ static int oh_check_arena(struct oh_alloc *a, struct oh_check *c,
 			return ret;
 	}
 	list_for_each_entry(pool, &arena->freepools, node) {
-		if (OH_BAD(++listed <= marked, "arena %p: more free pools listed than marked", arena) ||
+		if (OH_BAD(++listed <= marked,
+			   "arena %p: more free pools listed than marked", arena) ||
 		    OH_BAD(pool->szidx == OH_POOL_FREE && pool->arena == arena,
 			   "arena %p: pool %p on its free list is in use", arena, pool))
 			return -EUCLEAN;
@@ -1003,7 +1004,7 @@ static int __oh_alloc_check(struct oh_alloc *a, struct oh_check *c)
 	if (OH_BAD(c->arenas == a->arenas_current &&
 		   a->arenas_allocated - a->arenas_reclaimed == a->arenas_current &&
 		   a->arenas_highwater >= a->arenas_current,
-		   "arenas: walked %llu, current %llu, allocated %llu, freed %llu, max %llu",
+		   "arenas: %llu walked, %llu/%llu/%llu/%llu (cur/alloc/freed/max)",
 		   c->arenas, a->arenas_current, a->arenas_allocated,
 		   a->arenas_reclaimed, a->arenas_highwater) ||
 	    OH_BAD(a->used == c->block_bytes + large_bytes + a->charged,
