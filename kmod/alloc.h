@@ -3,24 +3,134 @@
  * The heap's allocator: the only memory the object layer uses.
  *
  * The object layer sees this interface and nothing else: no pools, no
- * arenas.  Every function must be called with the heap's lock held; the
- * allocator has no lock of its own.
+ * arenas.  Every function that takes a struct oh_alloc must be called with
+ * the heap's lock held; the allocator has no lock of its own.  The design
+ * is described at the top of alloc.c and in Documentation/allocator.rst.
  */
 #ifndef __OBJHEAP_ALLOC_H
 #define __OBJHEAP_ALLOC_H
 
+#include <linux/list.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
+
+struct seq_file;
+
+/* Blocks are 16-byte aligned, and size classes are 16 bytes apart. */
+#define OH_ALIGN		16
+/* The largest request served from pools; larger ones go to kvmalloc(). */
+#define OH_SMALL_MAX		512
+/* 512 / 16: classes of 16, 32, ..., 512 bytes. */
+#define OH_NR_CLASSES		(OH_SMALL_MAX / OH_ALIGN)
 
 /**
  * struct oh_alloc - One heap's allocator.
- * @limit: The most bytes the heap may hold (see oh_alloc_set_limit()).
- * @used: Bytes held now: allocations plus charges.
+ * @usedpools: Per size class, the pools of that class that have a free
+ *             block: allocation takes the first one.  Full pools are on
+ *             no list.
+ * @used: Bytes in use, the figure the limit bounds: every live allocation
+ *        counts its size rounded up to %OH_ALIGN (for a small one, exactly
+ *        the block it occupies), plus the bytes charged with oh_charge().
+ * @limit: The most @used may reach (see oh_alloc_set_limit()).
+ * @arenas: @nr_buckets lists: list n holds the arenas with n free pools.
+ *          Walking them in order of n is CPython's ``usable_arenas``
+ *          order.  The last list holds at most one entirely free arena,
+ *          kept against thrashing.
+ * @nonempty: Bitmap of the lists of @arenas that are not empty.
+ * @large: The large allocations (struct oh_large), for stats and for
+ *         oh_alloc_destroy().
+ * @charged: Bytes charged with oh_charge() and not yet uncharged.
+ * @large_count: Large allocations live.
+ * @large_bytes: Their requested bytes.
+ * @arenas_allocated: Arenas ever taken from the system.
+ * @arenas_reclaimed: Arenas ever given back.
+ * @arenas_highwater: The most arenas held at once.
+ * @arenas_current: Arenas held now.
+ * @test_fail_nth: Test builds only: when non-zero, the raw allocation
+ *                 that brings it to zero fails (see alloc_test.c).
+ * @test_next_id: Test builds only: the next id for @test_blocks.
+ * @test_blocks: Test builds only: blocks allocated through the test-only
+ *               interface, freed with the heap.
  */
 struct oh_alloc {
-	u64 limit;
+	struct list_head usedpools[OH_NR_CLASSES];
 	u64 used;
+	u64 limit;
+	struct list_head *arenas;
+	unsigned long *nonempty;
+	struct list_head large;
+	u64 charged;
+	u64 large_count;
+	u64 large_bytes;
+	u64 arenas_allocated;
+	u64 arenas_reclaimed;
+	u64 arenas_highwater;
+	u64 arenas_current;
+	unsigned int test_fail_nth;
+	u32 test_next_id;
+	struct xarray test_blocks;
 };
 
+/**
+ * struct oh_class_stats - One size class, as in ``sys._debugmallocstats()``.
+ * @block_size: The class's block size in bytes.
+ * @pools: Pools serving the class.
+ * @blocks_in_use: Blocks allocated.
+ * @blocks_free: Blocks of those pools not allocated.
+ */
+struct oh_class_stats {
+	u32 block_size;
+	u32 pools;
+	u64 blocks_in_use;
+	u64 blocks_free;
+};
+
+/**
+ * struct oh_alloc_stats - A heap's allocator statistics.
+ * @limit: The heap's limit.
+ * @limit_max: The module-wide maximum of any heap's limit.
+ * @bytes_in_use: What the limit counts (struct oh_alloc.used).
+ * @bytes_charged: Of which charged with oh_charge().
+ * @arena_size: Bytes per arena.
+ * @pool_size: Bytes per pool.
+ * @arenas_allocated: Arenas ever allocated.
+ * @arenas_reclaimed: Arenas ever returned to the system.
+ * @arenas_highwater: The most arenas held at once.
+ * @arenas_current: Arenas held now.
+ * @bytes_allocated_blocks: Bytes in allocated blocks.
+ * @bytes_free_blocks: Bytes in free blocks of used pools.
+ * @bytes_unused_pools: Bytes in pools that serve no class.
+ * @bytes_pool_headers: Bytes taken by the headers of used pools.
+ * @bytes_quantization: Bytes at the end of used pools too small for a
+ *                      block.
+ * @large_objects: Live allocations above %OH_SMALL_MAX.
+ * @large_bytes: Their requested bytes.
+ * @classes: Per size class.
+ *
+ * The five byte counts of pools add up to @arenas_current * @arena_size.
+ */
+struct oh_alloc_stats {
+	u64 limit;
+	u64 limit_max;
+	u64 bytes_in_use;
+	u64 bytes_charged;
+	u32 arena_size;
+	u32 pool_size;
+	u64 arenas_allocated;
+	u64 arenas_reclaimed;
+	u64 arenas_highwater;
+	u64 arenas_current;
+	u64 bytes_allocated_blocks;
+	u64 bytes_free_blocks;
+	u64 bytes_unused_pools;
+	u64 bytes_pool_headers;
+	u64 bytes_quantization;
+	u64 large_objects;
+	u64 large_bytes;
+	struct oh_class_stats classes[OH_NR_CLASSES];
+};
+
+int oh_alloc_setup(void);
 int oh_alloc_init(struct oh_alloc *a);
 void oh_alloc_destroy(struct oh_alloc *a);
 void *oh_alloc(struct oh_alloc *a, size_t size);
@@ -28,5 +138,11 @@ void oh_free(struct oh_alloc *a, void *p, size_t size);
 int oh_charge(struct oh_alloc *a, size_t bytes);
 void oh_uncharge(struct oh_alloc *a, size_t bytes);
 int oh_alloc_set_limit(struct oh_alloc *a, u64 limit);
+void oh_alloc_get_stats(struct oh_alloc *a, struct oh_alloc_stats *st);
+void oh_alloc_show_stats(struct seq_file *m, const struct oh_alloc_stats *st);
+int oh_alloc_check(struct oh_alloc *a);
+int oh_alloc_check_selftest(struct oh_alloc *a);
+long oh_alloc_pages_held(void);
+long oh_alloc_large_held(void);
 
 #endif /* __OBJHEAP_ALLOC_H */

@@ -19,6 +19,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -47,6 +49,8 @@ union ucmd_buffer {
 	struct objheap_info info;
 	struct objheap_intern intern;
 	struct objheap_batch batch;
+	struct objheap_stats stats;
+	struct objheap_set_limit set_limit;
 	struct objheap_test_cmd test;
 };
 
@@ -116,6 +120,10 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 		       struct objheap_intern, out_handle, OBJHEAP_OBJ_IMMORTAL),
 	IOCTL_OP(OBJHEAP_BATCH, objheap_batch, struct objheap_batch,
 		 out_failed, OBJHEAP_BATCH_CONTINUE),
+	IOCTL_OP(OBJHEAP_STATS, objheap_stats, struct objheap_stats,
+		 out_large_bytes, 0),
+	IOCTL_OP(OBJHEAP_SET_LIMIT, objheap_set_limit, struct objheap_set_limit,
+		 limit, 0),
 	IOCTL_TEST_OP(OBJHEAP_TEST, objheap_test_cmd, struct objheap_test_cmd,
 		      __reserved, 0),
 };
@@ -375,6 +383,20 @@ static long objheap_fops_ioctl(struct file *filp, unsigned int cmd,
 	return ret;
 }
 
+/* /sys/kernel/debug/objheap/, with a directory per heap named by its id. */
+static struct dentry *objheap_debugfs_root;
+static atomic64_t objheap_next_id = ATOMIC64_INIT(0);
+
+static void objheap_debugfs_init(struct objheap *heap)
+{
+	char name[24];
+
+	heap->id = atomic64_inc_return(&objheap_next_id);
+	snprintf(name, sizeof(name), "%llu", heap->id);
+	heap->debugfs = debugfs_create_dir(name, objheap_debugfs_root);
+	objheap_alloc_debugfs_init(heap);
+}
+
 static int objheap_fops_open(struct inode *inode, struct file *filp)
 {
 	struct objheap *heap;
@@ -390,6 +412,7 @@ static int objheap_fops_open(struct inode *inode, struct file *filp)
 		goto err_free_heap;
 	oh_objects_init(heap);
 
+	objheap_debugfs_init(heap);
 	filp->private_data = heap;
 	return 0;
 
@@ -403,6 +426,7 @@ static int objheap_fops_release(struct inode *inode, struct file *filp)
 {
 	struct objheap *heap = filp->private_data;
 
+	debugfs_remove_recursive(heap->debugfs);
 	oh_objects_destroy(heap);
 	oh_alloc_destroy(&heap->alloc);
 	mutex_destroy(&heap->lock);
@@ -435,17 +459,26 @@ static int __init objheap_init(void)
 {
 	int ret;
 
-	ret = misc_register(&objheap_misc);
+	ret = oh_alloc_setup();
 	if (ret)
 		return ret;
+	objheap_debugfs_root = debugfs_create_dir("objheap", NULL);
+	ret = misc_register(&objheap_misc);
+	if (ret)
+		goto err_remove_debugfs;
 	pr_info("ready, uapi version %d%s\n", OBJHEAP_API_VERSION,
 		IS_ENABLED(CONFIG_OBJHEAP_TEST) ? ", test interface built in" : "");
 	return 0;
+
+err_remove_debugfs:
+	debugfs_remove_recursive(objheap_debugfs_root);
+	return ret;
 }
 
 static void __exit objheap_exit(void)
 {
 	misc_deregister(&objheap_misc);
+	debugfs_remove_recursive(objheap_debugfs_root);
 }
 
 module_init(objheap_init);

@@ -22,6 +22,8 @@ struct dentry;
  * @table: Handle to object.
  * @containers: Every live object that has slots, through its gc_link.
  * @intern: The intern table.
+ * @id: The heap's number, its directory's name in debugfs.
+ * @debugfs: The heap's directory, /sys/kernel/debug/objheap/<id>/.
  */
 struct objheap {
 	struct mutex lock; /* see above */
@@ -29,6 +31,8 @@ struct objheap {
 	struct oh_table table;
 	struct list_head containers;
 	struct oh_intern intern;
+	u64 id;
+	struct dentry *debugfs;
 };
 
 /**
@@ -66,9 +70,15 @@ struct objheap_ucmd {
 int objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len);
 u64 objheap_batch_ref(struct objheap_ucmd *ucmd, u64 ref);
 
+/* alloc_ioctl.c: the allocator's commands and debugfs file. */
+int objheap_stats(struct objheap_ucmd *ucmd);
+int objheap_set_limit(struct objheap_ucmd *ucmd);
+void objheap_alloc_debugfs_init(struct objheap *heap);
+
 #if IS_ENABLED(CONFIG_OBJHEAP_TEST)
 int objheap_test_cmd(struct objheap_ucmd *ucmd);
 int oh_object_test_cmd(struct objheap_ucmd *ucmd);
+int objheap_alloc_test_cmd(struct objheap_ucmd *ucmd);
 #else
 static inline int objheap_test_cmd(struct objheap_ucmd *ucmd)
 {

@@ -92,7 +92,7 @@ append="console=ttyS0 panic=-1 ohmode=$mode"
 # consistency checks and red zones on top of KASAN.
 [ "$kernel" = debug ] && append="$append kasan_multi_shot slub_debug=FZ"
 
-qemu=(qemu-system-x86_64 -m "$VM_MEM" -smp 2 -no-reboot -display none
+qemu=(qemu-system-x86_64 -m "$VM_MEM" -smp "${VM_SMP:-2}" -no-reboot -display none
       -kernel "$vmlinuz" -initrd "$initrd" -append "$append")
 
 if [ "$mode" = shell ]; then

@@ -58,6 +58,8 @@
 enum {
 	OBJHEAP_CMD_BASE = 0x80,
 	OBJHEAP_CMD_QUERY = OBJHEAP_CMD_BASE,
+	OBJHEAP_CMD_STATS = OBJHEAP_CMD_BASE + 1,
+	OBJHEAP_CMD_SET_LIMIT = OBJHEAP_CMD_BASE + 2,
 	OBJHEAP_CMD_NEW = OBJHEAP_CMD_BASE + 3,
 	OBJHEAP_CMD_DUP = OBJHEAP_CMD_BASE + 4,
 	OBJHEAP_CMD_RELEASE = OBJHEAP_CMD_BASE + 5,
@@ -110,6 +112,101 @@ struct objheap_query {
 	__u32 out_cmd_flags;
 };
 #define OBJHEAP_QUERY _IO(OBJHEAP_TYPE, OBJHEAP_CMD_QUERY)
+
+/**
+ * struct objheap_class_stats - One size class of the heap's allocator
+ * @block_size: Bytes per block of the class (16, 32, ..., 512)
+ * @pools: Pools serving the class
+ * @blocks_in_use: Blocks allocated
+ * @blocks_free: Blocks of those pools that are not allocated
+ *
+ * An element of the array OBJHEAP_STATS fills, indexed by class.
+ */
+struct objheap_class_stats {
+	__u32 block_size;
+	__u32 pools;
+	__aligned_u64 blocks_in_use;
+	__aligned_u64 blocks_free;
+};
+
+/**
+ * struct objheap_stats - ioctl(OBJHEAP_STATS)
+ * @size: sizeof(struct objheap_stats)
+ * @flags: Must be 0
+ * @nr_classes: Capacity of the @classes array, in elements; may be 0
+ * @out_nr_classes: The number of size classes.  When @nr_classes is
+ *                  smaller, only @nr_classes elements were written: call
+ *                  again with this many.
+ * @classes: User pointer to an array of struct objheap_class_stats,
+ *           filled in class order (block sizes 16, 32, ...)
+ * @out_limit: The heap's limit on @out_bytes_in_use
+ * @out_limit_max: The most any heap's limit may be set to (module-wide)
+ * @out_bytes_in_use: What the limit counts: every live allocation at its
+ *                    size rounded up to 16 bytes, plus @out_bytes_charged
+ * @out_bytes_charged: Bytes of the heap's own structures (handle tables,
+ *                     queues) counted against the limit
+ * @out_arena_size: Bytes per arena
+ * @out_pool_size: Bytes per pool
+ * @out_arenas_allocated: Arenas ever taken from the system
+ * @out_arenas_reclaimed: Arenas ever returned to the system
+ * @out_arenas_highwater: The most arenas the heap held at once
+ * @out_arenas_current: Arenas held now
+ * @out_bytes_allocated_blocks: Bytes in allocated blocks
+ * @out_bytes_free_blocks: Bytes in free blocks of pools in use
+ * @out_bytes_unused_pools: Bytes in the arenas' free pools
+ * @out_bytes_pool_headers: Bytes taken by the headers of pools in use
+ * @out_bytes_quantization: Bytes at the end of pools in use too small
+ *                          for one more block
+ * @out_large_objects: Live allocations above 512 bytes (not in arenas)
+ * @out_large_bytes: Their bytes
+ *
+ * The statistics of the heap's allocator, in the shape of CPython's
+ * ``sys._debugmallocstats()``.  The five ``out_bytes_*`` counts of pools
+ * add up to @out_arenas_current * @out_arena_size.
+ */
+struct objheap_stats {
+	__u32 size;
+	__u32 flags;
+	__u32 nr_classes;
+	__u32 out_nr_classes;
+	__aligned_u64 classes;
+	__aligned_u64 out_limit;
+	__aligned_u64 out_limit_max;
+	__aligned_u64 out_bytes_in_use;
+	__aligned_u64 out_bytes_charged;
+	__u32 out_arena_size;
+	__u32 out_pool_size;
+	__aligned_u64 out_arenas_allocated;
+	__aligned_u64 out_arenas_reclaimed;
+	__aligned_u64 out_arenas_highwater;
+	__aligned_u64 out_arenas_current;
+	__aligned_u64 out_bytes_allocated_blocks;
+	__aligned_u64 out_bytes_free_blocks;
+	__aligned_u64 out_bytes_unused_pools;
+	__aligned_u64 out_bytes_pool_headers;
+	__aligned_u64 out_bytes_quantization;
+	__aligned_u64 out_large_objects;
+	__aligned_u64 out_large_bytes;
+};
+#define OBJHEAP_STATS _IO(OBJHEAP_TYPE, OBJHEAP_CMD_STATS)
+
+/**
+ * struct objheap_set_limit - ioctl(OBJHEAP_SET_LIMIT)
+ * @size: sizeof(struct objheap_set_limit)
+ * @flags: Must be 0
+ * @limit: The heap's new limit on bytes in use (see struct objheap_stats,
+ *         @out_bytes_in_use).  EINVAL above the module-wide maximum
+ *         (@out_limit_max).  A limit below what is in use is accepted:
+ *         allocations fail with ENOMEM until enough is freed.
+ *
+ * A new heap's limit is the module parameter ``heap_limit``.
+ */
+struct objheap_set_limit {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 limit;
+};
+#define OBJHEAP_SET_LIMIT _IO(OBJHEAP_TYPE, OBJHEAP_CMD_SET_LIMIT)
 
 /**
  * DOC: Objects and handles

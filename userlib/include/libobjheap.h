@@ -148,6 +148,30 @@ uint64_t objheap_batch_handle(const struct objheap_batch_buf *batch, uint32_t i)
 const struct objheap_info *objheap_batch_info_result(
 	const struct objheap_batch_buf *batch, uint32_t i);
 
+/*
+ * objheap_stats() - The statistics of the heap's allocator.
+ * @heap: The heap.
+ * @out: Filled in on success (see struct objheap_stats).
+ * @classes: NULL, or an array of @nr_classes elements filled per size
+ *           class, in order of block size.
+ * @nr_classes: Its capacity.  @out->out_nr_classes tells how many classes
+ *              there are (32); only the first @nr_classes are written.
+ *
+ * Return: 0, -EFAULT when @classes cannot be written, or -errno.
+ */
+int objheap_stats(struct objheap *heap, struct objheap_stats *out,
+		  struct objheap_class_stats *classes, uint32_t nr_classes);
+
+/*
+ * objheap_set_limit() - Set the heap's limit on bytes in use.
+ * @heap: The heap.
+ * @limit: Bytes; see struct objheap_stats, out_bytes_in_use.
+ *
+ * Return: 0, -EINVAL above the module-wide maximum (out_limit_max), or
+ * -errno.
+ */
+int objheap_set_limit(struct objheap *heap, uint64_t limit);
+
 #ifdef __cplusplus
 }
 #endif

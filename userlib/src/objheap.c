@@ -176,3 +176,21 @@ OBJHEAP_API int objheap_intern(struct objheap *heap, uint32_t type,
 		*handlep = cmd.out_handle;
 	return ret;
 }
+
+OBJHEAP_API int objheap_stats(struct objheap *heap, struct objheap_stats *out,
+			      struct objheap_class_stats *classes,
+			      uint32_t nr_classes)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->nr_classes = classes ? nr_classes : 0;
+	out->classes = (uintptr_t)classes;
+	return __objheap_ioctl(heap, OBJHEAP_STATS, out);
+}
+
+OBJHEAP_API int objheap_set_limit(struct objheap *heap, uint64_t limit)
+{
+	struct objheap_set_limit cmd = { .size = sizeof(cmd), .limit = limit };
+
+	return __objheap_ioctl(heap, OBJHEAP_SET_LIMIT, &cmd);
+}

@@ -3,14 +3,22 @@
  * objheapctl: command-line view of objheap.
  *
  *   objheapctl query     the module's uapi version, commands and features
+ *   objheapctl stats     the allocator's statistics of a new heap, like
+ *                        CPython's sys._debugmallocstats(); with the
+ *                        test-only interface, after a sample workload
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include <libobjheap.h>
+#include "../../kmod/objheap_test.h"
 
 static const char *const cmd_names[] = {
 	[OBJHEAP_CMD_QUERY - OBJHEAP_CMD_BASE] = "query",
+	[OBJHEAP_CMD_STATS - OBJHEAP_CMD_BASE] = "stats",
+	[OBJHEAP_CMD_SET_LIMIT - OBJHEAP_CMD_BASE] = "set_limit",
 	[63] = "test",
 };
 
@@ -40,18 +48,124 @@ static int do_query(struct objheap *heap)
 	return 0;
 }
 
+static int test_op(struct objheap *heap, struct objheap_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return ioctl(objheap_fd(heap), OBJHEAP_TEST, cmd) ? -errno : 0;
+}
+
+/*
+ * With the test-only interface: 3000 blocks of 1 to 600 bytes, then every
+ * third one freed, so that the table shows used and free blocks, a few
+ * large objects and some arenas.
+ */
+static int sample_workload(struct objheap *heap)
+{
+	struct objheap_test_cmd cmd = {
+		.op = OBJHEAP_TEST_OP_ALLOC_BLOCKS,
+		.alloc_blocks = { .count = 3000, .size_min = 1, .size_max = 600,
+				  .seed = 1 },
+	};
+	uint64_t first, id;
+	int ret;
+
+	ret = test_op(heap, &cmd);
+	if (ret)
+		return ret;
+	first = cmd.alloc_blocks.out_first_id;
+	for (id = first; id < first + 3000; id += 3) {
+		cmd = (struct objheap_test_cmd){
+			.op = OBJHEAP_TEST_OP_FREE_BLOCK, .free_block = { .id = id },
+		};
+		ret = test_op(heap, &cmd);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void print_line(const char *what, unsigned long long value)
+{
+	printf("%-35s= %20llu\n", what, value);
+}
+
+static int do_stats(struct objheap *heap)
+{
+	struct objheap_class_stats cs[64];
+	struct objheap_stats st;
+	struct objheap_query q;
+	char line[64];
+	unsigned int i;
+	int ret;
+
+	ret = objheap_query(heap, 0, &q);
+	if (ret)
+		return ret;
+	if (q.out_features & OBJHEAP_FEATURE_TEST) {
+		ret = sample_workload(heap);
+		if (ret)
+			return ret;
+		printf("A new heap after a sample workload (test-only interface):\n"
+		       "3000 blocks of 1 to 600 bytes, every third freed.\n\n");
+	} else {
+		printf("A new heap (no test-only interface for a sample workload).\n\n");
+	}
+	ret = objheap_stats(heap, &st, cs, 64);
+	if (ret)
+		return ret;
+
+	printf("Small block threshold = %u, in %u size classes.\n\n",
+	       st.out_nr_classes ? cs[st.out_nr_classes - 1].block_size : 0,
+	       st.out_nr_classes);
+	printf("class   size   num pools   blocks in use  avail blocks\n"
+	       "-----   ----   ---------   -------------  ------------\n");
+	for (i = 0; i < st.out_nr_classes && i < 64; i++)
+		if (cs[i].pools)
+			printf("%5u %6u %11u %15llu %13llu\n", i, cs[i].block_size,
+			       cs[i].pools, (unsigned long long)cs[i].blocks_in_use,
+			       (unsigned long long)cs[i].blocks_free);
+	printf("\n");
+	print_line("# arenas allocated total", st.out_arenas_allocated);
+	print_line("# arenas reclaimed", st.out_arenas_reclaimed);
+	print_line("# arenas highwater mark", st.out_arenas_highwater);
+	print_line("# arenas allocated current", st.out_arenas_current);
+	snprintf(line, sizeof(line), "%llu arenas * %u bytes/arena",
+		 (unsigned long long)st.out_arenas_current, st.out_arena_size);
+	print_line(line, st.out_arenas_current * st.out_arena_size);
+	printf("\n");
+	print_line("# bytes in allocated blocks", st.out_bytes_allocated_blocks);
+	print_line("# bytes in available blocks", st.out_bytes_free_blocks);
+	snprintf(line, sizeof(line), "%llu unused pools * %u bytes",
+		 (unsigned long long)(st.out_bytes_unused_pools / st.out_pool_size),
+		 st.out_pool_size);
+	print_line(line, st.out_bytes_unused_pools);
+	print_line("# bytes lost to pool headers", st.out_bytes_pool_headers);
+	print_line("# bytes lost to quantization", st.out_bytes_quantization);
+	print_line("Total", st.out_bytes_allocated_blocks + st.out_bytes_free_blocks +
+		   st.out_bytes_unused_pools + st.out_bytes_pool_headers +
+		   st.out_bytes_quantization);
+	printf("\n");
+	print_line("# large objects", st.out_large_objects);
+	print_line("# bytes in large objects", st.out_large_bytes);
+	print_line("# bytes charged outside allocator", st.out_bytes_charged);
+	print_line("# bytes in use (limited)", st.out_bytes_in_use);
+	print_line("# limit", st.out_limit);
+	print_line("# limit maximum (module)", st.out_limit_max);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct objheap *heap;
 	int ret;
 
-	if (argc != 2 || strcmp(argv[1], "query")) {
-		fprintf(stderr, "usage: objheapctl query\n");
+	if (argc != 2 || (strcmp(argv[1], "query") && strcmp(argv[1], "stats"))) {
+		fprintf(stderr, "usage: objheapctl query|stats\n");
 		return 2;
 	}
 	ret = objheap_open(&heap);
 	if (!ret)
-		ret = do_query(heap);
+		ret = strcmp(argv[1], "query") ? do_stats(heap) : do_query(heap);
 	objheap_close(heap);
 	if (ret) {
 		fprintf(stderr, "objheapctl: %s\n", strerror(-ret));
