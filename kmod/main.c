@@ -49,6 +49,13 @@ union ucmd_buffer {
 	struct objheap_info info;
 	struct objheap_intern intern;
 	struct objheap_batch batch;
+	struct objheap_gc_collect gc_collect;
+	struct objheap_gc_value gc_value;
+	struct objheap_gc_threshold gc_threshold;
+	struct objheap_gc_count gc_count;
+	struct objheap_gc_stats gc_stats;
+	struct objheap_gc_list gc_list;
+	struct objheap_gc_object gc_object;
 	struct objheap_stats stats;
 	struct objheap_set_limit set_limit;
 	struct objheap_test_cmd test;
@@ -120,6 +127,44 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 		       struct objheap_intern, out_handle, OBJHEAP_OBJ_IMMORTAL),
 	IOCTL_OP(OBJHEAP_BATCH, objheap_batch, struct objheap_batch,
 		 out_failed, OBJHEAP_BATCH_CONTINUE),
+	IOCTL_OP(OBJHEAP_GC_COLLECT, objheap_cmd_gc_collect,
+		 struct objheap_gc_collect, out_elapsed_ns, 0),
+	IOCTL_OP(OBJHEAP_GC_ENABLE, objheap_cmd_gc_enable,
+		 struct objheap_gc_value, out_value, 0),
+	IOCTL_OP(OBJHEAP_GC_DISABLE, objheap_cmd_gc_disable,
+		 struct objheap_gc_value, out_value, 0),
+	IOCTL_OP(OBJHEAP_GC_ISENABLED, objheap_cmd_gc_isenabled,
+		 struct objheap_gc_value, out_value, 0),
+	IOCTL_OP(OBJHEAP_GC_GET_THRESHOLD, objheap_cmd_gc_get_threshold,
+		 struct objheap_gc_threshold, __reserved2, 0),
+	IOCTL_OP(OBJHEAP_GC_SET_THRESHOLD, objheap_cmd_gc_set_threshold,
+		 struct objheap_gc_threshold, __reserved2, 0),
+	IOCTL_OP(OBJHEAP_GC_GET_COUNT, objheap_cmd_gc_get_count,
+		 struct objheap_gc_count, __reserved, 0),
+	IOCTL_OP(OBJHEAP_GC_GET_STATS, objheap_cmd_gc_get_stats,
+		 struct objheap_gc_stats, out_gen, 0),
+	IOCTL_OP(OBJHEAP_GC_FREEZE, objheap_cmd_gc_freeze,
+		 struct objheap_gc_value, out_value, 0),
+	IOCTL_OP(OBJHEAP_GC_UNFREEZE, objheap_cmd_gc_unfreeze,
+		 struct objheap_gc_value, out_value, 0),
+	IOCTL_OP(OBJHEAP_GC_GET_FREEZE_COUNT, objheap_cmd_gc_get_freeze_count,
+		 struct objheap_gc_value, out_value, 0),
+	IOCTL_OP(OBJHEAP_GC_GET_OBJECTS, objheap_cmd_gc_get_objects,
+		 struct objheap_gc_list, __reserved, 0),
+	IOCTL_OP(OBJHEAP_GC_GET_REFERRERS, objheap_cmd_gc_get_referrers,
+		 struct objheap_gc_list, __reserved, 0),
+	IOCTL_OP(OBJHEAP_GC_GET_REFERENTS, objheap_cmd_gc_get_referents,
+		 struct objheap_gc_list, __reserved, 0),
+	IOCTL_OP(OBJHEAP_GC_IS_TRACKED, objheap_cmd_gc_is_tracked,
+		 struct objheap_gc_object, __reserved, 0),
+	IOCTL_OP(OBJHEAP_GC_SET_DEBUG, objheap_cmd_gc_set_debug,
+		 struct objheap_gc_value, out_value, 0),
+	IOCTL_OP(OBJHEAP_GC_GET_DEBUG, objheap_cmd_gc_get_debug,
+		 struct objheap_gc_value, out_value, 0),
+	IOCTL_OP(OBJHEAP_GC_GET_GARBAGE, objheap_cmd_gc_get_garbage,
+		 struct objheap_gc_list, __reserved, 0),
+	IOCTL_OP(OBJHEAP_GC_CLEAR_GARBAGE, objheap_cmd_gc_clear_garbage,
+		 struct objheap_gc_value, out_value, 0),
 	IOCTL_OP(OBJHEAP_STATS, objheap_stats, struct objheap_stats,
 		 out_large_bytes, 0),
 	IOCTL_OP(OBJHEAP_SET_LIMIT, objheap_set_limit, struct objheap_set_limit,

@@ -62,7 +62,7 @@ static size_t oh_object_bytes(const struct oh_object *obj)
 void oh_objects_init(struct objheap *heap)
 {
 	heap->table.free_head = OH_NO_INDEX;
-	INIT_LIST_HEAD(&heap->containers);
+	oh_gc_init(heap);
 }
 
 /* Double the table; only called when no entry is free. */
@@ -211,12 +211,18 @@ u64 oh_object_publish(struct objheap *heap, struct oh_object *obj)
 	e->obj = obj;
 	obj->index = index;
 	t->nr_live++;
-	if (obj->nslots)
-		list_add_tail(&obj->gc_link, &heap->containers);
+	if (oh_tracked(obj))
+		oh_gc_track(heap, obj);
 	return (u64)e->gen << 32 | index;
 }
 
-static int oh_ref(struct oh_object *obj)
+/**
+ * oh_ref() - Take a reference for a slot (or the collector's garbage list).
+ * @obj: The object.
+ *
+ * Return: 0, or -EOVERFLOW when the count is at OBJHEAP_REFCNT_MAX.
+ */
+int oh_ref(struct oh_object *obj)
 {
 	if (oh_immortal(obj))
 		return 0;
@@ -249,6 +255,8 @@ static void oh_object_free(struct objheap *heap, struct oh_object *obj)
 
 	if (obj->flags & OBJHEAP_OBJ_INTERNED)
 		oh_intern_del(heap, obj);
+	else if (oh_tracked(obj))
+		oh_gc_untracked_free(heap);
 	e->obj = NULL;
 	t->nr_live--;
 	if (e->gen < OH_GEN_MAX) {
@@ -295,8 +303,13 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 	}
 }
 
-/* Drop a slot's reference.  May free @obj and what it holds. */
-static void oh_unref(struct objheap *heap, struct oh_object *obj)
+/**
+ * oh_unref() - Drop a reference oh_ref() took.
+ * @heap: The heap.
+ * @obj: The object; it is freed, with what only it held, if that was the
+ *       last reference.
+ */
+void oh_unref(struct objheap *heap, struct oh_object *obj)
 {
 	if (oh_immortal(obj))
 		return;
@@ -453,7 +466,10 @@ int objheap_cmd_new(struct objheap_ucmd *ucmd)
 		goto err_abort;
 
 	oh_object_publish(heap, obj);
-	return oh_respond_handle(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
+	ret = oh_respond_handle(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
+	if (!ret && oh_tracked(obj))
+		oh_gc_maybe_collect(heap);
+	return ret;
 
 err_abort:
 	oh_object_abort(heap, obj);
@@ -607,7 +623,7 @@ int objheap_cmd_info(struct objheap_ucmd *ucmd)
 	cmd->out_refcnt = oh_immortal(obj) ? OBJHEAP_REFCNT_IMMORTAL : obj->refcnt;
 	cmd->out_user_refs = obj->user_refs;
 	cmd->out_type = obj->type;
-	cmd->out_flags = obj->flags;
+	cmd->out_flags = obj->flags & OH_OBJ_UAPI_FLAGS;
 	cmd->out_nslots = obj->nslots;
 	cmd->out_data_len = obj->data_len;
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));

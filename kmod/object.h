@@ -15,8 +15,8 @@ struct objheap_ucmd;
 /**
  * struct oh_object - The header of every object, followed by its slots and
  *                    its payload, all in one block of the heap's allocator.
- * @gc_link: Containers (objects with slots) only: the collector's list the
- *           object is on, or the list of objects being freed.
+ * @gc_link: Objects with slots only: the collector's list the object is on
+ *           (none for an immortal one), or the list of objects being freed.
  * @intern_link: Interned objects only: their bucket of the intern table.
  *               Interned objects have no slots, so never use @gc_link.
  * @refcnt: References from handles and from slots.  Zero only while the
@@ -91,6 +91,16 @@ struct oh_intern {
 
 #define OH_NO_INDEX U32_MAX
 
+/*
+ * The collector's marks, in @flags above the uapi's OBJHEAP_OBJ_* bits
+ * (see kmod/gc.c).  OBJHEAP_INFO reports only the uapi's.
+ */
+#define OH_OBJ_UAPI_FLAGS	(OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL | \
+				 OBJHEAP_OBJ_INTERNED)
+#define OH_OBJ_COLLECTING	BIT(16)	/* in the generations collected */
+#define OH_OBJ_UNREACHABLE	BIT(17)	/* tentatively unreachable */
+#define OH_OBJ_GARBAGE		BIT(18)	/* on the garbage list, held by it */
+
 static inline bool oh_immortal(const struct oh_object *obj)
 {
 	return obj->flags & OBJHEAP_OBJ_IMMORTAL;
@@ -99,6 +109,12 @@ static inline bool oh_immortal(const struct oh_object *obj)
 static inline bool oh_immutable(const struct oh_object *obj)
 {
 	return obj->flags & OBJHEAP_OBJ_IMMUTABLE;
+}
+
+/* Whether the collector tracks @obj: it has slots and can die. */
+static inline bool oh_tracked(const struct oh_object *obj)
+{
+	return obj->nslots && !oh_immortal(obj);
 }
 
 static inline u8 *oh_data(struct oh_object *obj)
@@ -115,6 +131,8 @@ void oh_object_abort(struct objheap *heap, struct oh_object *obj);
 u64 oh_object_publish(struct objheap *heap, struct oh_object *obj);
 u64 oh_handle(struct objheap *heap, const struct oh_object *obj);
 struct oh_object *oh_get(struct objheap_ucmd *ucmd, u64 handle);
+int oh_ref(struct oh_object *obj);
+void oh_unref(struct objheap *heap, struct oh_object *obj);
 int oh_ref_user(struct oh_object *obj);
 int oh_unref_user(struct objheap *heap, struct oh_object *obj);
 int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,

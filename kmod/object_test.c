@@ -31,14 +31,11 @@ int oh_object_test_cmd(struct objheap_ucmd *ucmd)
 {
 	struct objheap_test_cmd *cmd = ucmd->cmd;
 	struct objheap *heap = ucmd->heap;
-	struct oh_object *obj;
 
 	switch (cmd->op) {
 	case OBJHEAP_TEST_OP_OBJECTS:
 		cmd->objects.out_live = heap->table.nr_live;
-		cmd->objects.out_containers = 0;
-		list_for_each_entry(obj, &heap->containers, gc_link)
-			cmd->objects.out_containers++;
+		cmd->objects.out_containers = oh_gc_nr_tracked(heap);
 		cmd->objects.out_interned = heap->intern.count;
 		cmd->objects.out_table_capacity = heap->table.capacity;
 		return objheap_ucmd_respond(ucmd, sizeof(*cmd));

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 #include "alloc.h"
+#include "gc.h"
 #include "object.h"
 
 struct dentry;
@@ -20,7 +21,7 @@ struct dentry;
  *        several threads, or from a child that inherited the file.
  * @alloc: The heap's allocator: every byte the heap holds.
  * @table: Handle to object.
- * @containers: Every live object that has slots, through its gc_link.
+ * @gc: The cycle collector.
  * @intern: The intern table.
  * @id: The heap's number, its directory's name in debugfs.
  * @debugfs: The heap's directory, /sys/kernel/debug/objheap/<id>/.
@@ -29,7 +30,7 @@ struct objheap {
 	struct mutex lock; /* see above */
 	struct oh_alloc alloc;
 	struct oh_table table;
-	struct list_head containers;
+	struct oh_gc gc;
 	struct oh_intern intern;
 	u64 id;
 	struct dentry *debugfs;

@@ -53,7 +53,7 @@ enum {
  * @op: OBJHEAP_TEST_OP_*
  * @__reserved: Must be 0
  * @objects: OBJHEAP_TEST_OP_OBJECTS: the heap's live objects (@out_live),
- *           those with slots (@out_containers), interned ones
+ *           those the collector tracks (@out_containers), interned ones
  *           (@out_interned), and the object table's size
  *           (@out_table_capacity).
  * @refs: OBJHEAP_TEST_OP_SET_USER_REFS: set the references userspace holds

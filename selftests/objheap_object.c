@@ -30,7 +30,8 @@ FIXTURE_SETUP(obj)
 
 FIXTURE_TEARDOWN(obj)
 {
-	objheap_close(self->heap);
+	if (self->heap && objheap_has_test_interface(self->fd))
+		CHECK_AND_CLOSE_HEAP(self->heap);
 }
 
 /* The heap's live objects, through the test interface. */

@@ -85,4 +85,28 @@ static inline int objheap_has_test_interface(int fd)
 		}							\
 	}
 
+/*
+ * The end of every object test: the allocator's checker passes on the
+ * heap, and once it is closed the module holds no page and no large
+ * allocation any more (tests run one at a time, so no other heap is open).
+ */
+#define CHECK_AND_CLOSE_HEAP(heap)					\
+	do {								\
+		struct objheap_test_cmd __cmd = {			\
+			.size = sizeof(__cmd),				\
+			.op = OBJHEAP_TEST_OP_ALLOC_CHECK,		\
+		};							\
+		int __fd = objheap_fd(heap), __probe;			\
+									\
+		EXPECT_EQ(0, ioctl(__fd, OBJHEAP_TEST, &__cmd));	\
+		objheap_close(heap);					\
+		__probe = open(OBJHEAP_DEV, O_RDWR);			\
+		ASSERT_LE(0, __probe);					\
+		__cmd.op = OBJHEAP_TEST_OP_ALLOC_HELD;			\
+		ASSERT_EQ(0, ioctl(__probe, OBJHEAP_TEST, &__cmd));	\
+		EXPECT_EQ(0, __cmd.held.out_pages);			\
+		EXPECT_EQ(0, __cmd.held.out_large);			\
+		close(__probe);						\
+	} while (0)
+
 #endif /* __OBJHEAP_UTILS_H */

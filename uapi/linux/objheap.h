@@ -44,6 +44,9 @@
  *  - EPERM: The object is immutable and the command would change it.
  *  - EOVERFLOW: A reference count would pass OBJHEAP_REFCNT_MAX.  Counts
  *    saturate: the reference is refused, the count never wraps.
+ *  - EMSGSIZE: A list does not fit the buffer userspace gave.  Unlike
+ *    other errors, the structure is copied back, with the count the list
+ *    needs; nothing else happened.
  *
  * Every structure starts with ``__u32 size; __u32 flags;``.  Fields that
  * userspace fills are named plainly; fields the kernel fills are named
@@ -70,6 +73,25 @@ enum {
 	OBJHEAP_CMD_INFO = OBJHEAP_CMD_BASE + 10,
 	OBJHEAP_CMD_INTERN = OBJHEAP_CMD_BASE + 11,
 	OBJHEAP_CMD_BATCH = OBJHEAP_CMD_BASE + 12,
+	OBJHEAP_CMD_GC_COLLECT = OBJHEAP_CMD_BASE + 13,
+	OBJHEAP_CMD_GC_ENABLE = OBJHEAP_CMD_BASE + 14,
+	OBJHEAP_CMD_GC_DISABLE = OBJHEAP_CMD_BASE + 15,
+	OBJHEAP_CMD_GC_ISENABLED = OBJHEAP_CMD_BASE + 16,
+	OBJHEAP_CMD_GC_GET_THRESHOLD = OBJHEAP_CMD_BASE + 17,
+	OBJHEAP_CMD_GC_SET_THRESHOLD = OBJHEAP_CMD_BASE + 18,
+	OBJHEAP_CMD_GC_GET_COUNT = OBJHEAP_CMD_BASE + 19,
+	OBJHEAP_CMD_GC_GET_STATS = OBJHEAP_CMD_BASE + 20,
+	OBJHEAP_CMD_GC_FREEZE = OBJHEAP_CMD_BASE + 21,
+	OBJHEAP_CMD_GC_UNFREEZE = OBJHEAP_CMD_BASE + 22,
+	OBJHEAP_CMD_GC_GET_FREEZE_COUNT = OBJHEAP_CMD_BASE + 23,
+	OBJHEAP_CMD_GC_GET_OBJECTS = OBJHEAP_CMD_BASE + 24,
+	OBJHEAP_CMD_GC_GET_REFERRERS = OBJHEAP_CMD_BASE + 25,
+	OBJHEAP_CMD_GC_GET_REFERENTS = OBJHEAP_CMD_BASE + 26,
+	OBJHEAP_CMD_GC_IS_TRACKED = OBJHEAP_CMD_BASE + 27,
+	OBJHEAP_CMD_GC_SET_DEBUG = OBJHEAP_CMD_BASE + 28,
+	OBJHEAP_CMD_GC_GET_DEBUG = OBJHEAP_CMD_BASE + 29,
+	OBJHEAP_CMD_GC_GET_GARBAGE = OBJHEAP_CMD_BASE + 30,
+	OBJHEAP_CMD_GC_CLEAR_GARBAGE = OBJHEAP_CMD_BASE + 31,
 };
 
 /* The version of this header's ABI, reported by OBJHEAP_QUERY. */
@@ -475,5 +497,212 @@ struct objheap_batch {
 	__u32 out_failed;
 };
 #define OBJHEAP_BATCH _IO(OBJHEAP_TYPE, OBJHEAP_CMD_BATCH)
+
+/**
+ * DOC: The cycle collector
+ *
+ * Reference counting cannot free cycles; the collector does, with
+ * CPython's algorithm over the heap's slots.  Objects that have slots and
+ * are not immortal are tracked, in generation 0 at first; a collection of
+ * generation g examines generations 0 to g, frees what no handle and no
+ * object outside them can reach, and moves the survivors to generation
+ * g + 1.  Automatic collections run in OBJHEAP_NEW when generation 0's
+ * count passes its threshold, as in CPython.  The commands below mirror
+ * Python's gc module.
+ *
+ * Lists (OBJHEAP_GC_GET_OBJECTS, _GET_REFERRERS, _GET_REFERENTS,
+ * _GET_GARBAGE) are written to a user buffer of @count handles; each
+ * handle written owns one reference, as every handle the kernel returns.
+ * When @count is too small the command fails with EMSGSIZE and sets
+ * @out_count to the number needed.
+ */
+
+#define OBJHEAP_GC_GENERATIONS 3
+
+/**
+ * enum objheap_gc_debug - Debug flags of the collector, as gc.set_debug()
+ * @OBJHEAP_GC_DEBUG_STATS: A kernel log line for each collection.
+ * @OBJHEAP_GC_DEBUG_SAVEALL: Unreachable objects are not freed but kept,
+ *                            each with one reference, on the garbage list
+ *                            (OBJHEAP_GC_GET_GARBAGE, _CLEAR_GARBAGE).
+ */
+enum objheap_gc_debug {
+	OBJHEAP_GC_DEBUG_STATS = 1 << 0,
+	OBJHEAP_GC_DEBUG_SAVEALL = 1 << 5,
+};
+
+/**
+ * struct objheap_gc_collect - ioctl(OBJHEAP_GC_COLLECT)
+ * @size: sizeof(struct objheap_gc_collect)
+ * @flags: Must be 0
+ * @generation: Collect generations 0 to @generation (0, 1 or 2; 2 is a
+ *              full collection)
+ * @__reserved: Must be 0
+ * @out_collected: Unreachable objects found (freed, or saved with
+ *                 OBJHEAP_GC_DEBUG_SAVEALL)
+ * @out_uncollectable: Unreachable objects that could not be freed
+ * @out_elapsed_ns: The collection's duration
+ *
+ * Runs whether or not automatic collection is enabled.
+ */
+struct objheap_gc_collect {
+	__u32 size;
+	__u32 flags;
+	__u32 generation;
+	__u32 __reserved;
+	__aligned_u64 out_collected;
+	__aligned_u64 out_uncollectable;
+	__aligned_u64 out_elapsed_ns;
+};
+#define OBJHEAP_GC_COLLECT _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_COLLECT)
+
+/**
+ * struct objheap_gc_value - One value in or out of the collector
+ * @size: sizeof(struct objheap_gc_value)
+ * @flags: Must be 0
+ * @value: OBJHEAP_GC_SET_DEBUG: OBJHEAP_GC_DEBUG_* flags (others EINVAL).
+ *         Must be 0 for the other commands.
+ * @out_value: OBJHEAP_GC_ISENABLED: 1 or 0.  OBJHEAP_GC_GET_DEBUG: the
+ *             debug flags.  OBJHEAP_GC_GET_FREEZE_COUNT: the objects in
+ *             the permanent generation.  Others: not written.
+ *
+ * Used by OBJHEAP_GC_ENABLE and _DISABLE (automatic collection),
+ * _ISENABLED, _FREEZE (move every tracked object to the permanent
+ * generation, which is never collected), _UNFREEZE (move them back to the
+ * oldest generation), _GET_FREEZE_COUNT, _SET_DEBUG, _GET_DEBUG and
+ * _CLEAR_GARBAGE (give back the references the garbage list holds; what
+ * is unreachable then goes at the next collection).
+ */
+struct objheap_gc_value {
+	__u32 size;
+	__u32 flags;
+	__u32 value;
+	__u32 out_value;
+};
+#define OBJHEAP_GC_ENABLE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_ENABLE)
+#define OBJHEAP_GC_DISABLE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_DISABLE)
+#define OBJHEAP_GC_ISENABLED _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_ISENABLED)
+#define OBJHEAP_GC_FREEZE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_FREEZE)
+#define OBJHEAP_GC_UNFREEZE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_UNFREEZE)
+#define OBJHEAP_GC_GET_FREEZE_COUNT \
+	_IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_GET_FREEZE_COUNT)
+#define OBJHEAP_GC_SET_DEBUG _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_SET_DEBUG)
+#define OBJHEAP_GC_GET_DEBUG _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_GET_DEBUG)
+#define OBJHEAP_GC_CLEAR_GARBAGE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_CLEAR_GARBAGE)
+
+/**
+ * struct objheap_gc_threshold - ioctl(OBJHEAP_GC_GET_THRESHOLD) and
+ *                               ioctl(OBJHEAP_GC_SET_THRESHOLD)
+ * @size: sizeof(struct objheap_gc_threshold)
+ * @flags: Must be 0
+ * @threshold: SET: the thresholds of the three generations (default 700,
+ *             10, 10); a threshold 0 for generation 0 stops automatic
+ *             collection.  GET: must be 0.
+ * @__reserved: Must be 0
+ * @out_threshold: GET: the thresholds.  SET: not written.
+ */
+struct objheap_gc_threshold {
+	__u32 size;
+	__u32 flags;
+	__u32 threshold[OBJHEAP_GC_GENERATIONS];
+	__u32 __reserved;
+	__u32 out_threshold[OBJHEAP_GC_GENERATIONS];
+	__u32 __reserved2;
+};
+#define OBJHEAP_GC_GET_THRESHOLD _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_GET_THRESHOLD)
+#define OBJHEAP_GC_SET_THRESHOLD _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_SET_THRESHOLD)
+
+/**
+ * struct objheap_gc_count - ioctl(OBJHEAP_GC_GET_COUNT)
+ * @size: sizeof(struct objheap_gc_count)
+ * @flags: Must be 0
+ * @out_count: Generation 0: tracked objects created minus tracked objects
+ *             freed since its last collection.  Generations 1 and 2: the
+ *             collections of the generation below since their last one.
+ * @__reserved: Must be 0
+ */
+struct objheap_gc_count {
+	__u32 size;
+	__u32 flags;
+	__u32 out_count[OBJHEAP_GC_GENERATIONS];
+	__u32 __reserved;
+};
+#define OBJHEAP_GC_GET_COUNT _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_GET_COUNT)
+
+/**
+ * struct objheap_gc_gen_stats - What the collections of one generation did
+ * @collections: Collections of this generation (and the younger ones)
+ * @collected: Unreachable objects they found
+ * @uncollectable: Unreachable objects they could not free
+ */
+struct objheap_gc_gen_stats {
+	__aligned_u64 collections;
+	__aligned_u64 collected;
+	__aligned_u64 uncollectable;
+};
+
+/**
+ * struct objheap_gc_stats - ioctl(OBJHEAP_GC_GET_STATS)
+ * @size: sizeof(struct objheap_gc_stats)
+ * @flags: Must be 0
+ * @out_gen: Per generation, as gc.get_stats()
+ */
+struct objheap_gc_stats {
+	__u32 size;
+	__u32 flags;
+	struct objheap_gc_gen_stats out_gen[OBJHEAP_GC_GENERATIONS];
+};
+#define OBJHEAP_GC_GET_STATS _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_GET_STATS)
+
+/**
+ * struct objheap_gc_list - ioctl(OBJHEAP_GC_GET_OBJECTS),
+ *     ioctl(OBJHEAP_GC_GET_REFERRERS), ioctl(OBJHEAP_GC_GET_REFERENTS) and
+ *     ioctl(OBJHEAP_GC_GET_GARBAGE)
+ * @size: sizeof(struct objheap_gc_list)
+ * @flags: Must be 0
+ * @handle: GET_REFERRERS: the tracked objects with a slot holding this
+ *          object, each once.  GET_REFERENTS: what this object's slots
+ *          hold, in slot order, duplicates included.  Otherwise must be 0.
+ * @generation: GET_OBJECTS: the tracked objects of generation 0, 1 or 2,
+ *              or of all three with OBJHEAP_GC_ALL_GENERATIONS (frozen
+ *              objects are in none).  Otherwise must be 0.
+ * @count: Handles @buf_uptr has room for
+ * @buf_uptr: The handles are written here, each owning one reference
+ * @out_count: Handles written, or needed (EMSGSIZE)
+ * @__reserved: Must be 0
+ */
+struct objheap_gc_list {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__u32 generation;
+	__u32 count;
+	__aligned_u64 buf_uptr;
+	__u32 out_count;
+	__u32 __reserved;
+};
+#define OBJHEAP_GC_ALL_GENERATIONS 0xffffffffU
+#define OBJHEAP_GC_GET_OBJECTS _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_GET_OBJECTS)
+#define OBJHEAP_GC_GET_REFERRERS _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_GET_REFERRERS)
+#define OBJHEAP_GC_GET_REFERENTS _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_GET_REFERENTS)
+#define OBJHEAP_GC_GET_GARBAGE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_GET_GARBAGE)
+
+/**
+ * struct objheap_gc_object - ioctl(OBJHEAP_GC_IS_TRACKED)
+ * @size: sizeof(struct objheap_gc_object)
+ * @flags: Must be 0
+ * @handle: The object
+ * @out_tracked: 1 when the collector tracks it (it has slots and is not
+ *               immortal), else 0
+ * @__reserved: Must be 0
+ */
+struct objheap_gc_object {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__u32 out_tracked;
+	__u32 __reserved;
+};
+#define OBJHEAP_GC_IS_TRACKED _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_IS_TRACKED)
 
 #endif /* _UAPI_LINUX_OBJHEAP_H */

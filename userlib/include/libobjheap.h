@@ -172,6 +172,75 @@ int objheap_stats(struct objheap *heap, struct objheap_stats *out,
  */
 int objheap_set_limit(struct objheap *heap, uint64_t limit);
 
+/*
+ * objheap_release_array() - Release @count handles, in batches; all are
+ * attempted.  Return: 0, or the last failure's -errno.
+ */
+int objheap_release_array(struct objheap *heap, const uint64_t *handles,
+			  uint32_t count);
+
+/*
+ * The cycle collector, after Python's gc module (Documentation/gc.rst).
+ */
+
+/*
+ * objheap_gc_collect() - Collect generations 0 to @generation (2: all).
+ * @out: NULL, or the full result (collected, uncollectable, elapsed ns).
+ *
+ * Return: the unreachable objects found, or -errno.
+ */
+int objheap_gc_collect(struct objheap *heap, uint32_t generation,
+		       struct objheap_gc_collect *out);
+
+/* Automatic collection on and off; isenabled returns 1 or 0. */
+int objheap_gc_enable(struct objheap *heap);
+int objheap_gc_disable(struct objheap *heap);
+int objheap_gc_isenabled(struct objheap *heap);
+
+/* The three generations' thresholds (default 700, 10, 10) and counts. */
+int objheap_gc_get_threshold(struct objheap *heap,
+			     uint32_t threshold[OBJHEAP_GC_GENERATIONS]);
+int objheap_gc_set_threshold(struct objheap *heap,
+			     const uint32_t threshold[OBJHEAP_GC_GENERATIONS]);
+int objheap_gc_get_count(struct objheap *heap,
+			 uint32_t count[OBJHEAP_GC_GENERATIONS]);
+int objheap_gc_get_stats(struct objheap *heap,
+			 struct objheap_gc_gen_stats stats[OBJHEAP_GC_GENERATIONS]);
+
+/*
+ * The permanent generation: freeze moves every tracked object there,
+ * unfreeze moves them back to the oldest; get_freeze_count returns how
+ * many it holds.
+ */
+int objheap_gc_freeze(struct objheap *heap);
+int objheap_gc_unfreeze(struct objheap *heap);
+int objheap_gc_get_freeze_count(struct objheap *heap);
+
+/*
+ * Lists: up to @count handles, each owning a reference, are written to
+ * @handles and *@countp is set to how many; when @count is too small
+ * nothing is written, the return is -EMSGSIZE and *@countp is the number
+ * needed.  get_objects takes a generation or OBJHEAP_GC_ALL_GENERATIONS.
+ */
+int objheap_gc_get_objects(struct objheap *heap, uint32_t generation,
+			   uint64_t *handles, uint32_t count, uint32_t *countp);
+int objheap_gc_get_referrers(struct objheap *heap, uint64_t handle,
+			     uint64_t *handles, uint32_t count, uint32_t *countp);
+int objheap_gc_get_referents(struct objheap *heap, uint64_t handle,
+			     uint64_t *handles, uint32_t count, uint32_t *countp);
+int objheap_gc_get_garbage(struct objheap *heap, uint64_t *handles,
+			   uint32_t count, uint32_t *countp);
+
+/* objheap_gc_is_tracked() - 1 if the collector tracks it, 0 if not. */
+int objheap_gc_is_tracked(struct objheap *heap, uint64_t handle);
+
+/* OBJHEAP_GC_DEBUG_STATS and OBJHEAP_GC_DEBUG_SAVEALL; get returns them. */
+int objheap_gc_set_debug(struct objheap *heap, uint32_t flags);
+int objheap_gc_get_debug(struct objheap *heap);
+
+/* Give back the garbage list's references (what SAVEALL kept). */
+int objheap_gc_clear_garbage(struct objheap *heap);
+
 #ifdef __cplusplus
 }
 #endif

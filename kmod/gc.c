@@ -1,0 +1,758 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The cycle collector.
+ *
+ * Reference counting frees an object when nothing refers to it, but a
+ * group of objects that refer to each other keeps itself alive after the
+ * last outside reference goes.  This is CPython's collector (Modules/
+ * gcmodule.c), run over the heap's slots; net/unix/garbage.c is the
+ * kernel's own collector of the same kind, for file descriptors in flight.
+ *
+ * Which objects: every object that has slots and is not immortal is
+ * tracked, on the list of its generation, linked through its gc_link.
+ * Objects without slots cannot be part of a cycle.  Immortal objects are
+ * never freed, so what they refer to is reachable anyway.
+ *
+ * A collection of generation g examines generations 0 to g (the "young"
+ * objects; the older generations and untracked objects count as outside):
+ *
+ *  1. update_refs: each young object's gc_refs is set to its reference
+ *     count, which counts every handle and every slot holding it.
+ *  2. subtract_refs: for each slot of each young object that holds a young
+ *     object, that object's gc_refs drops by one.  What is left is the
+ *     references from outside: handles, older objects, immortal objects.
+ *  3. move_unreachable: an object with gc_refs > 0 is reachable, and so is
+ *     everything it refers to; objects seen with gc_refs == 0 move to an
+ *     "unreachable" list, tentatively, and come back if a reachable object
+ *     refers to them later in the walk.  One pass over a list that grows
+ *     at its tail: linear, and no recursion.
+ *  4. The reachable young objects move one generation up.
+ *  5. The unreachable ones are freed: each in turn has its slots emptied,
+ *     which frees the objects whose last references they were, itself in
+ *     the end.  With OBJHEAP_GC_DEBUG_SAVEALL they are kept instead, each
+ *     with one more reference, on the garbage list.
+ *
+ * Nothing is allocated: the lists are intrusive and gc_refs lives in the
+ * object, so a collection cannot fail halfway.  OH_OBJ_COLLECTING marks
+ * the young objects and OH_OBJ_UNREACHABLE the tentatively unreachable
+ * ones, as CPython's bits in _gc_prev and _gc_next do.
+ *
+ * When: as in CPython, generation 0's count is tracked objects created
+ * minus those freed; when OBJHEAP_NEW makes it pass its threshold (700) a
+ * collection runs, of the oldest generation whose count passed its
+ * threshold (10 collections of the generation below), in the allocating
+ * call.  A full collection also needs the objects that reached the
+ * oldest generation since the last one to be more than a quarter of those
+ * it then held, which keeps the cost of full collections linear overall.
+ *
+ * The heap's lock is held throughout (every command holds it), so other
+ * commands on the heap wait, as CPython's threads wait for the GIL; other
+ * heaps do not.  Every phase calls cond_resched() every
+ * OH_GC_RESCHED_EVERY objects, so a collection of millions of objects
+ * causes neither soft lockups nor RCU stalls.  Documentation/gc.rst gives
+ * the measured pauses.
+ *
+ * Context: every function here runs with the heap's lock held.
+ */
+#include <linux/ktime.h>
+#include <linux/printk.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+
+#include "objheap.h"
+
+/* Objects handled between two cond_resched() calls. */
+#define OH_GC_RESCHED_EVERY 1024
+
+/* CPython's default thresholds. */
+static const u32 oh_gc_default_threshold[OH_GC_GENS] = { 700, 10, 10 };
+
+static bool gc_is_young(const struct oh_object *obj)
+{
+	return obj->flags & OH_OBJ_COLLECTING;
+}
+
+static bool gc_is_tentatively_unreachable(const struct oh_object *obj)
+{
+	return obj->flags & OH_OBJ_UNREACHABLE;
+}
+
+static void gc_resched(unsigned long *n)
+{
+	if (!(++*n % OH_GC_RESCHED_EVERY))
+		cond_resched();
+}
+
+void oh_gc_init(struct objheap *heap)
+{
+	struct oh_gc *gc = &heap->gc;
+	int i;
+
+	for (i = 0; i < OH_GC_GENS; i++) {
+		INIT_LIST_HEAD(&gc->gens[i].objects);
+		gc->gens[i].threshold = oh_gc_default_threshold[i];
+	}
+	INIT_LIST_HEAD(&gc->permanent);
+	INIT_LIST_HEAD(&gc->garbage);
+	gc->enabled = true;
+}
+
+/**
+ * oh_gc_track() - Start tracking a new object, in generation 0.
+ * @heap: The heap.
+ * @obj: An object with slots, not immortal.
+ */
+void oh_gc_track(struct objheap *heap, struct oh_object *obj)
+{
+	list_add_tail(&obj->gc_link, &heap->gc.gens[0].objects);
+	heap->gc.gens[0].count++;
+}
+
+/**
+ * oh_gc_untracked_free() - Count the freeing of a tracked object.
+ * @heap: The heap.
+ *
+ * The object has already left its list.
+ */
+void oh_gc_untracked_free(struct objheap *heap)
+{
+	if (heap->gc.gens[0].count)
+		heap->gc.gens[0].count--;
+}
+
+static unsigned long gc_list_size(struct list_head *head)
+{
+	unsigned long n = 0, resched = 0;
+	struct list_head *pos;
+
+	list_for_each(pos, head) {
+		n++;
+		gc_resched(&resched);
+	}
+	return n;
+}
+
+/**
+ * oh_gc_nr_tracked() - How many objects the collector tracks.
+ * @heap: The heap.
+ *
+ * Return: The objects of every generation, the permanent one and the
+ * garbage list.
+ */
+u32 oh_gc_nr_tracked(struct objheap *heap)
+{
+	struct oh_gc *gc = &heap->gc;
+	unsigned long n;
+	int i;
+
+	n = gc_list_size(&gc->permanent) + gc_list_size(&gc->garbage);
+	for (i = 0; i < OH_GC_GENS; i++)
+		n += gc_list_size(&gc->gens[i].objects);
+	return n;
+}
+
+/* Phase 1: gc_refs starts as the reference count. */
+static void gc_update_refs(struct list_head *young)
+{
+	unsigned long resched = 0;
+	struct oh_object *obj;
+
+	list_for_each_entry(obj, young, gc_link) {
+		obj->gc_refs = obj->refcnt;
+		obj->flags |= OH_OBJ_COLLECTING;
+		gc_resched(&resched);
+	}
+}
+
+/* Phase 2: take away the references young objects hold to each other. */
+static void gc_subtract_refs(struct list_head *young)
+{
+	unsigned long resched = 0;
+	struct oh_object *obj, *target;
+	u32 i;
+
+	list_for_each_entry(obj, young, gc_link) {
+		for (i = 0; i < obj->nslots; i++) {
+			target = obj->slots[i];
+			if (target && gc_is_young(target))
+				target->gc_refs--;
+		}
+		gc_resched(&resched);
+	}
+}
+
+/*
+ * Phase 3, for one reachable object: what it refers to is reachable too.
+ * A target already moved to @unreachable comes back to the tail of
+ * @young, where the walk will reach it; a target not yet seen gets
+ * gc_refs 1, so that the walk keeps it when it gets there.
+ */
+static void gc_visit_reachable(struct oh_object *obj, struct list_head *young)
+{
+	struct oh_object *target;
+	u32 i;
+
+	for (i = 0; i < obj->nslots; i++) {
+		target = obj->slots[i];
+		if (!target || !gc_is_young(target))
+			continue;
+		if (gc_is_tentatively_unreachable(target)) {
+			target->flags &= ~OH_OBJ_UNREACHABLE;
+			list_move_tail(&target->gc_link, young);
+			target->gc_refs = 1;
+		} else if (!target->gc_refs) {
+			target->gc_refs = 1;
+		}
+	}
+}
+
+/*
+ * Phase 3: split @young into what is reachable from outside (stays) and
+ * what is not (moves to @unreachable).
+ */
+static void gc_move_unreachable(struct list_head *young,
+				struct list_head *unreachable)
+{
+	struct list_head *pos = young->next, *next;
+	unsigned long resched = 0;
+	struct oh_object *obj;
+
+	while (pos != young) {
+		obj = list_entry(pos, struct oh_object, gc_link);
+		if (obj->gc_refs) {
+			gc_visit_reachable(obj, young);
+			/* Read after the visit: it may have appended to @young. */
+			pos = pos->next;
+		} else {
+			next = pos->next;
+			obj->flags |= OH_OBJ_UNREACHABLE;
+			list_move_tail(&obj->gc_link, unreachable);
+			pos = next;
+		}
+		gc_resched(&resched);
+	}
+}
+
+/* Phase 4: the survivors are ordinary objects again.  Returns how many. */
+static unsigned long gc_finish_reachable(struct list_head *young)
+{
+	unsigned long n = 0, resched = 0;
+	struct oh_object *obj;
+
+	list_for_each_entry(obj, young, gc_link) {
+		obj->flags &= ~OH_OBJ_COLLECTING;
+		n++;
+		gc_resched(&resched);
+	}
+	return n;
+}
+
+/* Phase 5, with SAVEALL: keep the garbage, each with a reference. */
+static void gc_save_garbage(struct objheap *heap, struct list_head *unreachable)
+{
+	struct oh_gc *gc = &heap->gc;
+	unsigned long resched = 0;
+	struct oh_object *obj;
+
+	while (!list_empty(unreachable)) {
+		obj = list_first_entry(unreachable, struct oh_object, gc_link);
+		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
+		if (oh_ref(obj)) {
+			/* Its count is full: it survives, in the oldest. */
+			list_move_tail(&obj->gc_link,
+				       &gc->gens[OH_GC_GENS - 1].objects);
+			continue;
+		}
+		obj->flags |= OH_OBJ_GARBAGE;
+		list_move_tail(&obj->gc_link, &gc->garbage);
+		gc_resched(&resched);
+	}
+}
+
+/*
+ * Phase 5: free the garbage.  Each object is held while its slots are
+ * emptied, which frees what only the garbage held (possibly other
+ * unreachable objects, which leave the list as they go), then let go of,
+ * which frees it unless an unreachable object not yet emptied still
+ * refers to it: it waits on @cleared until that one is.
+ */
+static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachable)
+{
+	struct oh_object *obj, *target;
+	unsigned long resched = 0;
+	LIST_HEAD(cleared);
+	u32 i;
+
+	while (!list_empty(unreachable)) {
+		obj = list_first_entry(unreachable, struct oh_object, gc_link);
+		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
+		list_move_tail(&obj->gc_link, &cleared);
+		obj->refcnt++;
+		for (i = 0; i < obj->nslots; i++) {
+			target = obj->slots[i];
+			if (target) {
+				obj->slots[i] = NULL;
+				oh_unref(heap, target);
+			}
+		}
+		oh_unref(heap, obj);
+		gc_resched(&resched);
+	}
+	/* Nothing outside referred to them: all must have gone. */
+	if (WARN_ON_ONCE(!list_empty(&cleared)))
+		list_splice_tail(&cleared, &heap->gc.gens[OH_GC_GENS - 1].objects);
+}
+
+/**
+ * oh_gc_collect() - Collect generations 0 to @generation.
+ * @heap: The heap.
+ * @generation: 0, 1 or 2.
+ * @out: NULL, or the command to report the results in.
+ */
+static void oh_gc_collect(struct objheap *heap, u32 generation,
+			  struct objheap_gc_collect *out)
+{
+	struct oh_gc *gc = &heap->gc;
+	struct list_head *young = &gc->gens[generation].objects, *old;
+	unsigned long survivors, found;
+	LIST_HEAD(unreachable);
+	u64 start = ktime_get_ns(), elapsed;
+	u32 i;
+
+	gc->collecting = true;
+	if (generation + 1 < OH_GC_GENS)
+		gc->gens[generation + 1].count++;
+	for (i = 0; i <= generation; i++)
+		gc->gens[i].count = 0;
+	for (i = 0; i < generation; i++)
+		list_splice_tail_init(&gc->gens[i].objects, young);
+	old = generation + 1 < OH_GC_GENS ? &gc->gens[generation + 1].objects : young;
+
+	gc_update_refs(young);
+	gc_subtract_refs(young);
+	gc_move_unreachable(young, &unreachable);
+	survivors = gc_finish_reachable(young);
+	if (young != old) {
+		if (generation == OH_GC_GENS - 2)
+			gc->long_lived_pending += survivors;
+		list_splice_tail_init(young, old);
+	} else {
+		gc->long_lived_pending = 0;
+		gc->long_lived_total = survivors;
+	}
+
+	found = gc_list_size(&unreachable);
+	if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL)
+		gc_save_garbage(heap, &unreachable);
+	else
+		gc_delete_garbage(heap, &unreachable);
+
+	elapsed = ktime_get_ns() - start;
+	gc->gens[generation].stats.collections++;
+	gc->gens[generation].stats.collected += found;
+	if (gc->debug & OBJHEAP_GC_DEBUG_STATS)
+		pr_info("heap %llu: gc: generation %u: %lu unreachable, %lu survived, %llu ns\n",
+			heap->id, generation, found, survivors, elapsed);
+	if (out) {
+		out->out_collected = found;
+		out->out_uncollectable = 0;
+		out->out_elapsed_ns = elapsed;
+	}
+	gc->collecting = false;
+}
+
+/**
+ * oh_gc_maybe_collect() - Run the collection that is due, if any.
+ * @heap: The heap, which has just created a tracked object.
+ */
+void oh_gc_maybe_collect(struct objheap *heap)
+{
+	struct oh_gc *gc = &heap->gc;
+	int i;
+
+	if (!gc->enabled || gc->collecting || !gc->gens[0].threshold ||
+	    gc->gens[0].count <= gc->gens[0].threshold)
+		return;
+	for (i = OH_GC_GENS - 1; i >= 0; i--) {
+		if (gc->gens[i].count <= gc->gens[i].threshold)
+			continue;
+		/* The long-lived rule: see the comment at the top. */
+		if (i == OH_GC_GENS - 1 &&
+		    gc->long_lived_pending < gc->long_lived_total / 4)
+			continue;
+		oh_gc_collect(heap, i, NULL);
+		return;
+	}
+}
+
+int objheap_cmd_gc_collect(struct objheap_ucmd *ucmd)
+{
+	struct objheap_gc_collect *cmd = ucmd->cmd;
+
+	if (cmd->__reserved)
+		return -EINVAL;
+	if (cmd->generation >= OH_GC_GENS)
+		return -EINVAL;
+	oh_gc_collect(ucmd->heap, cmd->generation, cmd);
+	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/* The commands on struct objheap_gc_value that take no value. */
+static int gc_value_cmd(struct objheap_ucmd *ucmd, u32 out_value)
+{
+	struct objheap_gc_value *cmd = ucmd->cmd;
+
+	cmd->out_value = out_value;
+	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+#define GC_NO_VALUE(ucmd)						\
+	(((struct objheap_gc_value *)(ucmd)->cmd)->value ? -EINVAL : 0)
+
+int objheap_cmd_gc_enable(struct objheap_ucmd *ucmd)
+{
+	int ret = GC_NO_VALUE(ucmd);
+
+	if (ret)
+		return ret;
+	ucmd->heap->gc.enabled = true;
+	return 0;
+}
+
+int objheap_cmd_gc_disable(struct objheap_ucmd *ucmd)
+{
+	int ret = GC_NO_VALUE(ucmd);
+
+	if (ret)
+		return ret;
+	ucmd->heap->gc.enabled = false;
+	return 0;
+}
+
+int objheap_cmd_gc_isenabled(struct objheap_ucmd *ucmd)
+{
+	return GC_NO_VALUE(ucmd) ?: gc_value_cmd(ucmd, ucmd->heap->gc.enabled);
+}
+
+int objheap_cmd_gc_get_threshold(struct objheap_ucmd *ucmd)
+{
+	struct objheap_gc_threshold *cmd = ucmd->cmd;
+	int i;
+
+	if (cmd->__reserved || cmd->__reserved2 ||
+	    memchr_inv(cmd->threshold, 0, sizeof(cmd->threshold)))
+		return -EINVAL;
+	for (i = 0; i < OH_GC_GENS; i++)
+		cmd->out_threshold[i] = ucmd->heap->gc.gens[i].threshold;
+	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+int objheap_cmd_gc_set_threshold(struct objheap_ucmd *ucmd)
+{
+	struct objheap_gc_threshold *cmd = ucmd->cmd;
+	int i;
+
+	if (cmd->__reserved || cmd->__reserved2 ||
+	    memchr_inv(cmd->out_threshold, 0, sizeof(cmd->out_threshold)))
+		return -EINVAL;
+	for (i = 0; i < OH_GC_GENS; i++)
+		ucmd->heap->gc.gens[i].threshold = cmd->threshold[i];
+	return 0;
+}
+
+int objheap_cmd_gc_get_count(struct objheap_ucmd *ucmd)
+{
+	struct objheap_gc_count *cmd = ucmd->cmd;
+	int i;
+
+	if (cmd->__reserved)
+		return -EINVAL;
+	for (i = 0; i < OH_GC_GENS; i++)
+		cmd->out_count[i] = ucmd->heap->gc.gens[i].count;
+	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+int objheap_cmd_gc_get_stats(struct objheap_ucmd *ucmd)
+{
+	struct objheap_gc_stats *cmd = ucmd->cmd;
+	int i;
+
+	for (i = 0; i < OH_GC_GENS; i++)
+		cmd->out_gen[i] = ucmd->heap->gc.gens[i].stats;
+	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+int objheap_cmd_gc_freeze(struct objheap_ucmd *ucmd)
+{
+	struct oh_gc *gc = &ucmd->heap->gc;
+	int ret = GC_NO_VALUE(ucmd), i;
+
+	if (ret)
+		return ret;
+	for (i = 0; i < OH_GC_GENS; i++)
+		list_splice_tail_init(&gc->gens[i].objects, &gc->permanent);
+	gc->gens[0].count = 0;
+	return 0;
+}
+
+int objheap_cmd_gc_unfreeze(struct objheap_ucmd *ucmd)
+{
+	struct oh_gc *gc = &ucmd->heap->gc;
+	int ret = GC_NO_VALUE(ucmd);
+
+	if (ret)
+		return ret;
+	list_splice_tail_init(&gc->permanent, &gc->gens[OH_GC_GENS - 1].objects);
+	return 0;
+}
+
+int objheap_cmd_gc_get_freeze_count(struct objheap_ucmd *ucmd)
+{
+	return GC_NO_VALUE(ucmd) ?:
+	       gc_value_cmd(ucmd, gc_list_size(&ucmd->heap->gc.permanent));
+}
+
+int objheap_cmd_gc_set_debug(struct objheap_ucmd *ucmd)
+{
+	struct objheap_gc_value *cmd = ucmd->cmd;
+
+	if (cmd->value & ~(OBJHEAP_GC_DEBUG_STATS | OBJHEAP_GC_DEBUG_SAVEALL))
+		return -EINVAL;
+	ucmd->heap->gc.debug = cmd->value;
+	return 0;
+}
+
+int objheap_cmd_gc_get_debug(struct objheap_ucmd *ucmd)
+{
+	return GC_NO_VALUE(ucmd) ?: gc_value_cmd(ucmd, ucmd->heap->gc.debug);
+}
+
+int objheap_cmd_gc_clear_garbage(struct objheap_ucmd *ucmd)
+{
+	struct oh_gc *gc = &ucmd->heap->gc;
+	unsigned long resched = 0;
+	struct oh_object *obj;
+	int ret = GC_NO_VALUE(ucmd);
+
+	if (ret)
+		return ret;
+	/* Giving back one reference may free others on the list. */
+	while (!list_empty(&gc->garbage)) {
+		obj = list_first_entry(&gc->garbage, struct oh_object, gc_link);
+		obj->flags &= ~OH_OBJ_GARBAGE;
+		list_move_tail(&obj->gc_link, &gc->gens[OH_GC_GENS - 1].objects);
+		oh_unref(ucmd->heap, obj);
+		gc_resched(&resched);
+	}
+	return 0;
+}
+
+int objheap_cmd_gc_is_tracked(struct objheap_ucmd *ucmd)
+{
+	struct objheap_gc_object *cmd = ucmd->cmd;
+	struct oh_object *obj;
+
+	if (cmd->__reserved)
+		return -EINVAL;
+	obj = oh_get(ucmd, cmd->handle);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	cmd->out_tracked = oh_tracked(obj);
+	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/*
+ * The list commands.  Each walks its sequence of objects up to three
+ * times, under the heap's lock so that the sequence cannot change: to
+ * count, to write a handle (with a reference) for each, and, if writing
+ * failed part-way, to give back the references already taken.
+ */
+enum gc_list_pass { GC_LIST_COUNT, GC_LIST_EMIT, GC_LIST_UNDO };
+
+struct gc_lister {
+	struct objheap *heap;
+	enum gc_list_pass pass;
+	u64 __user *buf;
+	u32 n;		/* objects seen this pass */
+	u32 done;	/* GC_LIST_UNDO: references to give back */
+	int err;
+	unsigned long resched;
+};
+
+static void gc_list_add(struct gc_lister *l, struct oh_object *obj)
+{
+	if (l->err)
+		return;
+	switch (l->pass) {
+	case GC_LIST_COUNT:
+		break;
+	case GC_LIST_EMIT:
+		l->err = oh_ref_user(obj);
+		if (l->err)
+			break;
+		if (put_user(oh_handle(l->heap, obj), &l->buf[l->n])) {
+			oh_unref_user(l->heap, obj);
+			l->err = -EFAULT;
+		}
+		break;
+	case GC_LIST_UNDO:
+		if (l->n < l->done)
+			oh_unref_user(l->heap, obj);
+		break;
+	}
+	if (!l->err)
+		l->n++;
+	gc_resched(&l->resched);
+}
+
+typedef void (*gc_list_walk_fn)(struct gc_lister *l, struct objheap_gc_list *cmd,
+				struct oh_object *obj);
+
+static void gc_walk_list(struct gc_lister *l, struct list_head *head)
+{
+	struct oh_object *obj;
+
+	list_for_each_entry(obj, head, gc_link)
+		gc_list_add(l, obj);
+}
+
+static void gc_walk_objects(struct gc_lister *l, struct objheap_gc_list *cmd,
+			    struct oh_object *unused)
+{
+	struct oh_gc *gc = &l->heap->gc;
+	int i;
+
+	for (i = 0; i < OH_GC_GENS; i++)
+		if (cmd->generation == OBJHEAP_GC_ALL_GENERATIONS ||
+		    cmd->generation == i)
+			gc_walk_list(l, &gc->gens[i].objects);
+}
+
+static void gc_walk_garbage(struct gc_lister *l, struct objheap_gc_list *cmd,
+			    struct oh_object *unused)
+{
+	gc_walk_list(l, &l->heap->gc.garbage);
+}
+
+static void gc_walk_referents(struct gc_lister *l, struct objheap_gc_list *cmd,
+			      struct oh_object *obj)
+{
+	u32 i;
+
+	for (i = 0; i < obj->nslots; i++)
+		if (obj->slots[i])
+			gc_list_add(l, obj->slots[i]);
+}
+
+static void gc_walk_referrers_in(struct gc_lister *l, struct list_head *head,
+				 struct oh_object *target)
+{
+	struct oh_object *obj;
+	u32 i;
+
+	list_for_each_entry(obj, head, gc_link) {
+		for (i = 0; i < obj->nslots; i++) {
+			if (obj->slots[i] == target) {
+				gc_list_add(l, obj);
+				break;
+			}
+		}
+		gc_resched(&l->resched);
+	}
+}
+
+static void gc_walk_referrers(struct gc_lister *l, struct objheap_gc_list *cmd,
+			      struct oh_object *target)
+{
+	struct oh_gc *gc = &l->heap->gc;
+	int i;
+
+	for (i = 0; i < OH_GC_GENS; i++)
+		gc_walk_referrers_in(l, &gc->gens[i].objects, target);
+	gc_walk_referrers_in(l, &gc->permanent, target);
+	gc_walk_referrers_in(l, &gc->garbage, target);
+}
+
+static int gc_list_cmd(struct objheap_ucmd *ucmd, gc_list_walk_fn walk,
+		       struct oh_object *obj)
+{
+	struct objheap_gc_list *cmd = ucmd->cmd;
+	struct gc_lister l = {
+		.heap = ucmd->heap,
+		.buf = u64_to_user_ptr(cmd->buf_uptr),
+	};
+
+	walk(&l, cmd, obj);
+	cmd->out_count = l.n;
+	if (l.n > cmd->count) {
+		int ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
+
+		return ret ?: -EMSGSIZE;
+	}
+
+	l.pass = GC_LIST_EMIT;
+	l.n = 0;
+	walk(&l, cmd, obj);
+	if (!l.err) {
+		l.err = objheap_ucmd_respond(ucmd, sizeof(*cmd));
+		if (!l.err)
+			return 0;
+		l.n = cmd->out_count;
+	}
+	l.pass = GC_LIST_UNDO;
+	l.done = l.n;
+	l.n = 0;
+	l.err = 0;
+	walk(&l, cmd, obj);
+	return l.err ?: -EFAULT;
+}
+
+/* Check a list command's fields; @handle_ok and @gen_ok say which it uses. */
+static int gc_list_check(struct objheap_gc_list *cmd, bool handle_ok,
+			 bool gen_ok)
+{
+	if (cmd->__reserved || (!handle_ok && cmd->handle) ||
+	    (!gen_ok && cmd->generation))
+		return -EINVAL;
+	if (gen_ok && cmd->generation >= OH_GC_GENS &&
+	    cmd->generation != OBJHEAP_GC_ALL_GENERATIONS)
+		return -EINVAL;
+	return 0;
+}
+
+int objheap_cmd_gc_get_objects(struct objheap_ucmd *ucmd)
+{
+	return gc_list_check(ucmd->cmd, false, true) ?:
+	       gc_list_cmd(ucmd, gc_walk_objects, NULL);
+}
+
+int objheap_cmd_gc_get_garbage(struct objheap_ucmd *ucmd)
+{
+	return gc_list_check(ucmd->cmd, false, false) ?:
+	       gc_list_cmd(ucmd, gc_walk_garbage, NULL);
+}
+
+static int gc_object_list_cmd(struct objheap_ucmd *ucmd, gc_list_walk_fn walk)
+{
+	struct objheap_gc_list *cmd = ucmd->cmd;
+	struct oh_object *obj;
+	int ret;
+
+	ret = gc_list_check(cmd, true, false);
+	if (ret)
+		return ret;
+	obj = oh_get(ucmd, cmd->handle);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	return gc_list_cmd(ucmd, walk, obj);
+}
+
+int objheap_cmd_gc_get_referrers(struct objheap_ucmd *ucmd)
+{
+	return gc_object_list_cmd(ucmd, gc_walk_referrers);
+}
+
+int objheap_cmd_gc_get_referents(struct objheap_ucmd *ucmd)
+{
+	return gc_object_list_cmd(ucmd, gc_walk_referents);
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * objheap's cycle collector: CPython's generational algorithm over the
+ * heap's slots.
+ */
+#ifndef __OBJHEAP_GC_H
+#define __OBJHEAP_GC_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+#include <linux/objheap.h>
+
+struct objheap;
+struct objheap_ucmd;
+struct oh_object;
+
+#define OH_GC_GENS OBJHEAP_GC_GENERATIONS
+
+/**
+ * struct oh_gc_gen - One generation.
+ * @objects: Its tracked objects, through their gc_link.
+ * @count: Generation 0: tracked objects created minus those freed since
+ *         its last collection.  Older ones: collections of the generation
+ *         below since their last collection.
+ * @threshold: A collection is due when @count passes it.
+ * @stats: What its collections did, for OBJHEAP_GC_GET_STATS.
+ */
+struct oh_gc_gen {
+	struct list_head objects;
+	u32 count;
+	u32 threshold;
+	struct objheap_gc_gen_stats stats;
+};
+
+/**
+ * struct oh_gc - One heap's collector.
+ * @gens: The three generations, youngest first.
+ * @permanent: Frozen objects: tracked, never collected.
+ * @garbage: With OBJHEAP_GC_DEBUG_SAVEALL, the unreachable objects found,
+ *           each holding one extra reference.
+ * @long_lived_total: Objects in the oldest generation after the last full
+ *                    collection.
+ * @long_lived_pending: Objects that reached the oldest generation since.
+ * @debug: OBJHEAP_GC_DEBUG_* flags.
+ * @enabled: Whether OBJHEAP_NEW may start a collection.
+ * @collecting: A collection is running.
+ */
+struct oh_gc {
+	struct oh_gc_gen gens[OH_GC_GENS];
+	struct list_head permanent;
+	struct list_head garbage;
+	u64 long_lived_total;
+	u64 long_lived_pending;
+	u32 debug;
+	bool enabled;
+	bool collecting;
+};
+
+void oh_gc_init(struct objheap *heap);
+void oh_gc_track(struct objheap *heap, struct oh_object *obj);
+void oh_gc_untracked_free(struct objheap *heap);
+void oh_gc_maybe_collect(struct objheap *heap);
+u32 oh_gc_nr_tracked(struct objheap *heap);
+
+int objheap_cmd_gc_collect(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_enable(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_disable(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_isenabled(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_get_threshold(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_set_threshold(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_get_count(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_get_stats(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_freeze(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_unfreeze(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_get_freeze_count(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_get_objects(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_get_referrers(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_get_referents(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_is_tracked(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_set_debug(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_get_debug(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_get_garbage(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_clear_garbage(struct objheap_ucmd *ucmd);
+
+#endif /* __OBJHEAP_GC_H */
