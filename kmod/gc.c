@@ -54,6 +54,8 @@
  *
  * Context: every function here runs with the heap's lock held.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/ktime.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
@@ -185,10 +187,13 @@ static void gc_subtract_refs(struct list_head *young)
  * Phase 3, for one reachable object: what it refers to is reachable too.
  * A target already moved to @unreachable comes back to the tail of
  * @young, where the walk will reach it; a target not yet seen gets
- * gc_refs 1, so that the walk keeps it when it gets there.
+ * gc_refs 1, so that the walk keeps it when it gets there.  Returns how
+ * many came back.
  */
-static void gc_visit_reachable(struct oh_object *obj, struct list_head *young)
+static unsigned long gc_visit_reachable(struct oh_object *obj,
+					struct list_head *young)
 {
+	unsigned long rescued = 0;
 	struct oh_object *target;
 	u32 i;
 
@@ -200,37 +205,41 @@ static void gc_visit_reachable(struct oh_object *obj, struct list_head *young)
 			target->flags &= ~OH_OBJ_UNREACHABLE;
 			list_move_tail(&target->gc_link, young);
 			target->gc_refs = 1;
+			rescued++;
 		} else if (!target->gc_refs) {
 			target->gc_refs = 1;
 		}
 	}
+	return rescued;
 }
 
 /*
  * Phase 3: split @young into what is reachable from outside (stays) and
- * what is not (moves to @unreachable).
+ * what is not (moves to @unreachable).  Returns how many are unreachable.
  */
-static void gc_move_unreachable(struct list_head *young,
-				struct list_head *unreachable)
+static unsigned long gc_move_unreachable(struct list_head *young,
+					 struct list_head *unreachable)
 {
 	struct list_head *pos = young->next, *next;
-	unsigned long resched = 0;
+	unsigned long resched = 0, moved = 0;
 	struct oh_object *obj;
 
 	while (pos != young) {
 		obj = list_entry(pos, struct oh_object, gc_link);
 		if (obj->gc_refs) {
-			gc_visit_reachable(obj, young);
+			moved -= gc_visit_reachable(obj, young);
 			/* Read after the visit: it may have appended to @young. */
 			pos = pos->next;
 		} else {
 			next = pos->next;
 			obj->flags |= OH_OBJ_UNREACHABLE;
 			list_move_tail(&obj->gc_link, unreachable);
+			moved++;
 			pos = next;
 		}
 		gc_resched(&resched);
 	}
+	return moved;
 }
 
 /* Phase 4: the survivors are ordinary objects again.  Returns how many. */
@@ -272,9 +281,10 @@ static void gc_save_garbage(struct objheap *heap, struct list_head *unreachable)
 /*
  * Phase 5: free the garbage.  Each object is held while its slots are
  * emptied, which frees what only the garbage held (possibly other
- * unreachable objects, which leave the list as they go), then let go of,
- * which frees it unless an unreachable object not yet emptied still
- * refers to it: it waits on @cleared until that one is.
+ * unreachable objects, which leave the list as they go), then let go of.
+ * With its slots empty, letting go frees nothing but the object itself,
+ * unless an unreachable object not yet emptied still refers to it: then
+ * it waits on @cleared until that one is.
  */
 static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachable)
 {
@@ -286,7 +296,7 @@ static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachabl
 	while (!list_empty(unreachable)) {
 		obj = list_first_entry(unreachable, struct oh_object, gc_link);
 		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
-		list_move_tail(&obj->gc_link, &cleared);
+		list_del_init(&obj->gc_link);
 		obj->refcnt++;
 		for (i = 0; i < obj->nslots; i++) {
 			target = obj->slots[i];
@@ -295,7 +305,10 @@ static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachabl
 				oh_unref(heap, target);
 			}
 		}
-		oh_unref(heap, obj);
+		if (--obj->refcnt)
+			list_add_tail(&obj->gc_link, &cleared);
+		else
+			oh_object_free(heap, obj);
 		gc_resched(&resched);
 	}
 	/* Nothing outside referred to them: all must have gone. */
@@ -330,7 +343,7 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 
 	gc_update_refs(young);
 	gc_subtract_refs(young);
-	gc_move_unreachable(young, &unreachable);
+	found = gc_move_unreachable(young, &unreachable);
 	survivors = gc_finish_reachable(young);
 	if (young != old) {
 		if (generation == OH_GC_GENS - 2)
@@ -341,7 +354,6 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 		gc->long_lived_total = survivors;
 	}
 
-	found = gc_list_size(&unreachable);
 	if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL)
 		gc_save_garbage(heap, &unreachable);
 	else

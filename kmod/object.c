@@ -247,8 +247,15 @@ int oh_ref_user(struct oh_object *obj)
 	return ret;
 }
 
-/* Free @obj's memory and table entry; its references are already gone. */
-static void oh_object_free(struct objheap *heap, struct oh_object *obj)
+/**
+ * oh_object_free() - Free an object nothing refers to.
+ * @heap: The heap.
+ * @obj: The object: its count is zero, it is on no list, and its slots
+ *       hold nothing (or the caller has already dropped what they hold).
+ *
+ * Frees its memory and its table entry.
+ */
+void oh_object_free(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_table *t = &heap->table;
 	struct oh_entry *e = &t->entries[obj->index];

@@ -128,6 +128,7 @@ void oh_objects_destroy(struct objheap *heap);
 struct oh_object *oh_object_create(struct objheap *heap, u32 type, u32 flags,
 				   u32 nslots, u32 data_len);
 void oh_object_abort(struct objheap *heap, struct oh_object *obj);
+void oh_object_free(struct objheap *heap, struct oh_object *obj);
 u64 oh_object_publish(struct objheap *heap, struct oh_object *obj);
 u64 oh_handle(struct objheap *heap, const struct oh_object *obj);
 struct oh_object *oh_get(struct objheap_ucmd *ucmd, u64 handle);
