@@ -7,6 +7,9 @@
  * builds a linked list of nodes in batches, each node holding a word and
  * the next node, walks it, and drops it with a single release: the
  * kernel frees the whole list, and the words' reference counts fall back.
+ * Then it makes pairs of objects that hold each other, which reference
+ * counting cannot free, and lets the cycle collector find them.  The
+ * heap's allocator statistics are shown along the way.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@ enum { TYPE_WORD = 1, TYPE_NODE = 2 };
 enum { NODE_WORD, NODE_NEXT, NODE_SLOTS };	/* a node's slots */
 
 #define NODES (40 * BATCH)
+#define CYCLES 1000
 #define BATCH 256
 
 static const char *const words[] = {
@@ -35,6 +39,28 @@ static const char *const words[] = {
 		}							\
 	} while (0)
 
+/* Bytes the heap's objects and tables hold, and its arenas. */
+static void show_memory(struct objheap *heap, const char *when)
+{
+	struct objheap_stats st;
+
+	if (objheap_stats(heap, &st, NULL, 0))
+		return;
+	printf("  [%s: %llu bytes in use, %llu arenas of %u KiB, %llu large objects]\n",
+	       when, (unsigned long long)st.out_bytes_in_use,
+	       (unsigned long long)st.out_arenas_current, st.out_arena_size / 1024,
+	       (unsigned long long)st.out_large_objects);
+}
+
+/* How many objects the collector tracks, from the size a list would need. */
+static unsigned int tracked(struct objheap *heap)
+{
+	uint32_t n = 0;
+
+	objheap_gc_get_objects(heap, OBJHEAP_GC_ALL_GENERATIONS, NULL, 0, &n);
+	return n;
+}
+
 static unsigned int refs(struct objheap *heap, uint64_t h)
 {
 	struct objheap_info info;
@@ -46,6 +72,7 @@ int main(void)
 {
 	static uint64_t slots[BATCH][NODE_SLOTS];
 	uint64_t word[NWORDS], head = 0, node, next;
+	struct objheap_gc_collect collected;
 	struct objheap_batch_buf *batch;
 	struct objheap_query q;
 	struct objheap *heap;
@@ -56,6 +83,7 @@ int main(void)
 	CHECK(objheap_query(heap, 0, &q));
 	printf("objheap: uapi version %u, %d commands\n", q.out_version,
 	       __builtin_popcountll(q.out_cmds));
+	show_memory(heap, "a new heap");
 
 	/* 1. Interning: equal words are one object. */
 	for (i = 0; i < NWORDS; i++)
@@ -89,6 +117,7 @@ int main(void)
 	objheap_batch_free(batch);
 	printf("built a list of %u nodes in %u batches; \"the\" is now held %u times\n",
 	       NODES, NODES / BATCH, refs(heap, word[0]));
+	show_memory(heap, "with the list");
 
 	/* 3. Walk it: each get_slot returns a new reference. */
 	walked = 0;
@@ -106,6 +135,29 @@ int main(void)
 	       refs(heap, word[0]),
 	       objheap_info(heap, head, &(struct objheap_info){}) == -ENOENT ?
 	       "its handle is now ENOENT" : "STILL THERE");
+
+	show_memory(heap, "after the release");
+
+	/* 5. Cycles: pairs that hold each other outlive their handles. */
+	CHECK(objheap_gc_disable(heap));
+	for (i = 0; i < CYCLES; i++) {
+		uint64_t a, b;
+
+		CHECK(objheap_new(heap, TYPE_NODE, 0, NODE_SLOTS, NULL, 0, NULL, &a));
+		CHECK(objheap_new(heap, TYPE_NODE, 0, NODE_SLOTS, NULL, 0, NULL, &b));
+		CHECK(objheap_set_slot(heap, a, NODE_NEXT, b));
+		CHECK(objheap_set_slot(heap, b, NODE_NEXT, a));
+		CHECK(objheap_release(heap, a));
+		CHECK(objheap_release(heap, b));
+	}
+	printf("made %d two-object cycles and dropped every handle: %u objects still tracked\n",
+	       CYCLES, tracked(heap));
+	show_memory(heap, "with the cycles");
+	CHECK(objheap_gc_collect(heap, 2, &collected));
+	printf("gc.collect(): %llu unreachable objects freed in %llu us; %u still tracked\n",
+	       (unsigned long long)collected.out_collected,
+	       (unsigned long long)collected.out_elapsed_ns / 1000, tracked(heap));
+	show_memory(heap, "after the collection");
 
 	for (i = 0, j = 0; i < NWORDS; i++)
 		j += !objheap_release(heap, word[i]);
