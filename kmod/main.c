@@ -107,6 +107,10 @@ static int objheap_batch(struct objheap_ucmd *ucmd);
 static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 	IOCTL_OP(OBJHEAP_QUERY, objheap_query, struct objheap_query,
 		 out_cmd_flags, 0),
+	IOCTL_OP(OBJHEAP_STATS, objheap_stats, struct objheap_stats,
+		 out_large_bytes, 0),
+	IOCTL_OP(OBJHEAP_SET_LIMIT, objheap_set_limit, struct objheap_set_limit,
+		 limit, 0),
 	IOCTL_BATCH_OP(OBJHEAP_NEW, objheap_cmd_new, struct objheap_new,
 		       out_handle, OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL),
 	IOCTL_BATCH_OP(OBJHEAP_DUP, objheap_cmd_dup, struct objheap_handle_cmd,
@@ -165,10 +169,6 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 		 struct objheap_gc_list, __reserved, 0),
 	IOCTL_OP(OBJHEAP_GC_CLEAR_GARBAGE, objheap_cmd_gc_clear_garbage,
 		 struct objheap_gc_value, out_value, 0),
-	IOCTL_OP(OBJHEAP_STATS, objheap_stats, struct objheap_stats,
-		 out_large_bytes, 0),
-	IOCTL_OP(OBJHEAP_SET_LIMIT, objheap_set_limit, struct objheap_set_limit,
-		 limit, 0),
 	IOCTL_TEST_OP(OBJHEAP_TEST, objheap_test_cmd, struct objheap_test_cmd,
 		      __reserved, 0),
 };

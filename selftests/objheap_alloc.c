@@ -157,9 +157,9 @@ static int set_limit(int fd, uint64_t limit)
 /* Setup and teardown shared by the fixtures that need the test interface. */
 #define ALLOC_FIXTURE_SETUP()						\
 	do {								\
-		OPEN_HEAP_OR_SKIP(self->fd);				\
+		SETUP_OPEN_HEAP_OR_SKIP(self->fd);			\
 		if (!objheap_has_test_interface(self->fd))		\
-			SKIP(return, "the module has no test-only interface"); \
+			SETUP_SKIP("the module has no test-only interface"); \
 	} while (0)
 
 /* After every test, the checker; ASSERT would re-enter the teardown. */
@@ -676,7 +676,7 @@ FIXTURE(stats) {
 
 FIXTURE_SETUP(stats)
 {
-	OPEN_HEAP_OR_SKIP(self->fd);
+	SETUP_OPEN_HEAP_OR_SKIP(self->fd);
 }
 
 FIXTURE_TEARDOWN(stats)

@@ -14,7 +14,7 @@ FIXTURE(objheap) {
 
 FIXTURE_SETUP(objheap)
 {
-	OPEN_HEAP_OR_SKIP(self->fd);
+	SETUP_OPEN_HEAP_OR_SKIP(self->fd);
 }
 
 FIXTURE_TEARDOWN(objheap)

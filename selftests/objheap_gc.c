@@ -21,14 +21,7 @@ FIXTURE(gc) {
 
 FIXTURE_SETUP(gc)
 {
-	int ret = objheap_open(&self->heap);
-
-	if (ret == -ENOENT)
-		SKIP(return, OBJHEAP_DEV " is missing: module not loaded");
-	ASSERT_EQ(0, ret);
-	self->fd = objheap_fd(self->heap);
-	if (!objheap_has_test_interface(self->fd))
-		SKIP(return, "the module has no test interface");
+	OPEN_TEST_HEAP_OR_SKIP(self->heap, self->fd);
 	/* The shapes are collected by hand; the threshold tests enable it. */
 	ASSERT_EQ(0, objheap_gc_disable(self->heap));
 }
