@@ -146,8 +146,8 @@ shell: lib examples tools selftests
 
 install: modules_install install-lib
 
-modules_install:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 
 install-lib: lib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux
