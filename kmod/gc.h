@@ -62,6 +62,11 @@ void oh_gc_untracked_free(struct objheap *heap);
 void oh_gc_maybe_collect(struct objheap *heap);
 u32 oh_gc_nr_tracked(struct objheap *heap);
 
+/*
+ * The handlers of the collector's commands; uapi/linux/objheap.h
+ * documents each command.  Context: the heap's lock held, by the
+ * dispatcher.  Return: 0 or a negative errno.
+ */
 int objheap_cmd_gc_collect(struct objheap_ucmd *ucmd);
 int objheap_cmd_gc_enable(struct objheap_ucmd *ucmd);
 int objheap_cmd_gc_disable(struct objheap_ucmd *ucmd);

@@ -145,6 +145,11 @@ struct oh_object *oh_intern_find(struct objheap *heap, u32 type,
 				 const void *data, u32 data_len, u32 *hashp);
 void oh_intern_destroy(struct objheap *heap);
 
+/*
+ * The handlers of the object commands; uapi/linux/objheap.h documents
+ * each command.  Context: the heap's lock held, by the dispatcher.
+ * Return: 0 or a negative errno, as the command's documentation says.
+ */
 int objheap_cmd_new(struct objheap_ucmd *ucmd);
 int objheap_cmd_dup(struct objheap_ucmd *ucmd);
 int objheap_cmd_release(struct objheap_ucmd *ucmd);

@@ -1010,4 +1010,211 @@ TEST_F(obj, forked_child_shares_the_heap)
 	close(pipefd[1]);
 }
 
+static int fail_nth_write(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	return pwrite(fd, buf, len, 0) == len ? 0 : -1;
+}
+
+/* Whether the armed failure fired: fail-nth reads 0 once it has. */
+static int fail_nth_fired(int fd)
+{
+	char buf[16] = "";
+
+	return pread(fd, buf, sizeof(buf) - 1, 0) > 0 && buf[0] == '0';
+}
+
+/* The allocator's own: fail its @nth raw allocation from now on. */
+static int raw_fail_nth(int fd, uint32_t nth, uint32_t *prev)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_ALLOC_FAIL_NTH,
+		.fail_nth = { .nth = nth },
+	};
+
+	if (ioctl(fd, OBJHEAP_TEST, &cmd))
+		return -errno;
+	if (prev)
+		*prev = cmd.fail_nth.out_prev;
+	return 0;
+}
+
+/*
+ * Every allocation an object command makes, failed in turn, as
+ * iommufd_fail_nth does: n = 1, 2, ... until the command no longer
+ * reaches an n-th allocation.  On the debug kernel the kernel's own fault
+ * injection fails any allocation (/proc/thread-self/fail-nth, armed by
+ * the VM's /init); on any kernel the allocator's test op fails its raw
+ * allocations (arenas, pages, large objects).  Each failure must be
+ * ENOMEM with the heap as it was: the same live objects, the targets'
+ * counts unchanged, the objects' bytes returned (a table that grew may
+ * stay grown), and the allocator's checker happy.
+ */
+enum fail_op { FAIL_NEW_LARGE, FAIL_NEW_TABLE_GROWS, FAIL_INTERN, FAIL_BATCH,
+	       NR_FAIL_OPS };
+
+struct fail_state {
+	uint32_t live;
+	uint64_t object_bytes;	/* bytes in use, less the heap's tables */
+	uint64_t charged;
+	uint32_t refs[2];
+};
+
+static void fail_snapshot(struct objheap *heap, const uint64_t t[2],
+			  struct fail_state *st)
+{
+	struct objheap_stats s;
+
+	st->live = objects(objheap_fd(heap)).objects.out_live;
+	if (objheap_stats(heap, &s, NULL, 0))
+		memset(&s, 0xff, sizeof(s));
+	st->object_bytes = s.out_bytes_in_use - s.out_bytes_charged;
+	st->charged = s.out_bytes_charged;
+	st->refs[0] = refcnt(heap, t[0]);
+	st->refs[1] = refcnt(heap, t[1]);
+}
+
+/* A fresh heap with two targets; for FAIL_NEW_TABLE_GROWS a full table. */
+static struct objheap *fail_prepare(enum fail_op op, uint64_t t[2])
+{
+	struct objheap_test_cmd cmd;
+	struct objheap *heap;
+	uint32_t i, cap;
+
+	if (objheap_open(&heap))
+		return NULL;
+	t[0] = new_obj(heap, 1, 8);
+	t[1] = new_obj(heap, 0, 8);
+	if (op == FAIL_NEW_TABLE_GROWS) {
+		cmd = objects(objheap_fd(heap));
+		cap = cmd.objects.out_table_capacity;
+		for (i = 2; i < cap; i++)
+			new_obj(heap, 0, 0);
+	}
+	return heap;
+}
+
+static int fail_run(enum fail_op op, struct objheap *heap, const uint64_t t[2],
+		    int arm_fd, unsigned int nth, uint32_t *created)
+{
+	static char payload[5000];
+	struct objheap_batch_buf *b = NULL;
+	uint64_t h;
+	int ret, i;
+
+	*created = 0;
+	if (op == FAIL_BATCH) {
+		if (objheap_batch_alloc(&b, 64))
+			return -EIO;
+		for (i = 0; i < 64; i++)
+			objheap_batch_new(b, 1, 0, 2, NULL, 100 * i, t);
+	}
+	if (arm_fd >= 0)
+		fail_nth_write(arm_fd, nth);
+	switch (op) {
+	case FAIL_NEW_LARGE:
+		ret = objheap_new(heap, 1, 0, 2, payload, sizeof(payload), t, &h);
+		break;
+	case FAIL_NEW_TABLE_GROWS:
+		ret = objheap_new(heap, 1, 0, 2, NULL, 8, t, &h);
+		break;
+	case FAIL_INTERN:
+		ret = objheap_intern(heap, 1, 0, payload, 1000, &h);
+		break;
+	default:
+		ret = objheap_batch_submit(heap, b, 0);
+		break;
+	}
+	if (arm_fd >= 0)
+		fail_nth_write(arm_fd, 0);
+	if (op == FAIL_BATCH && ret >= 0) {
+		for (i = 0; i < 64 && !objheap_batch_result(b, i); i++)
+			(*created)++;
+		ret = ret ? objheap_batch_result(b, i) : 0;
+	} else if (!ret) {
+		*created = 1;
+	}
+	objheap_batch_free(b);
+	return ret;
+}
+
+static void fail_each(struct __test_metadata *_metadata, enum fail_op op,
+		      int nth_fd, uint32_t *failures)
+{
+	struct fail_state before, after;
+	uint64_t t[2];
+	uint32_t created, fired;
+	struct objheap *heap;
+	unsigned int nth;
+	int ret = 0;
+
+	*failures = 0;
+	for (nth = 1; nth < 10000; nth++) {
+		heap = fail_prepare(op, t);
+		ASSERT_NE(NULL, heap);
+		fail_snapshot(heap, t, &before);
+		if (nth_fd >= 0) {
+			ret = fail_run(op, heap, t, nth_fd, nth, &created);
+			fired = fail_nth_fired(nth_fd);
+		} else {
+			uint32_t left = 1;
+
+			ASSERT_EQ(0, raw_fail_nth(objheap_fd(heap), nth, NULL));
+			ret = fail_run(op, heap, t, -1, 0, &created);
+			ASSERT_EQ(0, raw_fail_nth(objheap_fd(heap), 0, &left));
+			fired = !left;
+		}
+		fail_snapshot(heap, t, &after);
+		if (ret) {
+			ASSERT_EQ(-ENOMEM, ret);
+			ASSERT_TRUE(fired);
+			(*failures)++;
+			/* A batch keeps what succeeded before its failing entry: each
+			 * object it made holds one reference to each target. */
+			EXPECT_EQ(before.live + created, after.live);
+			EXPECT_EQ(before.refs[0] + created, after.refs[0]);
+			EXPECT_EQ(before.refs[1] + created, after.refs[1]);
+			if (!created)
+				EXPECT_EQ(before.object_bytes, after.object_bytes);
+			EXPECT_LE(before.charged, after.charged);
+		}
+		CHECK_AND_CLOSE_HEAP(heap);
+		if (!fired)
+			break;
+	}
+	ASSERT_EQ(0, ret);
+}
+
+TEST_F_TIMEOUT(obj, commands_unwind_every_failed_raw_allocation, 300)
+{
+	uint32_t failures[NR_FAIL_OPS];
+	int op;
+
+	for (op = 0; op < NR_FAIL_OPS; op++)
+		fail_each(_metadata, op, -1, &failures[op]);
+	/* Each needs at least its first arena page or large allocation. */
+	EXPECT_LE(1, failures[FAIL_NEW_LARGE]);
+	EXPECT_LE(1, failures[FAIL_BATCH]);
+}
+
+TEST_F_TIMEOUT(obj, commands_unwind_every_failed_kernel_allocation, 300)
+{
+	uint32_t failures[NR_FAIL_OPS];
+	int op, nth_fd;
+
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (nth_fd < 0)
+		TEST_SKIP("no /proc/thread-self/fail-nth: kernel without fault injection");
+	for (op = 0; op < NR_FAIL_OPS; op++)
+		fail_each(_metadata, op, nth_fd, &failures[op]);
+	close(nth_fd);
+	/* The table's growth, the object, the intern buffers, the batch's. */
+	EXPECT_LE(2, failures[FAIL_NEW_TABLE_GROWS]);
+	EXPECT_LE(3, failures[FAIL_INTERN]);
+	EXPECT_LE(3, failures[FAIL_BATCH]);
+}
+
 TEST_HARNESS_MAIN
