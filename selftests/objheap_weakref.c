@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -579,6 +580,8 @@ TEST_F(weakref, epoll_reports_pending_events)
 TEST_F(weakref, read_returns_whole_records)
 {
 	uint64_t t = node(self->heap, 7, 0, 0), fin;
+	/* Hidden from the compiler's bounds checks: it must fault. */
+	void *volatile bad_buf = (void *)8;
 	char buf[3 * REC];
 
 	EXPECT_ERRNO(EINVAL, read(self->fd, buf, REC - 1));
@@ -594,7 +597,7 @@ TEST_F(weakref, read_returns_whole_records)
 	EXPECT_EQ(REC, read(self->fd, buf, REC + REC / 2));
 	EXPECT_EQ(1, ((struct objheap_event *)buf)->cookie);
 	/* A faulting buffer consumes nothing. */
-	EXPECT_ERRNO(EFAULT, read(self->fd, (void *)8, REC));
+	EXPECT_ERRNO(EFAULT, read(self->fd, bad_buf, REC));
 	EXPECT_EQ(REC, read(self->fd, buf, sizeof(buf)));
 	EXPECT_EQ(2, ((struct objheap_event *)buf)->cookie);
 }
@@ -607,8 +610,11 @@ TEST_F(weakref, collection_events_only_when_asked)
 
 	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, a));
 	ASSERT_EQ(0, objheap_release(self->heap, a));
-	EXPECT_EQ(0, collect(self->heap, 0));
+	EXPECT_EQ(1, collect(self->heap, 0));
 	EXPECT_EQ(-EAGAIN, read_events(self->fd, ev, 4));
+	a = node(self->heap, 1, 0, 1);
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, a));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
 	ASSERT_EQ(0, objheap_event_ctl(self->heap, OBJHEAP_EVENT_CTL_SET_MASK,
 				       OBJHEAP_EVENTS_GC, &ctl));
 	EXPECT_EQ(OBJHEAP_EVENTS_GC, ctl.out_mask);
@@ -904,7 +910,7 @@ TEST_F(weakref, bad_arguments)
 	EXPECT_EQ(-EINVAL, objheap_new(self->heap, 1, OBJHEAP_OBJ_FINALIZED, 0,
 				       NULL, 0, NULL, &h));
 	EXPECT_LIVE(3);
-	ASSERT_EQ(0, objheap_finalize_detach(self->heap, fin, NULL));
+	ASSERT_EQ(1, objheap_finalize_detach(self->heap, fin, NULL));
 	ASSERT_EQ(0, objheap_release(self->heap, fin));
 	ASSERT_EQ(0, objheap_release(self->heap, wr));
 	ASSERT_EQ(0, objheap_release(self->heap, t));
@@ -930,10 +936,92 @@ TEST_F(weakref, cmd_length)
 	TEST_LENGTH(self->fd, objheap_weakref, OBJHEAP_FINALIZE_DETACH,
 		    out_handle, .handle = wr);
 	TEST_LENGTH(self->fd, objheap_event_ctl, OBJHEAP_EVENT_CTL, out_bytes);
-	ASSERT_EQ(0, objheap_finalize_detach(self->heap, fin, NULL));
+	ASSERT_EQ(1, objheap_finalize_detach(self->heap, fin, NULL));
 	ASSERT_EQ(0, objheap_release(self->heap, fin));
 	ASSERT_EQ(0, objheap_release(self->heap, wr));
 	ASSERT_EQ(0, objheap_release(self->heap, t));
+}
+
+static int fail_nth_write(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	return pwrite(fd, buf, len, 0) == len ? 0 : -1;
+}
+
+/* Whether the armed failure fired: fail-nth reads 0 once it has. */
+static int fail_nth_fired(int fd)
+{
+	char buf[16] = "";
+
+	return pread(fd, buf, sizeof(buf) - 1, 0) > 0 && buf[0] == '0';
+}
+
+/*
+ * The kernel's fault injection (the debug kernel), iommufd_fail_nth
+ * style: the n-th allocation of the call fails, n = 1, 2, ... until the
+ * call makes fewer.  A weak reference is created entirely or not at all;
+ * an event whose chunk cannot be allocated is counted as lost.
+ */
+TEST_F(weakref, fault_injection_fail_nth)
+{
+	uint64_t t = node(self->heap, 7, 0, 0), wr = 0, fin;
+	struct objheap_event ev[2];
+	int nth_fd, ret = -1, fired = 1, failures = 0;
+	unsigned int nth;
+
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (nth_fd < 0)
+		SKIP(return, "no /proc/thread-self/fail-nth: kernel without fault injection");
+	for (nth = 1; fired && nth < 1000; nth++) {
+		ASSERT_EQ(0, fail_nth_write(nth_fd, nth));
+		ret = objheap_weakref_new(self->heap, t, 1,
+					  OBJHEAP_WEAKREF_CALLBACK, &wr);
+		fired = fail_nth_fired(nth_fd);
+		ASSERT_EQ(0, fail_nth_write(nth_fd, 0));
+		if (ret) {
+			ASSERT_EQ(-ENOMEM, ret);
+			failures++;
+			EXPECT_EQ(0, objheap_getweakrefcount(self->heap, t));
+			EXPECT_LIVE(1);
+		}
+	}
+	ASSERT_EQ(0, ret);
+	EXPECT_LE(1, failures);
+	EXPECT_EQ(1, objheap_getweakrefcount(self->heap, t));
+
+	/* The death's event needs the queue's first chunk: fail it. */
+	ASSERT_EQ(0, objheap_finalize_new(self->heap, t, 2, &fin));
+	ASSERT_EQ(0, objheap_release(self->heap, fin));
+	ASSERT_EQ(0, fail_nth_write(nth_fd, 1));
+	ASSERT_EQ(0, objheap_release(self->heap, t));
+	fired = fail_nth_fired(nth_fd);
+	ASSERT_EQ(0, fail_nth_write(nth_fd, 0));
+	ASSERT_TRUE(fired);
+	/* The first event was lost; the second went into a new chunk. */
+	ASSERT_EQ(1, read_events(self->fd, ev, 2));
+	EXPECT_EQ(OBJHEAP_EVENT_FINALIZER, ev[0].type);
+	EXPECT_EQ(1, ev[0].lost);
+	EXPECT_EQ(2, ev[0].cookie);
+	ASSERT_EQ(0, objheap_release(self->heap, wr));
+	EXPECT_LIVE(0);
+	close(nth_fd);
+}
+
+/* The example program, where the VM installs it: it checks itself. */
+TEST(weakcache_example_runs)
+{
+	const char *path = "/opt/objheap/bin/objheap-weakcache";
+	int status;
+
+	if (access(OBJHEAP_DEV, F_OK))
+		SKIP(return, OBJHEAP_DEV " is missing: module not loaded");
+	if (access(path, X_OK))
+		SKIP(return, "%s is not installed", path);
+	status = system(path);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST_HARNESS_MAIN
