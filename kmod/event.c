@@ -53,6 +53,12 @@ struct oh_event_chunk {
 	struct objheap_event recs[OH_EVENT_CHUNK_RECORDS];
 };
 
+/**
+ * oh_events_init() - Set up a new heap's empty queue.
+ * @heap: The heap being opened.
+ *
+ * Context: Process context, before the heap is visible.
+ */
 void oh_events_init(struct objheap *heap)
 {
 	struct oh_events *q = &heap->events;
@@ -73,6 +79,8 @@ static void oh_event_chunk_free(struct objheap *heap, struct oh_event_chunk *c)
 /**
  * oh_events_destroy() - Discard what a closing heap's queue holds.
  * @heap: The heap, which nothing else can reach any more.
+ *
+ * Context: Process context, from the file's release().
  */
 void oh_events_destroy(struct objheap *heap)
 {
@@ -227,6 +235,13 @@ ssize_t oh_events_read(struct objheap *heap, char __user *buf, size_t n)
 	return done ? done * rec : ret;
 }
 
+/**
+ * objheap_cmd_event_ctl() - OBJHEAP_EVENT_CTL.
+ * @ucmd: The command.
+ *
+ * Context: The heap's lock is held.
+ * Return: 0, -EINVAL or -EFAULT.
+ */
 int objheap_cmd_event_ctl(struct objheap_ucmd *ucmd)
 {
 	struct objheap_event_ctl *cmd = ucmd->cmd;

@@ -144,6 +144,8 @@ static int oh_weak_reserve(struct objheap *heap)
 /**
  * oh_weak_destroy() - Free a closing heap's weak table.
  * @heap: The heap, whose objects are already freed.
+ *
+ * Context: Process context, from the file's release().
  */
 void oh_weak_destroy(struct objheap *heap)
 {
@@ -229,6 +231,8 @@ static void oh_weakref_fire(struct objheap *heap, struct oh_object *wobj,
  *
  * Each weak reference is cleared, then queues its event if it has one;
  * a finalizer also loses the heap's hold.
+ *
+ * Context: The heap's lock is held; may sleep.
  */
 void oh_weak_clear(struct objheap *heap, struct oh_object *target)
 {
@@ -253,6 +257,8 @@ void oh_weak_clear(struct objheap *heap, struct oh_object *target)
  * oh_weakref_free() - A weak reference is being freed.
  * @heap: The heap.
  * @wobj: The weak reference, whose count reached zero.
+ *
+ * Context: The heap's lock is held.
  */
 void oh_weakref_free(struct objheap *heap, struct oh_object *wobj)
 {
@@ -274,6 +280,7 @@ void oh_weakref_free(struct objheap *heap, struct oh_object *wobj)
  * If the event cannot be queued (it is counted as lost) or the count is
  * full, @obj stays finalized but is not handed out.
  *
+ * Context: The heap's lock is held; may sleep.
  * Return: true when @obj was handed out, and so has one more reference.
  */
 bool oh_finalize_object(struct objheap *heap, struct oh_object *obj)
