@@ -27,13 +27,25 @@
  *     refers to them later in the walk.  One pass over a list that grows
  *     at its tail: linear, and no recursion.
  *  4. The reachable young objects move one generation up.
- *  5. The unreachable ones are freed: each in turn has its slots emptied,
- *     which frees the objects whose last references they were, itself in
- *     the end.  With OBJHEAP_GC_DEBUG_SAVEALL they are kept instead, each
- *     with one more reference, on the garbage list.
+ *  5. handle_weakrefs: the weak references to unreachable objects are
+ *     cleared, before anything is freed, and queue their events; those
+ *     that are garbage themselves are cleared in silence (kmod/weakref.c).
+ *  6. PEP 442: the unreachable objects created with OBJHEAP_OBJ_FINALIZE
+ *     and not yet finalized are handed to userspace, each with a new
+ *     reference in an OBJHEAP_EVENT_FINALIZE.  If any was, the whole
+ *     unreachable set survives this collection, in the generation the
+ *     survivors went to: userspace has not run its finalizers yet, and
+ *     whatever they keep must find the objects it reaches intact.  The
+ *     next collection of that generation frees what userspace dropped;
+ *     finalized objects are not handed out again.
+ *  7. Otherwise the unreachable ones are freed: each in turn has its slots
+ *     emptied, which frees the objects whose last references they were,
+ *     itself in the end.  With OBJHEAP_GC_DEBUG_SAVEALL they are kept
+ *     instead, each with one more reference, on the garbage list.
  *
  * Nothing is allocated: the lists are intrusive and gc_refs lives in the
- * object, so a collection cannot fail halfway.  OH_OBJ_COLLECTING marks
+ * object, so a collection cannot fail halfway; its events are queued or,
+ * failing that, counted as lost.  OH_OBJ_COLLECTING marks
  * the young objects and OH_OBJ_UNREACHABLE the tentatively unreachable
  * ones, as CPython's bits in _gc_prev and _gc_next do.
  *
@@ -256,7 +268,51 @@ static unsigned long gc_finish_reachable(struct list_head *young)
 	return n;
 }
 
-/* Phase 5, with SAVEALL: keep the garbage, each with a reference. */
+/* Phase 5: clear the weak references to the garbage (handle_weakrefs). */
+static void gc_handle_weakrefs(struct objheap *heap,
+			       struct list_head *unreachable)
+{
+	unsigned long resched = 0;
+	struct oh_object *obj;
+
+	/* Only finalizers, never on @unreachable, may be freed meanwhile. */
+	list_for_each_entry(obj, unreachable, gc_link) {
+		if (obj->flags & OH_OBJ_WEAKREFED)
+			oh_weak_clear(heap, obj);
+		gc_resched(&resched);
+	}
+}
+
+/* Phase 6: PEP 442.  Returns whether an object was handed out. */
+static bool gc_finalize_garbage(struct objheap *heap,
+				struct list_head *unreachable)
+{
+	unsigned long resched = 0;
+	struct oh_object *obj;
+	bool handed = false;
+
+	list_for_each_entry(obj, unreachable, gc_link) {
+		if (oh_finalize_object(heap, obj))
+			handed = true;
+		gc_resched(&resched);
+	}
+	return handed;
+}
+
+/* Phase 6, when objects were handed out: the set survives, in @old. */
+static void gc_resurrect(struct list_head *unreachable, struct list_head *old)
+{
+	unsigned long resched = 0;
+	struct oh_object *obj;
+
+	list_for_each_entry(obj, unreachable, gc_link) {
+		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
+		gc_resched(&resched);
+	}
+	list_splice_tail_init(unreachable, old);
+}
+
+/* Phase 7, with SAVEALL: keep the garbage, each with a reference. */
 static void gc_save_garbage(struct objheap *heap, struct list_head *unreachable)
 {
 	struct oh_gc *gc = &heap->gc;
@@ -279,7 +335,7 @@ static void gc_save_garbage(struct objheap *heap, struct list_head *unreachable)
 }
 
 /*
- * Phase 5: free the garbage.  Each object is held while its slots are
+ * Phase 7: free the garbage.  Each object is held while its slots are
  * emptied, which frees what only the garbage held (possibly other
  * unreachable objects, which leave the list as they go), then let go of.
  * With its slots empty, letting go frees nothing but the object itself,
@@ -316,6 +372,21 @@ static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachabl
 		list_splice_tail(&cleared, &heap->gc.gens[OH_GC_GENS - 1].objects);
 }
 
+/* Queue OBJHEAP_EVENT_GC_START or _GC_STOP, if userspace asked for them. */
+static void gc_event(struct objheap *heap, u32 type, u32 generation,
+		     u64 collected, u64 elapsed)
+{
+	struct objheap_event ev = {
+		.type = type,
+		.generation = generation,
+		.collected = collected,
+		.duration_ns = elapsed,
+	};
+
+	if (heap->events.mask & OBJHEAP_EVENTS_GC)
+		oh_event_queue(heap, &ev);
+}
+
 /**
  * oh_gc_collect() - Collect generations 0 to @generation.
  * @heap: The heap.
@@ -333,6 +404,7 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 	u32 i;
 
 	gc->collecting = true;
+	gc_event(heap, OBJHEAP_EVENT_GC_START, generation, 0, 0);
 	if (generation + 1 < OH_GC_GENS)
 		gc->gens[generation + 1].count++;
 	for (i = 0; i <= generation; i++)
@@ -354,7 +426,10 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 		gc->long_lived_total = survivors;
 	}
 
-	if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL)
+	gc_handle_weakrefs(heap, &unreachable);
+	if (gc_finalize_garbage(heap, &unreachable))
+		gc_resurrect(&unreachable, old);
+	else if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL)
 		gc_save_garbage(heap, &unreachable);
 	else
 		gc_delete_garbage(heap, &unreachable);
@@ -370,6 +445,7 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 		out->out_uncollectable = 0;
 		out->out_elapsed_ns = elapsed;
 	}
+	gc_event(heap, OBJHEAP_EVENT_GC_STOP, generation, found, elapsed);
 	gc->collecting = false;
 }
 

@@ -14,8 +14,12 @@
  * user's structure is copied once, with copy_struct_from_user(), and each
  * handler sees only a validated kernel copy.
  *
+ * The heap's file is also where its events are read (kmod/event.c):
+ * read() returns whole records and poll() reports them pending.
+ *
  * Lock order:
  *   objheap->lock
+ *     objheap->events.wait.lock (wake_up() on queueing an event)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,6 +29,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mm.h>
+#include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -58,6 +63,9 @@ union ucmd_buffer {
 	struct objheap_gc_object gc_object;
 	struct objheap_stats stats;
 	struct objheap_set_limit set_limit;
+	struct objheap_weakref weakref;
+	struct objheap_weakref_list weakref_list;
+	struct objheap_event_ctl event_ctl;
 	struct objheap_test_cmd test;
 };
 
@@ -112,7 +120,8 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 	IOCTL_OP(OBJHEAP_SET_LIMIT, objheap_set_limit, struct objheap_set_limit,
 		 limit, 0),
 	IOCTL_BATCH_OP(OBJHEAP_NEW, objheap_cmd_new, struct objheap_new,
-		       out_handle, OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL),
+		       out_handle, OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL |
+		       OBJHEAP_OBJ_FINALIZE),
 	IOCTL_BATCH_OP(OBJHEAP_DUP, objheap_cmd_dup, struct objheap_handle_cmd,
 		       out_handle, 0),
 	IOCTL_BATCH_OP(OBJHEAP_RELEASE, objheap_cmd_release,
@@ -169,6 +178,21 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 		 struct objheap_gc_list, __reserved, 0),
 	IOCTL_OP(OBJHEAP_GC_CLEAR_GARBAGE, objheap_cmd_gc_clear_garbage,
 		 struct objheap_gc_value, out_value, 0),
+	IOCTL_BATCH_OP(OBJHEAP_WEAKREF_NEW, objheap_cmd_weakref_new,
+		       struct objheap_weakref, out_handle,
+		       OBJHEAP_WEAKREF_CALLBACK | OBJHEAP_WEAKREF_FINALIZER),
+	IOCTL_BATCH_OP(OBJHEAP_WEAKREF_GET, objheap_cmd_weakref_get,
+		       struct objheap_weakref, out_handle, 0),
+	IOCTL_OP(OBJHEAP_WEAKREF_COUNT, objheap_cmd_weakref_count,
+		 struct objheap_weakref_list, buf_uptr, 0),
+	IOCTL_OP(OBJHEAP_WEAKREF_LIST, objheap_cmd_weakref_list,
+		 struct objheap_weakref_list, buf_uptr, 0),
+	IOCTL_OP(OBJHEAP_FINALIZE_DETACH, objheap_cmd_finalize_detach,
+		 struct objheap_weakref, out_handle, 0),
+	IOCTL_OP(OBJHEAP_FINALIZE_ALIVE, objheap_cmd_finalize_alive,
+		 struct objheap_weakref, out_handle, 0),
+	IOCTL_OP(OBJHEAP_EVENT_CTL, objheap_cmd_event_ctl,
+		 struct objheap_event_ctl, out_bytes, OBJHEAP_EVENT_CTL_SET_MASK),
 	IOCTL_TEST_OP(OBJHEAP_TEST, objheap_test_cmd, struct objheap_test_cmd,
 		      __reserved, 0),
 };
@@ -456,10 +480,11 @@ static int objheap_fops_open(struct inode *inode, struct file *filp)
 	if (ret)
 		goto err_free_heap;
 	oh_objects_init(heap);
+	oh_events_init(heap);
 
 	objheap_debugfs_init(heap);
 	filp->private_data = heap;
-	return 0;
+	return stream_open(inode, filp);
 
 err_free_heap:
 	mutex_destroy(&heap->lock);
@@ -473,19 +498,61 @@ static int objheap_fops_release(struct inode *inode, struct file *filp)
 
 	debugfs_remove_recursive(heap->debugfs);
 	oh_objects_destroy(heap);
+	oh_weak_destroy(heap);
+	oh_events_destroy(heap);
 	oh_alloc_destroy(&heap->alloc);
 	mutex_destroy(&heap->lock);
 	kfree(heap);
 	return 0;
 }
 
+/*
+ * Whole records only, as many as fit in @count.  The heap's lock is taken
+ * to dequeue, never held while waiting for events.
+ */
+static ssize_t objheap_fops_read(struct file *filp, char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	struct objheap *heap = filp->private_data;
+	size_t n = count / sizeof(struct objheap_event);
+	ssize_t ret;
+
+	if (!n)
+		return -EINVAL;
+	for (;;) {
+		ret = mutex_lock_interruptible(&heap->lock);
+		if (ret)
+			return ret;
+		ret = oh_events_read(heap, buf, n);
+		mutex_unlock(&heap->lock);
+		if (ret)
+			return ret;
+		if (filp->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		ret = wait_event_interruptible(heap->events.wait,
+					       oh_events_ready(heap));
+		if (ret)
+			return ret;
+	}
+}
+
+static __poll_t objheap_fops_poll(struct file *filp, poll_table *wait)
+{
+	struct objheap *heap = filp->private_data;
+
+	poll_wait(filp, &heap->events.wait, wait);
+	return oh_events_ready(heap) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
 static const struct file_operations objheap_fops = {
 	.owner = THIS_MODULE,
 	.open = objheap_fops_open,
 	.release = objheap_fops_release,
+	.read = objheap_fops_read,
+	.poll = objheap_fops_poll,
 	.unlocked_ioctl = objheap_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = noop_llseek,
+	.llseek = no_llseek,
 };
 
 /*

@@ -178,7 +178,7 @@ struct oh_object *oh_object_create(struct objheap *heap, u32 type, u32 flags,
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
 
-	if (nslots)
+	if (nslots || (flags & OBJHEAP_OBJ_WEAKREF))
 		INIT_LIST_HEAD(&obj->gc_link);
 	else
 		INIT_HLIST_NODE(&obj->intern_link);
@@ -253,13 +253,18 @@ int oh_ref_user(struct oh_object *obj)
  * @obj: The object: its count is zero, it is on no list, and its slots
  *       hold nothing (or the caller has already dropped what they hold).
  *
- * Frees its memory and its table entry.
+ * Frees its memory and its table entry.  Its weak references are cleared
+ * first, so that none is left pointing to freed memory.
  */
 void oh_object_free(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_table *t = &heap->table;
 	struct oh_entry *e = &t->entries[obj->index];
 
+	if (obj->flags & OH_OBJ_WEAKREFED)
+		oh_weak_clear(heap, obj);
+	if (oh_is_weakref(obj))
+		oh_weakref_free(heap, obj);
 	if (obj->flags & OBJHEAP_OBJ_INTERNED)
 		oh_intern_del(heap, obj);
 	else if (oh_tracked(obj))
@@ -276,9 +281,10 @@ void oh_object_free(struct objheap *heap, struct oh_object *obj)
 
 /*
  * Free @obj, whose count just reached zero, and everything that only it
- * kept alive.  A container that dies waits on @dying, linked through its
- * gc_link (it leaves the collector's list for it), until its slots are
- * dropped: the walk is a loop, however deep the graph.
+ * kept alive.  A tracked object that dies waits on @dying, linked through
+ * its gc_link (it leaves the collector's list for it), until its slots are
+ * dropped: the walk is a loop, however deep the graph.  An object that
+ * asked for PEP 442 finalization is handed to userspace instead, once.
  */
 static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 {
@@ -287,7 +293,7 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 	LIST_HEAD(dying);
 	u32 i;
 
-	if (!obj->nslots) {
+	if (!oh_tracked(obj)) {
 		oh_object_free(heap, obj);
 		return;
 	}
@@ -297,9 +303,10 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 		list_del(&obj->gc_link);
 		for (i = 0; i < obj->nslots; i++) {
 			child = obj->slots[i];
-			if (!child || oh_immortal(child) || --child->refcnt)
+			if (!child || oh_immortal(child) || --child->refcnt ||
+			    oh_finalize_object(heap, child))
 				continue;
-			if (child->nslots)
+			if (oh_tracked(child))
 				list_move_tail(&child->gc_link, &dying);
 			else
 				oh_object_free(heap, child);
@@ -320,7 +327,7 @@ void oh_unref(struct objheap *heap, struct oh_object *obj)
 {
 	if (oh_immortal(obj))
 		return;
-	if (!--obj->refcnt)
+	if (!--obj->refcnt && !oh_finalize_object(heap, obj))
 		oh_dealloc(heap, obj);
 }
 
@@ -584,7 +591,7 @@ static struct oh_object *oh_get_range(struct objheap_ucmd *ucmd,
 	if (IS_ERR(obj))
 		return obj;
 	if (check_add_overflow(cmd->offset, cmd->len, &end) ||
-	    end > obj->data_len)
+	    end > oh_payload_len(obj))
 		return ERR_PTR(-EINVAL);
 	return obj;
 }
@@ -632,6 +639,6 @@ int objheap_cmd_info(struct objheap_ucmd *ucmd)
 	cmd->out_type = obj->type;
 	cmd->out_flags = obj->flags & OH_OBJ_UAPI_FLAGS;
 	cmd->out_nslots = obj->nslots;
-	cmd->out_data_len = obj->data_len;
+	cmd->out_data_len = oh_payload_len(obj);
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }

@@ -96,10 +96,15 @@ struct oh_intern {
  * (see kmod/gc.c).  OBJHEAP_INFO reports only the uapi's.
  */
 #define OH_OBJ_UAPI_FLAGS	(OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL | \
-				 OBJHEAP_OBJ_INTERNED)
+				 OBJHEAP_OBJ_INTERNED | OBJHEAP_OBJ_WEAKREF | \
+				 OBJHEAP_OBJ_FINALIZER | OBJHEAP_OBJ_FINALIZE | \
+				 OBJHEAP_OBJ_FINALIZED)
 #define OH_OBJ_COLLECTING	BIT(16)	/* in the generations collected */
 #define OH_OBJ_UNREACHABLE	BIT(17)	/* tentatively unreachable */
 #define OH_OBJ_GARBAGE		BIT(18)	/* on the garbage list, held by it */
+/* The weak references' marks (see kmod/weakref.c). */
+#define OH_OBJ_WEAKREFED	BIT(19)	/* a target with weakrefs in the table */
+#define OH_OBJ_WR_CALLBACK	BIT(20)	/* a weakref that queues an event */
 
 static inline bool oh_immortal(const struct oh_object *obj)
 {
@@ -111,15 +116,30 @@ static inline bool oh_immutable(const struct oh_object *obj)
 	return obj->flags & OBJHEAP_OBJ_IMMUTABLE;
 }
 
-/* Whether the collector tracks @obj: it has slots and can die. */
+static inline bool oh_is_weakref(const struct oh_object *obj)
+{
+	return obj->flags & OBJHEAP_OBJ_WEAKREF;
+}
+
+/*
+ * Whether the collector tracks @obj: it can die and has slots, or is a
+ * weak reference (which the collector must know to be garbage or not).
+ * Tracked objects use @gc_link.
+ */
 static inline bool oh_tracked(const struct oh_object *obj)
 {
-	return obj->nslots && !oh_immortal(obj);
+	return (obj->nslots || oh_is_weakref(obj)) && !oh_immortal(obj);
 }
 
 static inline u8 *oh_data(struct oh_object *obj)
 {
 	return (u8 *)&obj->slots[obj->nslots];
+}
+
+/* The payload userspace sees: a weak reference's is the kernel's own. */
+static inline u32 oh_payload_len(const struct oh_object *obj)
+{
+	return oh_is_weakref(obj) ? 0 : obj->data_len;
 }
 
 void oh_objects_init(struct objheap *heap);

@@ -10,8 +10,10 @@
 #include <linux/types.h>
 
 #include "alloc.h"
+#include "event.h"
 #include "gc.h"
 #include "object.h"
+#include "weakref.h"
 
 struct dentry;
 
@@ -23,6 +25,8 @@ struct dentry;
  * @table: Handle to object.
  * @gc: The cycle collector.
  * @intern: The intern table.
+ * @weak: The weak table: target to weak references.
+ * @events: The event queue, read through the heap's file.
  * @id: The heap's number, its directory's name in debugfs.
  * @debugfs: The heap's directory, /sys/kernel/debug/objheap/<id>/.
  */
@@ -32,6 +36,8 @@ struct objheap {
 	struct oh_table table;
 	struct oh_gc gc;
 	struct oh_intern intern;
+	struct oh_weak weak;
+	struct oh_events events;
 	u64 id;
 	struct dentry *debugfs;
 };

@@ -1056,6 +1056,8 @@ static int raw_fail_nth(int fd, uint32_t nth, uint32_t *prev)
 enum fail_op { FAIL_NEW_LARGE, FAIL_NEW_TABLE_GROWS, FAIL_INTERN, FAIL_BATCH,
 	       NR_FAIL_OPS };
 
+#define FAIL_BATCH_LEN 16
+
 struct fail_state {
 	uint32_t live;
 	uint64_t object_bytes;	/* bytes in use, less the heap's tables */
@@ -1107,9 +1109,10 @@ static int fail_run(enum fail_op op, struct objheap *heap, const uint64_t t[2],
 
 	*created = 0;
 	if (op == FAIL_BATCH) {
-		if (objheap_batch_alloc(&b, 64))
+		/* Small objects, then large ones (above 512 bytes). */
+		if (objheap_batch_alloc(&b, FAIL_BATCH_LEN))
 			return -EIO;
-		for (i = 0; i < 64; i++)
+		for (i = 0; i < FAIL_BATCH_LEN; i++)
 			objheap_batch_new(b, 1, 0, 2, NULL, 100 * i, t);
 	}
 	if (arm_fd >= 0)
@@ -1131,7 +1134,7 @@ static int fail_run(enum fail_op op, struct objheap *heap, const uint64_t t[2],
 	if (arm_fd >= 0)
 		fail_nth_write(arm_fd, 0);
 	if (op == FAIL_BATCH && ret >= 0) {
-		for (i = 0; i < 64 && !objheap_batch_result(b, i); i++)
+		for (i = 0; i < FAIL_BATCH_LEN && !objheap_batch_result(b, i); i++)
 			(*created)++;
 		ret = ret ? objheap_batch_result(b, i) : 0;
 	} else if (!ret) {
@@ -1200,7 +1203,7 @@ TEST_F_TIMEOUT(obj, commands_unwind_every_failed_raw_allocation, 300)
 	EXPECT_LE(1, failures[FAIL_BATCH]);
 }
 
-TEST_F_TIMEOUT(obj, commands_unwind_every_failed_kernel_allocation, 300)
+TEST_F_TIMEOUT(obj, commands_unwind_every_failed_kernel_allocation, 600)
 {
 	uint32_t failures[NR_FAIL_OPS];
 	int op, nth_fd;

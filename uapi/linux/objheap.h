@@ -92,6 +92,13 @@ enum {
 	OBJHEAP_CMD_GC_GET_DEBUG = OBJHEAP_CMD_BASE + 29,
 	OBJHEAP_CMD_GC_GET_GARBAGE = OBJHEAP_CMD_BASE + 30,
 	OBJHEAP_CMD_GC_CLEAR_GARBAGE = OBJHEAP_CMD_BASE + 31,
+	OBJHEAP_CMD_WEAKREF_NEW = OBJHEAP_CMD_BASE + 32,
+	OBJHEAP_CMD_WEAKREF_GET = OBJHEAP_CMD_BASE + 33,
+	OBJHEAP_CMD_WEAKREF_COUNT = OBJHEAP_CMD_BASE + 34,
+	OBJHEAP_CMD_WEAKREF_LIST = OBJHEAP_CMD_BASE + 35,
+	OBJHEAP_CMD_FINALIZE_DETACH = OBJHEAP_CMD_BASE + 36,
+	OBJHEAP_CMD_FINALIZE_ALIVE = OBJHEAP_CMD_BASE + 37,
+	OBJHEAP_CMD_EVENT_CTL = OBJHEAP_CMD_BASE + 38,
 };
 
 /* The version of this header's ABI, reported by OBJHEAP_QUERY. */
@@ -273,17 +280,32 @@ struct objheap_set_limit {
  *                        the object lives until the heap is closed.
  * @OBJHEAP_OBJ_INTERNED: Set by OBJHEAP_INTERN on the objects it creates;
  *                        reported by OBJHEAP_INFO, never accepted as input.
+ * @OBJHEAP_OBJ_WEAKREF: A weak reference (OBJHEAP_WEAKREF_NEW); reported
+ *                       only.
+ * @OBJHEAP_OBJ_FINALIZER: A weak reference made with
+ *                         OBJHEAP_WEAKREF_FINALIZER; reported only.
+ * @OBJHEAP_OBJ_FINALIZE: Accepted by OBJHEAP_NEW: PEP 442 finalization.
+ *                        The object is handed to userspace once, with an
+ *                        OBJHEAP_EVENT_FINALIZE event, when it would
+ *                        otherwise be freed (see DOC: Weak references).
+ * @OBJHEAP_OBJ_FINALIZED: Its OBJHEAP_EVENT_FINALIZE was queued (or lost);
+ *                         it will not be handed out again.  Reported only.
  */
 enum objheap_object_flags {
 	OBJHEAP_OBJ_IMMUTABLE = 1 << 0,
 	OBJHEAP_OBJ_IMMORTAL = 1 << 1,
 	OBJHEAP_OBJ_INTERNED = 1 << 2,
+	OBJHEAP_OBJ_WEAKREF = 1 << 3,
+	OBJHEAP_OBJ_FINALIZER = 1 << 4,
+	OBJHEAP_OBJ_FINALIZE = 1 << 5,
+	OBJHEAP_OBJ_FINALIZED = 1 << 6,
 };
 
 /**
  * struct objheap_new - ioctl(OBJHEAP_NEW)
  * @size: sizeof(struct objheap_new)
- * @flags: OBJHEAP_OBJ_IMMUTABLE and OBJHEAP_OBJ_IMMORTAL
+ * @flags: OBJHEAP_OBJ_IMMUTABLE, OBJHEAP_OBJ_IMMORTAL and
+ *         OBJHEAP_OBJ_FINALIZE
  * @type: The object's type tag, any value
  * @nslots: Number of reference slots, at most OBJHEAP_MAX_SLOTS
  * @data_len: Payload size in bytes, at most OBJHEAP_MAX_SIZE
@@ -441,8 +463,8 @@ struct objheap_intern {
  * structure (starting with its size, validated exactly as for the single
  * ioctl); the next entry starts at the next multiple of 8 bytes.
  *
- * Only NEW, DUP, RELEASE, SET_SLOT, GET_SLOT, READ, WRITE, INFO and INTERN
- * may be batched.  A handle argument may be OBJHEAP_BATCH_REF(i): the
+ * Only NEW, DUP, RELEASE, SET_SLOT, GET_SLOT, READ, WRITE, INFO, INTERN,
+ * WEAKREF_NEW and WEAKREF_GET may be batched.  A handle argument may be OBJHEAP_BATCH_REF(i): the
  * out_handle of entry i of the same batch, which must come earlier and
  * have succeeded (EINVAL otherwise).
  *
@@ -461,7 +483,8 @@ struct objheap_intern {
 
 /**
  * struct objheap_batch_entry - One entry of a batch
- * @cmd: The command: OBJHEAP_CMD_NEW ... OBJHEAP_CMD_INTERN
+ * @cmd: The command: OBJHEAP_CMD_NEW ... OBJHEAP_CMD_INTERN,
+ *       OBJHEAP_CMD_WEAKREF_NEW or OBJHEAP_CMD_WEAKREF_GET
  * @out_result: 0, or the negative errno the command failed with
  */
 struct objheap_batch_entry {
@@ -692,8 +715,8 @@ struct objheap_gc_list {
  * @size: sizeof(struct objheap_gc_object)
  * @flags: Must be 0
  * @handle: The object
- * @out_tracked: 1 when the collector tracks it (it has slots and is not
- *               immortal), else 0
+ * @out_tracked: 1 when the collector tracks it (it has slots or is a weak
+ *               reference, and is not immortal), else 0
  * @__reserved: Must be 0
  */
 struct objheap_gc_object {
@@ -704,5 +727,237 @@ struct objheap_gc_object {
 	__u32 __reserved;
 };
 #define OBJHEAP_GC_IS_TRACKED _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_IS_TRACKED)
+
+/**
+ * DOC: Weak references
+ *
+ * A weak reference is an object of the heap, flagged OBJHEAP_OBJ_WEAKREF,
+ * with no slots and no payload: it can be held, duplicated, released and
+ * stored in slots like any object, but it does not keep its target alive.
+ * OBJHEAP_WEAKREF_GET returns a new reference to the target while it
+ * lives, and handle 0 once it is dead.  A weak reference cannot target
+ * another weak reference (EINVAL).
+ *
+ * A target's weak references are cleared when it dies: when its count
+ * reaches zero, or, for an unreachable set found by the collector, before
+ * any object of the set is freed (CPython's handle_weakrefs()).  A weak
+ * reference made with OBJHEAP_WEAKREF_CALLBACK then queues an
+ * OBJHEAP_EVENT_WEAKREF carrying its cookie, unless it is itself part of
+ * the unreachable set: like CPython, garbage weak references are cleared
+ * without a callback.  A weak reference that dies before its target
+ * queues nothing.
+ *
+ * A finalizer (OBJHEAP_WEAKREF_FINALIZER, as Python's weakref.finalize)
+ * is a weak reference the heap itself keeps alive until it fires or is
+ * detached, so userspace may release its handle at once.  When its target
+ * dies it queues one OBJHEAP_EVENT_FINALIZER and is dead.  It cannot
+ * resurrect: the event carries no reference to the target.
+ * OBJHEAP_FINALIZE_DETACH and OBJHEAP_FINALIZE_ALIVE are its detach() and
+ * alive.
+ *
+ * PEP 442: an object created with OBJHEAP_OBJ_FINALIZE is handed to
+ * userspace once, instead of being freed, with an OBJHEAP_EVENT_FINALIZE
+ * whose handle owns one new reference.  On a count reaching zero the
+ * object alone survives (its weak references are not cleared, as in
+ * CPython).  In a collection, after the weak references to the
+ * unreachable set are cleared, every object of the set flagged
+ * OBJHEAP_OBJ_FINALIZE and not yet OBJHEAP_OBJ_FINALIZED is handed out,
+ * and then the whole set survives that collection, moved to the next
+ * older generation.  What userspace keeps stays alive; what it drops is
+ * freed by a later collection, without a second event.
+ */
+
+/**
+ * enum objheap_weakref_flags - Flags of OBJHEAP_WEAKREF_NEW
+ * @OBJHEAP_WEAKREF_CALLBACK: Queue OBJHEAP_EVENT_WEAKREF when cleared.
+ * @OBJHEAP_WEAKREF_FINALIZER: Make a finalizer: the heap holds it until it
+ *                             fires (OBJHEAP_EVENT_FINALIZER) or is
+ *                             detached.
+ */
+enum objheap_weakref_flags {
+	OBJHEAP_WEAKREF_CALLBACK = 1 << 0,
+	OBJHEAP_WEAKREF_FINALIZER = 1 << 1,
+};
+
+/**
+ * struct objheap_weakref - ioctl(OBJHEAP_WEAKREF_NEW),
+ *     ioctl(OBJHEAP_WEAKREF_GET), ioctl(OBJHEAP_FINALIZE_DETACH) and
+ *     ioctl(OBJHEAP_FINALIZE_ALIVE)
+ * @size: sizeof(struct objheap_weakref)
+ * @flags: NEW: OBJHEAP_WEAKREF_*.  Others: must be 0.
+ * @handle: NEW: the target, an object that is not a weak reference.
+ *          Others: the weak reference (a finalizer for DETACH and ALIVE,
+ *          EINVAL otherwise).
+ * @cookie: NEW: any value, carried by the events the weak reference
+ *          queues.  Others: must be 0.
+ * @__reserved: Must be 0
+ * @out_alive: GET, ALIVE: 1 while the target lives and, for a finalizer,
+ *             it has neither fired nor been detached; else 0.  DETACH: 1
+ *             when this call detached it, 0 when it was already dead.
+ *             NEW: not written.
+ * @out_handle: NEW: the new weak reference, owning one reference.  GET:
+ *              the target, owning a new reference, or 0 once it is dead.
+ *              DETACH: the target, owning a new reference, when @out_alive
+ *              is 1, else 0.  ALIVE: not written.
+ */
+struct objheap_weakref {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__aligned_u64 cookie;
+	__u32 __reserved;
+	__u32 out_alive;
+	__aligned_u64 out_handle;
+};
+#define OBJHEAP_WEAKREF_NEW _IO(OBJHEAP_TYPE, OBJHEAP_CMD_WEAKREF_NEW)
+#define OBJHEAP_WEAKREF_GET _IO(OBJHEAP_TYPE, OBJHEAP_CMD_WEAKREF_GET)
+#define OBJHEAP_FINALIZE_DETACH _IO(OBJHEAP_TYPE, OBJHEAP_CMD_FINALIZE_DETACH)
+#define OBJHEAP_FINALIZE_ALIVE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_FINALIZE_ALIVE)
+
+/**
+ * struct objheap_weakref_list - ioctl(OBJHEAP_WEAKREF_COUNT) and
+ *                               ioctl(OBJHEAP_WEAKREF_LIST)
+ * @size: sizeof(struct objheap_weakref_list)
+ * @flags: Must be 0
+ * @handle: The target
+ * @count: LIST: handles @buf_uptr has room for.  COUNT: must be 0.
+ * @out_count: The target's weak references that are not cleared
+ *             (finalizers included), as weakref.getweakrefcount(); LIST:
+ *             handles written, or needed (EMSGSIZE).
+ * @buf_uptr: LIST: the weak references' handles are written here, oldest
+ *            first, each owning one reference.  COUNT: must be 0.
+ */
+struct objheap_weakref_list {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__u32 count;
+	__u32 out_count;
+	__aligned_u64 buf_uptr;
+};
+#define OBJHEAP_WEAKREF_COUNT _IO(OBJHEAP_TYPE, OBJHEAP_CMD_WEAKREF_COUNT)
+#define OBJHEAP_WEAKREF_LIST _IO(OBJHEAP_TYPE, OBJHEAP_CMD_WEAKREF_LIST)
+
+/**
+ * DOC: The event queue
+ *
+ * Deaths and, when asked for, collections are reported through the
+ * heap's file: read() returns whole struct objheap_event records, oldest
+ * first, as many as fit in the buffer (EINVAL when not even one fits);
+ * with nothing pending it blocks, or fails with EAGAIN on an O_NONBLOCK
+ * file.  poll(), select() and epoll report EPOLLIN while a record is
+ * pending.  The file cannot seek.
+ *
+ * The queue's memory counts against the heap's limit.  When an event
+ * cannot be queued it is lost, never silently: the next record queued
+ * says in @lost how many were lost just before it, and when the queue
+ * runs dry after a loss, read() returns an OBJHEAP_EVENT_LOST record.
+ * Closing the heap discards what is pending.
+ */
+
+/**
+ * enum objheap_event_type - What a record reports
+ * @OBJHEAP_EVENT_LOST: Only @lost is meaningful: that many events were
+ *                      lost after the previous record.
+ * @OBJHEAP_EVENT_WEAKREF: A weak reference made with
+ *                         OBJHEAP_WEAKREF_CALLBACK was cleared.
+ * @OBJHEAP_EVENT_FINALIZER: A finalizer fired.
+ * @OBJHEAP_EVENT_FINALIZE: PEP 442: @handle is the object, owning one new
+ *                          reference.
+ * @OBJHEAP_EVENT_GC_START: A collection of @generation starts.
+ * @OBJHEAP_EVENT_GC_STOP: It ended: @generation, @collected,
+ *                         @uncollectable and @duration_ns as
+ *                         OBJHEAP_GC_COLLECT reports them.
+ */
+enum objheap_event_type {
+	OBJHEAP_EVENT_LOST = 0,
+	OBJHEAP_EVENT_WEAKREF = 1,
+	OBJHEAP_EVENT_FINALIZER = 2,
+	OBJHEAP_EVENT_FINALIZE = 3,
+	OBJHEAP_EVENT_GC_START = 4,
+	OBJHEAP_EVENT_GC_STOP = 5,
+};
+
+/**
+ * enum objheap_event_reason - Why an object died
+ * @OBJHEAP_REASON_REFCOUNT: Its reference count reached zero outside a
+ *                           collection.
+ * @OBJHEAP_REASON_GC: During a collection: it was unreachable, or only
+ *                     unreachable objects held it.
+ */
+enum objheap_event_reason {
+	OBJHEAP_REASON_REFCOUNT = 1,
+	OBJHEAP_REASON_GC = 2,
+};
+
+/**
+ * struct objheap_event - One record read() returns
+ * @type: OBJHEAP_EVENT_*
+ * @reason: WEAKREF, FINALIZER, FINALIZE: OBJHEAP_REASON_*.  Others: 0.
+ * @lost: Events lost between the previous record and this one
+ * @cookie: WEAKREF, FINALIZER: the cookie given at creation.  Others: 0.
+ * @handle: WEAKREF, FINALIZER: the weak reference's handle, owning no
+ *          reference (it names nothing once that is freed, as a finalizer
+ *          is when it fires unless userspace holds it).  FINALIZE: the
+ *          object, owning one reference.  Others: 0.
+ * @target_type: WEAKREF, FINALIZER, FINALIZE: the type tag of the object
+ *               that died.  Others: 0.
+ * @generation: GC_START, GC_STOP: the generation collected.  Others: 0.
+ * @collected: GC_STOP: unreachable objects found.  Others: 0.
+ * @uncollectable: GC_STOP: unreachable objects that could not be freed.
+ *                 Others: 0.
+ * @duration_ns: GC_STOP: the collection's duration.  Others: 0.
+ */
+struct objheap_event {
+	__u32 type;
+	__u32 reason;
+	__aligned_u64 lost;
+	__aligned_u64 cookie;
+	__aligned_u64 handle;
+	__u32 target_type;
+	__u32 generation;
+	__aligned_u64 collected;
+	__aligned_u64 uncollectable;
+	__aligned_u64 duration_ns;
+};
+
+/**
+ * enum objheap_event_mask - Optional events, OBJHEAP_EVENT_CTL's @mask
+ * @OBJHEAP_EVENTS_GC: OBJHEAP_EVENT_GC_START and _GC_STOP for every
+ *                     collection, as Python's gc.callbacks.
+ */
+enum objheap_event_mask {
+	OBJHEAP_EVENTS_GC = 1 << 0,
+};
+
+/**
+ * enum objheap_event_ctl_flags - Flags of OBJHEAP_EVENT_CTL
+ * @OBJHEAP_EVENT_CTL_SET_MASK: Set the optional events to @mask.
+ */
+enum objheap_event_ctl_flags {
+	OBJHEAP_EVENT_CTL_SET_MASK = 1 << 0,
+};
+
+/**
+ * struct objheap_event_ctl - ioctl(OBJHEAP_EVENT_CTL)
+ * @size: sizeof(struct objheap_event_ctl)
+ * @flags: OBJHEAP_EVENT_CTL_SET_MASK, or 0 to only read the state
+ * @mask: With OBJHEAP_EVENT_CTL_SET_MASK, OBJHEAP_EVENTS_* bits (others
+ *        EINVAL).  Otherwise must be 0.
+ * @out_mask: The optional events enabled, after the call
+ * @out_queued: Records pending in the queue
+ * @out_lost: Events lost since the heap was opened
+ * @out_bytes: Bytes the queue holds, counted against the heap's limit
+ */
+struct objheap_event_ctl {
+	__u32 size;
+	__u32 flags;
+	__u32 mask;
+	__u32 out_mask;
+	__aligned_u64 out_queued;
+	__aligned_u64 out_lost;
+	__aligned_u64 out_bytes;
+};
+#define OBJHEAP_EVENT_CTL _IO(OBJHEAP_TYPE, OBJHEAP_CMD_EVENT_CTL)
 
 #endif /* _UAPI_LINUX_OBJHEAP_H */

@@ -25,6 +25,9 @@ struct objheap;
  * objheap_open() - Open a new heap.
  * @heapp: On success, the heap.
  *
+ * The file is opened O_NONBLOCK, so that objheap_dispatch() never waits;
+ * poll objheap_fd() to wait for events.
+ *
  * Return: 0, or -errno (-ENOENT when /dev/objheap does not exist, that is
  * when the module is not loaded).
  */
@@ -126,6 +129,9 @@ int objheap_batch_write(struct objheap_batch_buf *batch, uint64_t handle,
 int objheap_batch_info(struct objheap_batch_buf *batch, uint64_t handle);
 int objheap_batch_intern(struct objheap_batch_buf *batch, uint32_t type,
 			 uint32_t flags, const void *data, uint32_t data_len);
+int objheap_batch_weakref_new(struct objheap_batch_buf *batch, uint64_t target,
+			      uint64_t cookie, uint32_t flags);
+int objheap_batch_weakref_get(struct objheap_batch_buf *batch, uint64_t wr);
 
 /*
  * objheap_batch_submit() - Run the batch's entries in one OBJHEAP_BATCH.
@@ -240,6 +246,88 @@ int objheap_gc_get_debug(struct objheap *heap);
 
 /* Give back the garbage list's references (what SAVEALL kept). */
 int objheap_gc_clear_garbage(struct objheap *heap);
+
+/*
+ * Weak references, finalizers and events (Documentation/weakref.rst).
+ */
+
+/*
+ * objheap_weakref_new() - A weak reference to @target, as weakref.ref().
+ * @cookie: Carried by its event; may be a pointer cast to uint64_t.
+ * @flags: OBJHEAP_WEAKREF_CALLBACK for an OBJHEAP_EVENT_WEAKREF when it
+ *         is cleared (objheap_on_death()); 0 for none.
+ * @wrp: The new weak reference, an object owning one reference.
+ */
+int objheap_weakref_new(struct objheap *heap, uint64_t target, uint64_t cookie,
+			uint32_t flags, uint64_t *wrp);
+
+/*
+ * objheap_weakref_get() - Call the weak reference: *@targetp is its target
+ * with a new reference, or 0 once dead.  Return: 1 alive, 0 dead, -errno.
+ */
+int objheap_weakref_get(struct objheap *heap, uint64_t wr, uint64_t *targetp);
+
+/* objheap_getweakrefcount() - @target's weak references, or -errno. */
+int objheap_getweakrefcount(struct objheap *heap, uint64_t target);
+
+/*
+ * objheap_getweakrefs() - @target's weak references, oldest first, each
+ * owning a reference; -EMSGSIZE and the count needed in *@countp when
+ * @count is too small.
+ */
+int objheap_getweakrefs(struct objheap *heap, uint64_t target,
+			uint64_t *handles, uint32_t count, uint32_t *countp);
+
+/*
+ * objheap_finalize_new() - A finalizer on @target, as weakref.finalize():
+ * when @target dies, an OBJHEAP_EVENT_FINALIZER with @cookie, once.  The
+ * heap keeps it alive until then: *@finp may be released at once.
+ */
+int objheap_finalize_new(struct objheap *heap, uint64_t target, uint64_t cookie,
+			 uint64_t *finp);
+
+/*
+ * objheap_finalize_detach() - Unregister it.  Return: 1 when it was alive
+ * (*@targetp, if not NULL, gets the target with a new reference; with
+ * @targetp NULL that reference is released), 0 when it was dead, -errno.
+ */
+int objheap_finalize_detach(struct objheap *heap, uint64_t fin,
+			    uint64_t *targetp);
+
+/* objheap_finalize_alive() - 1 until it fires or is detached, then 0. */
+int objheap_finalize_alive(struct objheap *heap, uint64_t fin);
+
+/* objheap_event_ctl() - OBJHEAP_EVENT_CTL: optional events, queue state. */
+int objheap_event_ctl(struct objheap *heap, uint32_t flags, uint32_t mask,
+		      struct objheap_event_ctl *out);
+
+/* A callback of objheap_dispatch(); @ev is valid during the call only. */
+typedef void (*objheap_event_fn)(struct objheap *heap,
+				 const struct objheap_event *ev, void *arg);
+/* Called with the number of events lost before the next record. */
+typedef void (*objheap_lost_fn)(struct objheap *heap, uint64_t lost, void *arg);
+
+/*
+ * Registration, one callback per kind (NULL unregisters):
+ * objheap_on_death() for OBJHEAP_EVENT_WEAKREF and _FINALIZER,
+ * objheap_on_finalize() for OBJHEAP_EVENT_FINALIZE (PEP 442: the callback
+ * owns the reference ev->handle carries), objheap_on_gc() for _GC_START
+ * and _GC_STOP (it also turns OBJHEAP_EVENTS_GC on or off),
+ * objheap_on_lost() for losses.
+ */
+int objheap_on_death(struct objheap *heap, objheap_event_fn fn, void *arg);
+int objheap_on_finalize(struct objheap *heap, objheap_event_fn fn, void *arg);
+int objheap_on_gc(struct objheap *heap, objheap_event_fn fn, void *arg);
+int objheap_on_lost(struct objheap *heap, objheap_lost_fn fn, void *arg);
+
+/*
+ * objheap_dispatch() - Read pending records, without blocking, and call
+ * the registered callbacks in order.  @max: at most this many records,
+ * 0 for all that are pending.  Call it when objheap_fd() polls readable.
+ *
+ * Return: the records read (0 when none was pending), or -errno.
+ */
+int objheap_dispatch(struct objheap *heap, unsigned int max);
 
 #ifdef __cplusplus
 }

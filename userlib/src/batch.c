@@ -18,6 +18,7 @@ union batch_cmd {
 	struct objheap_rw rw;
 	struct objheap_info info;
 	struct objheap_intern intern;
+	struct objheap_weakref weakref;
 };
 
 #define ENTRY_MAX (sizeof(struct objheap_batch_entry) + sizeof(union batch_cmd))
@@ -139,6 +140,33 @@ OBJHEAP_API int objheap_batch_release(struct objheap_batch_buf *b,
 				      uint64_t handle)
 {
 	return batch_handle_cmd(b, OBJHEAP_CMD_RELEASE, handle);
+}
+
+OBJHEAP_API int objheap_batch_weakref_new(struct objheap_batch_buf *b,
+					  uint64_t target, uint64_t cookie,
+					  uint32_t flags)
+{
+	struct objheap_weakref *cmd = BATCH_ADD(b, OBJHEAP_CMD_WEAKREF_NEW,
+						struct objheap_weakref);
+
+	if (!cmd)
+		return -ENOSPC;
+	cmd->flags = flags;
+	cmd->handle = target;
+	cmd->cookie = cookie;
+	return b->count - 1;
+}
+
+OBJHEAP_API int objheap_batch_weakref_get(struct objheap_batch_buf *b,
+					  uint64_t wr)
+{
+	struct objheap_weakref *cmd = BATCH_ADD(b, OBJHEAP_CMD_WEAKREF_GET,
+						struct objheap_weakref);
+
+	if (!cmd)
+		return -ENOSPC;
+	cmd->handle = wr;
+	return b->count - 1;
 }
 
 static int batch_slot_cmd(struct objheap_batch_buf *b, uint32_t nr,
@@ -263,6 +291,9 @@ OBJHEAP_API uint64_t objheap_batch_handle(const struct objheap_batch_buf *b,
 		return cmd->slot.out_handle;
 	case OBJHEAP_CMD_INTERN:
 		return cmd->intern.out_handle;
+	case OBJHEAP_CMD_WEAKREF_NEW:
+	case OBJHEAP_CMD_WEAKREF_GET:
+		return cmd->weakref.out_handle;
 	}
 	return 0;
 }

@@ -6,7 +6,27 @@
 /* The library is built with -fvisibility=hidden; this marks its API. */
 #define OBJHEAP_API __attribute__((visibility("default")))
 
-struct objheap;
+#include <stdint.h>
+#include "libobjheap.h"
+
+/* The callbacks objheap_dispatch() calls. */
+struct objheap_handler {
+	objheap_event_fn fn;
+	void *arg;
+};
+
+/*
+ * An open heap.  @on_death: OBJHEAP_EVENT_WEAKREF and _FINALIZER.
+ * @on_finalize: OBJHEAP_EVENT_FINALIZE.  @on_gc: _GC_START and _GC_STOP.
+ */
+struct objheap {
+	int fd;
+	struct objheap_handler on_death;
+	struct objheap_handler on_finalize;
+	struct objheap_handler on_gc;
+	objheap_lost_fn on_lost;
+	void *on_lost_arg;
+};
 
 /* ioctl(2) on the heap's file, returning 0 or -errno. */
 int __objheap_ioctl(struct objheap *heap, unsigned long request, void *arg);

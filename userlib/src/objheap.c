@@ -12,10 +12,6 @@
 #include "libobjheap.h"
 #include "lib.h"
 
-struct objheap {
-	int fd;
-};
-
 int __objheap_ioctl(struct objheap *heap, unsigned long request, void *arg)
 {
 	return ioctl(heap->fd, request, arg) ? -errno : 0;
@@ -28,7 +24,8 @@ OBJHEAP_API int objheap_open(struct objheap **heapp)
 	heap = calloc(1, sizeof(*heap));
 	if (!heap)
 		return -ENOMEM;
-	heap->fd = open("/dev/objheap", O_RDWR | O_CLOEXEC);
+	/* Nonblocking: objheap_dispatch() reads what is pending, no more. */
+	heap->fd = open("/dev/objheap", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (heap->fd < 0) {
 		int ret = -errno;
 

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The event queue.
+ *
+ * What happens to objects is decided by the kernel, but what must follow
+ * a death (closing a file, evicting a cache entry, running a finalizer)
+ * is userspace's business, so the kernel tells it through the heap's
+ * file: every death a weak reference asked to hear of, every PEP 442
+ * finalization and, when asked for, the start and end of every collection
+ * become a fixed-size struct objheap_event that read() returns, oldest
+ * first.  poll() reports EPOLLIN while a record is pending.
+ *
+ * Records are queued in chunks of about a page, allocated as the queue
+ * grows and freed as read() drains them.  Their memory is charged against
+ * the heap's limit with oh_charge(): a heap cannot grow without bound
+ * because nobody reads its file.  Producers never fail because of the
+ * queue: an event that cannot be queued is *lost*, and counted.  The
+ * count of losses since the last record queued travels in the next
+ * record's @lost, and when read() drains the queue with losses still
+ * unreported it appends an OBJHEAP_EVENT_LOST record: the records read
+ * plus the losses reported always add up to the events that happened, in
+ * order.
+ *
+ * Locking: records are queued by commands, under the heap's lock, and
+ * read() takes the same lock to dequeue them, but never sleeps with it:
+ * it waits on @wait for @ready, which producers update with WRITE_ONCE()
+ * under the lock and poll() and the waiters read without it.  The order
+ * is heap->lock, then the wait queue's spinlock (inside wake_up()).
+ */
+#include <linux/minmax.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "objheap.h"
+
+/* A chunk is one page: its header, then as many records as fit. */
+#define OH_EVENT_CHUNK_HEADER	32
+#define OH_EVENT_CHUNK_RECORDS	\
+	((PAGE_SIZE - OH_EVENT_CHUNK_HEADER) / sizeof(struct objheap_event))
+
+/**
+ * struct oh_event_chunk - Records, in the order they were queued.
+ * @link: In the queue's list of chunks.
+ * @head: The next record to read.
+ * @tail: The next free record; @head == @tail when all are read.
+ * @recs: The records.
+ */
+struct oh_event_chunk {
+	struct list_head link;
+	u32 head;
+	u32 tail;
+	struct objheap_event recs[OH_EVENT_CHUNK_RECORDS];
+};
+
+/**
+ * oh_events_init() - Set up a new heap's empty queue.
+ * @heap: The heap being opened.
+ *
+ * Context: Process context, before the heap is visible.
+ */
+void oh_events_init(struct objheap *heap)
+{
+	struct oh_events *q = &heap->events;
+
+	BUILD_BUG_ON(offsetof(struct oh_event_chunk, recs) > OH_EVENT_CHUNK_HEADER);
+	INIT_LIST_HEAD(&q->chunks);
+	init_waitqueue_head(&q->wait);
+}
+
+static void oh_event_chunk_free(struct objheap *heap, struct oh_event_chunk *c)
+{
+	list_del(&c->link);
+	kfree(c);
+	heap->events.bytes -= sizeof(*c);
+	oh_uncharge(&heap->alloc, sizeof(*c));
+}
+
+/**
+ * oh_events_destroy() - Discard what a closing heap's queue holds.
+ * @heap: The heap, which nothing else can reach any more.
+ *
+ * Context: Process context, from the file's release().
+ */
+void oh_events_destroy(struct objheap *heap)
+{
+	struct oh_event_chunk *c, *tmp;
+
+	list_for_each_entry_safe(c, tmp, &heap->events.chunks, link)
+		oh_event_chunk_free(heap, c);
+}
+
+/* Publish the new state to poll() and to sleeping readers. */
+static void oh_events_update(struct oh_events *q)
+{
+	WRITE_ONCE(q->ready, q->queued + !!q->pending_lost);
+	/* Pairs with the barrier of set_current_state() in the waiters. */
+	if (wq_has_sleeper(&q->wait))
+		wake_up_interruptible_poll(&q->wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/**
+ * oh_events_ready() - Whether a read would return a record now.
+ * @heap: The heap.
+ *
+ * Context: Any; the heap's lock need not be held.
+ * Return: true when a record is pending.
+ */
+bool oh_events_ready(struct objheap *heap)
+{
+	return READ_ONCE(heap->events.ready) != 0;
+}
+
+/**
+ * oh_event_lose() - Count an event that could not be delivered.
+ * @heap: The heap.
+ *
+ * Context: The heap's lock is held.
+ */
+void oh_event_lose(struct objheap *heap)
+{
+	struct oh_events *q = &heap->events;
+
+	q->pending_lost++;
+	q->lost_total++;
+	oh_events_update(q);
+}
+
+static struct oh_event_chunk *oh_event_chunk_new(struct objheap *heap)
+{
+	struct oh_event_chunk *c;
+
+	if (oh_charge(&heap->alloc, sizeof(*c)))
+		return NULL;
+	c = kmalloc(sizeof(*c), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!c) {
+		oh_uncharge(&heap->alloc, sizeof(*c));
+		return NULL;
+	}
+	c->head = 0;
+	c->tail = 0;
+	list_add_tail(&c->link, &heap->events.chunks);
+	heap->events.bytes += sizeof(*c);
+	return c;
+}
+
+/**
+ * oh_event_queue() - Queue a record.
+ * @heap: The heap.
+ * @ev: The record, zeroed and then filled but for @ev->lost, which this
+ *      sets.
+ *
+ * Context: The heap's lock is held; may sleep to allocate.
+ * Return: 0, or -ENOMEM when the queue could not grow: the event is then
+ * counted as lost.
+ */
+int oh_event_queue(struct objheap *heap, struct objheap_event *ev)
+{
+	struct oh_events *q = &heap->events;
+	struct oh_event_chunk *c = NULL;
+
+	if (!list_empty(&q->chunks))
+		c = list_last_entry(&q->chunks, struct oh_event_chunk, link);
+	if (!c || c->tail == OH_EVENT_CHUNK_RECORDS) {
+		c = oh_event_chunk_new(heap);
+		if (!c) {
+			oh_event_lose(heap);
+			return -ENOMEM;
+		}
+	}
+	ev->lost = q->pending_lost;
+	q->pending_lost = 0;
+	c->recs[c->tail++] = *ev;
+	q->queued++;
+	oh_events_update(q);
+	return 0;
+}
+
+/* Append the OBJHEAP_EVENT_LOST record; 0, or -EFAULT. */
+static int oh_events_read_lost(struct oh_events *q, char __user *buf)
+{
+	struct objheap_event ev = {
+		.type = OBJHEAP_EVENT_LOST,
+		.lost = q->pending_lost,
+	};
+
+	if (copy_to_user(buf, &ev, sizeof(ev)))
+		return -EFAULT;
+	q->pending_lost = 0;
+	return 0;
+}
+
+/**
+ * oh_events_read() - Move pending records to a user buffer.
+ * @heap: The heap.
+ * @buf: Room for @n records.
+ * @n: At least 1.
+ *
+ * Only records copied successfully leave the queue.
+ *
+ * Context: The heap's lock is held.
+ * Return: The bytes copied, 0 when nothing is pending, or -EFAULT when
+ * not even the first record could be copied.
+ */
+ssize_t oh_events_read(struct objheap *heap, char __user *buf, size_t n)
+{
+	const size_t rec = sizeof(struct objheap_event);
+	struct oh_events *q = &heap->events;
+	struct oh_event_chunk *c;
+	size_t done = 0, k;
+	int ret = 0;
+
+	while (done < n) {
+		c = list_first_entry_or_null(&q->chunks, struct oh_event_chunk,
+					     link);
+		if (!c)
+			break;
+		k = min_t(size_t, n - done, c->tail - c->head);
+		if (copy_to_user(buf + done * rec, &c->recs[c->head], k * rec)) {
+			ret = -EFAULT;
+			break;
+		}
+		c->head += k;
+		q->queued -= k;
+		done += k;
+		if (c->head == c->tail)
+			oh_event_chunk_free(heap, c);
+	}
+	if (!ret && done < n && !q->queued && q->pending_lost) {
+		ret = oh_events_read_lost(q, buf + done * rec);
+		if (!ret)
+			done++;
+	}
+	oh_events_update(q);
+	return done ? done * rec : ret;
+}
+
+/**
+ * objheap_cmd_event_ctl() - OBJHEAP_EVENT_CTL.
+ * @ucmd: The command.
+ *
+ * Context: The heap's lock is held.
+ * Return: 0, -EINVAL or -EFAULT.
+ */
+int objheap_cmd_event_ctl(struct objheap_ucmd *ucmd)
+{
+	struct objheap_event_ctl *cmd = ucmd->cmd;
+	struct oh_events *q = &ucmd->heap->events;
+
+	if (cmd->flags & OBJHEAP_EVENT_CTL_SET_MASK) {
+		if (cmd->mask & ~OBJHEAP_EVENTS_GC)
+			return -EINVAL;
+		q->mask = cmd->mask;
+	} else if (cmd->mask) {
+		return -EINVAL;
+	}
+	cmd->out_mask = q->mask;
+	cmd->out_queued = q->queued;
+	cmd->out_lost = q->lost_total;
+	cmd->out_bytes = q->bytes;
+	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * objheap's weak references, finalizers and PEP 442 finalization.
+ */
+#ifndef __OBJHEAP_WEAKREF_H
+#define __OBJHEAP_WEAKREF_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+
+struct objheap;
+struct objheap_ucmd;
+struct oh_object;
+
+/**
+ * struct oh_weak - The heap's weak table: target to its weak references.
+ * @buckets: @nbuckets lists of struct oh_weakref, hashed by target, or
+ *           NULL before the first weak reference.
+ * @nbuckets: A power of two.
+ * @count: Weak references not cleared (those in @buckets).
+ */
+struct oh_weak {
+	struct list_head *buckets;
+	u32 nbuckets;
+	u32 count;
+};
+
+void oh_weak_destroy(struct objheap *heap);
+void oh_weak_clear(struct objheap *heap, struct oh_object *target);
+void oh_weakref_free(struct objheap *heap, struct oh_object *wobj);
+bool oh_finalize_object(struct objheap *heap, struct oh_object *obj);
+
+int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd);
+int objheap_cmd_weakref_get(struct objheap_ucmd *ucmd);
+int objheap_cmd_weakref_count(struct objheap_ucmd *ucmd);
+int objheap_cmd_weakref_list(struct objheap_ucmd *ucmd);
+int objheap_cmd_finalize_detach(struct objheap_ucmd *ucmd);
+int objheap_cmd_finalize_alive(struct objheap_ucmd *ucmd);
+
+#endif /* __OBJHEAP_WEAKREF_H */
