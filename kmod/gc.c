@@ -123,12 +123,13 @@ void oh_gc_track(struct objheap *heap, struct oh_object *obj)
 }
 
 /**
- * oh_gc_untracked_free() - Count the freeing of a tracked object.
+ * oh_gc_count_free() - Count the freeing of a tracked object.
  * @heap: The heap.
  *
- * The object has already left its list.
+ * Generation 0's count is creations minus frees of tracked objects.  The
+ * object has already left its list.
  */
-void oh_gc_untracked_free(struct objheap *heap)
+void oh_gc_count_free(struct objheap *heap)
 {
 	if (heap->gc.gens[0].count)
 		heap->gc.gens[0].count--;

@@ -58,7 +58,7 @@ struct oh_gc {
 
 void oh_gc_init(struct objheap *heap);
 void oh_gc_track(struct objheap *heap, struct oh_object *obj);
-void oh_gc_untracked_free(struct objheap *heap);
+void oh_gc_count_free(struct objheap *heap);
 void oh_gc_maybe_collect(struct objheap *heap);
 u32 oh_gc_nr_tracked(struct objheap *heap);
 

@@ -268,7 +268,7 @@ void oh_object_free(struct objheap *heap, struct oh_object *obj)
 	if (obj->flags & OBJHEAP_OBJ_INTERNED)
 		oh_intern_del(heap, obj);
 	else if (oh_tracked(obj))
-		oh_gc_untracked_free(heap);
+		oh_gc_count_free(heap);
 	e->obj = NULL;
 	t->nr_live--;
 	if (e->gen < OH_GEN_MAX) {

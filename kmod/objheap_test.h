@@ -56,6 +56,14 @@ enum {
  *           those the collector tracks (@out_containers), interned ones
  *           (@out_interned), and the object table's size
  *           (@out_table_capacity).
+ * @alloc_blocks: OBJHEAP_TEST_OP_ALLOC_BLOCKS, below.
+ * @free_block: OBJHEAP_TEST_OP_FREE_BLOCK, below.
+ * @free_blocks: OBJHEAP_TEST_OP_FREE_BLOCKS, below.
+ * @fail_nth: OBJHEAP_TEST_OP_ALLOC_FAIL_NTH, below.
+ * @held: OBJHEAP_TEST_OP_ALLOC_HELD, below.
+ * @charge: OBJHEAP_TEST_OP_ALLOC_CHARGE, below.
+ * @bench: OBJHEAP_TEST_OP_ALLOC_BENCH, below.
+ * @arena_bench: OBJHEAP_TEST_OP_ARENA_BENCH, below.
  * @refs: OBJHEAP_TEST_OP_SET_USER_REFS: set the references userspace holds
  *        to @handle's object to @user_refs, adjusting its count by the
  *        same amount, so that tests can reach OBJHEAP_REFCNT_MAX.

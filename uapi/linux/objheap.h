@@ -623,6 +623,7 @@ struct objheap_gc_value {
  *             collection.  GET: must be 0.
  * @__reserved: Must be 0
  * @out_threshold: GET: the thresholds.  SET: not written.
+ * @__reserved2: Must be 0
  */
 struct objheap_gc_threshold {
 	__u32 size;

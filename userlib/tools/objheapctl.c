@@ -48,6 +48,13 @@ static const char *const cmd_names[] = {
 	[OBJHEAP_CMD_GC_GET_DEBUG - OBJHEAP_CMD_BASE] = "gc_get_debug",
 	[OBJHEAP_CMD_GC_GET_GARBAGE - OBJHEAP_CMD_BASE] = "gc_get_garbage",
 	[OBJHEAP_CMD_GC_CLEAR_GARBAGE - OBJHEAP_CMD_BASE] = "gc_clear_garbage",
+	[OBJHEAP_CMD_WEAKREF_NEW - OBJHEAP_CMD_BASE] = "weakref_new",
+	[OBJHEAP_CMD_WEAKREF_GET - OBJHEAP_CMD_BASE] = "weakref_get",
+	[OBJHEAP_CMD_WEAKREF_COUNT - OBJHEAP_CMD_BASE] = "weakref_count",
+	[OBJHEAP_CMD_WEAKREF_LIST - OBJHEAP_CMD_BASE] = "weakref_list",
+	[OBJHEAP_CMD_FINALIZE_DETACH - OBJHEAP_CMD_BASE] = "finalize_detach",
+	[OBJHEAP_CMD_FINALIZE_ALIVE - OBJHEAP_CMD_BASE] = "finalize_alive",
+	[OBJHEAP_CMD_EVENT_CTL - OBJHEAP_CMD_BASE] = "event_ctl",
 	[63] = "test",
 };
 
