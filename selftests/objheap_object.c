@@ -1102,7 +1102,11 @@ static struct objheap *fail_prepare(enum fail_op op, uint64_t t[2])
 static int fail_run(enum fail_op op, struct objheap *heap, const uint64_t t[2],
 		    int arm_fd, unsigned int nth, uint32_t *created)
 {
-	static char payload[5000];
+	/*
+	 * Above 512 bytes, so a large object; within a page, so kvmalloc()
+	 * has no vmalloc() fallback to absorb an injected failure.
+	 */
+	static char payload[3000];
 	struct objheap_batch_buf *b = NULL;
 	uint64_t h;
 	int ret, i;
@@ -1215,11 +1219,11 @@ TEST_F_TIMEOUT(obj, commands_unwind_every_failed_kernel_allocation, 600)
 		fail_each(_metadata, op, nth_fd, &failures[op]);
 	close(nth_fd);
 	/*
-	 * The intern's copy, table and object; the batch's buffers and
-	 * objects.  A growing object table is a kvmalloc() whose failed
-	 * kmalloc() falls back to vmalloc(), whose pages fail_page_alloc
-	 * never fails (__GFP_HIGHMEM): table_growth_over_the_limit covers
-	 * that path instead.
+	 * The large object; the intern's copy, table and object; the batch's
+	 * buffers and objects.  A growing object table is a kvmalloc() of
+	 * more than a page, whose failed kmalloc() falls back to vmalloc(),
+	 * whose pages fail_page_alloc never fails (__GFP_HIGHMEM):
+	 * table_growth_over_the_limit covers that path instead.
 	 */
 	EXPECT_LE(1, failures[FAIL_NEW_LARGE]);
 	EXPECT_LE(3, failures[FAIL_INTERN]);
