@@ -8,8 +8,10 @@
  * the next node, walks it, and drops it with a single release: the
  * kernel frees the whole list, and the words' reference counts fall back.
  * Then it makes pairs of objects that hold each other, which reference
- * counting cannot free, and lets the cycle collector find them.  The
- * heap's allocator statistics are shown along the way.
+ * counting cannot free, and lets the cycle collector find them, with a
+ * weak reference on one of them whose callback, and the collection's
+ * start and stop, arrive through the heap's event queue.  The heap's
+ * allocator statistics are shown along the way.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -61,6 +63,29 @@ static unsigned int tracked(struct objheap *heap)
 	return n;
 }
 
+/* The event queue's callbacks: what objheap_dispatch() calls. */
+static void on_death(struct objheap *heap, const struct objheap_event *ev,
+		     void *arg)
+{
+	(void)heap;
+	(void)arg;
+	printf("  event: weak reference \"%s\" cleared, its target (type %u) %s\n",
+	       (const char *)(uintptr_t)ev->cookie, ev->target_type,
+	       ev->reason == OBJHEAP_REASON_GC ? "was collected" : "was released");
+}
+
+static void on_gc(struct objheap *heap, const struct objheap_event *ev,
+		  void *arg)
+{
+	(void)heap;
+	(void)arg;
+	if (ev->type == OBJHEAP_EVENT_GC_START)
+		printf("  event: collection of generation %u starts\n", ev->generation);
+	else
+		printf("  event: collection of generation %u: %llu collected\n",
+		       ev->generation, (unsigned long long)ev->collected);
+}
+
 static unsigned int refs(struct objheap *heap, uint64_t h)
 {
 	struct objheap_info info;
@@ -73,6 +98,7 @@ int main(void)
 	static uint64_t slots[BATCH][NODE_SLOTS];
 	uint64_t word[NWORDS], head = 0, node, next;
 	struct objheap_gc_collect collected;
+	uint64_t watch;
 	struct objheap_batch_buf *batch;
 	struct objheap_query q;
 	struct objheap *heap;
@@ -138,8 +164,13 @@ int main(void)
 
 	show_memory(heap, "after the release");
 
-	/* 5. Cycles: pairs that hold each other outlive their handles. */
+	/*
+	 * 5. Cycles: pairs that hold each other outlive their handles.  A
+	 * weak reference watches the first one.
+	 */
 	CHECK(objheap_gc_disable(heap));
+	CHECK(objheap_on_death(heap, on_death, NULL));
+	CHECK(objheap_on_gc(heap, on_gc, NULL));
 	for (i = 0; i < CYCLES; i++) {
 		uint64_t a, b;
 
@@ -147,17 +178,25 @@ int main(void)
 		CHECK(objheap_new(heap, TYPE_NODE, 0, NODE_SLOTS, NULL, 0, NULL, &b));
 		CHECK(objheap_set_slot(heap, a, NODE_NEXT, b));
 		CHECK(objheap_set_slot(heap, b, NODE_NEXT, a));
+		if (!i)
+			CHECK(objheap_weakref_new(heap, a, (uintptr_t)"first cycle",
+						  OBJHEAP_WEAKREF_CALLBACK, &watch));
 		CHECK(objheap_release(heap, a));
 		CHECK(objheap_release(heap, b));
 	}
-	printf("made %d two-object cycles and dropped every handle: %u objects still tracked\n",
+	printf("made %d two-object cycles and dropped every handle: the collector tracks %u objects\n"
+	       "  (the cycles' and the weak reference, itself an object)\n",
 	       CYCLES, tracked(heap));
 	show_memory(heap, "with the cycles");
 	CHECK(objheap_gc_collect(heap, 2, &collected));
-	printf("gc.collect(): %llu unreachable objects freed in %llu us; %u still tracked\n",
+	printf("gc.collect(): %llu unreachable objects freed in %llu us; %u tracked now\n",
 	       (unsigned long long)collected.out_collected,
 	       (unsigned long long)collected.out_elapsed_ns / 1000, tracked(heap));
 	show_memory(heap, "after the collection");
+	CHECK(objheap_dispatch(heap, 0));
+	CHECK(objheap_weakref_get(heap, watch, &next));
+	printf("the weak reference now gives %s\n", next ? "its target" : "nothing (0)");
+	CHECK(objheap_release(heap, watch));
 
 	for (i = 0, j = 0; i < NWORDS; i++)
 		j += !objheap_release(heap, word[i]);
