@@ -228,10 +228,14 @@ static unsigned long gc_visit_reachable(struct oh_object *obj,
 
 /*
  * Phase 3: split @young into what is reachable from outside (stays) and
- * what is not (moves to @unreachable).  Returns how many are unreachable.
+ * what is not (moves to @unreachable).  Returns how many are unreachable;
+ * *@flags_seen collects the flags of every object ever moved there, so
+ * that the weak reference and finalization passes run only when an
+ * object may need them.
  */
 static unsigned long gc_move_unreachable(struct list_head *young,
-					 struct list_head *unreachable)
+					 struct list_head *unreachable,
+					 u32 *flags_seen)
 {
 	struct list_head *pos = young->next, *next;
 	unsigned long resched = 0, moved = 0;
@@ -246,6 +250,7 @@ static unsigned long gc_move_unreachable(struct list_head *young,
 		} else {
 			next = pos->next;
 			obj->flags |= OH_OBJ_UNREACHABLE;
+			*flags_seen |= obj->flags;
 			list_move_tail(&obj->gc_link, unreachable);
 			moved++;
 			pos = next;
@@ -402,7 +407,7 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 	unsigned long survivors, found;
 	LIST_HEAD(unreachable);
 	u64 start = ktime_get_ns(), elapsed;
-	u32 i;
+	u32 i, flags_seen = 0;
 
 	gc->collecting = true;
 	gc_event(heap, OBJHEAP_EVENT_GC_START, generation, 0, 0);
@@ -416,7 +421,7 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 
 	gc_update_refs(young);
 	gc_subtract_refs(young);
-	found = gc_move_unreachable(young, &unreachable);
+	found = gc_move_unreachable(young, &unreachable, &flags_seen);
 	survivors = gc_finish_reachable(young);
 	if (young != old) {
 		if (generation == OH_GC_GENS - 2)
@@ -427,8 +432,10 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 		gc->long_lived_total = survivors;
 	}
 
-	gc_handle_weakrefs(heap, &unreachable);
-	if (gc_finalize_garbage(heap, &unreachable))
+	if (flags_seen & OH_OBJ_WEAKREFED)
+		gc_handle_weakrefs(heap, &unreachable);
+	if ((flags_seen & OBJHEAP_OBJ_FINALIZE) &&
+	    gc_finalize_garbage(heap, &unreachable))
 		gc_resurrect(&unreachable, old);
 	else if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL)
 		gc_save_garbage(heap, &unreachable);

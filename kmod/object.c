@@ -304,7 +304,8 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 		for (i = 0; i < obj->nslots; i++) {
 			child = obj->slots[i];
 			if (!child || oh_immortal(child) || --child->refcnt ||
-			    oh_finalize_object(heap, child))
+			    (oh_wants_finalize(child) &&
+			     oh_finalize_object(heap, child)))
 				continue;
 			if (oh_tracked(child))
 				list_move_tail(&child->gc_link, &dying);
@@ -327,7 +328,8 @@ void oh_unref(struct objheap *heap, struct oh_object *obj)
 {
 	if (oh_immortal(obj))
 		return;
-	if (!--obj->refcnt && !oh_finalize_object(heap, obj))
+	if (!--obj->refcnt &&
+	    !(oh_wants_finalize(obj) && oh_finalize_object(heap, obj)))
 		oh_dealloc(heap, obj);
 }
 

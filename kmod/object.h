@@ -121,6 +121,13 @@ static inline bool oh_is_weakref(const struct oh_object *obj)
 	return obj->flags & OBJHEAP_OBJ_WEAKREF;
 }
 
+/* Whether @obj asked for PEP 442 finalization and has not had it yet. */
+static inline bool oh_wants_finalize(const struct oh_object *obj)
+{
+	return (obj->flags & (OBJHEAP_OBJ_FINALIZE | OBJHEAP_OBJ_FINALIZED)) ==
+	       OBJHEAP_OBJ_FINALIZE;
+}
+
 /*
  * Whether the collector tracks @obj: it can die and has slots, or is a
  * weak reference (which the collector must know to be garbage or not).

@@ -289,8 +289,7 @@ bool oh_finalize_object(struct objheap *heap, struct oh_object *obj)
 		.type = OBJHEAP_EVENT_FINALIZE,
 	};
 
-	if ((obj->flags & (OBJHEAP_OBJ_FINALIZE | OBJHEAP_OBJ_FINALIZED)) !=
-	    OBJHEAP_OBJ_FINALIZE)
+	if (!oh_wants_finalize(obj))
 		return false;
 	obj->flags |= OBJHEAP_OBJ_FINALIZED;
 	if (obj->refcnt >= OBJHEAP_REFCNT_MAX) {
