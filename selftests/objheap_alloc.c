@@ -516,27 +516,6 @@ TEST_F(alloc, failed_raw_allocations_unwind)
 	EXPECT_EQ(0, free_blocks(self->fd, OBJHEAP_TEST_RANDOM, NULL));
 }
 
-static int fail_nth_open(void)
-{
-	return open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-}
-
-static int fail_nth_write(int fd, unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	return pwrite(fd, buf, len, 0) == len ? 0 : -1;
-}
-
-/* Whether the armed failure fired: fail-nth reads 0 once it has. */
-static int fail_nth_fired(int fd)
-{
-	char buf[16] = "";
-
-	return pread(fd, buf, sizeof(buf) - 1, 0) > 0 && buf[0] == '0';
-}
-
 /*
  * The kernel's own fault injection (failslab and fail_page_alloc, set up
  * by the VM's /init), as iommufd_fail_nth does: in a fresh heap each time,

@@ -26,27 +26,12 @@ FIXTURE_SETUP(gc)
 	ASSERT_EQ(0, objheap_gc_disable(self->heap));
 }
 
-static int test_op(int fd, struct objheap_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, OBJHEAP_TEST, cmd) ? -errno : 0;
-}
-
 FIXTURE_TEARDOWN(gc)
 {
 	/* Closing frees everything, cycles and all: nothing may be held. */
 	if (self->heap && objheap_has_test_interface(self->fd))
 		CHECK_AND_CLOSE_HEAP(self->heap);
 }
-
-static uint32_t live(int fd)
-{
-	struct objheap_test_cmd cmd = { .op = OBJHEAP_TEST_OP_OBJECTS };
-
-	return test_op(fd, &cmd) ? (uint32_t)-1 : cmd.objects.out_live;
-}
-
-#define EXPECT_LIVE(n) EXPECT_EQ((uint32_t)(n), live(self->fd))
 
 static uint64_t node(struct objheap *heap, uint32_t nslots)
 {
@@ -474,7 +459,7 @@ TEST_F_TIMEOUT(gc, random_graphs_match_a_reachability_model, 600)
 		 * Reference counting has freed what no cycle held; the
 		 * collector must find exactly the rest.
 		 */
-		before = live(self->fd);
+		before = objheap_test_objects(self->fd).objects.out_live;
 		ASSERT_LE(reachable, before);
 		EXPECT_EQ(before - reachable,
 			  (uint32_t)collect(self->heap, seed % 3));

@@ -27,21 +27,6 @@ FIXTURE_TEARDOWN(obj)
 		CHECK_AND_CLOSE_HEAP(self->heap);
 }
 
-/* The heap's live objects, through the test interface. */
-static struct objheap_test_cmd objects(int fd)
-{
-	struct objheap_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = OBJHEAP_TEST_OP_OBJECTS,
-	};
-
-	if (ioctl(fd, OBJHEAP_TEST, &cmd))
-		cmd.objects.out_live = -1;
-	return cmd;
-}
-
-#define EXPECT_LIVE(n) EXPECT_EQ((n), objects(self->fd).objects.out_live)
-
 static uint64_t new_obj(struct objheap *heap, uint32_t nslots, uint32_t len)
 {
 	uint64_t h = 0;
@@ -89,10 +74,10 @@ TEST_F(obj, new_object_has_one_reference)
 	EXPECT_EQ(3, info.out_nslots);
 	EXPECT_EQ(sizeof(data), info.out_data_len);
 	EXPECT_LIVE(1);
-	EXPECT_EQ(1, objects(self->fd).objects.out_containers);
+	EXPECT_EQ(1, objheap_test_objects(self->fd).objects.out_containers);
 	EXPECT_EQ(0, objheap_release(self->heap, h));
 	EXPECT_LIVE(0);
-	EXPECT_EQ(0, objects(self->fd).objects.out_containers);
+	EXPECT_EQ(0, objheap_test_objects(self->fd).objects.out_containers);
 }
 
 TEST_F(obj, dup_and_release_count_references)
@@ -410,7 +395,7 @@ TEST_F(obj, heap_closes_with_live_objects_cycles_and_immortals)
 		if (i % 2)
 			ASSERT_EQ(0, objheap_release(other, a));
 	}
-	ASSERT_EQ(3000, objects(objheap_fd(other)).objects.out_live);
+	ASSERT_EQ(3000, objheap_test_objects(objheap_fd(other)).objects.out_live);
 	objheap_close(other);
 	/* Nothing of it may remain: kmemleak and rmmod check the rest. */
 	EXPECT_LIVE(0);
@@ -433,7 +418,7 @@ TEST_F(obj, interning_returns_one_object_per_type_and_content)
 	EXPECT_EQ(OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_INTERNED, info.out_flags);
 	EXPECT_EQ(0, info.out_nslots);
 	EXPECT_EQ(-EPERM, objheap_write(self->heap, a, 0, "x", 1));
-	EXPECT_EQ(3, objects(self->fd).objects.out_interned);
+	EXPECT_EQ(3, objheap_test_objects(self->fd).objects.out_interned);
 	/* An object made by NEW with the same content is not interned. */
 	ASSERT_EQ(0, objheap_new(self->heap, 1, OBJHEAP_OBJ_IMMUTABLE, 0,
 				 "spam", 4, NULL, &d));
@@ -448,11 +433,11 @@ TEST_F(obj, interned_objects_die_with_their_last_reference)
 	ASSERT_EQ(0, objheap_intern(self->heap, 1, 0, "eggs", 4, &a));
 	ASSERT_EQ(0, objheap_release(self->heap, a));
 	EXPECT_LIVE(0);
-	EXPECT_EQ(0, objects(self->fd).objects.out_interned);
+	EXPECT_EQ(0, objheap_test_objects(self->fd).objects.out_interned);
 	ASSERT_EQ(0, objheap_intern(self->heap, 1, 0, "eggs", 4, &b));
 	EXPECT_NE(a, b);
 	EXPECT_EQ(1, refcnt(self->heap, b));
-	EXPECT_EQ(1, objects(self->fd).objects.out_interned);
+	EXPECT_EQ(1, objheap_test_objects(self->fd).objects.out_interned);
 }
 
 TEST_F(obj, immortal_interned_objects_stay)
@@ -480,7 +465,7 @@ TEST_F(obj, intern_table_grows_and_empties)
 
 		ASSERT_EQ(0, objheap_intern(self->heap, 5, 0, key, len, &h[i]));
 	}
-	EXPECT_EQ(N, objects(self->fd).objects.out_interned);
+	EXPECT_EQ(N, objheap_test_objects(self->fd).objects.out_interned);
 	for (i = 0; i < N; i++) {
 		int len = snprintf(key, sizeof(key), "key-%d", i);
 
@@ -489,7 +474,7 @@ TEST_F(obj, intern_table_grows_and_empties)
 		ASSERT_EQ(0, objheap_release(self->heap, again));
 		ASSERT_EQ(0, objheap_release(self->heap, h[i]));
 	}
-	EXPECT_EQ(0, objects(self->fd).objects.out_interned);
+	EXPECT_EQ(0, objheap_test_objects(self->fd).objects.out_interned);
 	EXPECT_LIVE(0);
 }
 
@@ -1010,22 +995,6 @@ TEST_F(obj, forked_child_shares_the_heap)
 	close(pipefd[1]);
 }
 
-static int fail_nth_write(int fd, unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	return pwrite(fd, buf, len, 0) == len ? 0 : -1;
-}
-
-/* Whether the armed failure fired: fail-nth reads 0 once it has. */
-static int fail_nth_fired(int fd)
-{
-	char buf[16] = "";
-
-	return pread(fd, buf, sizeof(buf) - 1, 0) > 0 && buf[0] == '0';
-}
-
 /* The allocator's own: fail its @nth raw allocation from now on. */
 static int raw_fail_nth(int fd, uint32_t nth, uint32_t *prev)
 {
@@ -1070,7 +1039,7 @@ static void fail_snapshot(struct objheap *heap, const uint64_t t[2],
 {
 	struct objheap_stats s;
 
-	st->live = objects(objheap_fd(heap)).objects.out_live;
+	st->live = objheap_test_objects(objheap_fd(heap)).objects.out_live;
 	if (objheap_stats(heap, &s, NULL, 0))
 		memset(&s, 0xff, sizeof(s));
 	st->object_bytes = s.out_bytes_in_use - s.out_bytes_charged;
@@ -1091,7 +1060,7 @@ static struct objheap *fail_prepare(enum fail_op op, uint64_t t[2])
 	t[0] = new_obj(heap, 1, 8);
 	t[1] = new_obj(heap, 0, 8);
 	if (op == FAIL_NEW_TABLE_GROWS) {
-		cmd = objects(objheap_fd(heap));
+		cmd = objheap_test_objects(objheap_fd(heap));
 		cap = cmd.objects.out_table_capacity;
 		for (i = 2; i < cap; i++)
 			new_obj(heap, 0, 0);
@@ -1212,7 +1181,7 @@ TEST_F_TIMEOUT(obj, commands_unwind_every_failed_kernel_allocation, 600)
 	uint32_t failures[NR_FAIL_OPS];
 	int op, nth_fd;
 
-	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	nth_fd = fail_nth_open();
 	if (nth_fd < 0)
 		TEST_SKIP("no /proc/thread-self/fail-nth: kernel without fault injection");
 	for (op = 0; op < NR_FAIL_OPS; op++)
@@ -1236,7 +1205,7 @@ TEST_F(obj, table_growth_over_the_limit_fails_cleanly)
 	uint32_t cap, i;
 	uint64_t t = new_obj(self->heap, 0, 0), h;
 
-	cap = objects(self->fd).objects.out_table_capacity;
+	cap = objheap_test_objects(self->fd).objects.out_table_capacity;
 	for (i = 1; i < cap; i++)
 		ASSERT_NE(0, new_obj(self->heap, 1, 0));
 	ASSERT_EQ(0, objheap_stats(self->heap, &st, NULL, 0));
@@ -1244,14 +1213,14 @@ TEST_F(obj, table_growth_over_the_limit_fails_cleanly)
 	ASSERT_EQ(0, objheap_set_limit(self->heap, st.out_bytes_in_use + 256));
 	EXPECT_EQ(-ENOMEM, objheap_new(self->heap, 1, 0, 1, NULL, 0, &t, &h));
 	EXPECT_LIVE(cap);
-	EXPECT_EQ(cap, objects(self->fd).objects.out_table_capacity);
+	EXPECT_EQ(cap, objheap_test_objects(self->fd).objects.out_table_capacity);
 	EXPECT_EQ(1, refcnt(self->heap, t));
 	ASSERT_EQ(0, objheap_stats(self->heap, &st, NULL, 0));
 	EXPECT_GE(st.out_limit, st.out_bytes_in_use);
 	/* With room, the same creation grows the table. */
 	ASSERT_EQ(0, objheap_set_limit(self->heap, 256ULL << 20));
 	ASSERT_EQ(0, objheap_new(self->heap, 1, 0, 1, NULL, 0, &t, &h));
-	EXPECT_EQ(2 * cap, objects(self->fd).objects.out_table_capacity);
+	EXPECT_EQ(2 * cap, objheap_test_objects(self->fd).objects.out_table_capacity);
 	EXPECT_EQ(2, refcnt(self->heap, t));
 	EXPECT_LIVE(cap + 1);
 }

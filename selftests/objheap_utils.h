@@ -6,6 +6,7 @@
 #define __OBJHEAP_UTILS_H
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -98,6 +99,47 @@ static inline int objheap_has_test_interface(int fd)
 			EXPECT_EQ(0, ioctl(fd, _ioctl, &__buf));		\
 		}							\
 	}
+
+/* The heap's objects, through the test interface; out_live is ~0 on error. */
+static inline struct objheap_test_cmd objheap_test_objects(int fd)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_OBJECTS,
+	};
+
+	if (ioctl(fd, OBJHEAP_TEST, &cmd))
+		cmd.objects.out_live = -1;
+	return cmd;
+}
+
+#define EXPECT_LIVE(n)							\
+	EXPECT_EQ((uint32_t)(n), objheap_test_objects(self->fd).objects.out_live)
+
+/*
+ * The kernel's fault injection (debug kernel): write n to fail-nth right
+ * before a system call to fail its n-th allocation; it reads 0 once the
+ * failure has fired.
+ */
+static inline int fail_nth_open(void)
+{
+	return open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+}
+
+static inline int fail_nth_write(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	return pwrite(fd, buf, len, 0) == len ? 0 : -1;
+}
+
+static inline int fail_nth_fired(int fd)
+{
+	char buf[16] = "";
+
+	return pread(fd, buf, sizeof(buf) - 1, 0) > 0 && buf[0] == '0';
+}
 
 /*
  * The start of every object test, in its FIXTURE_SETUP: a heap through

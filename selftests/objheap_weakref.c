@@ -37,18 +37,6 @@ FIXTURE_TEARDOWN(weakref)
 		CHECK_AND_CLOSE_HEAP(self->heap);
 }
 
-static uint32_t live(int fd)
-{
-	struct objheap_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = OBJHEAP_TEST_OP_OBJECTS,
-	};
-
-	return ioctl(fd, OBJHEAP_TEST, &cmd) ? (uint32_t)-1 : cmd.objects.out_live;
-}
-
-#define EXPECT_LIVE(n) EXPECT_EQ((uint32_t)(n), live(self->fd))
-
 static uint64_t node(struct objheap *heap, uint32_t type, uint32_t flags,
 		     uint32_t nslots)
 {
@@ -935,22 +923,6 @@ TEST_F(weakref, cmd_length)
 	ASSERT_EQ(0, objheap_release(self->heap, t));
 }
 
-static int fail_nth_write(int fd, unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	return pwrite(fd, buf, len, 0) == len ? 0 : -1;
-}
-
-/* Whether the armed failure fired: fail-nth reads 0 once it has. */
-static int fail_nth_fired(int fd)
-{
-	char buf[16] = "";
-
-	return pread(fd, buf, sizeof(buf) - 1, 0) > 0 && buf[0] == '0';
-}
-
 /*
  * The kernel's fault injection (the debug kernel), iommufd_fail_nth
  * style: the n-th allocation of the call fails, n = 1, 2, ... until the
@@ -964,7 +936,7 @@ TEST_F(weakref, fault_injection_fail_nth)
 	int nth_fd, ret = -1, fired = 1, failures = 0;
 	unsigned int nth;
 
-	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	nth_fd = fail_nth_open();
 	if (nth_fd < 0)
 		SKIP(return, "no /proc/thread-self/fail-nth: kernel without fault injection");
 	for (nth = 1; fired && nth < 1000; nth++) {
