@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+#include "compat.h"
 #include "objheap.h"
 #include "objheap_test.h"
 
@@ -306,8 +307,8 @@ static bool oh_arena_bench_one(u32 backing, u32 size, u32 pool_size,
 	default:
 		/* Not accounted: the bulk allocator would refuse. */
 		memset(pages, 0, nr * sizeof(*pages));
-		i = order ? 0 : alloc_pages_bulk_array(GFP_KERNEL | __GFP_NOWARN,
-						       nr, pages);
+		i = order ? 0 : alloc_pages_bulk(GFP_KERNEL | __GFP_NOWARN,
+						 nr, pages);
 		break;
 	}
 	nr = i;

@@ -552,7 +552,6 @@ static const struct file_operations objheap_fops = {
 	.poll = objheap_fops_poll,
 	.unlocked_ioctl = objheap_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 /*
@@ -578,7 +577,8 @@ static int __init objheap_init(void)
 	ret = misc_register(&objheap_misc);
 	if (ret)
 		goto err_remove_debugfs;
-	pr_info("ready, uapi version %d%s\n", OBJHEAP_API_VERSION,
+	pr_info("version %s ready, uapi version %d%s\n", OBJHEAP_VERSION,
+		OBJHEAP_API_VERSION,
 		IS_ENABLED(CONFIG_OBJHEAP_TEST) ? ", test interface built in" : "");
 	return 0;
 
@@ -598,3 +598,4 @@ module_exit(objheap_exit);
 
 MODULE_DESCRIPTION("Managed object heap with reference counting and a cycle collector");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(OBJHEAP_VERSION);
