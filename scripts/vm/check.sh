@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh: run every selftest in a VM on each kernel of $OBJHEAP_KERNELS
-# (default: Debian's stock 6.1, then the debug 6.1), print each test's TAP
-# line and close with "N passed, N failed, N skipped".
+# (default: Debian 12's stock 6.1, trixie's 6.12, sid's newest, then the
+# debug 6.1; see kernel.sh for the list), print each test's TAP line and
+# close with "N passed, N failed, N skipped".
 #
 # A kernel's run also fails, as one more failure, when the module does not
 # load or unload, when the VM does not finish, when a test program dies
@@ -13,7 +14,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernels=${OBJHEAP_KERNELS:-stock debug}
+kernels=${OBJHEAP_KERNELS:-stock trixie sid debug}
 total_pass=0 total_fail=0 total_skip=0
 
 # Read one VM's out.log; print TAP lines prefixed with the kernel's name
@@ -45,12 +46,32 @@ parse_results() {
 	' "$2"
 }
 
+# The checks that need no VM come first, under [host].
+if [ "${OBJHEAP_HOST_TESTS:-1}" = 1 ]; then
+	host_out=$("$TOP_DIR/scripts/host-tests.sh" 2>&1)
+	pass=$(grep -c '^ok ' <<<"$host_out")
+	fail=$(grep -c '^not ok ' <<<"$host_out")
+	sed -n 's/^\(not \)\{0,1\}ok [0-9]* /[host] &/p' <<<"$host_out" |
+		sed 's/ok [0-9]* /ok /'
+	grep -q '^1\.\.' <<<"$host_out" || { echo "$host_out"; fail=$((fail + 1)); }
+	echo "objheap: [host] $pass passed, $fail failed"
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+fi
+
 for k in $kernels; do
-	echo "objheap: [$k] building and booting $("$VM_DIR/kernel.sh" "$k" | cut -d' ' -f1)"
 	start=$SECONDS
-	"$VM_DIR/vm.sh" check "$k"
-	vm_status=$?
 	out=$TOP_DIR/build/vm/$k-check/out.log
+	rm -f "$out"
+	if kernel_line=$("$VM_DIR/kernel.sh" "$k"); then
+		echo "objheap: [$k] building and booting ${kernel_line%% *}"
+		"$VM_DIR/vm.sh" check "$k"
+		vm_status=$?
+	else
+		vm_status=1
+	fi
+	[ -e "$out" ] || : >"$out"
+	release=$(sed -n 's/^objheap-vm: kernel \([^ ]*\) .*/\1/p' "$out")
 	results=$(parse_results "$k" "$out")
 	grep -v '^[0-9]* [0-9]* [0-9]*$' <<<"$results"
 	read -r pass fail skip < <(tail -n 1 <<<"$results")
@@ -63,7 +84,7 @@ for k in $kernels; do
 	if [ "$fail" != 0 ]; then
 		grep -E '^# ' "$out" | grep -E 'FAIL|Expected|ASSERT|fail' | head -60
 	fi
-	echo "objheap: [$k] $pass passed, $fail failed, $skip skipped in $((SECONDS - start)) s"
+	echo "objheap: [$k] ${release:-no kernel booted}: $pass passed, $fail failed, $skip skipped in $((SECONDS - start)) s"
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
 	total_skip=$((total_skip + skip))

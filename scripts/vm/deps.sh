@@ -20,6 +20,8 @@ PACKAGES=(
 	bc bison flex libelf-dev libssl-dev dwarves kmod
 	# CPython in the VM, the baseline of the benchmarks
 	python3.11
+	# chroots of newer suites, whose toolchains build for newer kernels
+	debootstrap
 )
 
 missing=()
@@ -44,5 +46,12 @@ fi
 # same ABI, so the stock kernel and its headers always match.
 "$(dirname "$0")/kernel.sh" stock >/dev/null
 # make deps also prepares what is cached per machine: the unpacked
-# linux-source (kselftest harness, checkpatch.pl) and the debug kernel.
-[ "${1:-}" = --if-missing ] || "$(dirname "$0")/kernel.sh" debug >/dev/null
+# linux-source (kselftest harness, checkpatch.pl), the debug kernel, and
+# the trixie and sid chroots, brought up to their suites' newest kernels.
+# The tests make whatever is missing on first use.
+if [ "${1:-}" != --if-missing ]; then
+	"$(dirname "$0")/kernel.sh" debug >/dev/null
+	for suite in trixie sid; do
+		"$(dirname "$0")/chroot.sh" "$suite" --refresh >/dev/null
+	done
+fi

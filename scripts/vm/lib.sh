@@ -39,16 +39,21 @@ src_tree() {
 	echo "$dir"
 }
 
-# Debian's stock kernel: the newest linux-headers-*-amd64 with a matching
-# /boot/vmlinuz-*.  Prints "VMLINUZ KDIR".
-stock_kernel() {
-	local h rel
-	for h in $(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -rV); do
-		rel=${h#/usr/src/linux-headers-}
-		if [ -r "/boot/vmlinuz-$rel" ]; then
-			echo "/boot/vmlinuz-$rel $h"
+# The newest linux-headers-*-amd64 under ROOT (default /) with a matching
+# ROOT/boot/vmlinuz-*.  Prints "VMLINUZ KDIR", KDIR as seen from ROOT.
+newest_kernel() {
+	local root=${1:-} h rel
+	for h in $(ls -d "$root"/usr/src/linux-headers-*-amd64 2>/dev/null | sort -rV); do
+		rel=${h#"$root"/usr/src/linux-headers-}
+		if [ -r "$root/boot/vmlinuz-$rel" ]; then
+			echo "$root/boot/vmlinuz-$rel /usr/src/linux-headers-$rel"
 			return 0
 		fi
 	done
 	return 1
+}
+
+# Debian's stock kernel: the host's own linux-image-amd64 and headers.
+stock_kernel() {
+	newest_kernel
 }

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vm.sh MODE [stock|debug]: build the module for a kernel, pack an
-# initramfs and boot that kernel in qemu (TCG) with the module loaded.
+# vm.sh MODE [KERNEL]: build the module for a kernel (stock, trixie, sid,
+# debug, debug-sid: see kernel.sh), pack an initramfs and boot that kernel
+# in qemu (TCG) with the module loaded.
 #
 #   run    the demo from userlib/examples, with the production module
 #   check  every selftest (used by check.sh, which reads the results)
@@ -16,24 +17,42 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-mode=${1:?usage: vm.sh run|check|bench|shell [stock|debug]}
+mode=${1:?usage: vm.sh run|check|bench|shell [stock|trixie|sid|debug|debug-sid]}
 kernel=${2:-stock}
 build=$TOP_DIR/build
 VM_MEM=${VM_MEM:-2048}
 VM_TIMEOUT=${VM_TIMEOUT:-1500}
 
-read -r vmlinuz kdir < <("$VM_DIR/kernel.sh" "$kernel")
+kernel_line=$("$VM_DIR/kernel.sh" "$kernel") || exit 1
+read -r vmlinuz kdir suite <<<"$kernel_line"
 
 # The module, built out of the clone's kmod/ so that several kernels and
-# variants can coexist.  Warnings at W=1 are errors here.
+# variants can coexist.  Warnings at W=1 are errors here.  A kernel newer
+# than the host's toolchain is built for in its suite's chroot, from a
+# copy of the sources there, and the result copied back.
 build_module() {
-	local out=$1 variant=$2 test=n
+	local out=$1 variant=$2 test=n src=$1 root=
 
 	[ "$variant" = test ] && test=y
+	rm -rf "$out"
 	mkdir -p "$out"
-	cp -a "$TOP_DIR/Kbuild" "$TOP_DIR/kmod" "$TOP_DIR/uapi" "$out/"
-	make -s -C "$kdir" M="$out" W=1 KCFLAGS=-Werror \
-		CONFIG_OBJHEAP_TEST=$test modules >&2
+	if [ "$suite" != - ]; then
+		root=$("$VM_DIR/chroot.sh" "$suite")
+		src=/tmp/objheap-$kernel-$variant
+		rm -rf "$root$src"
+		mkdir -p "$root$src"
+	fi
+	cp -a "$TOP_DIR/Kbuild" "$TOP_DIR/dkms.conf" "$TOP_DIR/kmod" \
+		"$TOP_DIR/uapi" "$root$src/"
+	if [ "$suite" = - ]; then
+		make -s -C "$kdir" M="$out" W=1 KCFLAGS=-Werror \
+			CONFIG_OBJHEAP_TEST=$test modules >&2
+	else
+		"$VM_DIR/chroot.sh" "$suite" run make -s -C "$kdir" M="$src" \
+			W=1 KCFLAGS=-Werror CONFIG_OBJHEAP_TEST=$test modules >&2
+		mkdir -p "$out/kmod"
+		cp "$root$src/kmod/objheap.ko" "$out/kmod/objheap.ko"
+	fi
 }
 
 # Debian's CPython, the baseline of the benchmarks: the interpreter, the
@@ -90,7 +109,9 @@ mkdir -p "$logs"
 append="console=ttyS0 panic=-1 ohmode=$mode"
 # Debug kernel: every KASAN report, not only the first; SLUB's own
 # consistency checks and red zones on top of KASAN.
-[ "$kernel" = debug ] && append="$append kasan_multi_shot slub_debug=FZ"
+case "$kernel" in
+debug*)	append="$append kasan_multi_shot slub_debug=FZ" ;;
+esac
 
 qemu=(qemu-system-x86_64 -m "$VM_MEM" -smp "${VM_SMP:-2}" -no-reboot -display none
       -kernel "$vmlinuz" -initrd "$initrd" -append "$append")
