@@ -5,16 +5,23 @@
 #
 #   make            module, library, selftests, examples
 #   make run        build, boot Debian's kernel in qemu, run the demo
-#   make check      the selftests on Debian's kernel and on a debug kernel
+#   make check      the selftests on Debian 12's 6.1, trixie's 6.12, sid's
+#                   newest kernel and a debug 6.1
+#   make check-debug-newest
+#                   the selftests on a debug build of sid's newest kernel
 #   make bench      benchmarks, in one VM boot of Debian's kernel
 #   make shell      a shell in the VM with the module loaded
 #   make deps       install what all of the above needs (Debian 12)
 #   make install    module, library, header, pkg-config file
 
-VERSION		:= 0.1.0
+# One version for the module, the library and the DKMS package.
+VERSION		:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 SOVERSION	:= 0
 
 KDIR		?= $(shell scripts/kdir.sh)
+# The kernel that run, bench and shell boot: stock, trixie, sid, debug or
+# debug-sid (scripts/vm/kernel.sh).
+KERNEL		?= stock
 PREFIX		?= /usr/local
 LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
@@ -58,9 +65,11 @@ PROG_CFLAGS	:= -std=gnu11 $(WARNFLAGS) $(UAPI_CFLAGS) -Iuserlib/include \
 # The harness's EXPECT_*() compare whatever they are given, signed or not
 # (the kernel builds its selftests with -Wall alone): sign-compare is the
 # one -Wextra warning the selftests do without.
-SELFTEST_CFLAGS	= -isystem $(KSFT_DIR) -Ikmod -Wno-sign-compare
+SELFTEST_CFLAGS	= -isystem $(KSFT_DIR) -Ikmod -Wno-sign-compare \
+		  -DOBJHEAP_VERSION='"$(VERSION)"'
 
-.PHONY: all module lib examples tools selftests benches deps run check bench shell \
+.PHONY: FORCE all module lib examples tools selftests benches deps run check \
+	check-debug-newest bench shell \
 	install install-lib modules_install checkpatch clean
 
 all: module lib examples tools selftests benches
@@ -94,7 +103,14 @@ $(LIB_SO): $(LIB_PIC_OBJS) userlib/src/libobjheap.map
 	ln -sf libobjheap.so.$(VERSION) $(BUILD)/userlib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(BUILD)/userlib/libobjheap.so
 
-$(LIB_PC): userlib/libobjheap.pc.in Makefile
+# The .pc file names the install paths, so it is made again whenever they
+# change: `make` then `make install PREFIX=/usr` installs one that says /usr.
+PC_VARS		:= $(PREFIX):$(LIBDIR):$(INCLUDEDIR):$(VERSION)
+$(BUILD)/userlib/pc-vars: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PC_VARS)' | cmp -s - $@ || echo '$(PC_VARS)' >$@
+
+$(LIB_PC): userlib/libobjheap.pc.in $(BUILD)/userlib/pc-vars
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
@@ -129,20 +145,25 @@ deps:
 
 run: lib examples tools
 	scripts/vm/deps.sh --if-missing
-	scripts/vm/vm.sh run
+	scripts/vm/vm.sh run $(KERNEL)
 
 check:
 	scripts/vm/deps.sh --if-missing
 	$(MAKE) lib examples tools selftests
 	scripts/vm/check.sh
 
+check-debug-newest:
+	scripts/vm/deps.sh --if-missing
+	$(MAKE) lib examples tools selftests
+	OBJHEAP_KERNELS=debug-sid scripts/vm/check.sh
+
 bench: lib examples tools benches
 	scripts/vm/deps.sh --if-missing
-	scripts/vm/vm.sh bench
+	scripts/vm/vm.sh bench $(KERNEL)
 
 shell: lib examples tools selftests
 	scripts/vm/deps.sh --if-missing
-	scripts/vm/vm.sh shell
+	scripts/vm/vm.sh shell $(KERNEL)
 
 install: modules_install install-lib
 

@@ -3,7 +3,10 @@
  * The device and the conventions every command follows: QUERY, the size
  * handshake, unknown commands and flags, bad pointers, module lifetime.
  */
+#include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 #include "kselftest_harness.h"
 #include "objheap_utils.h"
@@ -32,6 +35,32 @@ TEST_F(objheap, query_reports_version_and_commands)
 	EXPECT_TRUE(q.out_cmds & (1ULL << (OBJHEAP_CMD_QUERY - OBJHEAP_CMD_BASE)));
 	EXPECT_EQ(0, q.out_cmd_size);
 	EXPECT_EQ(0, q.out_cmd_flags);
+}
+
+/*
+ * What a bug report needs first: objheapctl query names the running kernel
+ * and the module's version, which is the package's (dkms.conf).
+ */
+TEST_F(objheap, objheapctl_query_names_kernel_and_module)
+{
+	char line[256], want[256];
+	struct utsname uts;
+	FILE *p;
+
+	p = popen("objheapctl query 2>&1", "r");
+	ASSERT_NE(NULL, p);
+	if (!fgets(line, sizeof(line), p) || strncmp(line, "kernel:", 7)) {
+		pclose(p);
+		SKIP(return, "objheapctl is not on PATH");
+	}
+	ASSERT_EQ(0, uname(&uts));
+	snprintf(want, sizeof(want), "kernel:       %s\n", uts.release);
+	EXPECT_STREQ(want, line);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), p));
+	snprintf(want, sizeof(want), "module:       objheap %s\n",
+		 OBJHEAP_VERSION);
+	EXPECT_STREQ(want, line);
+	EXPECT_EQ(0, pclose(p));
 }
 
 TEST_F(objheap, query_describes_a_command)

@@ -2,7 +2,8 @@
 /*
  * objheapctl: command-line view of objheap.
  *
- *   objheapctl query     the module's uapi version, commands and features
+ *   objheapctl query     the running kernel, the module's version, its
+ *                        uapi version, commands and features
  *   objheapctl stats     the allocator's statistics of a new heap, like
  *                        CPython's sys._debugmallocstats(); with the
  *                        test-only interface, after a sample workload
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 
 #include <libobjheap.h>
 #include "../../kmod/objheap_test.h"
@@ -58,15 +60,33 @@ static const char *const cmd_names[] = {
 	[63] = "test",
 };
 
+/* The loaded module's version, from sysfs; "unknown" when unreadable. */
+static void module_version(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/module/objheap/version", "r");
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	if (fgets(buf, len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
 static int do_query(struct objheap *heap)
 {
 	struct objheap_query q, c;
+	struct utsname uts;
+	char version[64];
 	unsigned int i;
 	int ret;
 
 	ret = objheap_query(heap, 0, &q);
 	if (ret)
 		return ret;
+	module_version(version, sizeof(version));
+	printf("kernel:       %s\n", uname(&uts) ? "unknown" : uts.release);
+	printf("module:       objheap %s\n", version);
 	printf("uapi version: %u\n", q.out_version);
 	printf("features:     %#llx%s\n", (unsigned long long)q.out_features,
 	       q.out_features & OBJHEAP_FEATURE_TEST ? " (test interface)" : "");
