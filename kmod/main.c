@@ -37,6 +37,7 @@
 
 #include "objheap.h"
 #include "objheap_test.h"
+#include "user.h"
 
 /* The two fields every command structure starts with. */
 struct objheap_cmd_header {
@@ -371,9 +372,9 @@ static int objheap_batch(struct objheap_ucmd *ucmd)
 	if (!cmd->count || cmd->count > OBJHEAP_BATCH_MAX_COUNT ||
 	    cmd->len > OBJHEAP_BATCH_MAX_LEN)
 		return -EINVAL;
-	buf = kvmalloc(cmd->len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	buf = kvmalloc(cmd->len, OH_GFP_LARGE);
 	ctx.out_handles = kvmalloc_array(cmd->count, sizeof(u64),
-					 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+					 OH_GFP_LARGE);
 	ret = -ENOMEM;
 	if (!buf || !ctx.out_handles)
 		goto out_free;
@@ -472,11 +473,11 @@ static int objheap_fops_open(struct inode *inode, struct file *filp)
 
 	int ret;
 
-	heap = kzalloc(sizeof(*heap), GFP_KERNEL_ACCOUNT);
+	heap = kzalloc(sizeof(*heap), OH_GFP);
 	if (!heap)
 		return -ENOMEM;
 	mutex_init(&heap->lock);
-	ret = oh_alloc_init(&heap->alloc);
+	ret = oh_alloc_init(&heap->alloc, kmalloc_size_roundup(sizeof(*heap)));
 	if (ret)
 		goto err_free_heap;
 	oh_objects_init(heap);
@@ -574,6 +575,7 @@ static int __init objheap_init(void)
 	ret = oh_alloc_setup();
 	if (ret)
 		return ret;
+	oh_user_setup();
 	objheap_debugfs_root = debugfs_create_dir("objheap", NULL);
 	ret = misc_register(&objheap_misc);
 	if (ret)
@@ -591,6 +593,7 @@ static void __exit objheap_exit(void)
 {
 	misc_deregister(&objheap_misc);
 	debugfs_remove_recursive(objheap_debugfs_root);
+	oh_user_cleanup();
 }
 
 module_init(objheap_init);
