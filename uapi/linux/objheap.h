@@ -579,7 +579,9 @@ struct objheap_batch {
 
 /**
  * enum objheap_gc_debug - Debug flags of the collector, as gc.set_debug()
- * @OBJHEAP_GC_DEBUG_STATS: A kernel log line for each collection.
+ * @OBJHEAP_GC_DEBUG_STATS: A kernel log line for each collection,
+ *                          rate-limited; every collection is also
+ *                          traced (tracepoint objheap:objheap_gc_done).
  * @OBJHEAP_GC_DEBUG_SAVEALL: Unreachable objects are not freed but kept,
  *                            each with one reference, on the garbage list
  *                            (OBJHEAP_GC_GET_GARBAGE, _CLEAR_GARBAGE).
