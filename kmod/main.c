@@ -107,8 +107,10 @@ struct objheap_ioctl_op {
 	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, false)
 #define IOCTL_BATCH_OP(_ioctl, _fn, _struct, _last, _flags) \
 	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, true)
-#define IOCTL_TEST_OP(_ioctl, _fn, _struct, _last, _flags) \
-	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, true, false)
+/* A production build has no handler, so not even a stub is linked in. */
+#define IOCTL_TEST_OP(_ioctl, _fn, _struct, _last, _flags)		\
+	__IOCTL_OP(_ioctl, IS_ENABLED(CONFIG_OBJHEAP_TEST) ? _fn : NULL,	\
+		   _struct, _last, _flags, true, false)
 
 static int objheap_query(struct objheap_ucmd *ucmd);
 static int objheap_batch(struct objheap_ucmd *ucmd);
