@@ -120,8 +120,16 @@ static int objheap_alloc_stats_show(struct seq_file *m, void *unused)
 	struct objheap *heap = m->private;
 	struct oh_alloc_stats *st;
 
+	int ret;
 
-	mutex_lock(&heap->lock);
+	/*
+	 * A reader waits for the heap's lock as a command does: a kill, or
+	 * any signal, interrupts the wait (a collection of a big heap may
+	 * hold the lock for a while).
+	 */
+	ret = mutex_lock_interruptible(&heap->lock);
+	if (ret)
+		return ret;
 	st = objheap_get_alloc_stats(heap);
 	mutex_unlock(&heap->lock);
 	if (!st)
