@@ -556,8 +556,9 @@ static noinline void oh_free_large(struct oh_alloc *a, void *p, size_t size)
  * ALIGN(@size, %OH_ALIGN) bytes against the heap's limit.
  *
  * Context: The heap's lock is held.  May sleep.
- * Return: 16-byte aligned memory, not zeroed, or NULL when the limit
- * would be exceeded or memory is short; then nothing changed.
+ * Return: 16-byte aligned memory, not zeroed, or NULL when the heap's
+ * limit or its user's bound would be exceeded or memory is short; then
+ * nothing changed.
  */
 void *oh_alloc(struct oh_alloc *a, size_t size)
 {
@@ -590,7 +591,8 @@ void oh_free(struct oh_alloc *a, void *p, size_t size)
  * @bytes: Bytes the heap now holds besides its allocations.
  *
  * Context: The heap's lock is held.
- * Return: 0, or -ENOMEM if the limit would be exceeded (nothing charged).
+ * Return: 0, or -ENOMEM if the heap's limit or its user's bound would be
+ * exceeded (nothing charged).
  */
 int oh_charge(struct oh_alloc *a, size_t bytes)
 {

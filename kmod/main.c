@@ -561,7 +561,8 @@ static const struct file_operations objheap_fops = {
 /*
  * Any user may open a heap: like a pipe or a memfd, what a heap holds is
  * charged to the opener's memory cgroup (GFP_KERNEL_ACCOUNT) and bounded
- * by the heap's byte limit.
+ * by the heap's limit and by the bound on all heaps of the opener's user
+ * (kmod/user.c).
  */
 static struct miscdevice objheap_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
