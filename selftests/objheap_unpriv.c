@@ -211,8 +211,13 @@ static int one_object_per_heap(void *arg)
 	CHECK(st.out_bytes_held >= st.out_bytes_in_use);
 	CHECK(st.out_bytes_held <= 20480);
 	CHECK(st.out_bytes_pools_held == 4096);
-	/* The heap, its file and debugfs entries: a few pages, not 64. */
-	CHECK(before - after <= SMALL_HEAPS * 24576ULL);
+	/*
+	 * Everything the heap costs the machine, its file and debugfs
+	 * entries too: 3 to 8 KiB per heap measured on Debian's 6.1, 48 KiB
+	 * on the debug kernel (KASAN shadow, kmemleak, red zones), 250 KiB
+	 * when a heap took a whole arena.
+	 */
+	CHECK(before - after <= SMALL_HEAPS * 65536ULL);
 	for (i = 0; i < SMALL_HEAPS; i++)
 		objheap_close(heaps[i]);
 	return 0;
