@@ -6,9 +6,10 @@
  * bottom up (Documentation/allocator.rst tells why each is what it is):
  *
  * raw layer
- *	Memory from the kernel, always GFP_KERNEL_ACCOUNT so that it is
+ *	Memory from the kernel, always OH_GFP or OH_GFP_LARGE (alloc.h):
  *	charged to the memory cgroup of the task that made the heap grow,
- *	and __GFP_NOWARN because userspace decides how much it asks for.
+ *	silent on failure because userspace decides how much it asks for,
+ *	and never invoking the OOM killer.
  *	Arenas are built from it, and so are the large allocations: a
  *	request above OH_SMALL_MAX bytes is a kvmalloc() with a small
  *	header (struct oh_large) that links it into the heap's list, so
@@ -24,7 +25,9 @@
  *	TLB cost).  The arena itself is a small kmalloc'd struct oh_arena
  *	with the page pointers.  It hands out its pools first from the pools
  *	returned to it, then from the never-used ones in order (a bump
- *	index), so that a fresh arena's untouched pages stay untouched.
+ *	index), and a never-used pool gets its page only then: an arena is
+ *	an address book of 64 pools, not 256 KiB, and a heap with one small
+ *	object holds one page of pools.
  *
  * pool
  *	pool_size bytes (one page) serving one size class.  struct oh_pool
@@ -55,12 +58,15 @@
  * except for one kept (in the last list) against thrashing; it is used
  * only when no other arena has a free pool.
  *
- * The limit: struct oh_alloc.used counts every live allocation at its
- * size rounded up to OH_ALIGN (for a small one, exactly its block) plus
- * what oh_charge() charged.  An allocation that would take it past the
- * limit fails before anything is allocated.  The allocator's own
- * metadata (pool headers, arena structs, free pools) is charged to the
- * memory cgroup but not counted against the limit.
+ * The limit bounds what a heap holds, not what it uses: struct
+ * oh_alloc.held counts every pool page the heap has (the free pools of
+ * its arenas too), the arena structs, each large allocation at the size
+ * the slab or vmalloc() really takes for it, what oh_charge() charged
+ * (tables, queues) and the heap's fixed structures.  Whatever would
+ * take it past the limit fails before anything is allocated, and
+ * every byte of it is also charged to the heap's user (kmod/user.c),
+ * whose heaps together are bounded too.  struct oh_alloc.used, what
+ * the live allocations use, is reported beside it.
  *
  * Context: every function taking a struct oh_alloc runs under the heap's
  * mutex (struct objheap.lock), which serializes everything below; the
@@ -74,6 +80,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/capability.h>
 #include <linux/gfp.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -84,7 +91,8 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 
-#include "alloc.h"
+#include "alloc_internal.h"
+#include "user.h"
 
 static unsigned int arena_size = SZ_256K;
 module_param(arena_size, uint, 0444);
@@ -96,7 +104,7 @@ MODULE_PARM_DESC(pool_size, "Bytes per pool, a power of two from PAGE_SIZE to 32
 
 static unsigned long long heap_limit = SZ_256M;
 module_param(heap_limit, ullong, 0644);
-MODULE_PARM_DESC(heap_limit, "Default limit of a new heap's bytes in use (default 256 MiB)");
+MODULE_PARM_DESC(heap_limit, "Default limit of a new heap's bytes held; above it, CAP_SYS_RESOURCE is needed (default 256 MiB)");
 
 static unsigned long long heap_limit_max = SZ_1G;
 module_param(heap_limit_max, ullong, 0644);
@@ -116,89 +124,15 @@ MODULE_PARM_DESC(heap_limit_max, "The most any heap's limit may be set to (defau
 #define OH_NR_POOLS_MAX		512
 
 /* Derived from the parameters by oh_alloc_setup(), then read-only. */
-static unsigned int oh_pool_order __read_mostly;
-static unsigned int oh_nr_pools __read_mostly;
-static unsigned long oh_pool_mask __read_mostly;
+unsigned int oh_pool_size __read_mostly;
+unsigned int oh_pool_order __read_mostly;
+unsigned int oh_nr_pools __read_mostly;
+unsigned long oh_pool_mask __read_mostly;
+size_t oh_arena_bytes __read_mostly;
 
 /* What all heaps hold, for the "a closed heap returns every page" test. */
 static atomic_long_t oh_pages_held = ATOMIC_LONG_INIT(0);
 static atomic_long_t oh_large_held = ATOMIC_LONG_INIT(0);
-
-#define OH_GFP			(GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
-
-#define OH_CLASS_SIZE(idx)	(((idx) + 1) * OH_ALIGN)
-/* szidx of a pool that is free: it serves no class. */
-#define OH_POOL_FREE		UINT_MAX
-
-/**
- * struct oh_pool - The header at the start of every pool.
- * @freeblock: The next block to hand out: the head of the free list or,
- *             when that is empty, the next never-used block.  NULL when
- *             the pool is full.
- * @ref: Blocks allocated.
- * @nextoffset: Offset of the first block never handed out.
- * @maxnextoffset: The largest offset a block may start at.
- * @szidx: Size class, or %OH_POOL_FREE.
- * @node: In usedpools[@szidx] while in use and not full; in the arena's
- *        freepools while free.
- * @arena: The arena the pool belongs to.
- */
-struct oh_pool {
-	void *freeblock;
-	unsigned int ref;
-	unsigned int nextoffset;
-	unsigned int maxnextoffset;
-	unsigned int szidx;
-	struct list_head node;
-	struct oh_arena *arena;
-};
-
-/* 48 bytes on 64-bit: blocks after it stay 16-byte aligned. */
-#define OH_POOL_OVERHEAD	ALIGN(sizeof(struct oh_pool), OH_ALIGN)
-
-/**
- * struct oh_arena - An arena: oh_nr_pools pools.
- * @node: In the heap's arenas[@nfreepools].
- * @freepools: Pools that were used and were returned.
- * @nfreepools: Free pools: those on @freepools and those never used.
- * @nextpool: Index of the first pool never used.
- * @owner: The heap's allocator, for the checker.
- * @pages: The pools' pages, each of order oh_pool_order.
- */
-struct oh_arena {
-	struct list_head node;
-	struct list_head freepools;
-	unsigned int nfreepools;
-	unsigned int nextpool;
-	struct oh_alloc *owner;
-	struct page *pages[];
-};
-
-/**
- * struct oh_large - The header in front of an allocation above
- * %OH_SMALL_MAX bytes.
- * @node: In the heap's large list.
- * @size: The size requested.
- */
-struct oh_large {
-	struct list_head node;
-	size_t size;
-};
-
-/* 32 bytes: kvmalloc() memory is at least 16-byte aligned here (see
- * oh_alloc_large()), so the caller's part is too.
- */
-#define OH_LARGE_HDR		ALIGN(sizeof(struct oh_large), OH_ALIGN)
-
-static unsigned int oh_pool_nblocks(unsigned int bsize)
-{
-	return (pool_size - OH_POOL_OVERHEAD) / bsize;
-}
-
-static struct oh_pool *oh_arena_pool(struct oh_arena *arena, unsigned int i)
-{
-	return page_address(arena->pages[i]);
-}
 
 /**
  * oh_alloc_setup() - Check the module parameters and derive constants.
@@ -220,9 +154,12 @@ int oh_alloc_setup(void)
 		       arena_size, OH_NR_POOLS_MAX);
 		return -EINVAL;
 	}
+	oh_pool_size = pool_size;
 	oh_pool_order = ilog2(pool_size >> PAGE_SHIFT);
 	oh_nr_pools = arena_size / pool_size;
 	oh_pool_mask = ~((unsigned long)pool_size - 1);
+	oh_arena_bytes = kmalloc_size_roundup(struct_size((struct oh_arena *)NULL,
+							  pages, oh_nr_pools));
 	return 0;
 }
 
@@ -235,57 +172,94 @@ static bool oh_raw_should_fail(struct oh_alloc *a)
 	       !--a->test_fail_nth;
 }
 
-static void oh_arena_free_pages(struct oh_arena *arena, unsigned int nr)
+/*
+ * Count @bytes more held by the heap, within its limit and its user's
+ * bound, before taking them from the system: -ENOMEM past either, and
+ * then nothing was counted.
+ */
+static int oh_hold(struct oh_alloc *a, size_t bytes)
 {
-	while (nr--)
-		__free_pages(arena->pages[nr], oh_pool_order);
+	if (bytes > a->limit || a->held + bytes > a->limit)
+		return -ENOMEM;
+	if (oh_user_charge(a->user, bytes))
+		return -ENOMEM;
+	a->held += bytes;
+	return 0;
 }
 
-/* Take a new arena from the system; it is on no list yet. */
+/* The heap gave @bytes back to the system. */
+static void oh_unhold(struct oh_alloc *a, size_t bytes)
+{
+	a->held -= bytes;
+	oh_user_uncharge(a->user, bytes);
+}
+
+/*
+ * Give the page of pool @i (one page block per pool: alloc_pages_bulk()
+ * would not account it in 6.1) to @arena; it is counted as held first.
+ */
+static int oh_pool_back(struct oh_alloc *a, struct oh_arena *arena,
+			unsigned int i)
+{
+	if (oh_hold(a, pool_size))
+		return -ENOMEM;
+	arena->pages[i] = oh_raw_should_fail(a) ? NULL :
+			  alloc_pages(OH_GFP, oh_pool_order);
+	if (!arena->pages[i]) {
+		oh_unhold(a, pool_size);
+		return -ENOMEM;
+	}
+	a->pool_pages++;
+	atomic_long_add(1 << oh_pool_order, &oh_pages_held);
+	return 0;
+}
+
+/* Free the pages of the first @nr pools of @arena, those it has. */
+static void oh_arena_free_pages(struct oh_alloc *a, struct oh_arena *arena,
+				unsigned int nr)
+{
+	while (nr--) {
+		__free_pages(arena->pages[nr], oh_pool_order);
+		oh_unhold(a, pool_size);
+		a->pool_pages--;
+		atomic_long_sub(1 << oh_pool_order, &oh_pages_held);
+	}
+}
+
+/*
+ * Take a new arena from the system; it is on no list yet.  Its pools
+ * have no page yet: oh_pool_take() gives each its page when it is first
+ * used.
+ */
 static struct oh_arena *oh_arena_alloc(struct oh_alloc *a)
 {
 	struct oh_arena *arena;
-	unsigned int i;
 
-	if (oh_raw_should_fail(a))
+	if (oh_hold(a, oh_arena_bytes))
 		return NULL;
-	arena = kmalloc(struct_size(arena, pages, oh_nr_pools), OH_GFP);
-	if (!arena)
+	arena = oh_raw_should_fail(a) ? NULL :
+		kmalloc(struct_size(arena, pages, oh_nr_pools), OH_GFP);
+	if (!arena) {
+		oh_unhold(a, oh_arena_bytes);
 		return NULL;
-	/*
-	 * One page block at a time: alloc_pages_bulk_array() would take
-	 * one call, but in 6.1 it does not support __GFP_ACCOUNT and
-	 * falls back to a single page per call anyway.
-	 */
-	for (i = 0; i < oh_nr_pools; i++) {
-		arena->pages[i] = oh_raw_should_fail(a) ? NULL :
-				  alloc_pages(OH_GFP, oh_pool_order);
-		if (!arena->pages[i])
-			goto err_free_pages;
 	}
 	INIT_LIST_HEAD(&arena->freepools);
 	arena->nfreepools = oh_nr_pools;
 	arena->nextpool = 0;
 	arena->owner = a;
 
-	atomic_long_add(oh_nr_pools << oh_pool_order, &oh_pages_held);
 	a->arenas_allocated++;
 	a->arenas_current++;
 	a->arenas_highwater = max(a->arenas_highwater, a->arenas_current);
 	return arena;
-
-err_free_pages:
-	oh_arena_free_pages(arena, i);
-	kfree(arena);
-	return NULL;
 }
 
 /* Give an arena back to the system; it is on no list any more. */
 static void oh_arena_free(struct oh_alloc *a, struct oh_arena *arena)
 {
-	oh_arena_free_pages(arena, oh_nr_pools);
+	oh_arena_free_pages(a, arena, arena->nextpool);
 	kfree(arena);
-	atomic_long_sub(oh_nr_pools << oh_pool_order, &oh_pages_held);
+	oh_unhold(a, oh_arena_bytes);
 	a->arenas_current--;
 	a->arenas_reclaimed++;
 }
@@ -308,8 +282,28 @@ static void oh_arena_unfile(struct oh_alloc *a, struct oh_arena *arena)
 }
 
 /*
+ * An arena with a free pool that still has its page, or NULL.  For when
+ * the heap cannot take one more page: walks every arena, but only on
+ * the way to ENOMEM.
+ */
+static struct oh_arena *oh_arena_with_free_page(struct oh_alloc *a)
+{
+	struct oh_arena *arena;
+	unsigned int nf;
+
+	for (nf = 1; nf <= oh_nr_pools; nf++)
+		list_for_each_entry(arena, &a->arenas[nf], node)
+			if (!list_empty(&arena->freepools))
+				return arena;
+	return NULL;
+}
+
+/*
  * Take a free pool from the arena with the fewest free pools, or from a
- * new arena when none has one.
+ * new arena when none has one.  A pool never used before gets its page
+ * now; when that fails (at the limit, or out of memory), a free pool
+ * that has its page is taken from any arena, and only without one does
+ * the heap run out.  A new arena that got no page is given back.
  */
 static struct oh_pool *oh_pool_take(struct oh_alloc *a)
 {
@@ -322,8 +316,18 @@ static struct oh_pool *oh_pool_take(struct oh_alloc *a)
 		arena = oh_arena_alloc(a);
 		if (!arena)
 			return NULL;
+		if (oh_pool_back(a, arena, 0)) {
+			oh_arena_free(a, arena);
+			return NULL;
+		}
 	} else {
 		arena = list_first_entry(&a->arenas[nf], struct oh_arena, node);
+		if (list_empty(&arena->freepools) &&
+		    oh_pool_back(a, arena, arena->nextpool)) {
+			arena = oh_arena_with_free_page(a);
+			if (!arena)
+				return NULL;
+		}
 		oh_arena_unfile(a, arena);
 	}
 
@@ -409,8 +413,6 @@ static __always_inline void *oh_alloc_small(struct oh_alloc *a,
 	struct oh_pool *pool;
 	void **bp;
 
-	if (unlikely(a->used + bsize > a->limit))
-		return NULL;
 	if (likely(!list_empty(head))) {
 		pool = list_first_entry(head, struct oh_pool, node);
 	} else {
@@ -467,41 +469,61 @@ static __always_inline void oh_free_small(struct oh_alloc *a, void *p,
 
 /* ---- large allocations -------------------------------------------- */
 
+/*
+ * What kvmalloc(@bytes) takes at most: the slab's bucket or the page
+ * allocator's power of two while kmalloc() may serve it, whole pages
+ * from vmalloc() above that.
+ */
+static size_t oh_large_footprint(size_t bytes)
+{
+	if (bytes > KMALLOC_MAX_SIZE)
+		return PAGE_ALIGN(bytes);
+	return kmalloc_size_roundup(bytes);
+}
+
 static noinline void *oh_alloc_large(struct oh_alloc *a, size_t size)
 {
 	struct oh_large *large;
-	u64 charge;
+	size_t held;
 
 	if (!size)
 		return oh_alloc_small(a, 0);
-	/* Also keeps ALIGN() from overflowing. */
+	/* Also keeps the sums below from overflowing. */
 	if (size > a->limit)
 		return NULL;
-	charge = ALIGN(size, OH_ALIGN);
-	if (a->used + charge > a->limit)
-		return NULL;
-	if (oh_raw_should_fail(a))
+	held = oh_large_footprint(OH_LARGE_HDR + size);
+	if (oh_hold(a, held))
 		return NULL;
 	/*
 	 * Above OH_SMALL_MAX + OH_LARGE_HDR bytes kmalloc() uses its
 	 * power-of-two caches, naturally aligned even with slab debugging
 	 * (create_boot_cache()), and vmalloc() is page aligned.
 	 */
-	large = kvmalloc(OH_LARGE_HDR + size, OH_GFP);
-	if (!large)
+	large = oh_raw_should_fail(a) ? NULL :
+		kvmalloc(OH_LARGE_HDR + size, OH_GFP_LARGE);
+	if (!large) {
+		oh_unhold(a, held);
 		return NULL;
+	}
+	/* vmalloc() took whole pages only: hold no more than that. */
+	if (is_vmalloc_addr(large)) {
+		oh_unhold(a, held - PAGE_ALIGN(OH_LARGE_HDR + size));
+		held = PAGE_ALIGN(OH_LARGE_HDR + size);
+	}
 	large->size = size;
+	large->held = held;
 	list_add(&large->node, &a->large);
-	a->used += charge;
+	a->used += ALIGN(size, OH_ALIGN);
 	a->large_count++;
 	a->large_bytes += size;
 	atomic_long_inc(&oh_large_held);
 	return (void *)large + OH_LARGE_HDR;
 }
 
-static void oh_large_free(struct oh_large *large)
+static void oh_large_free(struct oh_alloc *a, struct oh_large *large)
 {
 	list_del(&large->node);
+	oh_unhold(a, large->held);
 	kvfree(large);
 	atomic_long_dec(&oh_large_held);
 }
@@ -519,7 +541,7 @@ static noinline void oh_free_large(struct oh_alloc *a, void *p, size_t size)
 	a->used -= ALIGN(size, OH_ALIGN);
 	a->large_count--;
 	a->large_bytes -= size;
-	oh_large_free(large);
+	oh_large_free(a, large);
 }
 
 /* ---- the interface ------------------------------------------------ */
@@ -534,8 +556,9 @@ static noinline void oh_free_large(struct oh_alloc *a, void *p, size_t size)
  * ALIGN(@size, %OH_ALIGN) bytes against the heap's limit.
  *
  * Context: The heap's lock is held.  May sleep.
- * Return: 16-byte aligned memory, not zeroed, or NULL when the limit
- * would be exceeded or memory is short; then nothing changed.
+ * Return: 16-byte aligned memory, not zeroed, or NULL when the heap's
+ * limit or its user's bound would be exceeded or memory is short; then
+ * nothing changed.
  */
 void *oh_alloc(struct oh_alloc *a, size_t size)
 {
@@ -568,11 +591,12 @@ void oh_free(struct oh_alloc *a, void *p, size_t size)
  * @bytes: Bytes the heap now holds besides its allocations.
  *
  * Context: The heap's lock is held.
- * Return: 0, or -ENOMEM if the limit would be exceeded (nothing charged).
+ * Return: 0, or -ENOMEM if the heap's limit or its user's bound would be
+ * exceeded (nothing charged).
  */
 int oh_charge(struct oh_alloc *a, size_t bytes)
 {
-	if (bytes > a->limit || a->used + bytes > a->limit)
+	if (oh_hold(a, bytes))
 		return -ENOMEM;
 	a->used += bytes;
 	a->charged += bytes;
@@ -590,6 +614,7 @@ void oh_uncharge(struct oh_alloc *a, size_t bytes)
 {
 	if (WARN_ON_ONCE(bytes > a->charged))
 		bytes = a->charged;
+	oh_unhold(a, bytes);
 	a->used -= bytes;
 	a->charged -= bytes;
 }
@@ -597,18 +622,21 @@ void oh_uncharge(struct oh_alloc *a, size_t bytes)
 /**
  * oh_alloc_set_limit() - Set a heap's limit.
  * @a: The heap's allocator.
- * @limit: The most bytes in use (see struct oh_alloc.used).
+ * @limit: The most bytes held (see struct oh_alloc.held).
  *
- * A limit below what is in use is accepted: allocations fail until
- * enough is freed.
+ * A limit below what is held is accepted: allocations that need more
+ * memory fail until enough is freed.
  *
  * Context: The heap's lock is held.
- * Return: 0, or -EINVAL above the module parameter heap_limit_max.
+ * Return: 0, -EINVAL above the module parameter heap_limit_max, -EPERM
+ * above the module parameter heap_limit without CAP_SYS_RESOURCE.
  */
 int oh_alloc_set_limit(struct oh_alloc *a, u64 limit)
 {
 	if (limit > READ_ONCE(heap_limit_max))
 		return -EINVAL;
+	if (limit > READ_ONCE(heap_limit) && !capable(CAP_SYS_RESOURCE))
+		return -EPERM;
 	a->limit = limit;
 	return 0;
 }
@@ -616,22 +644,32 @@ int oh_alloc_set_limit(struct oh_alloc *a, u64 limit)
 /**
  * oh_alloc_init() - Set up a heap's allocator, empty.
  * @a: The allocator, embedded in the heap.
+ * @fixed: Bytes of the heap's own structure, held while it is open.
  *
  * The limit starts at the module parameter heap_limit (at most
- * heap_limit_max).
+ * heap_limit_max).  The heap is charged to the current task's user.
  *
  * Context: Process context; the heap is not visible yet.
- * Return: 0 or -ENOMEM.
+ * Return: 0, or -ENOMEM when out of memory or past the user's bound.
  */
-int oh_alloc_init(struct oh_alloc *a)
+int oh_alloc_init(struct oh_alloc *a, size_t fixed)
 {
 	unsigned int i, nr_lists = oh_nr_pools + 1;
 
 	memset(a, 0, sizeof(*a));
-	a->arenas = kmalloc_array(nr_lists, sizeof(*a->arenas), GFP_KERNEL_ACCOUNT);
-	if (!a->arenas)
+	a->limit = min(READ_ONCE(heap_limit), READ_ONCE(heap_limit_max));
+	a->user = oh_user_get_current();
+	if (!a->user)
 		return -ENOMEM;
-	a->nonempty = bitmap_zalloc(nr_lists, GFP_KERNEL_ACCOUNT);
+	fixed += kmalloc_size_roundup(nr_lists * sizeof(*a->arenas)) +
+		 kmalloc_size_roundup(BITS_TO_LONGS(nr_lists) * sizeof(long));
+	if (oh_hold(a, fixed))
+		goto err_put_user;
+	a->fixed = fixed;
+	a->arenas = kmalloc_array(nr_lists, sizeof(*a->arenas), OH_GFP);
+	if (!a->arenas)
+		goto err_unhold;
+	a->nonempty = bitmap_zalloc(nr_lists, OH_GFP);
 	if (!a->nonempty)
 		goto err_free_arenas;
 
@@ -640,12 +678,15 @@ int oh_alloc_init(struct oh_alloc *a)
 	for (i = 0; i < nr_lists; i++)
 		INIT_LIST_HEAD(&a->arenas[i]);
 	INIT_LIST_HEAD(&a->large);
-	a->limit = min(READ_ONCE(heap_limit), READ_ONCE(heap_limit_max));
 	xa_init_flags(&a->test_blocks, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	return 0;
 
 err_free_arenas:
 	kfree(a->arenas);
+err_unhold:
+	oh_unhold(a, fixed);
+err_put_user:
+	oh_user_put(a->user);
 	return -ENOMEM;
 }
 
@@ -674,11 +715,14 @@ void oh_alloc_destroy(struct oh_alloc *a)
 		}
 	}
 	list_for_each_entry_safe(large, next_large, &a->large, node) {
-		oh_large_free(large);
+		oh_large_free(a, large);
 		cond_resched();
 	}
 	bitmap_free(a->nonempty);
 	kfree(a->arenas);
+	/* The fixed part, and whatever the heap's users left charged. */
+	oh_unhold(a, a->held);
+	oh_user_put(a->user);
 }
 
 /* ---- statistics --------------------------------------------------- */
@@ -716,7 +760,12 @@ void oh_alloc_get_stats(struct oh_alloc *a, struct oh_alloc_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->limit = a->limit;
 	st->limit_max = READ_ONCE(heap_limit_max);
+	st->limit_default = READ_ONCE(heap_limit);
 	st->bytes_in_use = a->used;
+	st->bytes_held = a->held;
+	st->bytes_pools_held = a->pool_pages * pool_size;
+	st->user_held = oh_user_held(a->user);
+	st->user_limit = oh_user_bound(a->user);
 	st->bytes_charged = a->charged;
 	st->arena_size = arena_size;
 	st->pool_size = pool_size;
@@ -794,8 +843,12 @@ void oh_alloc_show_stats(struct seq_file *m, const struct oh_alloc_stats *st)
 	oh_show_line(m, "# large objects", st->large_objects);
 	oh_show_line(m, "# bytes in large objects", st->large_bytes);
 	oh_show_line(m, "# bytes charged outside allocator", st->bytes_charged);
-	oh_show_line(m, "# bytes in use (limited)", st->bytes_in_use);
+	oh_show_line(m, "# bytes in use", st->bytes_in_use);
+	oh_show_line(m, "# bytes in pool pages held", st->bytes_pools_held);
+	oh_show_line(m, "# bytes held (limited)", st->bytes_held);
 	oh_show_line(m, "# limit", st->limit);
+	oh_show_line(m, "# bytes held by the user's heaps", st->user_held);
+	oh_show_line(m, "# user limit", st->user_limit);
 }
 
 /**
@@ -818,273 +871,4 @@ long oh_alloc_pages_held(void)
 long oh_alloc_large_held(void)
 {
 	return atomic_long_read(&oh_large_held);
-}
-
-/* ---- the consistency checker -------------------------------------- */
-
-/*
- * Evaluates to true, after saying what is wrong, when @cond is false.
- * The checker stops at the first problem it finds.
- */
-#define OH_BAD(cond, fmt, ...)						\
-	({								\
-		bool __bad = !(cond);					\
-		if (__bad)						\
-			pr_err("check: " fmt "\n", ##__VA_ARGS__);	\
-		__bad;							\
-	})
-
-/* What the checker tallies while it walks. */
-struct oh_check {
-	unsigned long *seen;		/* free blocks of the pool walked */
-	u64 block_bytes;		/* bytes in allocated blocks */
-	u64 arenas;
-	u64 nonfull[OH_NR_CLASSES];	/* pools that should be on usedpools */
-};
-
-static int oh_check_pool(struct oh_check *c, struct oh_arena *arena,
-			 struct oh_pool *pool)
-{
-	unsigned int idx = pool->szidx, bsize, nblocks, nfree = 0, fresh, off;
-	void *bp;
-
-	if (OH_BAD(idx < OH_NR_CLASSES, "pool %p: class %u", pool, idx) ||
-	    OH_BAD(pool->arena == arena, "pool %p: arena %p, not %p", pool,
-		   pool->arena, arena))
-		return -EUCLEAN;
-	bsize = OH_CLASS_SIZE(idx);
-	nblocks = oh_pool_nblocks(bsize);
-	if (OH_BAD(pool->ref >= 1 && pool->ref <= nblocks,
-		   "pool %p: %u blocks in use of %u", pool, pool->ref, nblocks) ||
-	    OH_BAD(pool->maxnextoffset == pool_size - bsize,
-		   "pool %p: maxnextoffset %u", pool, pool->maxnextoffset) ||
-	    OH_BAD(pool->nextoffset >= OH_POOL_OVERHEAD + bsize &&
-		   pool->nextoffset <= OH_POOL_OVERHEAD + nblocks * bsize &&
-		   (pool->nextoffset - OH_POOL_OVERHEAD) % bsize == 0,
-		   "pool %p: nextoffset %u", pool, pool->nextoffset))
-		return -EUCLEAN;
-
-	bitmap_zero(c->seen, nblocks);
-	for (bp = pool->freeblock; bp; bp = *(void **)bp) {
-		off = bp - (void *)pool;
-		if (OH_BAD(bp > (void *)pool && off < pool->nextoffset &&
-			   off >= OH_POOL_OVERHEAD &&
-			   (off - OH_POOL_OVERHEAD) % bsize == 0,
-			   "pool %p: free block at offset %ld", pool,
-			   (long)(bp - (void *)pool)) ||
-		    OH_BAD(!test_and_set_bit((off - OH_POOL_OVERHEAD) / bsize,
-					     c->seen),
-			   "pool %p: block at offset %u free twice", pool, off))
-			return -EUCLEAN;
-		nfree++;
-	}
-	fresh = nblocks - (pool->nextoffset - OH_POOL_OVERHEAD) / bsize;
-	if (OH_BAD(pool->ref + nfree + fresh == nblocks,
-		   "pool %p: %u used + %u free + %u fresh != %u blocks", pool,
-		   pool->ref, nfree, fresh, nblocks))
-		return -EUCLEAN;
-	if (pool->freeblock)
-		c->nonfull[idx]++;
-	c->block_bytes += (u64)pool->ref * bsize;
-	return 0;
-}
-
-static int oh_check_arena(struct oh_alloc *a, struct oh_check *c,
-			  struct oh_arena *arena, unsigned int nf)
-{
-	unsigned int i, marked = 0, listed = 0;
-	struct oh_pool *pool;
-	int ret;
-
-	if (OH_BAD(arena->owner == a, "arena %p: owner %p", arena, arena->owner) ||
-	    OH_BAD(arena->nfreepools == nf, "arena %p: %u free pools, on list %u",
-		   arena, arena->nfreepools, nf) ||
-	    OH_BAD(arena->nextpool <= oh_nr_pools, "arena %p: nextpool %u",
-		   arena, arena->nextpool))
-		return -EUCLEAN;
-	for (i = 0; i < arena->nextpool; i++) {
-		pool = oh_arena_pool(arena, i);
-		if (pool->szidx == OH_POOL_FREE) {
-			marked++;
-			continue;
-		}
-		ret = oh_check_pool(c, arena, pool);
-		if (ret)
-			return ret;
-	}
-	list_for_each_entry(pool, &arena->freepools, node) {
-		if (OH_BAD(++listed <= marked,
-			   "arena %p: more free pools listed than marked", arena) ||
-		    OH_BAD(pool->szidx == OH_POOL_FREE && pool->arena == arena,
-			   "arena %p: pool %p on its free list is in use", arena, pool))
-			return -EUCLEAN;
-	}
-	if (OH_BAD(listed == marked, "arena %p: %u free pools listed, %u marked",
-		   arena, listed, marked) ||
-	    OH_BAD(nf == listed + oh_nr_pools - arena->nextpool,
-		   "arena %p: %u free pools, counted %u", arena, nf,
-		   listed + oh_nr_pools - arena->nextpool))
-		return -EUCLEAN;
-	c->arenas++;
-	return 0;
-}
-
-static int oh_check_usedpools(struct oh_alloc *a, struct oh_check *c)
-{
-	struct oh_pool *pool;
-	unsigned int idx;
-	u64 n;
-
-	for (idx = 0; idx < OH_NR_CLASSES; idx++) {
-		n = 0;
-		list_for_each_entry(pool, &a->usedpools[idx], node) {
-			if (OH_BAD(++n <= c->nonfull[idx],
-				   "usedpools[%u]: more pools than not full", idx) ||
-			    OH_BAD(pool->szidx == idx && pool->freeblock &&
-				   pool->arena->owner == a,
-				   "usedpools[%u]: pool %p of class %u, %s", idx,
-				   pool, pool->szidx,
-				   pool->freeblock ? "not full" : "full"))
-				return -EUCLEAN;
-		}
-		if (OH_BAD(n == c->nonfull[idx], "usedpools[%u]: %llu pools, %llu not full",
-			   idx, n, c->nonfull[idx]))
-			return -EUCLEAN;
-	}
-	return 0;
-}
-
-static int oh_check_large(struct oh_alloc *a, u64 *bytes)
-{
-	struct oh_large *large;
-	u64 n = 0, sum = 0;
-
-	list_for_each_entry(large, &a->large, node) {
-		if (OH_BAD(++n <= a->large_count, "more large allocations than %llu",
-			   a->large_count))
-			return -EUCLEAN;
-		sum += large->size;
-		*bytes += ALIGN(large->size, OH_ALIGN);
-	}
-	if (OH_BAD(n == a->large_count && sum == a->large_bytes,
-		   "%llu large allocations of %llu bytes, counted %llu of %llu",
-		   n, sum, a->large_count, a->large_bytes))
-		return -EUCLEAN;
-	return 0;
-}
-
-static int __oh_alloc_check(struct oh_alloc *a, struct oh_check *c)
-{
-	struct oh_arena *arena;
-	u64 large_bytes = 0;
-	unsigned int nf;
-	int ret;
-
-	for (nf = 0; nf <= oh_nr_pools; nf++) {
-		if (OH_BAD(test_bit(nf, a->nonempty) == !list_empty(&a->arenas[nf]),
-			   "arena list %u: bitmap says %d", nf,
-			   test_bit(nf, a->nonempty)))
-			return -EUCLEAN;
-		list_for_each_entry(arena, &a->arenas[nf], node) {
-			if (OH_BAD(nf < oh_nr_pools || list_is_singular(&a->arenas[nf]),
-				   "more than one free arena kept"))
-				return -EUCLEAN;
-			ret = oh_check_arena(a, c, arena, nf);
-			if (ret)
-				return ret;
-			cond_resched();
-		}
-	}
-	ret = oh_check_usedpools(a, c);
-	if (ret)
-		return ret;
-	ret = oh_check_large(a, &large_bytes);
-	if (ret)
-		return ret;
-	if (OH_BAD(c->arenas == a->arenas_current &&
-		   a->arenas_allocated - a->arenas_reclaimed == a->arenas_current &&
-		   a->arenas_highwater >= a->arenas_current,
-		   "arenas: %llu walked, %llu/%llu/%llu/%llu (cur/alloc/freed/max)",
-		   c->arenas, a->arenas_current, a->arenas_allocated,
-		   a->arenas_reclaimed, a->arenas_highwater) ||
-	    OH_BAD(a->used == c->block_bytes + large_bytes + a->charged,
-		   "bytes in use %llu, counted %llu in blocks + %llu large + %llu charged",
-		   a->used, c->block_bytes, large_bytes, a->charged))
-		return -EUCLEAN;
-	return 0;
-}
-
-/**
- * oh_alloc_check() - Check a heap's allocator for consistency.
- * @a: The heap's allocator.
- *
- * Walks every arena, pool and free list and verifies every count: the
- * arena lists and their bitmap, each arena's free pools, each pool's
- * header, free list (in bounds, on block boundaries, no block twice) and
- * block count, usedpools, the large allocations, the arena counters and
- * the bytes in use.  The first inconsistency found is logged.
- *
- * Context: The heap's lock is held.  May sleep.
- * Return: 0 when consistent, -EUCLEAN when not, -ENOMEM.
- */
-int oh_alloc_check(struct oh_alloc *a)
-{
-	struct oh_check c = {};
-	int ret;
-
-	c.seen = bitmap_alloc(oh_pool_nblocks(OH_ALIGN), GFP_KERNEL);
-	if (!c.seen)
-		return -ENOMEM;
-	ret = __oh_alloc_check(a, &c);
-	bitmap_free(c.seen);
-	return ret;
-}
-
-/**
- * oh_alloc_check_selftest() - Check that the checker notices corruption.
- * @a: The heap's allocator, consistent.
- *
- * Allocates one block, then one at a time: counts a block too many in its
- * pool, a byte too many in use, links a free block to itself; each time
- * the checker must fail, and after the repair pass.  For the test-only
- * interface: the checker's messages reach the kernel log.
- *
- * Context: The heap's lock is held.
- * Return: 0, -EUCLEAN when the checker missed a corruption or the heap was
- * not consistent to start with, -ENOMEM.
- */
-int oh_alloc_check_selftest(struct oh_alloc *a)
-{
-	struct oh_pool *pool;
-	void **bp, *saved;
-	int ret, missed = 0;
-
-	ret = oh_alloc_check(a);
-	if (ret)
-		return ret;
-	bp = oh_alloc(a, OH_ALIGN);
-	if (!bp)
-		return -ENOMEM;
-	pool = (struct oh_pool *)((unsigned long)bp & oh_pool_mask);
-
-	pool->ref++;
-	missed += oh_alloc_check(a) != -EUCLEAN;
-	pool->ref--;
-
-	a->used++;
-	missed += oh_alloc_check(a) != -EUCLEAN;
-	a->used--;
-
-	/* The block is allocated: make it a free block pointing to itself. */
-	saved = pool->freeblock;
-	*bp = bp;
-	pool->freeblock = bp;
-	missed += oh_alloc_check(a) != -EUCLEAN;
-	pool->freeblock = saved;
-
-	ret = oh_alloc_check(a);
-	oh_free(a, bp, OH_ALIGN);
-	if (!ret && missed)
-		ret = -EUCLEAN;
-	return ret ?: oh_alloc_check(a);
 }

@@ -10,11 +10,26 @@
 #ifndef __OBJHEAP_ALLOC_H
 #define __OBJHEAP_ALLOC_H
 
+#include <linux/gfp.h>
 #include <linux/list.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+struct oh_user;
 struct seq_file;
+
+/*
+ * Every allocation userspace drives: charged to the memory cgroup of the
+ * task that made the heap grow, silent when it fails, and never a reason
+ * to invoke the OOM killer, global or the cgroup's: running out is
+ * ENOMEM for the caller, not a kill (Documentation/allocator.rst, "Memory
+ * bounds").  Up to PAGE_ALLOC_COSTLY_ORDER (pool pages, structs) the page
+ * allocator reclaims as hard as it can first (__GFP_RETRY_MAYFAIL); a
+ * kvmalloc() above a page tries once, lightly (__GFP_NORETRY), since it
+ * has a vmalloc() fallback and userspace chose its size.
+ */
+#define OH_GFP		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+#define OH_GFP_LARGE	(GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN)
 
 /* Blocks are 16-byte aligned, and size classes are 16 bytes apart. */
 #define OH_ALIGN		16
@@ -28,10 +43,17 @@ struct seq_file;
  * @usedpools: Per size class, the pools of that class that have a free
  *             block: allocation takes the first one.  Full pools are on
  *             no list.
- * @used: Bytes in use, the figure the limit bounds: every live allocation
- *        counts its size rounded up to %OH_ALIGN (for a small one, exactly
- *        the block it occupies), plus the bytes charged with oh_charge().
- * @limit: The most @used may reach (see oh_alloc_set_limit()).
+ * @used: Bytes in use: every live allocation counts its size rounded up
+ *        to %OH_ALIGN (for a small one, exactly the block it occupies),
+ *        plus the bytes charged with oh_charge().
+ * @held: Bytes held, the figure the limit bounds: the pages of every pool
+ *        ever used (free pools of an arena included), the arena structs,
+ *        each large allocation as the slab or vmalloc() rounds it, the
+ *        bytes charged with oh_charge(), and the heap's fixed structures.
+ *        Also charged to @user.
+ * @fixed: Of @held, the heap's fixed structures.
+ * @limit: The most @held may reach (see oh_alloc_set_limit()).
+ * @user: The user who opened the heap (kmod/user.c).
  * @arenas: @nr_buckets lists: list n holds the arenas with n free pools.
  *          Walking them in order of n is CPython's ``usable_arenas``
  *          order.  The last list holds at most one entirely free arena,
@@ -46,6 +68,8 @@ struct seq_file;
  * @arenas_reclaimed: Arenas ever given back.
  * @arenas_highwater: The most arenas held at once.
  * @arenas_current: Arenas held now.
+ * @pool_pages: Pools that have their page: those in use and the free ones
+ *              that were used once.
  * @test_fail_nth: Test builds only: when non-zero, the raw allocation
  *                 that brings it to zero fails (see alloc_test.c).
  * @test_next_id: Test builds only: the next id for @test_blocks.
@@ -55,7 +79,10 @@ struct seq_file;
 struct oh_alloc {
 	struct list_head usedpools[OH_NR_CLASSES];
 	u64 used;
+	u64 held;
+	u64 fixed;
 	u64 limit;
+	struct oh_user *user;
 	struct list_head *arenas;
 	unsigned long *nonempty;
 	struct list_head large;
@@ -66,6 +93,7 @@ struct oh_alloc {
 	u64 arenas_reclaimed;
 	u64 arenas_highwater;
 	u64 arenas_current;
+	u64 pool_pages;
 	unsigned int test_fail_nth;
 	u32 test_next_id;
 	struct xarray test_blocks;
@@ -89,7 +117,13 @@ struct oh_class_stats {
  * struct oh_alloc_stats - A heap's allocator statistics.
  * @limit: The heap's limit.
  * @limit_max: The module-wide maximum of any heap's limit.
- * @bytes_in_use: What the limit counts (struct oh_alloc.used).
+ * @limit_default: A new heap's limit; above it only CAP_SYS_RESOURCE may
+ *                 set one.
+ * @bytes_in_use: struct oh_alloc.used.
+ * @bytes_held: What the limit counts (struct oh_alloc.held).
+ * @bytes_pools_held: Of which the pages of pools.
+ * @user_held: What the heaps of the heap's user hold together.
+ * @user_limit: The bound on @user_held, U64_MAX when there is none.
  * @bytes_charged: Of which charged with oh_charge().
  * @arena_size: Bytes per arena.
  * @pool_size: Bytes per pool.
@@ -99,7 +133,8 @@ struct oh_class_stats {
  * @arenas_current: Arenas held now.
  * @bytes_allocated_blocks: Bytes in allocated blocks.
  * @bytes_free_blocks: Bytes in free blocks of used pools.
- * @bytes_unused_pools: Bytes in pools that serve no class.
+ * @bytes_unused_pools: Bytes in pools that serve no class, whether or not
+ *                      they have their page yet.
  * @bytes_pool_headers: Bytes taken by the headers of used pools.
  * @bytes_quantization: Bytes at the end of used pools too small for a
  *                      block.
@@ -112,7 +147,12 @@ struct oh_class_stats {
 struct oh_alloc_stats {
 	u64 limit;
 	u64 limit_max;
+	u64 limit_default;
 	u64 bytes_in_use;
+	u64 bytes_held;
+	u64 bytes_pools_held;
+	u64 user_held;
+	u64 user_limit;
 	u64 bytes_charged;
 	u32 arena_size;
 	u32 pool_size;
@@ -131,7 +171,7 @@ struct oh_alloc_stats {
 };
 
 int oh_alloc_setup(void);
-int oh_alloc_init(struct oh_alloc *a);
+int oh_alloc_init(struct oh_alloc *a, size_t fixed);
 void oh_alloc_destroy(struct oh_alloc *a);
 void *oh_alloc(struct oh_alloc *a, size_t size);
 void oh_free(struct oh_alloc *a, void *p, size_t size);

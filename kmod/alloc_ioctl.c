@@ -23,7 +23,7 @@ static struct oh_alloc_stats *objheap_get_alloc_stats(struct objheap *heap)
 	struct oh_alloc_stats *st;
 
 	/* About 1 KiB: too much for the stack. */
-	st = kmalloc(sizeof(*st), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	st = kmalloc(sizeof(*st), OH_GFP);
 	if (!st)
 		return NULL;
 	oh_alloc_get_stats(&heap->alloc, st);
@@ -88,6 +88,11 @@ int objheap_stats(struct objheap_ucmd *ucmd)
 	cmd->out_bytes_quantization = st->bytes_quantization;
 	cmd->out_large_objects = st->large_objects;
 	cmd->out_large_bytes = st->large_bytes;
+	cmd->out_bytes_held = st->bytes_held;
+	cmd->out_bytes_pools_held = st->bytes_pools_held;
+	cmd->out_limit_default = st->limit_default;
+	cmd->out_user_bytes_held = st->user_held;
+	cmd->out_user_limit = st->user_limit;
 	ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
 
 out_free_stats:
@@ -100,7 +105,8 @@ out_free_stats:
  * @ucmd: The command; its structure is a struct objheap_set_limit.
  *
  * Context: Process context, the heap's lock held (by the dispatcher).
- * Return: 0, or -EINVAL above the module-wide maximum.
+ * Return: 0, -EINVAL above the module-wide maximum, -EPERM above the
+ * default limit without CAP_SYS_RESOURCE.
  */
 int objheap_set_limit(struct objheap_ucmd *ucmd)
 {
@@ -114,7 +120,16 @@ static int objheap_alloc_stats_show(struct seq_file *m, void *unused)
 	struct objheap *heap = m->private;
 	struct oh_alloc_stats *st;
 
-	mutex_lock(&heap->lock);
+	int ret;
+
+	/*
+	 * A reader waits for the heap's lock as a command does: a kill, or
+	 * any signal, interrupts the wait (a collection of a big heap may
+	 * hold the lock for a while).
+	 */
+	ret = mutex_lock_interruptible(&heap->lock);
+	if (ret)
+		return ret;
 	st = objheap_get_alloc_stats(heap);
 	mutex_unlock(&heap->lock);
 	if (!st)

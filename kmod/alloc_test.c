@@ -95,6 +95,8 @@ static int oh_test_alloc_blocks(struct oh_alloc *a, struct objheap_test_cmd *cmd
 {
 	u32 min = cmd->alloc_blocks.size_min, max = cmd->alloc_blocks.size_max;
 	u32 i, id, first = 0, block_size = 0;
+	/* [0, U32_MAX] has 2^32 sizes: a u32 span would be 0, a division by 0. */
+	u64 span = (u64)max - min + 1;
 	struct rnd_state rnd;
 	size_t size;
 	int ret = 0;
@@ -104,7 +106,7 @@ static int oh_test_alloc_blocks(struct oh_alloc *a, struct objheap_test_cmd *cmd
 		return -EINVAL;
 	prandom_seed_state(&rnd, cmd->alloc_blocks.seed);
 	for (i = 0; i < cmd->alloc_blocks.count; i++) {
-		size = min + prandom_u32_state(&rnd) % (max - min + 1);
+		size = min + prandom_u32_state(&rnd) % span;
 		ret = oh_test_alloc_one(a, size, &id, &block_size);
 		if (ret)
 			break;

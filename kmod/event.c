@@ -132,7 +132,7 @@ static struct oh_event_chunk *oh_event_chunk_new(struct objheap *heap)
 
 	if (oh_charge(&heap->alloc, sizeof(*c)))
 		return NULL;
-	c = kmalloc(sizeof(*c), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	c = kmalloc(sizeof(*c), OH_GFP);
 	if (!c) {
 		oh_uncharge(&heap->alloc, sizeof(*c));
 		return NULL;

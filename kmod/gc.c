@@ -74,6 +74,7 @@
 #include <linux/uaccess.h>
 
 #include "objheap.h"
+#include "objheap_trace.h"
 
 /* Objects handled between two cond_resched() calls. */
 #define OH_GC_RESCHED_EVERY 1024
@@ -410,6 +411,7 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 	u32 i, flags_seen = 0;
 
 	gc->collecting = true;
+	trace_objheap_gc_start(heap->id, generation);
 	gc_event(heap, OBJHEAP_EVENT_GC_START, generation, 0, 0);
 	if (generation + 1 < OH_GC_GENS)
 		gc->gens[generation + 1].count++;
@@ -445,9 +447,11 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 	elapsed = ktime_get_ns() - start;
 	gc->gens[generation].stats.collections++;
 	gc->gens[generation].stats.collected += found;
+	trace_objheap_gc_done(heap->id, generation, found, survivors, elapsed);
+	/* Any user may ask for it: a bounded number of lines in the log. */
 	if (gc->debug & OBJHEAP_GC_DEBUG_STATS)
-		pr_info("heap %llu: gc: generation %u: %lu unreachable, %lu survived, %llu ns\n",
-			heap->id, generation, found, survivors, elapsed);
+		pr_info_ratelimited("heap %llu: gc: generation %u: %lu unreachable, %lu survived, %llu ns\n",
+				    heap->id, generation, found, survivors, elapsed);
 	if (out) {
 		out->out_collected = found;
 		out->out_uncollectable = 0;

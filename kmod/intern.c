@@ -47,7 +47,7 @@ static int oh_intern_resize(struct objheap *heap, u32 nbuckets)
 	if (oh_charge(&heap->alloc, bytes))
 		return -ENOMEM;
 	it->buckets = kvmalloc_array(nbuckets, sizeof(struct hlist_head),
-				     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+				     OH_GFP_LARGE);
 	if (!it->buckets) {
 		it->buckets = old;
 		oh_uncharge(&heap->alloc, bytes);
@@ -187,7 +187,7 @@ int objheap_cmd_intern(struct objheap_ucmd *ucmd)
 	if (cmd->data_len > OBJHEAP_MAX_SIZE)
 		return -EINVAL;
 	if (cmd->data_len > sizeof(stack)) {
-		data = kvmalloc(cmd->data_len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		data = kvmalloc(cmd->data_len, OH_GFP_LARGE);
 		if (!data)
 			return -ENOMEM;
 	}

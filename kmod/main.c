@@ -37,6 +37,7 @@
 
 #include "objheap.h"
 #include "objheap_test.h"
+#include "user.h"
 
 /* The two fields every command structure starts with. */
 struct objheap_cmd_header {
@@ -106,8 +107,10 @@ struct objheap_ioctl_op {
 	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, false)
 #define IOCTL_BATCH_OP(_ioctl, _fn, _struct, _last, _flags) \
 	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, true)
-#define IOCTL_TEST_OP(_ioctl, _fn, _struct, _last, _flags) \
-	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, true, false)
+/* A production build has no handler, so not even a stub is linked in. */
+#define IOCTL_TEST_OP(_ioctl, _fn, _struct, _last, _flags)		\
+	__IOCTL_OP(_ioctl, IS_ENABLED(CONFIG_OBJHEAP_TEST) ? _fn : NULL,	\
+		   _struct, _last, _flags, true, false)
 
 static int objheap_query(struct objheap_ucmd *ucmd);
 static int objheap_batch(struct objheap_ucmd *ucmd);
@@ -371,9 +374,9 @@ static int objheap_batch(struct objheap_ucmd *ucmd)
 	if (!cmd->count || cmd->count > OBJHEAP_BATCH_MAX_COUNT ||
 	    cmd->len > OBJHEAP_BATCH_MAX_LEN)
 		return -EINVAL;
-	buf = kvmalloc(cmd->len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	buf = kvmalloc(cmd->len, OH_GFP_LARGE);
 	ctx.out_handles = kvmalloc_array(cmd->count, sizeof(u64),
-					 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+					 OH_GFP_LARGE);
 	ret = -ENOMEM;
 	if (!buf || !ctx.out_handles)
 		goto out_free;
@@ -472,11 +475,11 @@ static int objheap_fops_open(struct inode *inode, struct file *filp)
 
 	int ret;
 
-	heap = kzalloc(sizeof(*heap), GFP_KERNEL_ACCOUNT);
+	heap = kzalloc(sizeof(*heap), OH_GFP);
 	if (!heap)
 		return -ENOMEM;
 	mutex_init(&heap->lock);
-	ret = oh_alloc_init(&heap->alloc);
+	ret = oh_alloc_init(&heap->alloc, kmalloc_size_roundup(sizeof(*heap)));
 	if (ret)
 		goto err_free_heap;
 	oh_objects_init(heap);
@@ -557,7 +560,8 @@ static const struct file_operations objheap_fops = {
 /*
  * Any user may open a heap: like a pipe or a memfd, what a heap holds is
  * charged to the opener's memory cgroup (GFP_KERNEL_ACCOUNT) and bounded
- * by the heap's byte limit.
+ * by the heap's limit and by the bound on all heaps of the opener's user
+ * (kmod/user.c).
  */
 static struct miscdevice objheap_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
@@ -573,6 +577,7 @@ static int __init objheap_init(void)
 	ret = oh_alloc_setup();
 	if (ret)
 		return ret;
+	oh_user_setup();
 	objheap_debugfs_root = debugfs_create_dir("objheap", NULL);
 	ret = misc_register(&objheap_misc);
 	if (ret)
@@ -591,6 +596,7 @@ static void __exit objheap_exit(void)
 {
 	misc_deregister(&objheap_misc);
 	debugfs_remove_recursive(objheap_debugfs_root);
+	oh_user_cleanup();
 }
 
 module_init(objheap_init);

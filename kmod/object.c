@@ -80,7 +80,7 @@ static int oh_table_grow(struct objheap *heap)
 	if (ret)
 		return ret;
 	entries = kvmalloc_array(new, sizeof(*entries),
-				 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+				 OH_GFP_LARGE);
 	if (!entries) {
 		oh_uncharge(&heap->alloc, (size_t)(new - old) * sizeof(*entries));
 		return -ENOMEM;

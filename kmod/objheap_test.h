@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * The test-only interface of objheap, present only in modules built with
- * CONFIG_OBJHEAP_TEST=y.  Like iommufd_test.h it is shared by the module
- * and its selftests and is not part of the stable ABI.
+ * CONFIG_OBJHEAP_TEST=y (a production module has neither the command nor
+ * the code behind it: ENOTTY).  Even there it needs CAP_SYS_ADMIN: EPERM
+ * without.  Like iommufd_test.h it is shared by the module and its
+ * selftests and is not part of the stable ABI.
  */
 #ifndef __OBJHEAP_TEST_H
 #define __OBJHEAP_TEST_H

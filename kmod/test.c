@@ -3,13 +3,22 @@
  * The test-only interface (CONFIG_OBJHEAP_TEST): lets the selftests and
  * benchmarks drive the module's internals from inside the kernel.
  */
+#include <linux/capability.h>
+
 #include "objheap.h"
 #include "objheap_test.h"
 
+/*
+ * Even in a test build, only CAP_SYS_ADMIN reaches the test-only ops: they
+ * drive the module's internals directly, below the checks the real
+ * commands make.
+ */
 int objheap_test_cmd(struct objheap_ucmd *ucmd)
 {
 	struct objheap_test_cmd *cmd = ucmd->cmd;
 
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	if (cmd->__reserved)
 		return -EINVAL;
 

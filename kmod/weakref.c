@@ -107,7 +107,7 @@ static int oh_weak_resize(struct objheap *heap, u32 nbuckets)
 	if (oh_charge(&heap->alloc, nbuckets * sizeof(*new)))
 		return -ENOMEM;
 	new = kvmalloc_array(nbuckets, sizeof(*new),
-			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+			     OH_GFP_LARGE);
 	if (!new) {
 		oh_uncharge(&heap->alloc, nbuckets * sizeof(*new));
 		return -ENOMEM;

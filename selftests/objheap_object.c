@@ -1209,8 +1209,8 @@ TEST_F(obj, table_growth_over_the_limit_fails_cleanly)
 	for (i = 1; i < cap; i++)
 		ASSERT_NE(0, new_obj(self->heap, 1, 0));
 	ASSERT_EQ(0, objheap_stats(self->heap, &st, NULL, 0));
-	/* Room for one more object, not for the table's doubling. */
-	ASSERT_EQ(0, objheap_set_limit(self->heap, st.out_bytes_in_use + 256));
+	/* Room for one more object in its pool, not for the table's doubling. */
+	ASSERT_EQ(0, objheap_set_limit(self->heap, st.out_bytes_held + 256));
 	EXPECT_EQ(-ENOMEM, objheap_new(self->heap, 1, 0, 1, NULL, 0, &t, &h));
 	EXPECT_LIVE(cap);
 	EXPECT_EQ(cap, objheap_test_objects(self->fd).objects.out_table_capacity);

@@ -407,6 +407,7 @@ TEST_F(weakref, a_queue_that_cannot_grow_counts_every_loss)
 	struct objheap_event_ctl ctl;
 	struct objheap_stats st;
 	int i, n, lost_records = 0;
+	uint64_t big;
 
 	for (i = 0; i < LOSS_DEATHS; i++) {
 		targets[i] = node(self->heap, 5, 0, 0);
@@ -414,11 +415,16 @@ TEST_F(weakref, a_queue_that_cannot_grow_counts_every_loss)
 		ASSERT_EQ(0, objheap_finalize_new(self->heap, targets[i], i, &fin));
 		ASSERT_EQ(0, objheap_release(self->heap, fin));
 	}
+	/* A large object: freeing it gives memory back, small blocks do not. */
+	ASSERT_EQ(0, objheap_new(self->heap, 1, 0, 0, NULL, 65536, NULL, &big));
 	/* Not one more byte: the queue's first chunk cannot be charged. */
 	ASSERT_EQ(0, objheap_stats(self->heap, &st, NULL, 0));
-	ASSERT_EQ(0, objheap_set_limit(self->heap, st.out_bytes_in_use));
-	for (i = 0; i < LOSS_DEATHS; i++)
+	ASSERT_EQ(0, objheap_set_limit(self->heap, st.out_bytes_held));
+	for (i = 0; i < LOSS_DEATHS; i++) {
+		if (i == LOSS_DEATHS / 2)
+			ASSERT_EQ(0, objheap_release(self->heap, big));
 		ASSERT_EQ(0, objheap_release(self->heap, targets[i]));
+	}
 	EXPECT_LIVE(0);
 
 	while ((n = read_events(self->fd, ev, 64)) > 0) {

@@ -39,9 +39,14 @@
  *    heap.
  *  - EFAULT: A user pointer (the argument itself or one inside the
  *    structure) could not be accessed.
- *  - ENOMEM: Out of memory, or the heap's byte limit would be exceeded.
- *    The heap is left exactly as it was before the call.
- *  - EPERM: The object is immutable and the command would change it.
+ *  - ENOMEM: Out of memory, the heap's byte limit would be exceeded, or
+ *    the heaps of the user who opened this one would together pass the
+ *    per-user bound (module parameter ``user_limit``).  The heap is left
+ *    exactly as it was before the call, except that free memory it
+ *    took may stay held.  A heap's allocations never invoke the OOM
+ *    killer, in a memory cgroup or not: running out is always ENOMEM.
+ *  - EPERM: The object is immutable and the command would change it;
+ *    OBJHEAP_SET_LIMIT above the default limit without CAP_SYS_RESOURCE.
  *  - EOVERFLOW: A reference count would pass OBJHEAP_REFCNT_MAX.  Counts
  *    saturate: the reference is refused, the count never wraps.
  *  - EMSGSIZE: A list does not fit the buffer userspace gave.  Unlike
@@ -168,12 +173,12 @@ struct objheap_class_stats {
  *                  again with this many.
  * @classes: User pointer to an array of struct objheap_class_stats,
  *           filled in class order (block sizes 16, 32, ...)
- * @out_limit: The heap's limit on @out_bytes_in_use
+ * @out_limit: The heap's limit on @out_bytes_held
  * @out_limit_max: The most any heap's limit may be set to (module-wide)
- * @out_bytes_in_use: What the limit counts: every live allocation at its
+ * @out_bytes_in_use: What the heap uses: every live allocation at its
  *                    size rounded up to 16 bytes, plus @out_bytes_charged
  * @out_bytes_charged: Bytes of the heap's own structures (handle tables,
- *                     queues) counted against the limit
+ *                     hash tables, queues), in use and held alike
  * @out_arena_size: Bytes per arena
  * @out_pool_size: Bytes per pool
  * @out_arenas_allocated: Arenas ever taken from the system
@@ -182,16 +187,36 @@ struct objheap_class_stats {
  * @out_arenas_current: Arenas held now
  * @out_bytes_allocated_blocks: Bytes in allocated blocks
  * @out_bytes_free_blocks: Bytes in free blocks of pools in use
- * @out_bytes_unused_pools: Bytes in the arenas' free pools
+ * @out_bytes_unused_pools: Bytes in the arenas' free pools, whether or not
+ *                          they have their memory yet (a pool gets its
+ *                          page when it is first used)
  * @out_bytes_pool_headers: Bytes taken by the headers of pools in use
  * @out_bytes_quantization: Bytes at the end of pools in use too small
  *                          for one more block
  * @out_large_objects: Live allocations above 512 bytes (not in arenas)
  * @out_large_bytes: Their bytes
+ * @out_bytes_held: What the limit counts: the memory the heap holds,
+ *                  whether in use or not.  The pages of every pool that
+ *                  was ever used (free pools included), the arenas'
+ *                  bookkeeping, each large allocation as the kernel
+ *                  rounds it, @out_bytes_charged, and the heap's fixed
+ *                  structures.  Always at least @out_bytes_in_use.
+ * @out_bytes_pools_held: Of @out_bytes_held, the pages of pools
+ * @out_limit_default: A new heap's limit (module parameter ``heap_limit``);
+ *                     setting a limit above it needs CAP_SYS_RESOURCE
+ * @out_user_bytes_held: What all heaps opened by this heap's user hold
+ *                       together (this one included)
+ * @out_user_limit: The bound on @out_user_bytes_held (module parameter
+ *                  ``user_limit``), or ``(__u64)-1`` when the heap was
+ *                  opened with CAP_SYS_RESOURCE and is not bounded
  *
  * The statistics of the heap's allocator, in the shape of CPython's
  * ``sys._debugmallocstats()``.  The five ``out_bytes_*`` counts of pools
  * add up to @out_arenas_current * @out_arena_size.
+ *
+ * The fields from @out_bytes_held on were added later: a structure that
+ * ends at @out_large_bytes (its first version) is accepted and gets the
+ * fields it has.
  */
 struct objheap_stats {
 	__u32 size;
@@ -216,6 +241,11 @@ struct objheap_stats {
 	__aligned_u64 out_bytes_quantization;
 	__aligned_u64 out_large_objects;
 	__aligned_u64 out_large_bytes;
+	__aligned_u64 out_bytes_held;
+	__aligned_u64 out_bytes_pools_held;
+	__aligned_u64 out_limit_default;
+	__aligned_u64 out_user_bytes_held;
+	__aligned_u64 out_user_limit;
 };
 #define OBJHEAP_STATS _IO(OBJHEAP_TYPE, OBJHEAP_CMD_STATS)
 
@@ -223,12 +253,17 @@ struct objheap_stats {
  * struct objheap_set_limit - ioctl(OBJHEAP_SET_LIMIT)
  * @size: sizeof(struct objheap_set_limit)
  * @flags: Must be 0
- * @limit: The heap's new limit on bytes in use (see struct objheap_stats,
- *         @out_bytes_in_use).  EINVAL above the module-wide maximum
- *         (@out_limit_max).  A limit below what is in use is accepted:
- *         allocations fail with ENOMEM until enough is freed.
+ * @limit: The heap's new limit on the bytes it holds (see struct
+ *         objheap_stats, @out_bytes_held).  EINVAL above the module-wide
+ *         maximum (@out_limit_max); EPERM above a new heap's limit
+ *         (@out_limit_default) unless the caller has CAP_SYS_RESOURCE.
+ *         A limit below what is held is accepted: allocations that need
+ *         more memory fail with ENOMEM until enough is freed.
  *
- * A new heap's limit is the module parameter ``heap_limit``.
+ * A new heap's limit is the module parameter ``heap_limit``.  Whatever
+ * the heap's limit, the heaps of one user together hold at most the
+ * module parameter ``user_limit`` (see struct objheap_stats,
+ * @out_user_limit): past it, ENOMEM.
  */
 struct objheap_set_limit {
 	__u32 size;
@@ -544,7 +579,9 @@ struct objheap_batch {
 
 /**
  * enum objheap_gc_debug - Debug flags of the collector, as gc.set_debug()
- * @OBJHEAP_GC_DEBUG_STATS: A kernel log line for each collection.
+ * @OBJHEAP_GC_DEBUG_STATS: A kernel log line for each collection,
+ *                          rate-limited; every collection is also
+ *                          traced (tracepoint objheap:objheap_gc_done).
  * @OBJHEAP_GC_DEBUG_SAVEALL: Unreachable objects are not freed but kept,
  *                            each with one reference, on the garbage list
  *                            (OBJHEAP_GC_GET_GARBAGE, _CLEAR_GARBAGE).

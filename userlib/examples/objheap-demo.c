@@ -48,8 +48,9 @@ static void show_memory(struct objheap *heap, const char *when)
 
 	if (objheap_stats(heap, &st, NULL, 0))
 		return;
-	printf("  [%s: %llu bytes in use, %llu arenas of %u KiB, %llu large objects]\n",
+	printf("  [%s: %llu bytes in use, %llu held, %llu arenas of %u KiB, %llu large objects]\n",
 	       when, (unsigned long long)st.out_bytes_in_use,
+	       (unsigned long long)st.out_bytes_held,
 	       (unsigned long long)st.out_arenas_current, st.out_arena_size / 1024,
 	       (unsigned long long)st.out_large_objects);
 }

@@ -169,12 +169,13 @@ int objheap_stats(struct objheap *heap, struct objheap_stats *out,
 		  struct objheap_class_stats *classes, uint32_t nr_classes);
 
 /*
- * objheap_set_limit() - Set the heap's limit on bytes in use.
+ * objheap_set_limit() - Set the heap's limit on the bytes it holds.
  * @heap: The heap.
- * @limit: Bytes; see struct objheap_stats, out_bytes_in_use.
+ * @limit: Bytes; see struct objheap_stats, out_bytes_held.
  *
- * Return: 0, -EINVAL above the module-wide maximum (out_limit_max), or
- * -errno.
+ * Return: 0, -EINVAL above the module-wide maximum (out_limit_max),
+ * -EPERM above the default (out_limit_default) without CAP_SYS_RESOURCE,
+ * or -errno.
  */
 int objheap_set_limit(struct objheap *heap, uint64_t limit);
 

@@ -204,9 +204,14 @@ static int do_stats(struct objheap *heap)
 	print_line("# large objects", st.out_large_objects);
 	print_line("# bytes in large objects", st.out_large_bytes);
 	print_line("# bytes charged outside allocator", st.out_bytes_charged);
-	print_line("# bytes in use (limited)", st.out_bytes_in_use);
+	print_line("# bytes in use", st.out_bytes_in_use);
+	print_line("# bytes in pool pages held", st.out_bytes_pools_held);
+	print_line("# bytes held (limited)", st.out_bytes_held);
 	print_line("# limit", st.out_limit);
+	print_line("# limit default (module)", st.out_limit_default);
 	print_line("# limit maximum (module)", st.out_limit_max);
+	print_line("# bytes held by the user's heaps", st.out_user_bytes_held);
+	print_line("# user limit (module)", st.out_user_limit);
 	return 0;
 }
 

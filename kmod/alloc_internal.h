@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The allocator's own structures, shared by alloc.c and, in test builds,
+ * its consistency checker (alloc_check.c).  The object layer never
+ * includes this: it sees alloc.h only.
+ */
+#ifndef __OBJHEAP_ALLOC_INTERNAL_H
+#define __OBJHEAP_ALLOC_INTERNAL_H
+
+#include <linux/list.h>
+#include <linux/mm.h>
+
+#include "alloc.h"
+
+/* Derived from the module parameters by oh_alloc_setup(), then read-only. */
+extern unsigned int oh_pool_size;
+extern unsigned int oh_pool_order;
+extern unsigned int oh_nr_pools;
+extern unsigned long oh_pool_mask;
+/* What one struct oh_arena takes from the slab. */
+extern size_t oh_arena_bytes;
+
+#define OH_CLASS_SIZE(idx)	(((idx) + 1) * OH_ALIGN)
+/* szidx of a pool that is free: it serves no class. */
+#define OH_POOL_FREE		UINT_MAX
+
+/**
+ * struct oh_pool - The header at the start of every pool.
+ * @freeblock: The next block to hand out: the head of the free list or,
+ *             when that is empty, the next never-used block.  NULL when
+ *             the pool is full.
+ * @ref: Blocks allocated.
+ * @nextoffset: Offset of the first block never handed out.
+ * @maxnextoffset: The largest offset a block may start at.
+ * @szidx: Size class, or %OH_POOL_FREE.
+ * @node: In usedpools[@szidx] while in use and not full; in the arena's
+ *        freepools while free.
+ * @arena: The arena the pool belongs to.
+ */
+struct oh_pool {
+	void *freeblock;
+	unsigned int ref;
+	unsigned int nextoffset;
+	unsigned int maxnextoffset;
+	unsigned int szidx;
+	struct list_head node;
+	struct oh_arena *arena;
+};
+
+/* 48 bytes on 64-bit: blocks after it stay 16-byte aligned. */
+#define OH_POOL_OVERHEAD	ALIGN(sizeof(struct oh_pool), OH_ALIGN)
+
+/**
+ * struct oh_arena - An arena: oh_nr_pools pools.
+ * @node: In the heap's arenas[@nfreepools].
+ * @freepools: Pools that were used and were returned.
+ * @nfreepools: Free pools: those on @freepools and those never used.
+ * @nextpool: Index of the first pool never used.
+ * @owner: The heap's allocator, for the checker.
+ * @pages: The pools' pages, each of order oh_pool_order.
+ */
+struct oh_arena {
+	struct list_head node;
+	struct list_head freepools;
+	unsigned int nfreepools;
+	unsigned int nextpool;
+	struct oh_alloc *owner;
+	struct page *pages[];
+};
+
+/**
+ * struct oh_large - The header in front of an allocation above
+ * %OH_SMALL_MAX bytes.
+ * @node: In the heap's large list.
+ * @size: The size requested.
+ * @held: The bytes it holds, counted in struct oh_alloc.held.
+ */
+struct oh_large {
+	struct list_head node;
+	size_t size;
+	size_t held;
+};
+
+/* 32 bytes: kvmalloc() memory is at least 16-byte aligned here (see
+ * oh_alloc_large()), so the caller's part is too.
+ */
+#define OH_LARGE_HDR		ALIGN(sizeof(struct oh_large), OH_ALIGN)
+
+static inline unsigned int oh_pool_nblocks(unsigned int bsize)
+{
+	return (oh_pool_size - OH_POOL_OVERHEAD) / bsize;
+}
+
+static inline struct oh_pool *oh_arena_pool(struct oh_arena *arena, unsigned int i)
+{
+	return page_address(arena->pages[i]);
+}
+
+#endif /* __OBJHEAP_ALLOC_INTERNAL_H */
