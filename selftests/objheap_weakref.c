@@ -249,6 +249,143 @@ TEST_F(weakref, garbage_weakrefs_are_cleared_without_callback)
 	EXPECT_LIVE(0);
 }
 
+/*
+ * Containers of many weak references: one top object holding WR_FANOUT
+ * objects of n / WR_FANOUT slots each, every slot a weak reference to
+ * @target.  Returns the top object, owning the only reference, or 0.
+ */
+#define WR_FANOUT 16
+
+static uint64_t weakref_container(struct objheap *heap, uint64_t target,
+				  uint32_t n)
+{
+	uint32_t per = n / WR_FANOUT, i, j, k;
+	uint64_t *w = calloc(per, sizeof(*w)), sub[WR_FANOUT], top = 0;
+	struct objheap_batch_buf *b;
+
+	if (!w || objheap_batch_alloc(&b, OBJHEAP_BATCH_MAX_COUNT))
+		return 0;
+	for (i = 0; i < WR_FANOUT; i++) {
+		for (j = 0; j < per; j += k) {
+			objheap_batch_reset(b);
+			for (k = 0; k < OBJHEAP_BATCH_MAX_COUNT && j + k < per; k++)
+				objheap_batch_weakref_new(b, target, j + k, 0);
+			if (objheap_batch_submit(heap, b, 0))
+				goto out;
+			for (k = 0; k < objheap_batch_count(b); k++)
+				w[j + k] = objheap_batch_handle(b, k);
+		}
+		if (objheap_new(heap, 2, 0, per, NULL, 0, w, &sub[i]) ||
+		    objheap_release_array(heap, w, per))
+			goto out;
+	}
+	if (objheap_new(heap, 3, 0, WR_FANOUT, NULL, 0, sub, &top) ||
+	    objheap_release_array(heap, sub, WR_FANOUT))
+		top = 0;
+out:
+	objheap_batch_free(b);
+	free(w);
+	return top;
+}
+
+/* Release @h and return how long it took, in ns, or -1. */
+static int64_t timed_release(struct objheap *heap, uint64_t h)
+{
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (objheap_release(heap, h))
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0.tv_sec) * 1000000000LL + t1.tv_nsec - t0.tv_nsec;
+}
+
+/*
+ * Releasing a container of n weak references to one target costs O(n):
+ * each weak reference leaves its target's list without a walk.  The
+ * times for n = 10^4, 10^5 and 10^6 are logged; that of 10^6 must stay
+ * within twenty times the linear 100-fold of that of 10^4 (quadratic
+ * would be 10^4-fold), a margin for TCG and a loaded host.
+ */
+TEST_F_TIMEOUT(weakref, releasing_a_million_weakrefs_to_one_target_is_linear, 900)
+{
+	uint32_t n = 10000;
+	int64_t ns[3];
+	uint64_t t, c;
+	int i;
+
+	for (i = 0; i < 3; i++, n *= 10) {
+		t = node(self->heap, 1, 0, 0);
+		c = weakref_container(self->heap, t, n);
+		ASSERT_NE(0, c);
+		ASSERT_EQ(n, objheap_getweakrefcount(self->heap, t));
+		ns[i] = timed_release(self->heap, c);
+		ASSERT_LT(0, ns[i]);
+		TH_LOG("released %u weak references to one target in %lld us (%lld ns each)",
+		       n, (long long)ns[i] / 1000, (long long)ns[i] / n);
+		EXPECT_EQ(0, objheap_getweakrefcount(self->heap, t));
+		ASSERT_EQ(0, objheap_release(self->heap, t));
+		EXPECT_LIVE(0);
+	}
+	EXPECT_GT(ns[0] * 2000, ns[2]);
+}
+
+/*
+ * The kernel's hash_32() on x86 (include/linux/hash.h): the top @bits of
+ * the index times GOLDEN_RATIO_32.
+ */
+static uint32_t kernel_hash_32(uint32_t val, unsigned int bits)
+{
+	return (uint32_t)(val * 0x61C88647u) >> (32 - bits);
+}
+
+/*
+ * Two targets whose indexes share a chain of the weak table, each with
+ * 2^15 weak references, the first target's older: releasing the second
+ * one's weak references must not walk past the first one's.  The table
+ * has 2^16 chains with 2^16 weak references in it, so the second target
+ * is picked, among objects created for the purpose, to hash like the
+ * first on 16 bits (and so on any fewer).
+ */
+TEST_F_TIMEOUT(weakref, weakrefs_of_two_targets_in_one_chain_unlink_without_a_walk, 600)
+{
+	const uint32_t n = 1 << 15, bits = 16;
+	uint64_t t, u = 0, ct, cu, *filler;
+	uint32_t nfill = 0;
+	int64_t ns_t, ns_u;
+
+	filler = calloc(1 << 20, sizeof(*filler));
+	ASSERT_NE(NULL, filler);
+	t = node(self->heap, 1, 0, 0);
+	ct = weakref_container(self->heap, t, n);
+	ASSERT_NE(0, ct);
+	while (!u) {
+		ASSERT_GT(1 << 20, nfill);
+		filler[nfill] = node(self->heap, 2, 0, 0);
+		ASSERT_NE(0, filler[nfill]);
+		if (kernel_hash_32((uint32_t)filler[nfill], bits) ==
+		    kernel_hash_32((uint32_t)t, bits))
+			u = filler[nfill];
+		else
+			nfill++;
+	}
+	ASSERT_EQ(0, objheap_release_array(self->heap, filler, nfill));
+	cu = weakref_container(self->heap, u, n);
+	ASSERT_NE(0, cu);
+
+	ns_u = timed_release(self->heap, cu);
+	ns_t = timed_release(self->heap, ct);
+	TH_LOG("2^15 weak references released in %lld us (second target, %u fillers), %lld us (first)",
+	       (long long)ns_u / 1000, nfill, (long long)ns_t / 1000);
+	ASSERT_LT(0, ns_u);
+	ASSERT_LT(0, ns_t);
+	EXPECT_GT(ns_t * 10 + 100000000, ns_u);
+	ASSERT_EQ(0, objheap_release(self->heap, t));
+	ASSERT_EQ(0, objheap_release(self->heap, u));
+	free(filler);
+	EXPECT_LIVE(0);
+}
+
 TEST_F(weakref, getweakrefs_lists_oldest_first_with_references)
 {
 	uint64_t t = node(self->heap, 7, 0, 0), w[3], got[4] = { 0 }, fin;
