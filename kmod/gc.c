@@ -274,7 +274,15 @@ static unsigned long gc_finish_reachable(struct list_head *young)
 	return n;
 }
 
-/* Phase 5: clear the weak references to the garbage (handle_weakrefs). */
+/*
+ * Phase 5 (handle_weakrefs): clear the weak references that are garbage
+ * themselves, in silence, and the weak references to the garbage, which
+ * queue their events.  Both before anything is freed: a garbage weak
+ * reference whose target is not garbage (an object without slots, or of
+ * an older generation) would otherwise still be linked when phase 7
+ * frees its target, and report a death nothing can observe (CPython's
+ * bpo-38006).
+ */
 static void gc_handle_weakrefs(struct objheap *heap,
 			       struct list_head *unreachable)
 {
@@ -283,6 +291,8 @@ static void gc_handle_weakrefs(struct objheap *heap,
 
 	/* Only finalizers, never on @unreachable, may be freed meanwhile. */
 	list_for_each_entry(obj, unreachable, gc_link) {
+		if (oh_is_weakref(obj))
+			oh_weakref_clear(heap, obj);
 		if (obj->flags & OH_OBJ_WEAKREFED)
 			oh_weak_clear(heap, obj);
 		gc_resched(&resched);
@@ -432,7 +442,7 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 		gc->long_lived_total = survivors;
 	}
 
-	if (flags_seen & OH_OBJ_WEAKREFED)
+	if (flags_seen & (OH_OBJ_WEAKREFED | OBJHEAP_OBJ_WEAKREF))
 		gc_handle_weakrefs(heap, &unreachable);
 	if ((flags_seen & OBJHEAP_OBJ_FINALIZE) &&
 	    gc_finalize_garbage(heap, &unreachable))

@@ -30,7 +30,8 @@
  *  - when the collector finds an unreachable set, gc_handle_weakrefs()
  *    clears the weak references of every object of the set before any of
  *    them is freed, as CPython's handle_weakrefs(); weak references that
- *    are themselves in the set are cleared without an event.
+ *    are themselves in the set are cleared without an event, whatever
+ *    their target (oh_weakref_clear()).
  *
  * A weak reference that dies first leaves the table (oh_weakref_free()).
  * A finalizer is a weak reference with one more reference, the heap's

@@ -250,6 +250,64 @@ TEST_F(weakref, garbage_weakrefs_are_cleared_without_callback)
 }
 
 /*
+ * A garbage weak reference whose target is not unreachable itself but
+ * dies because only the garbage held it: a leaf (untracked) or an object
+ * of an older generation.  The weak reference is cleared with the rest of
+ * the garbage, in silence, whichever of the two the collector meets
+ * first (CPython's bpo-38006); a weak reference userspace holds to the
+ * same target still reports the death.
+ */
+TEST_F(weakref, garbage_weakref_silent_when_its_target_dies_later)
+{
+	static const struct {
+		int weakref_first;	/* the weakref precedes the cycle */
+		int old_target;		/* the target is in generation 2 */
+	} v[] = { { 1, 0 }, { 0, 0 }, { 1, 1 }, { 0, 1 } };
+	struct objheap_event ev[4] = {};
+	uint64_t t, a, b, w = 0, kept;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		t = node(self->heap, 9, 0, v[i].old_target);
+		ASSERT_NE(0, t);
+		if (v[i].old_target)
+			ASSERT_EQ(0, collect(self->heap, 2));
+		ASSERT_EQ(0, objheap_weakref_new(self->heap, t, 100 + i,
+						 OBJHEAP_WEAKREF_CALLBACK, &kept));
+		if (v[i].weakref_first)
+			ASSERT_EQ(0, objheap_weakref_new(self->heap, t, i,
+							 OBJHEAP_WEAKREF_CALLBACK, &w));
+		a = node(self->heap, 3, 0, 2);
+		b = node(self->heap, 4, 0, 2);
+		if (!v[i].weakref_first)
+			ASSERT_EQ(0, objheap_weakref_new(self->heap, t, i,
+							 OBJHEAP_WEAKREF_CALLBACK, &w));
+		/* a <-> b; a holds the weakref, b holds its target. */
+		ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, b));
+		ASSERT_EQ(0, objheap_set_slot(self->heap, b, 0, a));
+		ASSERT_EQ(0, objheap_set_slot(self->heap, a, 1, w));
+		ASSERT_EQ(0, objheap_set_slot(self->heap, b, 1, t));
+		ASSERT_EQ(0, objheap_release(self->heap, w));
+		ASSERT_EQ(0, objheap_release(self->heap, t));
+		ASSERT_EQ(0, objheap_release(self->heap, a));
+		ASSERT_EQ(0, objheap_release(self->heap, b));
+
+		/* a, b and w are unreachable; t dies with them. */
+		EXPECT_EQ(3, collect(self->heap, 0));
+		ASSERT_EQ(1, read_events(self->fd, ev, 4)) {
+			TH_LOG("variant %u: events of cookies %llu, %llu", i,
+			       (unsigned long long)ev[0].cookie,
+			       (unsigned long long)ev[1].cookie);
+		}
+		EXPECT_EQ(OBJHEAP_EVENT_WEAKREF, ev[0].type);
+		EXPECT_EQ(100 + i, ev[0].cookie);
+		EXPECT_EQ(kept, ev[0].handle);
+		ASSERT_EQ(0, objheap_release(self->heap, kept));
+		EXPECT_LIVE(0);
+	}
+}
+
+/*
  * Containers of many weak references: one top object holding WR_FANOUT
  * objects of n / WR_FANOUT slots each, every slot a weak reference to
  * @target.  Returns the top object, owning the only reference, or 0.

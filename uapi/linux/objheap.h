@@ -745,8 +745,9 @@ struct objheap_gc_object {
  * reference made with OBJHEAP_WEAKREF_CALLBACK then queues an
  * OBJHEAP_EVENT_WEAKREF carrying its cookie, unless it is itself part of
  * the unreachable set: like CPython, garbage weak references are cleared
- * without a callback.  A weak reference that dies before its target
- * queues nothing.
+ * without a callback, before anything is freed, even when their target
+ * is not garbage itself but dies because only the garbage held it.  A
+ * weak reference that dies before its target queues nothing.
  *
  * A finalizer (OBJHEAP_WEAKREF_FINALIZER, as Python's weakref.finalize)
  * is a weak reference the heap itself keeps alive until it fires or is
