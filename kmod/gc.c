@@ -414,7 +414,7 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 {
 	struct oh_gc *gc = &heap->gc;
 	struct list_head *young = &gc->gens[generation].objects, *old;
-	unsigned long survivors, found;
+	unsigned long survivors, found, collected;
 	LIST_HEAD(unreachable);
 	u64 start = ktime_get_ns(), elapsed;
 	u32 i, flags_seen = 0;
@@ -444,26 +444,30 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 
 	if (flags_seen & (OH_OBJ_WEAKREFED | OBJHEAP_OBJ_WEAKREF))
 		gc_handle_weakrefs(heap, &unreachable);
+	collected = found;
 	if ((flags_seen & OBJHEAP_OBJ_FINALIZE) &&
-	    gc_finalize_garbage(heap, &unreachable))
+	    gc_finalize_garbage(heap, &unreachable)) {
+		/* As CPython, what survives is not counted as collected. */
 		gc_resurrect(&unreachable, old);
-	else if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL)
+		collected = 0;
+	} else if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL) {
 		gc_save_garbage(heap, &unreachable);
-	else
+	} else {
 		gc_delete_garbage(heap, &unreachable);
+	}
 
 	elapsed = ktime_get_ns() - start;
 	gc->gens[generation].stats.collections++;
-	gc->gens[generation].stats.collected += found;
+	gc->gens[generation].stats.collected += collected;
 	if (gc->debug & OBJHEAP_GC_DEBUG_STATS)
 		pr_info("heap %llu: gc: generation %u: %lu unreachable, %lu survived, %llu ns\n",
 			heap->id, generation, found, survivors, elapsed);
 	if (out) {
-		out->out_collected = found;
+		out->out_collected = collected;
 		out->out_uncollectable = 0;
 		out->out_elapsed_ns = elapsed;
 	}
-	gc_event(heap, OBJHEAP_EVENT_GC_STOP, generation, found, elapsed);
+	gc_event(heap, OBJHEAP_EVENT_GC_STOP, generation, collected, elapsed);
 	gc->collecting = false;
 }
 

@@ -561,8 +561,10 @@ enum objheap_gc_debug {
  * @generation: Collect generations 0 to @generation (0, 1 or 2; 2 is a
  *              full collection)
  * @__reserved: Must be 0
- * @out_collected: Unreachable objects found (freed, or saved with
- *                 OBJHEAP_GC_DEBUG_SAVEALL)
+ * @out_collected: Unreachable objects freed (or saved with
+ *                 OBJHEAP_GC_DEBUG_SAVEALL).  An unreachable set kept
+ *                 alive for PEP 442 finalization is not counted (as in
+ *                 CPython); the collection that frees it counts it.
  * @out_uncollectable: Unreachable objects that could not be freed
  * @out_elapsed_ns: The collection's duration
  *
@@ -656,7 +658,7 @@ struct objheap_gc_count {
 /**
  * struct objheap_gc_gen_stats - What the collections of one generation did
  * @collections: Collections of this generation (and the younger ones)
- * @collected: Unreachable objects they found
+ * @collected: Unreachable objects they freed (or saved)
  * @uncollectable: Unreachable objects they could not free
  */
 struct objheap_gc_gen_stats {
@@ -905,7 +907,8 @@ enum objheap_event_reason {
  * @target_type: WEAKREF, FINALIZER, FINALIZE: the type tag of the object
  *               that died.  Others: 0.
  * @generation: GC_START, GC_STOP: the generation collected.  Others: 0.
- * @collected: GC_STOP: unreachable objects found.  Others: 0.
+ * @collected: GC_STOP: unreachable objects freed (or saved), as
+ *             @out_collected of OBJHEAP_GC_COLLECT.  Others: 0.
  * @uncollectable: GC_STOP: unreachable objects that could not be freed.
  *                 Others: 0.
  * @duration_ns: GC_STOP: the collection's duration.  Others: 0.

@@ -193,7 +193,7 @@ int objheap_release_array(struct objheap *heap, const uint64_t *handles,
  * objheap_gc_collect() - Collect generations 0 to @generation (2: all).
  * @out: NULL, or the full result (collected, uncollectable, elapsed ns).
  *
- * Return: the unreachable objects found, or -errno.
+ * Return: the unreachable objects freed (or saved), or -errno.
  */
 int objheap_gc_collect(struct objheap *heap, uint32_t generation,
 		       struct objheap_gc_collect *out);
