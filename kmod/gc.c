@@ -791,12 +791,12 @@ static int gc_list_cmd(struct objheap_ucmd *ucmd, gc_list_walk_fn walk,
 		.heap = ucmd->heap,
 		.buf = u64_to_user_ptr(cmd->buf_uptr),
 	};
+	int ret;
 
 	walk(&l, cmd, obj);
 	cmd->out_count = l.n;
 	if (l.n > cmd->count) {
-		int ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
-
+		ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
 		return ret ?: -EMSGSIZE;
 	}
 
@@ -809,12 +809,14 @@ static int gc_list_cmd(struct objheap_ucmd *ucmd, gc_list_walk_fn walk,
 			return 0;
 		l.n = cmd->out_count;
 	}
+	/* EOVERFLOW or EFAULT: give back what the emitted handles took. */
+	ret = l.err;
 	l.pass = GC_LIST_UNDO;
 	l.done = l.n;
 	l.n = 0;
 	l.err = 0;
 	walk(&l, cmd, obj);
-	return l.err ?: -EFAULT;
+	return ret;
 }
 
 /* Check a list command's fields; @handle_ok and @gen_ok say which it uses. */

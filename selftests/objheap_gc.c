@@ -805,6 +805,66 @@ TEST_F(gc, referrers_and_referents_agree_with_the_graph)
 	EXPECT_EQ(-ENOENT, objheap_gc_get_referrers(self->heap, d + 1000, got, 8, &n));
 }
 
+static uint32_t refcnt(struct objheap *heap, uint64_t h)
+{
+	struct objheap_info info;
+
+	return objheap_info(heap, h, &info) ? 0 : info.out_refcnt;
+}
+
+static int set_user_refs(int fd, uint64_t h, uint32_t refs)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_SET_USER_REFS,
+		.refs = { .handle = h, .user_refs = refs },
+	};
+
+	return ioctl(fd, OBJHEAP_TEST, &cmd) ? -errno : 0;
+}
+
+/*
+ * A list naming an object whose count is full fails with EOVERFLOW, as
+ * any command that would take a reference past OBJHEAP_REFCNT_MAX, and
+ * gives back the references it took for the objects listed before it.
+ */
+TEST_F(gc, lists_refuse_a_full_count_with_eoverflow_and_take_nothing)
+{
+	uint64_t a = node(self->heap, 3), y = node(self->heap, 1);
+	uint64_t full = node(self->heap, 1), z = node(self->heap, 0);
+	uint64_t got[8];
+	uint32_t n = 0;
+
+	/* a holds y, full and z; full holds z too. */
+	ASSERT_EQ(0, link_to(self->heap, a, 0, y));
+	ASSERT_EQ(0, link_to(self->heap, a, 1, full));
+	ASSERT_EQ(0, link_to(self->heap, a, 2, z));
+	ASSERT_EQ(0, link_to(self->heap, full, 0, z));
+	ASSERT_EQ(0, set_user_refs(self->fd, full, OBJHEAP_REFCNT_MAX - 1));
+	ASSERT_EQ(OBJHEAP_REFCNT_MAX, refcnt(self->heap, full));
+
+	EXPECT_EQ(-EOVERFLOW, objheap_gc_get_referents(self->heap, a, got, 8, &n));
+	EXPECT_EQ(-EOVERFLOW, objheap_gc_get_referrers(self->heap, z, got, 8, &n));
+	EXPECT_EQ(-EOVERFLOW, objheap_gc_get_objects(self->heap,
+						     OBJHEAP_GC_ALL_GENERATIONS,
+						     got, 8, &n));
+	EXPECT_EQ(-EOVERFLOW, objheap_gc_get_objects(self->heap, 0, got, 8, &n));
+	/* Nothing taken: a and y, listed before full, have their counts. */
+	EXPECT_EQ(1, refcnt(self->heap, a));
+	EXPECT_EQ(2, refcnt(self->heap, y));
+	EXPECT_EQ(OBJHEAP_REFCNT_MAX, refcnt(self->heap, full));
+
+	ASSERT_EQ(0, set_user_refs(self->fd, full, 1));
+	ASSERT_EQ(0, objheap_gc_get_referents(self->heap, a, got, 8, &n));
+	ASSERT_EQ(3, n);
+	ASSERT_EQ(0, objheap_release_array(self->heap, got, n));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	ASSERT_EQ(0, objheap_release(self->heap, y));
+	ASSERT_EQ(0, objheap_release(self->heap, full));
+	ASSERT_EQ(0, objheap_release(self->heap, z));
+	EXPECT_LIVE(0);
+}
+
 TEST_F(gc, saveall_keeps_the_garbage_listable)
 {
 	uint64_t got[16];

@@ -537,7 +537,10 @@ struct objheap_batch {
  * _GET_GARBAGE) are written to a user buffer of @count handles; each
  * handle written owns one reference, as every handle the kernel returns.
  * When @count is too small the command fails with EMSGSIZE and sets
- * @out_count to the number needed.
+ * @out_count to the number needed.  When a listed object's count is at
+ * OBJHEAP_REFCNT_MAX it fails with EOVERFLOW, and when the buffer cannot
+ * be written with EFAULT; either way it takes no reference, whatever it
+ * had written before.
  */
 
 #define OBJHEAP_GC_GENERATIONS 3
