@@ -865,6 +865,35 @@ TEST_F(gc, lists_refuse_a_full_count_with_eoverflow_and_take_nothing)
 	EXPECT_LIVE(0);
 }
 
+/*
+ * objheap_release_array() releases in batches of OBJHEAP_BATCH_MAX_COUNT:
+ * a failure in one batch stops none of the others, and the first failure
+ * is the one returned.
+ */
+TEST_F(gc, release_array_releases_every_batch_and_returns_the_first_error)
+{
+	uint32_t n = OBJHEAP_BATCH_MAX_COUNT + 10, i;
+	uint64_t *h = calloc(n, sizeof(*h)), gone = node(self->heap, 0);
+	uint64_t holder = node(self->heap, 1), held = node(self->heap, 0);
+
+	ASSERT_NE(NULL, h);
+	ASSERT_EQ(0, objheap_release(self->heap, gone));
+	ASSERT_EQ(0, link_to(self->heap, holder, 0, held));
+	ASSERT_EQ(0, objheap_release(self->heap, held));
+	for (i = 1; i < n - 1; i++) {
+		h[i] = node(self->heap, 0);
+		ASSERT_NE(0, h[i]);
+	}
+	/* ENOENT in the first batch, EINVAL (not owned) in the second. */
+	h[0] = gone;
+	h[n - 1] = held;
+	EXPECT_EQ(-ENOENT, objheap_release_array(self->heap, h, n));
+	EXPECT_LIVE(2);
+	ASSERT_EQ(0, objheap_release(self->heap, holder));
+	EXPECT_LIVE(0);
+	free(h);
+}
+
 TEST_F(gc, saveall_keeps_the_garbage_listable)
 {
 	uint64_t got[16];

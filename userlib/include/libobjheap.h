@@ -180,7 +180,8 @@ int objheap_set_limit(struct objheap *heap, uint64_t limit);
 
 /*
  * objheap_release_array() - Release @count handles, in batches; all are
- * attempted.  Return: 0, or the last failure's -errno.
+ * attempted, even after a failure.  Return: 0, or the first failure's
+ * -errno (in array order).
  */
 int objheap_release_array(struct objheap *heap, const uint64_t *handles,
 			  uint32_t count);
