@@ -40,7 +40,11 @@
  *  - EFAULT: A user pointer (the argument itself or one inside the
  *    structure) could not be accessed.
  *  - ENOMEM: Out of memory, or the heap's byte limit would be exceeded.
- *    The heap is left exactly as it was before the call.
+ *    The heap's objects, their references, slots and payloads are left
+ *    as they were before the call.  Only the heap's own tables (of
+ *    handles, weak references, interned objects) may have grown on the
+ *    way, and they stay grown for later commands, counted in
+ *    out_bytes_charged of OBJHEAP_STATS.
  *  - EPERM: The object is immutable and the command would change it.
  *  - EOVERFLOW: A reference count would pass OBJHEAP_REFCNT_MAX.  Counts
  *    saturate: the reference is refused, the count never wraps.
