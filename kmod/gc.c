@@ -50,10 +50,10 @@
  * ones, as CPython's bits in _gc_prev and _gc_next do.
  *
  * When: as in CPython, generation 0's count is tracked objects created
- * minus those freed; when OBJHEAP_NEW makes it pass its threshold (700) a
- * collection runs, of the oldest generation whose count passed its
- * threshold (10 collections of the generation below), in the allocating
- * call.  A full collection also needs the objects that reached the
+ * minus those freed; when OBJHEAP_NEW or OBJHEAP_WEAKREF_NEW makes it
+ * pass its threshold (700) a collection runs, of the oldest generation
+ * whose count passed its threshold (10 collections of the generation
+ * below), in the allocating call.  A full collection also needs the objects that reached the
  * oldest generation since the last one to be more than a quarter of those
  * it then held, which keeps the cost of full collections linear overall.
  *

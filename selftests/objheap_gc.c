@@ -634,6 +634,32 @@ TEST_F(gc, automatic_collection_frees_garbage_cycles)
 	EXPECT_LIVE(5000 - 7 * 700);
 }
 
+/*
+ * A weak reference is a tracked object: creating one counts in generation
+ * 0 and may run the collection that is due, as OBJHEAP_NEW does (and as
+ * creating a weakref.ref may in CPython).
+ */
+TEST_F(gc, weakref_new_may_run_an_automatic_collection)
+{
+	const uint32_t thr[OBJHEAP_GC_GENERATIONS] = { 2, 10, 10 };
+	uint64_t a, b, t = node(self->heap, 0), w;
+
+	ASSERT_EQ(0, objheap_gc_set_threshold(self->heap, thr));
+	ASSERT_EQ(0, objheap_gc_enable(self->heap));
+	a = node(self->heap, 1);
+	b = node(self->heap, 1);
+	ASSERT_EQ(0, link_to(self->heap, a, 0, b));
+	ASSERT_EQ(0, link_to(self->heap, b, 0, a));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	ASSERT_EQ(0, objheap_release(self->heap, b));
+	EXPECT_LIVE(3);
+	ASSERT_EQ(0, objheap_weakref_new(self->heap, t, 0, 0, &w));
+	EXPECT_LIVE(2);
+	ASSERT_EQ(0, objheap_release(self->heap, w));
+	ASSERT_EQ(0, objheap_release(self->heap, t));
+	EXPECT_LIVE(0);
+}
+
 TEST_F(gc, disable_stops_automatic_collections)
 {
 	struct objheap_gc_gen_stats st[3];

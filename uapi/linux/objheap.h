@@ -469,8 +469,11 @@ struct objheap_intern {
  *
  * Only NEW, DUP, RELEASE, SET_SLOT, GET_SLOT, READ, WRITE, INFO, INTERN,
  * WEAKREF_NEW and WEAKREF_GET may be batched.  A handle argument may be OBJHEAP_BATCH_REF(i): the
- * out_handle of entry i of the same batch, which must come earlier and
- * have succeeded (EINVAL otherwise).
+ * out_handle of entry i of the same batch, which must come earlier, have
+ * succeeded and have returned an object (EINVAL otherwise).  An entry
+ * that succeeded with out_handle 0 (GET_SLOT of an empty slot,
+ * WEAKREF_GET of a dead target) cannot be referred to: a reference
+ * always names an object, never "no object".
  *
  * Each entry gets its own result.  Unless OBJHEAP_BATCH_CONTINUE is set,
  * the first failing entry stops the batch and the entries after it get
@@ -533,8 +536,12 @@ struct objheap_batch {
  * are not immortal are tracked, in generation 0 at first; a collection of
  * generation g examines generations 0 to g, frees what no handle and no
  * object outside them can reach, and moves the survivors to generation
- * g + 1.  Automatic collections run in OBJHEAP_NEW when generation 0's
- * count passes its threshold, as in CPython.  The commands below mirror
+ * g + 1.  Automatic collections run when generation 0's count passes its
+ * threshold, as in CPython, in the command that created the tracked
+ * object that made it pass: OBJHEAP_NEW of an object with slots, or
+ * OBJHEAP_WEAKREF_NEW (weak references are tracked, as CPython tracks
+ * weakref.ref objects and may collect when one is allocated).  They run
+ * once the command has succeeded and do not change its result.  The commands below mirror
  * Python's gc module.
  *
  * Lists (OBJHEAP_GC_GET_OBJECTS, _GET_REFERRERS, _GET_REFERENTS,
