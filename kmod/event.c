@@ -121,6 +121,8 @@ void oh_event_lose(struct objheap *heap)
 {
 	struct oh_events *q = &heap->events;
 
+	lockdep_assert_held(&heap->lock);
+
 	q->pending_lost++;
 	q->lost_total++;
 	oh_events_update(q);
@@ -158,6 +160,8 @@ int oh_event_queue(struct objheap *heap, struct objheap_event *ev)
 {
 	struct oh_events *q = &heap->events;
 	struct oh_event_chunk *c = NULL;
+
+	lockdep_assert_held(&heap->lock);
 
 	if (!list_empty(&q->chunks))
 		c = list_last_entry(&q->chunks, struct oh_event_chunk, link);
@@ -210,6 +214,8 @@ ssize_t oh_events_read(struct objheap *heap, char __user *buf, size_t n)
 	size_t done = 0, k;
 	int ret = 0;
 
+	lockdep_assert_held(&heap->lock);
+
 	while (done < n) {
 		c = list_first_entry_or_null(&q->chunks, struct oh_event_chunk,
 					     link);
@@ -246,6 +252,8 @@ int objheap_cmd_event_ctl(struct objheap_ucmd *ucmd)
 {
 	struct objheap_event_ctl *cmd = ucmd->cmd;
 	struct oh_events *q = &ucmd->heap->events;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->flags & OBJHEAP_EVENT_CTL_SET_MASK) {
 		if (cmd->mask & ~OBJHEAP_EVENTS_GC)

@@ -64,7 +64,9 @@
  * causes neither soft lockups nor RCU stalls.  Documentation/gc.rst gives
  * the measured pauses.
  *
- * Context: every function here runs with the heap's lock held.
+ * Context: every function here but oh_gc_init() (at open(), before the
+ * heap is visible) runs with the heap's lock held; the entry points
+ * assert it with lockdep_assert_held().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -118,6 +120,8 @@ void oh_gc_init(struct objheap *heap)
  */
 void oh_gc_track(struct objheap *heap, struct oh_object *obj)
 {
+	lockdep_assert_held(&heap->lock);
+
 	list_add_tail(&obj->gc_link, &heap->gc.gens[0].objects);
 	heap->gc.gens[0].count++;
 }
@@ -131,6 +135,8 @@ void oh_gc_track(struct objheap *heap, struct oh_object *obj)
  */
 void oh_gc_count_free(struct objheap *heap)
 {
+	lockdep_assert_held(&heap->lock);
+
 	if (heap->gc.gens[0].count)
 		heap->gc.gens[0].count--;
 }
@@ -159,6 +165,8 @@ u32 oh_gc_nr_tracked(struct objheap *heap)
 	struct oh_gc *gc = &heap->gc;
 	unsigned long n;
 	int i;
+
+	lockdep_assert_held(&heap->lock);
 
 	n = gc_list_size(&gc->permanent) + gc_list_size(&gc->garbage);
 	for (i = 0; i < OH_GC_GENS; i++)
@@ -419,6 +427,8 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 	u64 start = ktime_get_ns(), elapsed;
 	u32 i, flags_seen = 0;
 
+	lockdep_assert_held(&heap->lock);
+
 	gc->collecting = true;
 	gc_event(heap, OBJHEAP_EVENT_GC_START, generation, 0, 0);
 	if (generation + 1 < OH_GC_GENS)
@@ -480,6 +490,8 @@ void oh_gc_maybe_collect(struct objheap *heap)
 	struct oh_gc *gc = &heap->gc;
 	int i;
 
+	lockdep_assert_held(&heap->lock);
+
 	if (!gc->enabled || gc->collecting || !gc->gens[0].threshold ||
 	    gc->gens[0].count <= gc->gens[0].threshold)
 		return;
@@ -498,6 +510,8 @@ void oh_gc_maybe_collect(struct objheap *heap)
 int objheap_cmd_gc_collect(struct objheap_ucmd *ucmd)
 {
 	struct objheap_gc_collect *cmd = ucmd->cmd;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->__reserved)
 		return -EINVAL;
@@ -523,6 +537,8 @@ int objheap_cmd_gc_enable(struct objheap_ucmd *ucmd)
 {
 	int ret = GC_NO_VALUE(ucmd);
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (ret)
 		return ret;
 	ucmd->heap->gc.enabled = true;
@@ -533,6 +549,8 @@ int objheap_cmd_gc_disable(struct objheap_ucmd *ucmd)
 {
 	int ret = GC_NO_VALUE(ucmd);
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (ret)
 		return ret;
 	ucmd->heap->gc.enabled = false;
@@ -541,6 +559,8 @@ int objheap_cmd_gc_disable(struct objheap_ucmd *ucmd)
 
 int objheap_cmd_gc_isenabled(struct objheap_ucmd *ucmd)
 {
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	return GC_NO_VALUE(ucmd) ?: gc_value_cmd(ucmd, ucmd->heap->gc.enabled);
 }
 
@@ -548,6 +568,8 @@ int objheap_cmd_gc_get_threshold(struct objheap_ucmd *ucmd)
 {
 	struct objheap_gc_threshold *cmd = ucmd->cmd;
 	int i;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->__reserved || cmd->__reserved2 ||
 	    memchr_inv(cmd->threshold, 0, sizeof(cmd->threshold)))
@@ -562,6 +584,8 @@ int objheap_cmd_gc_set_threshold(struct objheap_ucmd *ucmd)
 	struct objheap_gc_threshold *cmd = ucmd->cmd;
 	int i;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (cmd->__reserved || cmd->__reserved2 ||
 	    memchr_inv(cmd->out_threshold, 0, sizeof(cmd->out_threshold)))
 		return -EINVAL;
@@ -575,6 +599,8 @@ int objheap_cmd_gc_get_count(struct objheap_ucmd *ucmd)
 	struct objheap_gc_count *cmd = ucmd->cmd;
 	int i;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (cmd->__reserved)
 		return -EINVAL;
 	for (i = 0; i < OH_GC_GENS; i++)
@@ -587,6 +613,8 @@ int objheap_cmd_gc_get_stats(struct objheap_ucmd *ucmd)
 	struct objheap_gc_stats *cmd = ucmd->cmd;
 	int i;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	for (i = 0; i < OH_GC_GENS; i++)
 		cmd->out_gen[i] = ucmd->heap->gc.gens[i].stats;
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
@@ -596,6 +624,8 @@ int objheap_cmd_gc_freeze(struct objheap_ucmd *ucmd)
 {
 	struct oh_gc *gc = &ucmd->heap->gc;
 	int ret = GC_NO_VALUE(ucmd), i;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (ret)
 		return ret;
@@ -610,6 +640,8 @@ int objheap_cmd_gc_unfreeze(struct objheap_ucmd *ucmd)
 	struct oh_gc *gc = &ucmd->heap->gc;
 	int ret = GC_NO_VALUE(ucmd);
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (ret)
 		return ret;
 	list_splice_tail_init(&gc->permanent, &gc->gens[OH_GC_GENS - 1].objects);
@@ -618,6 +650,8 @@ int objheap_cmd_gc_unfreeze(struct objheap_ucmd *ucmd)
 
 int objheap_cmd_gc_get_freeze_count(struct objheap_ucmd *ucmd)
 {
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	return GC_NO_VALUE(ucmd) ?:
 	       gc_value_cmd(ucmd, gc_list_size(&ucmd->heap->gc.permanent));
 }
@@ -625,6 +659,8 @@ int objheap_cmd_gc_get_freeze_count(struct objheap_ucmd *ucmd)
 int objheap_cmd_gc_set_debug(struct objheap_ucmd *ucmd)
 {
 	struct objheap_gc_value *cmd = ucmd->cmd;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->value & ~(OBJHEAP_GC_DEBUG_STATS | OBJHEAP_GC_DEBUG_SAVEALL))
 		return -EINVAL;
@@ -634,6 +670,8 @@ int objheap_cmd_gc_set_debug(struct objheap_ucmd *ucmd)
 
 int objheap_cmd_gc_get_debug(struct objheap_ucmd *ucmd)
 {
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	return GC_NO_VALUE(ucmd) ?: gc_value_cmd(ucmd, ucmd->heap->gc.debug);
 }
 
@@ -643,6 +681,8 @@ int objheap_cmd_gc_clear_garbage(struct objheap_ucmd *ucmd)
 	unsigned long resched = 0;
 	struct oh_object *obj;
 	int ret = GC_NO_VALUE(ucmd);
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (ret)
 		return ret;
@@ -661,6 +701,8 @@ int objheap_cmd_gc_is_tracked(struct objheap_ucmd *ucmd)
 {
 	struct objheap_gc_object *cmd = ucmd->cmd;
 	struct oh_object *obj;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->__reserved)
 		return -EINVAL;
@@ -834,12 +876,16 @@ static int gc_list_check(struct objheap_gc_list *cmd, bool handle_ok,
 
 int objheap_cmd_gc_get_objects(struct objheap_ucmd *ucmd)
 {
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	return gc_list_check(ucmd->cmd, false, true) ?:
 	       gc_list_cmd(ucmd, gc_walk_objects, NULL);
 }
 
 int objheap_cmd_gc_get_garbage(struct objheap_ucmd *ucmd)
 {
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	return gc_list_check(ucmd->cmd, false, false) ?:
 	       gc_list_cmd(ucmd, gc_walk_garbage, NULL);
 }
@@ -861,10 +907,14 @@ static int gc_object_list_cmd(struct objheap_ucmd *ucmd, gc_list_walk_fn walk)
 
 int objheap_cmd_gc_get_referrers(struct objheap_ucmd *ucmd)
 {
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	return gc_object_list_cmd(ucmd, gc_walk_referrers);
 }
 
 int objheap_cmd_gc_get_referents(struct objheap_ucmd *ucmd)
 {
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	return gc_object_list_cmd(ucmd, gc_walk_referents);
 }

@@ -25,8 +25,11 @@
  * @gc_link, with cond_resched() along the way, never recursion.  Objects
  * without slots cannot keep anything alive and are freed at once.
  *
- * Context: every function here runs with the heap's lock held; the
- * dispatcher takes it before any handler runs.
+ * Context: every function here runs with the heap's lock held (the
+ * dispatcher takes it before any handler runs, and the entry points
+ * assert it with lockdep_assert_held()), except oh_objects_init() and
+ * oh_objects_destroy(), which run at open() and release(), when nothing
+ * else can reach the heap.
  */
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -109,6 +112,8 @@ static int oh_table_grow(struct objheap *heap)
  */
 u64 oh_handle(struct objheap *heap, const struct oh_object *obj)
 {
+	lockdep_assert_held(&heap->lock);
+
 	return (u64)heap->table.entries[obj->index].gen << 32 | obj->index;
 }
 
@@ -139,6 +144,8 @@ struct oh_object *oh_get(struct objheap_ucmd *ucmd, u64 handle)
 {
 	struct oh_object *obj;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (handle & OBJHEAP_HANDLE_BATCH_BIT) {
 		handle = objheap_batch_ref(ucmd, handle);
 		if (!handle)
@@ -168,6 +175,8 @@ struct oh_object *oh_object_create(struct objheap *heap, u32 type, u32 flags,
 {
 	struct oh_object *obj;
 	int ret;
+
+	lockdep_assert_held(&heap->lock);
 
 	if (heap->table.free_head == OH_NO_INDEX) {
 		ret = oh_table_grow(heap);
@@ -206,6 +215,8 @@ u64 oh_object_publish(struct objheap *heap, struct oh_object *obj)
 	struct oh_table *t = &heap->table;
 	u32 index = t->free_head;
 	struct oh_entry *e = &t->entries[index];
+
+	lockdep_assert_held(&heap->lock);
 
 	t->free_head = e->next_free;
 	e->obj = obj;
@@ -260,6 +271,8 @@ void oh_object_free(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_table *t = &heap->table;
 	struct oh_entry *e = &t->entries[obj->index];
+
+	lockdep_assert_held(&heap->lock);
 
 	if (obj->flags & OH_OBJ_WEAKREFED)
 		oh_weak_clear(heap, obj);
@@ -326,6 +339,8 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
  */
 void oh_unref(struct objheap *heap, struct oh_object *obj)
 {
+	lockdep_assert_held(&heap->lock);
+
 	if (oh_immortal(obj))
 		return;
 	if (!--obj->refcnt &&
@@ -342,6 +357,8 @@ void oh_unref(struct objheap *heap, struct oh_object *obj)
  */
 int oh_unref_user(struct objheap *heap, struct oh_object *obj)
 {
+	lockdep_assert_held(&heap->lock);
+
 	if (oh_immortal(obj))
 		return 0;
 	if (!obj->user_refs)
@@ -359,6 +376,8 @@ int oh_unref_user(struct objheap *heap, struct oh_object *obj)
 void oh_object_abort(struct objheap *heap, struct oh_object *obj)
 {
 	u32 i;
+
+	lockdep_assert_held(&heap->lock);
 
 	/* Each target was alive before the slot's reference: none dies. */
 	for (i = 0; i < obj->nslots; i++)
@@ -450,6 +469,8 @@ int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
 {
 	int ret;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	*out_handle = obj ? oh_handle(ucmd->heap, obj) : 0;
 	ucmd->out_handle = *out_handle;
 	ret = objheap_ucmd_respond(ucmd, cmd_len);
@@ -464,6 +485,8 @@ int objheap_cmd_new(struct objheap_ucmd *ucmd)
 	struct objheap *heap = ucmd->heap;
 	struct oh_object *obj;
 	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->__reserved)
 		return -EINVAL;
@@ -498,6 +521,8 @@ int objheap_cmd_dup(struct objheap_ucmd *ucmd)
 	struct oh_object *obj;
 	int ret;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	obj = oh_get(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
@@ -511,6 +536,8 @@ int objheap_cmd_release(struct objheap_ucmd *ucmd)
 {
 	struct objheap_handle_cmd *cmd = ucmd->cmd;
 	struct oh_object *obj;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	obj = oh_get(ucmd, cmd->handle);
 	if (IS_ERR(obj))
@@ -538,6 +565,8 @@ int objheap_cmd_set_slot(struct objheap_ucmd *ucmd)
 	struct oh_object *obj, *target = NULL, *old;
 	u32 index;
 	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	obj = oh_get_slot_owner(ucmd, cmd);
 	if (IS_ERR(obj))
@@ -567,6 +596,8 @@ int objheap_cmd_get_slot(struct objheap_ucmd *ucmd)
 	struct objheap_slot *cmd = ucmd->cmd;
 	struct oh_object *obj, *target;
 	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->target)
 		return -EINVAL;
@@ -603,6 +634,8 @@ int objheap_cmd_read(struct objheap_ucmd *ucmd)
 	struct objheap_rw *cmd = ucmd->cmd;
 	struct oh_object *obj;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	obj = oh_get_range(ucmd, cmd);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
@@ -616,6 +649,8 @@ int objheap_cmd_write(struct objheap_ucmd *ucmd)
 {
 	struct objheap_rw *cmd = ucmd->cmd;
 	struct oh_object *obj;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	obj = oh_get_range(ucmd, cmd);
 	if (IS_ERR(obj))
@@ -632,6 +667,8 @@ int objheap_cmd_info(struct objheap_ucmd *ucmd)
 {
 	struct objheap_info *cmd = ucmd->cmd;
 	struct oh_object *obj;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	obj = oh_get(ucmd, cmd->handle);
 	if (IS_ERR(obj))

@@ -43,7 +43,9 @@
  * weak references are cleared has none of its own, so nothing here
  * recurses.
  *
- * Context: every function here runs with the heap's lock held.
+ * Context: every function here but oh_weak_destroy() (at release(), when
+ * nothing else can reach the heap) runs with the heap's lock held; the
+ * entry points assert it with lockdep_assert_held().
  */
 #include <linux/hash.h>
 #include <linux/log2.h>
@@ -316,6 +318,8 @@ void oh_weak_clear(struct objheap *heap, struct oh_object *target)
  */
 void oh_weakref_free(struct objheap *heap, struct oh_object *wobj)
 {
+	lockdep_assert_held(&heap->lock);
+
 	oh_weakref_clear(heap, wobj);
 }
 
@@ -358,6 +362,8 @@ bool oh_finalize_object(struct objheap *heap, struct oh_object *obj)
 		.type = OBJHEAP_EVENT_FINALIZE,
 	};
 
+	lockdep_assert_held(&heap->lock);
+
 	if (!oh_wants_finalize(obj))
 		return false;
 	obj->flags |= OBJHEAP_OBJ_FINALIZED;
@@ -383,6 +389,8 @@ int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd)
 	struct oh_weakref *wr;
 	u32 flags = OBJHEAP_OBJ_WEAKREF;
 	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->__reserved)
 		return -EINVAL;
@@ -460,6 +468,8 @@ int objheap_cmd_weakref_get(struct objheap_ucmd *ucmd)
 {
 	struct oh_object *wobj = oh_get_weakref(ucmd, false);
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (IS_ERR(wobj))
 		return PTR_ERR(wobj);
 	return oh_weakref_respond_target(ucmd, wobj);
@@ -469,6 +479,8 @@ int objheap_cmd_finalize_alive(struct objheap_ucmd *ucmd)
 {
 	struct objheap_weakref *cmd = ucmd->cmd;
 	struct oh_object *wobj = oh_get_weakref(ucmd, true);
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (IS_ERR(wobj))
 		return PTR_ERR(wobj);
@@ -481,6 +493,8 @@ int objheap_cmd_finalize_detach(struct objheap_ucmd *ucmd)
 	struct oh_object *wobj = oh_get_weakref(ucmd, true);
 	struct oh_weakref *wr;
 	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (IS_ERR(wobj))
 		return PTR_ERR(wobj);
@@ -522,6 +536,8 @@ int objheap_cmd_weakref_count(struct objheap_ucmd *ucmd)
 	struct objheap_weakref_list *cmd = ucmd->cmd;
 	struct oh_object *target = oh_get_weakref_target(ucmd, false);
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (IS_ERR(target))
 		return PTR_ERR(target);
 	cmd->out_count = oh_weak_count(ucmd->heap, target);
@@ -552,6 +568,8 @@ int objheap_cmd_weakref_list(struct objheap_ucmd *ucmd)
 	struct oh_object *wobj;
 	u32 n = 0;
 	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (IS_ERR(target))
 		return PTR_ERR(target);
