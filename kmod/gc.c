@@ -61,8 +61,10 @@
  * commands on the heap wait, as CPython's threads wait for the GIL; other
  * heaps do not.  Every phase calls cond_resched() every
  * OH_GC_RESCHED_EVERY objects, so a collection of millions of objects
- * causes neither soft lockups nor RCU stalls.  Documentation/gc.rst gives
- * the measured pauses.
+ * causes neither soft lockups nor RCU stalls; Documentation/gc.rst gives
+ * the measured pauses.  Phases 1 to 3 only mark, so they also stop when
+ * the task is killed, and gc_unmark() puts the heap back as it was;
+ * phases 4 to 7 free, and always finish.
  *
  * Context: every function here but oh_gc_init() (at open(), before the
  * heap is visible) runs with the heap's lock held; the entry points
@@ -97,6 +99,19 @@ static void gc_resched(unsigned long *n)
 {
 	if (!(++*n % OH_GC_RESCHED_EVERY))
 		cond_resched();
+}
+
+/*
+ * gc_resched() in a loop that may stop: whether the task was killed.
+ * Checked as often as the loop reschedules, so a long walk ends soon
+ * after a fatal signal.
+ */
+static bool gc_resched_killed(unsigned long *n)
+{
+	if (++*n % OH_GC_RESCHED_EVERY)
+		return false;
+	cond_resched();
+	return fatal_signal_pending(current);
 }
 
 void oh_gc_init(struct objheap *heap)
@@ -174,8 +189,8 @@ u32 oh_gc_nr_tracked(struct objheap *heap)
 	return n;
 }
 
-/* Phase 1: gc_refs starts as the reference count. */
-static void gc_update_refs(struct list_head *young)
+/* Phase 1: gc_refs starts as the reference count.  0, or -EINTR. */
+static int gc_update_refs(struct list_head *young)
 {
 	unsigned long resched = 0;
 	struct oh_object *obj;
@@ -183,12 +198,17 @@ static void gc_update_refs(struct list_head *young)
 	list_for_each_entry(obj, young, gc_link) {
 		obj->gc_refs = obj->refcnt;
 		obj->flags |= OH_OBJ_COLLECTING;
-		gc_resched(&resched);
+		if (gc_resched_killed(&resched))
+			return -EINTR;
 	}
+	return 0;
 }
 
-/* Phase 2: take away the references young objects hold to each other. */
-static void gc_subtract_refs(struct list_head *young)
+/*
+ * Phase 2: take away the references young objects hold to each other.
+ * 0, or -EINTR.
+ */
+static int gc_subtract_refs(struct list_head *young)
 {
 	unsigned long resched = 0;
 	struct oh_object *obj, *target;
@@ -200,8 +220,10 @@ static void gc_subtract_refs(struct list_head *young)
 			if (target && gc_is_young(target))
 				target->gc_refs--;
 		}
-		gc_resched(&resched);
+		if (gc_resched_killed(&resched))
+			return -EINTR;
 	}
+	return 0;
 }
 
 /*
@@ -236,14 +258,15 @@ static unsigned long gc_visit_reachable(struct oh_object *obj,
 
 /*
  * Phase 3: split @young into what is reachable from outside (stays) and
- * what is not (moves to @unreachable).  Returns how many are unreachable;
- * *@flags_seen collects the flags of every object ever moved there, so
- * that the weak reference and finalization passes run only when an
- * object may need them.
+ * what is not (moves to @unreachable).  *@found is how many are
+ * unreachable; *@flags_seen collects the flags of every object ever moved
+ * there, so that the weak reference and finalization passes run only
+ * when an object may need them.  0, or -EINTR with every object on one of
+ * the two lists.
  */
-static unsigned long gc_move_unreachable(struct list_head *young,
-					 struct list_head *unreachable,
-					 u32 *flags_seen)
+static int gc_move_unreachable(struct list_head *young,
+			       struct list_head *unreachable,
+			       u32 *flags_seen, unsigned long *found)
 {
 	struct list_head *pos = young->next, *next;
 	unsigned long resched = 0, moved = 0;
@@ -263,9 +286,44 @@ static unsigned long gc_move_unreachable(struct list_head *young,
 			moved++;
 			pos = next;
 		}
+		if (gc_resched_killed(&resched))
+			return -EINTR;
+	}
+	*found = moved;
+	return 0;
+}
+
+/*
+ * Undo phases 1 to 3 for a collection that stops: every object back in
+ * @young, unmarked.  This walk must finish, whatever signal is pending.
+ */
+static void gc_unmark(struct list_head *young, struct list_head *unreachable)
+{
+	unsigned long resched = 0;
+	struct oh_object *obj;
+
+	list_splice_tail_init(unreachable, young);
+	list_for_each_entry(obj, young, gc_link) {
+		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
 		gc_resched(&resched);
 	}
-	return moved;
+}
+
+/*
+ * Phases 1 to 3, which change nothing but the collector's marks and
+ * gc_refs, and so may stop when the task is killed.  0, or -EINTR after
+ * gc_unmark() has put everything back in @young.
+ */
+static int gc_mark(struct list_head *young, struct list_head *unreachable,
+		   u32 *flags_seen, unsigned long *found)
+{
+	int ret;
+
+	ret = gc_update_refs(young) ?: gc_subtract_refs(young) ?:
+	      gc_move_unreachable(young, unreachable, flags_seen, found);
+	if (ret)
+		gc_unmark(young, unreachable);
+	return ret;
 }
 
 /* Phase 4: the survivors are ordinary objects again.  Returns how many. */
@@ -416,32 +474,46 @@ static void gc_event(struct objheap *heap, u32 type, u32 generation,
  * @heap: The heap.
  * @generation: 0, 1 or 2.
  * @out: NULL, or the command to report the results in.
+ *
+ * A fatal signal stops the collection while it is still only marking:
+ * nothing is freed, the generations' counts and statistics are as before,
+ * and the objects of the younger generations it examined stay in
+ * generation @generation, where it had gathered them.  Its
+ * OBJHEAP_EVENT_GC_STOP then reports 0 collected.  Once it frees, it
+ * finishes.
+ *
+ * Return: 0, or -EINTR when it stopped.
  */
-static void oh_gc_collect(struct objheap *heap, u32 generation,
-			  struct objheap_gc_collect *out)
+static int oh_gc_collect(struct objheap *heap, u32 generation,
+			 struct objheap_gc_collect *out)
 {
 	struct oh_gc *gc = &heap->gc;
 	struct list_head *young = &gc->gens[generation].objects, *old;
-	unsigned long survivors, found, collected;
+	unsigned long survivors, found = 0, collected = 0;
 	LIST_HEAD(unreachable);
 	u64 start = ktime_get_ns(), elapsed;
 	u32 i, flags_seen = 0;
+	int ret;
 
 	lockdep_assert_held(&heap->lock);
 
 	gc->collecting = true;
 	gc_event(heap, OBJHEAP_EVENT_GC_START, generation, 0, 0);
-	if (generation + 1 < OH_GC_GENS)
-		gc->gens[generation + 1].count++;
-	for (i = 0; i <= generation; i++)
-		gc->gens[i].count = 0;
 	for (i = 0; i < generation; i++)
 		list_splice_tail_init(&gc->gens[i].objects, young);
 	old = generation + 1 < OH_GC_GENS ? &gc->gens[generation + 1].objects : young;
 
-	gc_update_refs(young);
-	gc_subtract_refs(young);
-	found = gc_move_unreachable(young, &unreachable, &flags_seen);
+	ret = gc_mark(young, &unreachable, &flags_seen, &found);
+	if (ret) {
+		elapsed = ktime_get_ns() - start;
+		goto out;
+	}
+
+	/* From here on the collection frees: it cannot stop. */
+	if (generation + 1 < OH_GC_GENS)
+		gc->gens[generation + 1].count++;
+	for (i = 0; i <= generation; i++)
+		gc->gens[i].count = 0;
 	survivors = gc_finish_reachable(young);
 	if (young != old) {
 		if (generation == OH_GC_GENS - 2)
@@ -477,8 +549,10 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 		out->out_uncollectable = 0;
 		out->out_elapsed_ns = elapsed;
 	}
+out:
 	gc_event(heap, OBJHEAP_EVENT_GC_STOP, generation, collected, elapsed);
 	gc->collecting = false;
+	return ret;
 }
 
 /**
@@ -502,6 +576,7 @@ void oh_gc_maybe_collect(struct objheap *heap)
 		if (i == OH_GC_GENS - 1 &&
 		    gc->long_lived_pending < gc->long_lived_total / 4)
 			continue;
+		/* Killed, it stops; the command that ran it has succeeded. */
 		oh_gc_collect(heap, i, NULL);
 		return;
 	}
@@ -517,8 +592,8 @@ int objheap_cmd_gc_collect(struct objheap_ucmd *ucmd)
 		return -EINVAL;
 	if (cmd->generation >= OH_GC_GENS)
 		return -EINVAL;
-	oh_gc_collect(ucmd->heap, cmd->generation, cmd);
-	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+	return oh_gc_collect(ucmd->heap, cmd->generation, cmd) ?:
+	       objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 /* The commands on struct objheap_gc_value that take no value. */
@@ -650,10 +725,20 @@ int objheap_cmd_gc_unfreeze(struct objheap_ucmd *ucmd)
 
 int objheap_cmd_gc_get_freeze_count(struct objheap_ucmd *ucmd)
 {
+	unsigned long n = 0, resched = 0;
+	int ret = GC_NO_VALUE(ucmd);
+	struct list_head *pos;
+
 	lockdep_assert_held(&ucmd->heap->lock);
 
-	return GC_NO_VALUE(ucmd) ?:
-	       gc_value_cmd(ucmd, gc_list_size(&ucmd->heap->gc.permanent));
+	if (ret)
+		return ret;
+	list_for_each(pos, &ucmd->heap->gc.permanent) {
+		n++;
+		if (gc_resched_killed(&resched))
+			return -EINTR;
+	}
+	return gc_value_cmd(ucmd, n);
 }
 
 int objheap_cmd_gc_set_debug(struct objheap_ucmd *ucmd)
@@ -692,7 +777,9 @@ int objheap_cmd_gc_clear_garbage(struct objheap_ucmd *ucmd)
 		obj->flags &= ~OH_OBJ_GARBAGE;
 		list_move_tail(&obj->gc_link, &gc->gens[OH_GC_GENS - 1].objects);
 		oh_unref(ucmd->heap, obj);
-		gc_resched(&resched);
+		/* Killed: what is left stays on the list, held as before. */
+		if (gc_resched_killed(&resched))
+			return -EINTR;
 	}
 	return 0;
 }
@@ -717,7 +804,8 @@ int objheap_cmd_gc_is_tracked(struct objheap_ucmd *ucmd)
  * The list commands.  Each walks its sequence of objects up to three
  * times, under the heap's lock so that the sequence cannot change: to
  * count, to write a handle (with a reference) for each, and, if writing
- * failed part-way, to give back the references already taken.
+ * failed part-way, to give back the references already taken.  The first
+ * two walks stop when the task is killed (EINTR); the third must finish.
  */
 enum gc_list_pass { GC_LIST_COUNT, GC_LIST_EMIT, GC_LIST_UNDO };
 
@@ -730,6 +818,14 @@ struct gc_lister {
 	int err;
 	unsigned long resched;
 };
+
+static void gc_list_resched(struct gc_lister *l)
+{
+	if (l->pass == GC_LIST_UNDO)
+		gc_resched(&l->resched);
+	else if (gc_resched_killed(&l->resched) && !l->err)
+		l->err = -EINTR;
+}
 
 static void gc_list_add(struct gc_lister *l, struct oh_object *obj)
 {
@@ -754,7 +850,7 @@ static void gc_list_add(struct gc_lister *l, struct oh_object *obj)
 	}
 	if (!l->err)
 		l->n++;
-	gc_resched(&l->resched);
+	gc_list_resched(l);
 }
 
 typedef void (*gc_list_walk_fn)(struct gc_lister *l, struct objheap_gc_list *cmd,
@@ -764,8 +860,11 @@ static void gc_walk_list(struct gc_lister *l, struct list_head *head)
 {
 	struct oh_object *obj;
 
-	list_for_each_entry(obj, head, gc_link)
+	list_for_each_entry(obj, head, gc_link) {
+		if (l->err)
+			return;
 		gc_list_add(l, obj);
+	}
 }
 
 static void gc_walk_objects(struct gc_lister *l, struct objheap_gc_list *cmd,
@@ -803,13 +902,15 @@ static void gc_walk_referrers_in(struct gc_lister *l, struct list_head *head,
 	u32 i;
 
 	list_for_each_entry(obj, head, gc_link) {
+		if (l->err)
+			return;
 		for (i = 0; i < obj->nslots; i++) {
 			if (obj->slots[i] == target) {
 				gc_list_add(l, obj);
 				break;
 			}
 		}
-		gc_resched(&l->resched);
+		gc_list_resched(l);
 	}
 }
 
@@ -836,6 +937,8 @@ static int gc_list_cmd(struct objheap_ucmd *ucmd, gc_list_walk_fn walk,
 	int ret;
 
 	walk(&l, cmd, obj);
+	if (l.err)
+		return l.err;
 	cmd->out_count = l.n;
 	if (l.n > cmd->count) {
 		ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
@@ -851,7 +954,7 @@ static int gc_list_cmd(struct objheap_ucmd *ucmd, gc_list_walk_fn walk,
 			return 0;
 		l.n = cmd->out_count;
 	}
-	/* EOVERFLOW or EFAULT: give back what the emitted handles took. */
+	/* EOVERFLOW, EFAULT or EINTR: give back what was taken. */
 	ret = l.err;
 	l.pass = GC_LIST_UNDO;
 	l.done = l.n;

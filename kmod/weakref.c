@@ -134,6 +134,15 @@ static void oh_weak_resched(unsigned long *n)
 		cond_resched();
 }
 
+/* oh_weak_resched() in a walk that may stop: whether the task was killed. */
+static bool oh_weak_resched_killed(unsigned long *n)
+{
+	if (++*n % OH_WEAK_RESCHED_EVERY)
+		return false;
+	cond_resched();
+	return fatal_signal_pending(current);
+}
+
 static int oh_weak_resize(struct objheap *heap, u32 nbuckets)
 {
 	struct oh_weak *w = &heap->weak;
@@ -518,17 +527,20 @@ static struct oh_object *oh_get_weakref_target(struct objheap_ucmd *ucmd,
 	return oh_get(ucmd, cmd->handle);
 }
 
-static u32 oh_weak_count(struct objheap *heap, struct oh_object *target)
+/* Count @target's weak references into *@n: 0, or -EINTR if killed. */
+static int oh_weak_count(struct objheap *heap, struct oh_object *target,
+			 u32 *n)
 {
 	struct oh_weakref *wr, *first = oh_weak_first(heap, target);
 	unsigned long resched = 0;
-	u32 n = 0;
 
+	*n = 0;
 	for (wr = first; wr; wr = oh_weak_next(wr, first)) {
-		n++;
-		oh_weak_resched(&resched);
+		++*n;
+		if (oh_weak_resched_killed(&resched))
+			return -EINTR;
 	}
-	return n;
+	return 0;
 }
 
 int objheap_cmd_weakref_count(struct objheap_ucmd *ucmd)
@@ -540,8 +552,8 @@ int objheap_cmd_weakref_count(struct objheap_ucmd *ucmd)
 
 	if (IS_ERR(target))
 		return PTR_ERR(target);
-	cmd->out_count = oh_weak_count(ucmd->heap, target);
-	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+	return oh_weak_count(ucmd->heap, target, &cmd->out_count) ?:
+	       objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 /* Give back the references the first @n handles of a list took. */
@@ -549,11 +561,14 @@ static void oh_weak_list_undo(struct objheap *heap, struct oh_object *target,
 			      u32 n)
 {
 	struct oh_weakref *wr, *first = oh_weak_first(heap, target);
+	unsigned long resched = 0;
 
+	/* The walk must finish, whatever signal is pending. */
 	for (wr = first; wr; wr = oh_weak_next(wr, first)) {
 		if (!n--)
 			break;
 		oh_unref_user(heap, oh_weakref_obj(wr));
+		oh_weak_resched(&resched);
 	}
 }
 
@@ -573,7 +588,9 @@ int objheap_cmd_weakref_list(struct objheap_ucmd *ucmd)
 
 	if (IS_ERR(target))
 		return PTR_ERR(target);
-	cmd->out_count = oh_weak_count(heap, target);
+	ret = oh_weak_count(heap, target, &cmd->out_count);
+	if (ret)
+		return ret;
 	if (cmd->out_count > cmd->count) {
 		ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
 		return ret ?: -EMSGSIZE;
@@ -593,7 +610,10 @@ int objheap_cmd_weakref_list(struct objheap_ucmd *ucmd)
 			goto err_undo;
 		}
 		n++;
-		oh_weak_resched(&resched);
+		if (oh_weak_resched_killed(&resched)) {
+			ret = -EINTR;
+			goto err_undo;
+		}
 	}
 	ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
 	if (!ret)

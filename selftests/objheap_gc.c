@@ -7,7 +7,9 @@
  * the module holds nothing any more.
  */
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -270,6 +272,64 @@ TEST_F_TIMEOUT(gc, million_object_ring, 900)
 	ASSERT_EQ(0, build_ring(self->heap, 1000000));
 	EXPECT_LIVE(1000000);
 	EXPECT_EQ(1000000, collect(self->heap, 0));
+	EXPECT_LIVE(0);
+}
+
+/*
+ * A collection whose task is killed stops while it still marks, and
+ * leaves the heap as it was.  A child sharing the heap collects a
+ * garbage ring of 10^6 objects and is killed meanwhile (after a delay
+ * that grows until the collection is seen to have started): no
+ * collection is counted, the ring is still there and tracked, the
+ * GC_START is followed by a GC_STOP reporting 0, and the next collection
+ * frees the ring whole.
+ */
+TEST_F_TIMEOUT(gc, a_killed_collection_stops_and_leaves_the_heap_as_it_was, 900)
+{
+	const uint32_t n = 1000000;
+	struct objheap_gc_gen_stats stats[OBJHEAP_GC_GENERATIONS];
+	struct objheap_event ev[4];
+	unsigned int delay_us;
+	int p[2], status;
+	ssize_t len = 0;
+	uint32_t count;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, build_ring(self->heap, n));
+	ASSERT_EQ(0, objheap_event_ctl(self->heap, OBJHEAP_EVENT_CTL_SET_MASK,
+				       OBJHEAP_EVENTS_GC, NULL));
+	for (delay_us = 5000; delay_us < 2000000 && len <= 0; delay_us *= 2) {
+		ASSERT_EQ(0, pipe(p));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			close(p[0]);
+			if (write(p[1], "x", 1) != 1)
+				_exit(1);
+			objheap_gc_collect(self->heap, 2, NULL);
+			_exit(0);
+		}
+		close(p[1]);
+		ASSERT_EQ(1, read(p[0], &c, 1));
+		close(p[0]);
+		usleep(delay_us);
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		/* No event: killed before it took the lock; wait longer. */
+		len = read(self->fd, ev, sizeof(ev));
+	}
+	TH_LOG("killed %u us after the child's start", delay_us / 2);
+	ASSERT_EQ(2 * sizeof(ev[0]), len);
+	EXPECT_EQ(OBJHEAP_EVENT_GC_START, ev[0].type);
+	EXPECT_EQ(OBJHEAP_EVENT_GC_STOP, ev[1].type);
+	EXPECT_EQ(0, ev[1].collected);
+	ASSERT_EQ(0, objheap_gc_get_stats(self->heap, stats));
+	EXPECT_EQ(0, stats[2].collections);
+	EXPECT_LIVE(n);
+	EXPECT_EQ(-EMSGSIZE, objheap_gc_get_objects(self->heap, 2, NULL, 0, &count));
+	EXPECT_EQ(n, count);
+	EXPECT_EQ(n, collect(self->heap, 2));
 	EXPECT_LIVE(0);
 }
 

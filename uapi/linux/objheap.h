@@ -51,6 +51,19 @@
  *  - EMSGSIZE: A list does not fit the buffer userspace gave.  Unlike
  *    other errors, the structure is copied back, with the count the list
  *    needs; nothing else happened.
+ *  - EINTR: The calling task was killed (a fatal signal; the task never
+ *    sees the errno, but a process sharing the heap sees its effect).
+ *    Any command gives it when killed while waiting for the heap's lock,
+ *    having done nothing.  Long commands check while they walk, and stop
+ *    where the heap is consistent: OBJHEAP_GC_COLLECT while it is still
+ *    marking (nothing freed, see struct objheap_gc_collect), the list
+ *    commands (OBJHEAP_GC_GET_OBJECTS, _GET_REFERRERS, _GET_REFERENTS,
+ *    _GET_GARBAGE, OBJHEAP_WEAKREF_LIST; no reference taken),
+ *    OBJHEAP_WEAKREF_COUNT and OBJHEAP_GC_GET_FREEZE_COUNT (nothing
+ *    done), OBJHEAP_GC_CLEAR_GARBAGE (the objects not yet given back stay
+ *    on the garbage list).  Work that frees (the objects a release or a
+ *    collection frees, the weak references a death clears, close())
+ *    always finishes.
  *
  * Every structure starts with ``__u32 size; __u32 flags;``.  Fields that
  * userspace fills are named plainly; fields the kernel fills are named
@@ -582,7 +595,11 @@ enum objheap_gc_debug {
  * @out_uncollectable: Unreachable objects that could not be freed
  * @out_elapsed_ns: The collection's duration
  *
- * Runs whether or not automatic collection is enabled.
+ * Runs whether or not automatic collection is enabled.  EINTR when the
+ * task is killed while the collection still marks: nothing is freed, the
+ * counts and statistics are unchanged, the younger generations' objects
+ * examined are left in @generation, and the OBJHEAP_EVENT_GC_STOP that
+ * follows the GC_START reports 0 collected.  Once it frees, it finishes.
  */
 struct objheap_gc_collect {
 	__u32 size;
