@@ -18,8 +18,9 @@
  * read() returns whole records and poll() reports them pending.
  *
  * Lock order:
- *   objheap->lock
- *     objheap->events.wait.lock (wake_up() on queueing an event)
+ *   objheap->events.read_lock (read())
+ *     objheap->lock
+ *       objheap->events.wait.lock (wake_up() on queueing an event)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -508,7 +509,8 @@ static int objheap_fops_release(struct inode *inode, struct file *filp)
 
 /*
  * Whole records only, as many as fit in @count.  The heap's lock is taken
- * to dequeue, never held while waiting for events.
+ * to dequeue, never held while waiting for events or while copying them
+ * out (oh_events_read()).
  */
 static ssize_t objheap_fops_read(struct file *filp, char __user *buf,
 				 size_t count, loff_t *ppos)
@@ -520,11 +522,7 @@ static ssize_t objheap_fops_read(struct file *filp, char __user *buf,
 	if (!n)
 		return -EINVAL;
 	for (;;) {
-		ret = mutex_lock_interruptible(&heap->lock);
-		if (ret)
-			return ret;
 		ret = oh_events_read(heap, buf, n);
-		mutex_unlock(&heap->lock);
 		if (ret)
 			return ret;
 		if (filp->f_flags & O_NONBLOCK)

@@ -9,7 +9,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <linux/userfaultfd.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -731,6 +734,98 @@ TEST_F(weakref, blocking_read_sleeps_without_the_heap_lock)
 	EXPECT_EQ(3, w.ev.cookie);
 	ASSERT_EQ(0, objheap_release(self->heap, fin));
 	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, flags));
+}
+
+struct faulting_reader {
+	int fd;
+	void *buf;
+	ssize_t ret;
+};
+
+static void *read_into_fault(void *arg)
+{
+	struct faulting_reader *r = arg;
+
+	r->ret = read(r->fd, r->buf, REC);
+	return NULL;
+}
+
+struct locker {
+	struct objheap *heap;
+	uint64_t h;
+	volatile int done;
+};
+
+static void *info_while_reading(void *arg)
+{
+	struct locker *l = arg;
+	struct objheap_info info;
+
+	objheap_info(l->heap, l->h, &info);
+	l->done = 1;
+	return NULL;
+}
+
+/*
+ * read() copies records out without the heap's lock: a reader whose
+ * buffer faults and stays faulting (a userfaultfd page nobody fills yet)
+ * does not stall the heap's other commands.
+ */
+TEST_F(weakref, read_faulting_on_its_buffer_does_not_hold_the_heap)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_zeropage zero = { .mode = 0 };
+	struct faulting_reader r = { .fd = self->fd };
+	uint64_t t = node(self->heap, 7, 0, 0), u = node(self->heap, 8, 0, 0);
+	struct locker l = { .heap = self->heap, .h = u };
+	struct pollfd pfd = { .events = POLLIN };
+	uint64_t fin;
+	pthread_t reader, other;
+	struct uffd_msg msg;
+	long page = sysconf(_SC_PAGESIZE);
+	int uffd, i;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	r.buf = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r.buf);
+	reg.range.start = (uintptr_t)r.buf;
+	reg.range.len = page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	ASSERT_EQ(0, objheap_finalize_new(self->heap, t, 3, &fin));
+	ASSERT_EQ(0, objheap_release(self->heap, fin));
+	ASSERT_EQ(0, objheap_release(self->heap, t));
+	/* One record pending; the reader faults copying it. */
+	ASSERT_EQ(0, pthread_create(&reader, NULL, read_into_fault, &r));
+	pfd.fd = uffd;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	/* Another command on the heap, while the fault is unresolved. */
+	ASSERT_EQ(0, pthread_create(&other, NULL, info_while_reading, &l));
+	for (i = 0; i < 100 && !l.done; i++)
+		sleep_ms(10);
+	EXPECT_TRUE(l.done) {
+		TH_LOG("a command waited for a reader faulting on its buffer");
+	}
+
+	zero.range.start = (uintptr_t)r.buf;
+	zero.range.len = page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zero));
+	ASSERT_EQ(0, pthread_join(reader, NULL));
+	ASSERT_EQ(0, pthread_join(other, NULL));
+	EXPECT_EQ(REC, r.ret);
+	EXPECT_EQ(OBJHEAP_EVENT_FINALIZER, ((struct objheap_event *)r.buf)->type);
+	EXPECT_EQ(3, ((struct objheap_event *)r.buf)->cookie);
+	ASSERT_EQ(0, objheap_release(self->heap, u));
+	munmap(r.buf, page);
+	close(uffd);
 }
 
 TEST_F(weakref, epoll_reports_pending_events)

@@ -880,8 +880,11 @@ struct objheap_weakref_list {
  * heap's file: read() returns whole struct objheap_event records, oldest
  * first, as many as fit in the buffer (EINVAL when not even one fits);
  * with nothing pending it blocks, or fails with EAGAIN on an O_NONBLOCK
- * file.  poll(), select() and epoll report EPOLLIN while a record is
- * pending.  The file cannot seek.
+ * file.  A buffer that faults is EFAULT and takes nothing from the queue
+ * (records copied before the fault are returned); neither waiting nor
+ * copying holds the heap's lock, so other commands on the heap go on.
+ * poll(), select() and epoll report EPOLLIN while a record is pending.
+ * The file cannot seek.
  *
  * The queue's memory counts against the heap's limit.  When an event
  * cannot be queued it is lost, never silently: the next record queued
