@@ -801,167 +801,88 @@ int objheap_cmd_gc_is_tracked(struct objheap_ucmd *ucmd)
 }
 
 /*
- * The list commands.  Each walks its sequence of objects up to three
- * times, under the heap's lock so that the sequence cannot change: to
- * count, to write a handle (with a reference) for each, and, if writing
- * failed part-way, to give back the references already taken.  The first
- * two walks stop when the task is killed (EINTR); the third must finish.
+ * The list commands: walks over their sequences of objects, run by
+ * oh_list_handles() (kmod/object.c), which counts, writes the handles and
+ * gives back the references if writing fails.
  */
-enum gc_list_pass { GC_LIST_COUNT, GC_LIST_EMIT, GC_LIST_UNDO };
-
-struct gc_lister {
-	struct objheap *heap;
-	enum gc_list_pass pass;
-	u64 __user *buf;
-	u32 n;		/* objects seen this pass */
-	u32 done;	/* GC_LIST_UNDO: references to give back */
-	int err;
-	unsigned long resched;
-};
-
-static void gc_list_resched(struct gc_lister *l)
-{
-	if (l->pass == GC_LIST_UNDO)
-		gc_resched(&l->resched);
-	else if (gc_resched_killed(&l->resched) && !l->err)
-		l->err = -EINTR;
-}
-
-static void gc_list_add(struct gc_lister *l, struct oh_object *obj)
-{
-	if (l->err)
-		return;
-	switch (l->pass) {
-	case GC_LIST_COUNT:
-		break;
-	case GC_LIST_EMIT:
-		l->err = oh_ref_user(obj);
-		if (l->err)
-			break;
-		if (put_user(oh_handle(l->heap, obj), &l->buf[l->n])) {
-			oh_unref_user(l->heap, obj);
-			l->err = -EFAULT;
-		}
-		break;
-	case GC_LIST_UNDO:
-		if (l->n < l->done)
-			oh_unref_user(l->heap, obj);
-		break;
-	}
-	if (!l->err)
-		l->n++;
-	gc_list_resched(l);
-}
-
-typedef void (*gc_list_walk_fn)(struct gc_lister *l, struct objheap_gc_list *cmd,
-				struct oh_object *obj);
-
-static void gc_walk_list(struct gc_lister *l, struct list_head *head)
+static void gc_walk_list(struct oh_lister *l, struct list_head *head)
 {
 	struct oh_object *obj;
 
 	list_for_each_entry(obj, head, gc_link) {
-		if (l->err)
+		if (oh_list_stopped(l))
 			return;
-		gc_list_add(l, obj);
+		oh_list_add(l, obj);
 	}
 }
 
-static void gc_walk_objects(struct gc_lister *l, struct objheap_gc_list *cmd,
-			    struct oh_object *unused)
+/* @arg: the command's generation, or OBJHEAP_GC_ALL_GENERATIONS. */
+static void gc_walk_objects(struct oh_lister *l, const void *arg)
 {
+	const u32 *generation = arg;
 	struct oh_gc *gc = &l->heap->gc;
 	int i;
 
 	for (i = 0; i < OH_GC_GENS; i++)
-		if (cmd->generation == OBJHEAP_GC_ALL_GENERATIONS ||
-		    cmd->generation == i)
+		if (*generation == OBJHEAP_GC_ALL_GENERATIONS ||
+		    *generation == i)
 			gc_walk_list(l, &gc->gens[i].objects);
 }
 
-static void gc_walk_garbage(struct gc_lister *l, struct objheap_gc_list *cmd,
-			    struct oh_object *unused)
+static void gc_walk_garbage(struct oh_lister *l, const void *unused)
 {
 	gc_walk_list(l, &l->heap->gc.garbage);
 }
 
-static void gc_walk_referents(struct gc_lister *l, struct objheap_gc_list *cmd,
-			      struct oh_object *obj)
+/* @arg: the object whose slots are listed. */
+static void gc_walk_referents(struct oh_lister *l, const void *arg)
 {
+	const struct oh_object *obj = arg;
 	u32 i;
 
 	for (i = 0; i < obj->nslots; i++)
 		if (obj->slots[i])
-			gc_list_add(l, obj->slots[i]);
+			oh_list_add(l, obj->slots[i]);
 }
 
-static void gc_walk_referrers_in(struct gc_lister *l, struct list_head *head,
-				 struct oh_object *target)
+static void gc_walk_referrers_in(struct oh_lister *l, struct list_head *head,
+				 const struct oh_object *target)
 {
 	struct oh_object *obj;
 	u32 i;
 
 	list_for_each_entry(obj, head, gc_link) {
-		if (l->err)
+		if (oh_list_stopped(l))
 			return;
 		for (i = 0; i < obj->nslots; i++) {
 			if (obj->slots[i] == target) {
-				gc_list_add(l, obj);
+				oh_list_add(l, obj);
 				break;
 			}
 		}
-		gc_list_resched(l);
+		oh_list_resched(l);
 	}
 }
 
-static void gc_walk_referrers(struct gc_lister *l, struct objheap_gc_list *cmd,
-			      struct oh_object *target)
+/* @arg: the object whose referrers are listed. */
+static void gc_walk_referrers(struct oh_lister *l, const void *arg)
 {
 	struct oh_gc *gc = &l->heap->gc;
 	int i;
 
 	for (i = 0; i < OH_GC_GENS; i++)
-		gc_walk_referrers_in(l, &gc->gens[i].objects, target);
-	gc_walk_referrers_in(l, &gc->permanent, target);
-	gc_walk_referrers_in(l, &gc->garbage, target);
+		gc_walk_referrers_in(l, &gc->gens[i].objects, arg);
+	gc_walk_referrers_in(l, &gc->permanent, arg);
+	gc_walk_referrers_in(l, &gc->garbage, arg);
 }
 
-static int gc_list_cmd(struct objheap_ucmd *ucmd, gc_list_walk_fn walk,
-		       struct oh_object *obj)
+static int gc_list_cmd(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
+		       const void *arg)
 {
 	struct objheap_gc_list *cmd = ucmd->cmd;
-	struct gc_lister l = {
-		.heap = ucmd->heap,
-		.buf = u64_to_user_ptr(cmd->buf_uptr),
-	};
-	int ret;
 
-	walk(&l, cmd, obj);
-	if (l.err)
-		return l.err;
-	cmd->out_count = l.n;
-	if (l.n > cmd->count) {
-		ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
-		return ret ?: -EMSGSIZE;
-	}
-
-	l.pass = GC_LIST_EMIT;
-	l.n = 0;
-	walk(&l, cmd, obj);
-	if (!l.err) {
-		l.err = objheap_ucmd_respond(ucmd, sizeof(*cmd));
-		if (!l.err)
-			return 0;
-		l.n = cmd->out_count;
-	}
-	/* EOVERFLOW, EFAULT or EINTR: give back what was taken. */
-	ret = l.err;
-	l.pass = GC_LIST_UNDO;
-	l.done = l.n;
-	l.n = 0;
-	l.err = 0;
-	walk(&l, cmd, obj);
-	return ret;
+	return oh_list_handles(ucmd, walk, arg, cmd->buf_uptr, cmd->count,
+			       &cmd->out_count, sizeof(*cmd));
 }
 
 /* Check a list command's fields; @handle_ok and @gen_ok say which it uses. */
@@ -979,10 +900,12 @@ static int gc_list_check(struct objheap_gc_list *cmd, bool handle_ok,
 
 int objheap_cmd_gc_get_objects(struct objheap_ucmd *ucmd)
 {
+	struct objheap_gc_list *cmd = ucmd->cmd;
+
 	lockdep_assert_held(&ucmd->heap->lock);
 
-	return gc_list_check(ucmd->cmd, false, true) ?:
-	       gc_list_cmd(ucmd, gc_walk_objects, NULL);
+	return gc_list_check(cmd, false, true) ?:
+	       gc_list_cmd(ucmd, gc_walk_objects, &cmd->generation);
 }
 
 int objheap_cmd_gc_get_garbage(struct objheap_ucmd *ucmd)
@@ -993,7 +916,7 @@ int objheap_cmd_gc_get_garbage(struct objheap_ucmd *ucmd)
 	       gc_list_cmd(ucmd, gc_walk_garbage, NULL);
 }
 
-static int gc_object_list_cmd(struct objheap_ucmd *ucmd, gc_list_walk_fn walk)
+static int gc_object_list_cmd(struct objheap_ucmd *ucmd, oh_list_walk_fn walk)
 {
 	struct objheap_gc_list *cmd = ucmd->cmd;
 	struct oh_object *obj;

@@ -479,6 +479,136 @@ int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
 	return ret;
 }
 
+/* Objects a list walk handles between two cond_resched() calls. */
+#define OH_LIST_RESCHED_EVERY 1024
+
+/**
+ * oh_list_resched() - Reschedule now and then during a list walk.
+ * @l: The walk.
+ *
+ * The counting and writing passes also stop, with -EINTR in @l->err,
+ * when the task is killed; the undo pass must finish.
+ */
+void oh_list_resched(struct oh_lister *l)
+{
+	if (++l->resched % OH_LIST_RESCHED_EVERY)
+		return;
+	cond_resched();
+	if (l->pass != OH_LIST_UNDO && !l->err && fatal_signal_pending(current))
+		l->err = -EINTR;
+}
+
+/**
+ * oh_list_add() - The next object of a list walk.
+ * @l: The walk.
+ * @obj: The object.
+ *
+ * Counts it, writes its handle with a new reference (-EOVERFLOW or
+ * -EFAULT in @l->err if that fails, with no reference taken), or gives
+ * back the reference the writing pass took, according to the pass.
+ */
+void oh_list_add(struct oh_lister *l, struct oh_object *obj)
+{
+	if (l->err)
+		return;
+	switch (l->pass) {
+	case OH_LIST_COUNT:
+		break;
+	case OH_LIST_EMIT:
+		l->err = oh_ref_user(obj);
+		if (l->err)
+			break;
+		if (put_user(oh_handle(l->heap, obj), &l->buf[l->n])) {
+			oh_unref_user(l->heap, obj);
+			l->err = -EFAULT;
+		}
+		break;
+	case OH_LIST_UNDO:
+		if (l->n < l->done)
+			oh_unref_user(l->heap, obj);
+		break;
+	}
+	if (!l->err)
+		l->n++;
+	oh_list_resched(l);
+}
+
+/**
+ * oh_list_count() - Count what a list walk lists.
+ * @heap: The heap.
+ * @walk: The walk.
+ * @arg: Its argument.
+ * @countp: The count.
+ *
+ * Return: 0, or -EINTR when the task was killed.
+ */
+int oh_list_count(struct objheap *heap, oh_list_walk_fn walk, const void *arg,
+		  u32 *countp)
+{
+	struct oh_lister l = { .heap = heap };
+
+	lockdep_assert_held(&heap->lock);
+
+	walk(&l, arg);
+	*countp = l.n;
+	return l.err;
+}
+
+/**
+ * oh_list_handles() - List objects to userspace, each with a reference.
+ * @ucmd: The command.
+ * @walk: The walk over the objects to list.
+ * @arg: Its argument.
+ * @buf_uptr: The user buffer of handles.
+ * @count: Handles it has room for.
+ * @out_count: The command's out_count field: the objects listed.
+ * @cmd_len: The size of the command's structure.
+ *
+ * The protocol of every list command: a first walk counts; if the list
+ * does not fit, the structure goes back with the count and the command
+ * fails with EMSGSIZE.  A second walk writes each object's handle and
+ * takes a reference for it.  If that fails part-way (a count is full, the
+ * buffer faults, the task is killed) or the structure cannot be copied
+ * back, a third walk gives back every reference taken: userspace either
+ * gets all the handles, each owning a reference, or none.  The heap's
+ * lock is held throughout, so the three walks see the same sequence.
+ *
+ * Return: 0, -EMSGSIZE, -EOVERFLOW, -EFAULT or -EINTR.
+ */
+int oh_list_handles(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
+		    const void *arg, u64 buf_uptr, u32 count, u32 *out_count,
+		    size_t cmd_len)
+{
+	struct oh_lister l = {
+		.heap = ucmd->heap,
+		.buf = u64_to_user_ptr(buf_uptr),
+	};
+	int ret;
+
+	ret = oh_list_count(ucmd->heap, walk, arg, out_count);
+	if (ret)
+		return ret;
+	if (*out_count > count) {
+		ret = objheap_ucmd_respond(ucmd, cmd_len);
+		return ret ?: -EMSGSIZE;
+	}
+
+	l.pass = OH_LIST_EMIT;
+	walk(&l, arg);
+	if (!l.err) {
+		l.err = objheap_ucmd_respond(ucmd, cmd_len);
+		if (!l.err)
+			return 0;
+	}
+	ret = l.err;
+	l.pass = OH_LIST_UNDO;
+	l.done = l.n;
+	l.n = 0;
+	l.err = 0;
+	walk(&l, arg);
+	return ret;
+}
+
 int objheap_cmd_new(struct objheap_ucmd *ucmd)
 {
 	struct objheap_new *cmd = ucmd->cmd;

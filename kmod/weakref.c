@@ -134,15 +134,6 @@ static void oh_weak_resched(unsigned long *n)
 		cond_resched();
 }
 
-/* oh_weak_resched() in a walk that may stop: whether the task was killed. */
-static bool oh_weak_resched_killed(unsigned long *n)
-{
-	if (++*n % OH_WEAK_RESCHED_EVERY)
-		return false;
-	cond_resched();
-	return fatal_signal_pending(current);
-}
-
 static int oh_weak_resize(struct objheap *heap, u32 nbuckets)
 {
 	struct oh_weak *w = &heap->weak;
@@ -527,20 +518,13 @@ static struct oh_object *oh_get_weakref_target(struct objheap_ucmd *ucmd,
 	return oh_get(ucmd, cmd->handle);
 }
 
-/* Count @target's weak references into *@n: 0, or -EINTR if killed. */
-static int oh_weak_count(struct objheap *heap, struct oh_object *target,
-			 u32 *n)
+/* The list walk over the weak references of @arg, a target, oldest first. */
+static void oh_weak_walk(struct oh_lister *l, const void *arg)
 {
-	struct oh_weakref *wr, *first = oh_weak_first(heap, target);
-	unsigned long resched = 0;
+	struct oh_weakref *wr, *first = oh_weak_first(l->heap, arg);
 
-	*n = 0;
-	for (wr = first; wr; wr = oh_weak_next(wr, first)) {
-		++*n;
-		if (oh_weak_resched_killed(&resched))
-			return -EINTR;
-	}
-	return 0;
+	for (wr = first; wr && !oh_list_stopped(l); wr = oh_weak_next(wr, first))
+		oh_list_add(l, oh_weakref_obj(wr));
 }
 
 int objheap_cmd_weakref_count(struct objheap_ucmd *ucmd)
@@ -552,73 +536,19 @@ int objheap_cmd_weakref_count(struct objheap_ucmd *ucmd)
 
 	if (IS_ERR(target))
 		return PTR_ERR(target);
-	return oh_weak_count(ucmd->heap, target, &cmd->out_count) ?:
+	return oh_list_count(ucmd->heap, oh_weak_walk, target, &cmd->out_count) ?:
 	       objheap_ucmd_respond(ucmd, sizeof(*cmd));
-}
-
-/* Give back the references the first @n handles of a list took. */
-static void oh_weak_list_undo(struct objheap *heap, struct oh_object *target,
-			      u32 n)
-{
-	struct oh_weakref *wr, *first = oh_weak_first(heap, target);
-	unsigned long resched = 0;
-
-	/* The walk must finish, whatever signal is pending. */
-	for (wr = first; wr; wr = oh_weak_next(wr, first)) {
-		if (!n--)
-			break;
-		oh_unref_user(heap, oh_weakref_obj(wr));
-		oh_weak_resched(&resched);
-	}
 }
 
 int objheap_cmd_weakref_list(struct objheap_ucmd *ucmd)
 {
 	struct objheap_weakref_list *cmd = ucmd->cmd;
 	struct oh_object *target = oh_get_weakref_target(ucmd, true);
-	u64 __user *buf = u64_to_user_ptr(cmd->buf_uptr);
-	struct objheap *heap = ucmd->heap;
-	struct oh_weakref *wr, *first;
-	unsigned long resched = 0;
-	struct oh_object *wobj;
-	u32 n = 0;
-	int ret;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (IS_ERR(target))
 		return PTR_ERR(target);
-	ret = oh_weak_count(heap, target, &cmd->out_count);
-	if (ret)
-		return ret;
-	if (cmd->out_count > cmd->count) {
-		ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
-		return ret ?: -EMSGSIZE;
-	}
-	if (!cmd->out_count)
-		return objheap_ucmd_respond(ucmd, sizeof(*cmd));
-
-	first = oh_weak_first(heap, target);
-	for (wr = first; wr; wr = oh_weak_next(wr, first)) {
-		wobj = oh_weakref_obj(wr);
-		ret = oh_ref_user(wobj);
-		if (ret)
-			goto err_undo;
-		if (put_user(oh_handle(heap, wobj), &buf[n])) {
-			oh_unref_user(heap, wobj);
-			ret = -EFAULT;
-			goto err_undo;
-		}
-		n++;
-		if (oh_weak_resched_killed(&resched)) {
-			ret = -EINTR;
-			goto err_undo;
-		}
-	}
-	ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
-	if (!ret)
-		return 0;
-err_undo:
-	oh_weak_list_undo(heap, target, n);
-	return ret;
+	return oh_list_handles(ucmd, oh_weak_walk, target, cmd->buf_uptr,
+			       cmd->count, &cmd->out_count, sizeof(*cmd));
 }
