@@ -25,6 +25,11 @@
  * @gc_link, with cond_resched() along the way, never recursion.  Objects
  * without slots cannot keep anything alive and are freed at once.
  *
+ * An object created with OBJHEAP_OBJ_FINALIZE is not freed the first time
+ * it would be: oh_finalize_object() hands it to userspace instead (PEP
+ * 442), from here when its count reaches zero and from the collector
+ * when it is found unreachable.
+ *
  * Context: every function here runs with the heap's lock held (the
  * dispatcher takes it before any handler runs, and the entry points
  * assert it with lockdep_assert_held()), except oh_objects_init() and
@@ -290,6 +295,46 @@ void oh_object_free(struct objheap *heap, struct oh_object *obj)
 		t->free_head = obj->index;
 	}
 	oh_free(&heap->alloc, obj, oh_object_bytes(obj));
+}
+
+/**
+ * oh_finalize_object() - PEP 442: hand an object to userspace, once.
+ * @heap: The heap.
+ * @obj: An object that would be freed now: its count just reached zero,
+ *       or it is in an unreachable set.
+ *
+ * If @obj was created with OBJHEAP_OBJ_FINALIZE and has not been handed
+ * out yet, it is flagged OBJHEAP_OBJ_FINALIZED and an
+ * OBJHEAP_EVENT_FINALIZE is queued whose handle owns one new reference.
+ * If the event cannot be queued (it is counted as lost) or the count is
+ * full, @obj stays finalized but is not handed out.
+ *
+ * Context: The heap's lock is held; may sleep.
+ * Return: true when @obj was handed out, and so has one more reference.
+ */
+bool oh_finalize_object(struct objheap *heap, struct oh_object *obj)
+{
+	struct objheap_event ev = {
+		.type = OBJHEAP_EVENT_FINALIZE,
+	};
+
+	lockdep_assert_held(&heap->lock);
+
+	if (!oh_wants_finalize(obj))
+		return false;
+	obj->flags |= OBJHEAP_OBJ_FINALIZED;
+	if (obj->refcnt >= OBJHEAP_REFCNT_MAX) {
+		oh_event_lose(heap);
+		return false;
+	}
+	ev.reason = oh_death_reason(heap);
+	ev.handle = oh_handle(heap, obj);
+	ev.target_type = obj->type;
+	if (oh_event_queue(heap, &ev))
+		return false;
+	obj->refcnt++;
+	obj->user_refs++;
+	return true;
 }
 
 /*

@@ -163,6 +163,7 @@ int oh_ref(struct oh_object *obj);
 void oh_unref(struct objheap *heap, struct oh_object *obj);
 int oh_ref_user(struct oh_object *obj);
 int oh_unref_user(struct objheap *heap, struct oh_object *obj);
+bool oh_finalize_object(struct objheap *heap, struct oh_object *obj);
 int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		      u64 *out_handle, size_t cmd_len);
 

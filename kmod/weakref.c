@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Weak references, finalizers and PEP 442 finalization.
+ * Weak references and finalizers (weakref.ref and weakref.finalize).
+ * PEP 442 finalization, part of an object's death, is in object.c.
  *
  * A weak reference is an object of the heap like any other (it has a
  * handle, a reference count, and may sit in slots), flagged
@@ -238,12 +239,6 @@ static void oh_weak_unlink(struct objheap *heap, struct oh_weakref *wr)
 	heap->weak.count--;
 }
 
-/* The reason an event gives for a death happening now. */
-static u32 oh_death_reason(struct objheap *heap)
-{
-	return heap->gc.collecting ? OBJHEAP_REASON_GC : OBJHEAP_REASON_REFCOUNT;
-}
-
 /*
  * @wr of @wobj was just cleared because @target dies: tell userspace if it
  * asked, and let a finalizer go.
@@ -339,46 +334,6 @@ void oh_weakref_clear(struct objheap *heap, struct oh_object *wobj)
 	lockdep_assert_held(&heap->lock);
 	if (wr->target)
 		oh_weak_unlink(heap, wr);
-}
-
-/**
- * oh_finalize_object() - PEP 442: hand an object to userspace, once.
- * @heap: The heap.
- * @obj: An object that would be freed now: its count just reached zero,
- *       or it is in an unreachable set.
- *
- * If @obj was created with OBJHEAP_OBJ_FINALIZE and has not been handed
- * out yet, it is flagged OBJHEAP_OBJ_FINALIZED and an
- * OBJHEAP_EVENT_FINALIZE is queued whose handle owns one new reference.
- * If the event cannot be queued (it is counted as lost) or the count is
- * full, @obj stays finalized but is not handed out.
- *
- * Context: The heap's lock is held; may sleep.
- * Return: true when @obj was handed out, and so has one more reference.
- */
-bool oh_finalize_object(struct objheap *heap, struct oh_object *obj)
-{
-	struct objheap_event ev = {
-		.type = OBJHEAP_EVENT_FINALIZE,
-	};
-
-	lockdep_assert_held(&heap->lock);
-
-	if (!oh_wants_finalize(obj))
-		return false;
-	obj->flags |= OBJHEAP_OBJ_FINALIZED;
-	if (obj->refcnt >= OBJHEAP_REFCNT_MAX) {
-		oh_event_lose(heap);
-		return false;
-	}
-	ev.reason = oh_death_reason(heap);
-	ev.handle = oh_handle(heap, obj);
-	ev.target_type = obj->type;
-	if (oh_event_queue(heap, &ev))
-		return false;
-	obj->refcnt++;
-	obj->user_refs++;
-	return true;
 }
 
 int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * objheap's weak references, finalizers and PEP 442 finalization.
+ * objheap's weak references and finalizers.
  */
 #ifndef __OBJHEAP_WEAKREF_H
 #define __OBJHEAP_WEAKREF_H
@@ -33,7 +33,6 @@ void oh_weak_destroy(struct objheap *heap);
 void oh_weak_clear(struct objheap *heap, struct oh_object *target);
 void oh_weakref_free(struct objheap *heap, struct oh_object *wobj);
 void oh_weakref_clear(struct objheap *heap, struct oh_object *wobj);
-bool oh_finalize_object(struct objheap *heap, struct oh_object *obj);
 
 int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd);
 int objheap_cmd_weakref_get(struct objheap_ucmd *ucmd);
