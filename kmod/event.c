@@ -21,11 +21,16 @@
  * plus the losses reported always add up to the events that happened, in
  * order.
  *
- * Locking: records are queued by commands, under the heap's lock, and
- * read() takes the same lock to dequeue them, but never sleeps with it:
- * it waits on @wait for @ready, which producers update with WRITE_ONCE()
- * under the lock and poll() and the waiters read without it.  The order
- * is heap->lock, then the wait queue's spinlock (inside wake_up()).
+ * Locking: records are queued by commands, under the heap's lock.  read()
+ * never sleeps with that lock: it waits on @wait for @ready, which
+ * producers update with WRITE_ONCE() under the lock and poll() and the
+ * waiters read without it; and it copies records to userspace, which may
+ * fault and sleep for as long as userspace likes (userfaultfd, FUSE), from
+ * a kernel buffer after dropping the lock.  Readers are serialized by
+ * @read_lock instead, so the records one of them copied are still at the
+ * head of the queue when it comes back, under the heap's lock, to consume
+ * them; producers only ever append.  The order is @read_lock, then
+ * heap->lock, then the wait queue's spinlock (inside wake_up()).
  */
 #include <linux/minmax.h>
 #include <linux/sched.h>
@@ -66,6 +71,7 @@ void oh_events_init(struct objheap *heap)
 	BUILD_BUG_ON(offsetof(struct oh_event_chunk, recs) > OH_EVENT_CHUNK_HEADER);
 	INIT_LIST_HEAD(&q->chunks);
 	init_waitqueue_head(&q->wait);
+	mutex_init(&q->read_lock);
 }
 
 static void oh_event_chunk_free(struct objheap *heap, struct oh_event_chunk *c)
@@ -86,8 +92,11 @@ void oh_events_destroy(struct objheap *heap)
 {
 	struct oh_event_chunk *c, *tmp;
 
-	list_for_each_entry_safe(c, tmp, &heap->events.chunks, link)
+	list_for_each_entry_safe(c, tmp, &heap->events.chunks, link) {
 		oh_event_chunk_free(heap, c);
+		cond_resched();
+	}
+	mutex_destroy(&heap->events.read_lock);
 }
 
 /* Publish the new state to poll() and to sleeping readers. */
@@ -120,6 +129,8 @@ bool oh_events_ready(struct objheap *heap)
 void oh_event_lose(struct objheap *heap)
 {
 	struct oh_events *q = &heap->events;
+
+	lockdep_assert_held(&heap->lock);
 
 	q->pending_lost++;
 	q->lost_total++;
@@ -159,6 +170,8 @@ int oh_event_queue(struct objheap *heap, struct objheap_event *ev)
 	struct oh_events *q = &heap->events;
 	struct oh_event_chunk *c = NULL;
 
+	lockdep_assert_held(&heap->lock);
+
 	if (!list_empty(&q->chunks))
 		c = list_last_entry(&q->chunks, struct oh_event_chunk, link);
 	if (!c || c->tail == OH_EVENT_CHUNK_RECORDS) {
@@ -176,18 +189,76 @@ int oh_event_queue(struct objheap *heap, struct objheap_event *ev)
 	return 0;
 }
 
-/* Append the OBJHEAP_EVENT_LOST record; 0, or -EFAULT. */
-static int oh_events_read_lost(struct oh_events *q, char __user *buf)
+/*
+ * Copy up to @n records from the head of the queue to @kbuf, without
+ * consuming them; the caller holds @read_lock, so they stay at the head.
+ * With the queue empty and losses pending, the OBJHEAP_EVENT_LOST record
+ * instead, taking the losses over (*@lost, to give back with
+ * oh_events_unpeek_lost() if the copy to userspace fails).  Returns the
+ * records copied.
+ */
+static size_t oh_events_peek(struct objheap *heap, struct objheap_event *kbuf,
+			     size_t n, u64 *lost)
 {
-	struct objheap_event ev = {
-		.type = OBJHEAP_EVENT_LOST,
-		.lost = q->pending_lost,
-	};
+	struct oh_events *q = &heap->events;
+	struct oh_event_chunk *c;
+	size_t done = 0, k;
 
-	if (copy_to_user(buf, &ev, sizeof(ev)))
-		return -EFAULT;
-	q->pending_lost = 0;
-	return 0;
+	*lost = 0;
+	list_for_each_entry(c, &q->chunks, link) {
+		k = min_t(size_t, n - done, c->tail - c->head);
+		memcpy(&kbuf[done], &c->recs[c->head], k * sizeof(*kbuf));
+		done += k;
+		if (done == n)
+			break;
+	}
+	if (!done && q->pending_lost) {
+		memset(kbuf, 0, sizeof(*kbuf));
+		kbuf->type = OBJHEAP_EVENT_LOST;
+		kbuf->lost = q->pending_lost;
+		*lost = q->pending_lost;
+		q->pending_lost = 0;
+		oh_events_update(q);
+		done = 1;
+	}
+	return done;
+}
+
+/*
+ * The LOST record of @lost events could not be copied: report them again,
+ * in order.  Records queued meanwhile come after those losses, so the
+ * first of them carries them; otherwise they are pending again.
+ */
+static void oh_events_unpeek_lost(struct objheap *heap, u64 lost)
+{
+	struct oh_events *q = &heap->events;
+	struct oh_event_chunk *c;
+
+	c = list_first_entry_or_null(&q->chunks, struct oh_event_chunk, link);
+	if (c && c->head < c->tail)
+		c->recs[c->head].lost += lost;
+	else
+		q->pending_lost += lost;
+	oh_events_update(q);
+}
+
+/* Consume the @n records at the head of the queue, which were peeked. */
+static void oh_events_consume(struct objheap *heap, size_t n)
+{
+	struct oh_events *q = &heap->events;
+	struct oh_event_chunk *c;
+	size_t k;
+
+	while (n) {
+		c = list_first_entry(&q->chunks, struct oh_event_chunk, link);
+		k = min_t(size_t, n, c->tail - c->head);
+		c->head += k;
+		q->queued -= k;
+		n -= k;
+		if (c->head == c->tail)
+			oh_event_chunk_free(heap, c);
+	}
+	oh_events_update(q);
 }
 
 /**
@@ -196,42 +267,61 @@ static int oh_events_read_lost(struct oh_events *q, char __user *buf)
  * @buf: Room for @n records.
  * @n: At least 1.
  *
- * Only records copied successfully leave the queue.
+ * Records are copied to userspace a chunk's worth at a time, from a
+ * kernel buffer, with the heap's lock dropped; only records copied
+ * successfully leave the queue.  A fatal signal stops the copy between
+ * two rounds.
  *
- * Context: The heap's lock is held.
- * Return: The bytes copied, 0 when nothing is pending, or -EFAULT when
- * not even the first record could be copied.
+ * Context: Process context; takes the queue's @read_lock and, briefly,
+ * the heap's lock.  Neither is held on return.
+ * Return: The bytes copied, 0 when nothing is pending, or -EFAULT (not
+ * even the first record could be copied), -ENOMEM (no kernel buffer) or
+ * -EINTR (a signal while waiting for a lock) when nothing was copied.
  */
 ssize_t oh_events_read(struct objheap *heap, char __user *buf, size_t n)
 {
 	const size_t rec = sizeof(struct objheap_event);
 	struct oh_events *q = &heap->events;
-	struct oh_event_chunk *c;
-	size_t done = 0, k;
-	int ret = 0;
+	size_t done = 0, max, k;
+	struct objheap_event *kbuf;
+	ssize_t ret = 0;
+	u64 lost;
 
-	while (done < n) {
-		c = list_first_entry_or_null(&q->chunks, struct oh_event_chunk,
-					     link);
-		if (!c)
+	max = min_t(size_t, n, OH_EVENT_CHUNK_RECORDS);
+	kbuf = kmalloc_array(max, rec, GFP_KERNEL_ACCOUNT);
+	if (!kbuf)
+		return -ENOMEM;
+	ret = mutex_lock_interruptible(&q->read_lock);
+	if (ret)
+		goto out_free;
+	while (done < n && !fatal_signal_pending(current)) {
+		ret = mutex_lock_interruptible(&heap->lock);
+		if (ret)
 			break;
-		k = min_t(size_t, n - done, c->tail - c->head);
-		if (copy_to_user(buf + done * rec, &c->recs[c->head], k * rec)) {
+		k = oh_events_peek(heap, kbuf, min(n - done, max), &lost);
+		mutex_unlock(&heap->lock);
+		if (!k)
+			break;
+		if (copy_to_user(buf + done * rec, kbuf, k * rec)) {
+			if (lost) {
+				mutex_lock(&heap->lock);
+				oh_events_unpeek_lost(heap, lost);
+				mutex_unlock(&heap->lock);
+			}
 			ret = -EFAULT;
 			break;
 		}
-		c->head += k;
-		q->queued -= k;
 		done += k;
-		if (c->head == c->tail)
-			oh_event_chunk_free(heap, c);
+		if (lost)
+			break;	/* a LOST record is the last */
+		/* Uninterruptible: the records are copied, they must go. */
+		mutex_lock(&heap->lock);
+		oh_events_consume(heap, k);
+		mutex_unlock(&heap->lock);
 	}
-	if (!ret && done < n && !q->queued && q->pending_lost) {
-		ret = oh_events_read_lost(q, buf + done * rec);
-		if (!ret)
-			done++;
-	}
-	oh_events_update(q);
+	mutex_unlock(&q->read_lock);
+out_free:
+	kfree(kbuf);
 	return done ? done * rec : ret;
 }
 
@@ -246,6 +336,8 @@ int objheap_cmd_event_ctl(struct objheap_ucmd *ucmd)
 {
 	struct objheap_event_ctl *cmd = ucmd->cmd;
 	struct oh_events *q = &ucmd->heap->events;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->flags & OBJHEAP_EVENT_CTL_SET_MASK) {
 		if (cmd->mask & ~OBJHEAP_EVENTS_GC)

@@ -6,6 +6,7 @@
 #define __OBJHEAP_EVENT_H
 
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -18,6 +19,8 @@ struct objheap_ucmd;
  * struct oh_events - One heap's event queue.
  * @chunks: The records, in chunks of OH_EVENT_CHUNK_RECORDS, oldest first.
  * @wait: Readers and pollers wait here for @ready.
+ * @read_lock: Serializes readers, which copy records out without the
+ *             heap's lock (see kmod/event.c).
  * @ready: Records a read would return now: those queued, plus one for a
  *         pending loss.  Written under the heap's lock, read without it.
  * @queued: Records in @chunks.
@@ -29,6 +32,7 @@ struct objheap_ucmd;
 struct oh_events {
 	struct list_head chunks;
 	wait_queue_head_t wait;
+	struct mutex read_lock; /* see above */
 	u64 ready;
 	u64 queued;
 	u64 pending_lost;

@@ -50,10 +50,10 @@
  * ones, as CPython's bits in _gc_prev and _gc_next do.
  *
  * When: as in CPython, generation 0's count is tracked objects created
- * minus those freed; when OBJHEAP_NEW makes it pass its threshold (700) a
- * collection runs, of the oldest generation whose count passed its
- * threshold (10 collections of the generation below), in the allocating
- * call.  A full collection also needs the objects that reached the
+ * minus those freed; when OBJHEAP_NEW or OBJHEAP_WEAKREF_NEW makes it
+ * pass its threshold (700) a collection runs, of the oldest generation
+ * whose count passed its threshold (10 collections of the generation
+ * below), in the allocating call.  A full collection also needs the objects that reached the
  * oldest generation since the last one to be more than a quarter of those
  * it then held, which keeps the cost of full collections linear overall.
  *
@@ -61,10 +61,14 @@
  * commands on the heap wait, as CPython's threads wait for the GIL; other
  * heaps do not.  Every phase calls cond_resched() every
  * OH_GC_RESCHED_EVERY objects, so a collection of millions of objects
- * causes neither soft lockups nor RCU stalls.  Documentation/gc.rst gives
- * the measured pauses.
+ * causes neither soft lockups nor RCU stalls; Documentation/gc.rst gives
+ * the measured pauses.  Phases 1 to 3 only mark, so they also stop when
+ * the task is killed, and gc_unmark() puts the heap back as it was;
+ * phases 4 to 7 free, and always finish.
  *
- * Context: every function here runs with the heap's lock held.
+ * Context: every function here but oh_gc_init() (at open(), before the
+ * heap is visible) runs with the heap's lock held; the entry points
+ * assert it with lockdep_assert_held().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -98,6 +102,19 @@ static void gc_resched(unsigned long *n)
 		cond_resched();
 }
 
+/*
+ * gc_resched() in a loop that may stop: whether the task was killed.
+ * Checked as often as the loop reschedules, so a long walk ends soon
+ * after a fatal signal.
+ */
+static bool gc_resched_killed(unsigned long *n)
+{
+	if (++*n % OH_GC_RESCHED_EVERY)
+		return false;
+	cond_resched();
+	return fatal_signal_pending(current);
+}
+
 void oh_gc_init(struct objheap *heap)
 {
 	struct oh_gc *gc = &heap->gc;
@@ -119,6 +136,8 @@ void oh_gc_init(struct objheap *heap)
  */
 void oh_gc_track(struct objheap *heap, struct oh_object *obj)
 {
+	lockdep_assert_held(&heap->lock);
+
 	list_add_tail(&obj->gc_link, &heap->gc.gens[0].objects);
 	heap->gc.gens[0].count++;
 }
@@ -132,6 +151,8 @@ void oh_gc_track(struct objheap *heap, struct oh_object *obj)
  */
 void oh_gc_count_free(struct objheap *heap)
 {
+	lockdep_assert_held(&heap->lock);
+
 	if (heap->gc.gens[0].count)
 		heap->gc.gens[0].count--;
 }
@@ -161,14 +182,16 @@ u32 oh_gc_nr_tracked(struct objheap *heap)
 	unsigned long n;
 	int i;
 
+	lockdep_assert_held(&heap->lock);
+
 	n = gc_list_size(&gc->permanent) + gc_list_size(&gc->garbage);
 	for (i = 0; i < OH_GC_GENS; i++)
 		n += gc_list_size(&gc->gens[i].objects);
 	return n;
 }
 
-/* Phase 1: gc_refs starts as the reference count. */
-static void gc_update_refs(struct list_head *young)
+/* Phase 1: gc_refs starts as the reference count.  0, or -EINTR. */
+static int gc_update_refs(struct list_head *young)
 {
 	unsigned long resched = 0;
 	struct oh_object *obj;
@@ -176,12 +199,17 @@ static void gc_update_refs(struct list_head *young)
 	list_for_each_entry(obj, young, gc_link) {
 		obj->gc_refs = obj->refcnt;
 		obj->flags |= OH_OBJ_COLLECTING;
-		gc_resched(&resched);
+		if (gc_resched_killed(&resched))
+			return -EINTR;
 	}
+	return 0;
 }
 
-/* Phase 2: take away the references young objects hold to each other. */
-static void gc_subtract_refs(struct list_head *young)
+/*
+ * Phase 2: take away the references young objects hold to each other.
+ * 0, or -EINTR.
+ */
+static int gc_subtract_refs(struct list_head *young)
 {
 	unsigned long resched = 0;
 	struct oh_object *obj, *target;
@@ -193,8 +221,10 @@ static void gc_subtract_refs(struct list_head *young)
 			if (target && gc_is_young(target))
 				target->gc_refs--;
 		}
-		gc_resched(&resched);
+		if (gc_resched_killed(&resched))
+			return -EINTR;
 	}
+	return 0;
 }
 
 /*
@@ -229,14 +259,15 @@ static unsigned long gc_visit_reachable(struct oh_object *obj,
 
 /*
  * Phase 3: split @young into what is reachable from outside (stays) and
- * what is not (moves to @unreachable).  Returns how many are unreachable;
- * *@flags_seen collects the flags of every object ever moved there, so
- * that the weak reference and finalization passes run only when an
- * object may need them.
+ * what is not (moves to @unreachable).  *@found is how many are
+ * unreachable; *@flags_seen collects the flags of every object ever moved
+ * there, so that the weak reference and finalization passes run only
+ * when an object may need them.  0, or -EINTR with every object on one of
+ * the two lists.
  */
-static unsigned long gc_move_unreachable(struct list_head *young,
-					 struct list_head *unreachable,
-					 u32 *flags_seen)
+static int gc_move_unreachable(struct list_head *young,
+			       struct list_head *unreachable,
+			       u32 *flags_seen, unsigned long *found)
 {
 	struct list_head *pos = young->next, *next;
 	unsigned long resched = 0, moved = 0;
@@ -256,9 +287,44 @@ static unsigned long gc_move_unreachable(struct list_head *young,
 			moved++;
 			pos = next;
 		}
+		if (gc_resched_killed(&resched))
+			return -EINTR;
+	}
+	*found = moved;
+	return 0;
+}
+
+/*
+ * Undo phases 1 to 3 for a collection that stops: every object back in
+ * @young, unmarked.  This walk must finish, whatever signal is pending.
+ */
+static void gc_unmark(struct list_head *young, struct list_head *unreachable)
+{
+	unsigned long resched = 0;
+	struct oh_object *obj;
+
+	list_splice_tail_init(unreachable, young);
+	list_for_each_entry(obj, young, gc_link) {
+		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
 		gc_resched(&resched);
 	}
-	return moved;
+}
+
+/*
+ * Phases 1 to 3, which change nothing but the collector's marks and
+ * gc_refs, and so may stop when the task is killed.  0, or -EINTR after
+ * gc_unmark() has put everything back in @young.
+ */
+static int gc_mark(struct list_head *young, struct list_head *unreachable,
+		   u32 *flags_seen, unsigned long *found)
+{
+	int ret;
+
+	ret = gc_update_refs(young) ?: gc_subtract_refs(young) ?:
+	      gc_move_unreachable(young, unreachable, flags_seen, found);
+	if (ret)
+		gc_unmark(young, unreachable);
+	return ret;
 }
 
 /* Phase 4: the survivors are ordinary objects again.  Returns how many. */
@@ -275,7 +341,15 @@ static unsigned long gc_finish_reachable(struct list_head *young)
 	return n;
 }
 
-/* Phase 5: clear the weak references to the garbage (handle_weakrefs). */
+/*
+ * Phase 5 (handle_weakrefs): clear the weak references that are garbage
+ * themselves, in silence, and the weak references to the garbage, which
+ * queue their events.  Both before anything is freed: a garbage weak
+ * reference whose target is not garbage (an object without slots, or of
+ * an older generation) would otherwise still be linked when phase 7
+ * frees its target, and report a death nothing can observe (CPython's
+ * bpo-38006).
+ */
 static void gc_handle_weakrefs(struct objheap *heap,
 			       struct list_head *unreachable)
 {
@@ -284,6 +358,8 @@ static void gc_handle_weakrefs(struct objheap *heap,
 
 	/* Only finalizers, never on @unreachable, may be freed meanwhile. */
 	list_for_each_entry(obj, unreachable, gc_link) {
+		if (oh_is_weakref(obj))
+			oh_weakref_clear(heap, obj);
 		if (obj->flags & OH_OBJ_WEAKREFED)
 			oh_weak_clear(heap, obj);
 		gc_resched(&resched);
@@ -399,31 +475,47 @@ static void gc_event(struct objheap *heap, u32 type, u32 generation,
  * @heap: The heap.
  * @generation: 0, 1 or 2.
  * @out: NULL, or the command to report the results in.
+ *
+ * A fatal signal stops the collection while it is still only marking:
+ * nothing is freed, the generations' counts and statistics are as before,
+ * and the objects of the younger generations it examined stay in
+ * generation @generation, where it had gathered them.  Its
+ * OBJHEAP_EVENT_GC_STOP then reports 0 collected.  Once it frees, it
+ * finishes.
+ *
+ * Return: 0, or -EINTR when it stopped.
  */
-static void oh_gc_collect(struct objheap *heap, u32 generation,
-			  struct objheap_gc_collect *out)
+static int oh_gc_collect(struct objheap *heap, u32 generation,
+			 struct objheap_gc_collect *out)
 {
 	struct oh_gc *gc = &heap->gc;
 	struct list_head *young = &gc->gens[generation].objects, *old;
-	unsigned long survivors, found;
+	unsigned long survivors, found = 0, collected = 0;
 	LIST_HEAD(unreachable);
 	u64 start = ktime_get_ns(), elapsed;
 	u32 i, flags_seen = 0;
+	int ret;
+
+	lockdep_assert_held(&heap->lock);
 
 	gc->collecting = true;
 	trace_objheap_gc_start(heap->id, generation);
 	gc_event(heap, OBJHEAP_EVENT_GC_START, generation, 0, 0);
-	if (generation + 1 < OH_GC_GENS)
-		gc->gens[generation + 1].count++;
-	for (i = 0; i <= generation; i++)
-		gc->gens[i].count = 0;
 	for (i = 0; i < generation; i++)
 		list_splice_tail_init(&gc->gens[i].objects, young);
 	old = generation + 1 < OH_GC_GENS ? &gc->gens[generation + 1].objects : young;
 
-	gc_update_refs(young);
-	gc_subtract_refs(young);
-	found = gc_move_unreachable(young, &unreachable, &flags_seen);
+	ret = gc_mark(young, &unreachable, &flags_seen, &found);
+	if (ret) {
+		elapsed = ktime_get_ns() - start;
+		goto out;
+	}
+
+	/* From here on the collection frees: it cannot stop. */
+	if (generation + 1 < OH_GC_GENS)
+		gc->gens[generation + 1].count++;
+	for (i = 0; i <= generation; i++)
+		gc->gens[i].count = 0;
 	survivors = gc_finish_reachable(young);
 	if (young != old) {
 		if (generation == OH_GC_GENS - 2)
@@ -434,31 +526,37 @@ static void oh_gc_collect(struct objheap *heap, u32 generation,
 		gc->long_lived_total = survivors;
 	}
 
-	if (flags_seen & OH_OBJ_WEAKREFED)
+	if (flags_seen & (OH_OBJ_WEAKREFED | OBJHEAP_OBJ_WEAKREF))
 		gc_handle_weakrefs(heap, &unreachable);
+	collected = found;
 	if ((flags_seen & OBJHEAP_OBJ_FINALIZE) &&
-	    gc_finalize_garbage(heap, &unreachable))
+	    gc_finalize_garbage(heap, &unreachable)) {
+		/* As CPython, what survives is not counted as collected. */
 		gc_resurrect(&unreachable, old);
-	else if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL)
+		collected = 0;
+	} else if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL) {
 		gc_save_garbage(heap, &unreachable);
-	else
+	} else {
 		gc_delete_garbage(heap, &unreachable);
+	}
 
 	elapsed = ktime_get_ns() - start;
 	gc->gens[generation].stats.collections++;
-	gc->gens[generation].stats.collected += found;
+	gc->gens[generation].stats.collected += collected;
 	trace_objheap_gc_done(heap->id, generation, found, survivors, elapsed);
 	/* Any user may ask for it: a bounded number of lines in the log. */
 	if (gc->debug & OBJHEAP_GC_DEBUG_STATS)
 		pr_info_ratelimited("heap %llu: gc: generation %u: %lu unreachable, %lu survived, %llu ns\n",
 				    heap->id, generation, found, survivors, elapsed);
 	if (out) {
-		out->out_collected = found;
+		out->out_collected = collected;
 		out->out_uncollectable = 0;
 		out->out_elapsed_ns = elapsed;
 	}
-	gc_event(heap, OBJHEAP_EVENT_GC_STOP, generation, found, elapsed);
+out:
+	gc_event(heap, OBJHEAP_EVENT_GC_STOP, generation, collected, elapsed);
 	gc->collecting = false;
+	return ret;
 }
 
 /**
@@ -470,6 +568,8 @@ void oh_gc_maybe_collect(struct objheap *heap)
 	struct oh_gc *gc = &heap->gc;
 	int i;
 
+	lockdep_assert_held(&heap->lock);
+
 	if (!gc->enabled || gc->collecting || !gc->gens[0].threshold ||
 	    gc->gens[0].count <= gc->gens[0].threshold)
 		return;
@@ -480,6 +580,7 @@ void oh_gc_maybe_collect(struct objheap *heap)
 		if (i == OH_GC_GENS - 1 &&
 		    gc->long_lived_pending < gc->long_lived_total / 4)
 			continue;
+		/* Killed, it stops; the command that ran it has succeeded. */
 		oh_gc_collect(heap, i, NULL);
 		return;
 	}
@@ -489,12 +590,14 @@ int objheap_cmd_gc_collect(struct objheap_ucmd *ucmd)
 {
 	struct objheap_gc_collect *cmd = ucmd->cmd;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (cmd->__reserved)
 		return -EINVAL;
 	if (cmd->generation >= OH_GC_GENS)
 		return -EINVAL;
-	oh_gc_collect(ucmd->heap, cmd->generation, cmd);
-	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+	return oh_gc_collect(ucmd->heap, cmd->generation, cmd) ?:
+	       objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 /* The commands on struct objheap_gc_value that take no value. */
@@ -513,6 +616,8 @@ int objheap_cmd_gc_enable(struct objheap_ucmd *ucmd)
 {
 	int ret = GC_NO_VALUE(ucmd);
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (ret)
 		return ret;
 	ucmd->heap->gc.enabled = true;
@@ -523,6 +628,8 @@ int objheap_cmd_gc_disable(struct objheap_ucmd *ucmd)
 {
 	int ret = GC_NO_VALUE(ucmd);
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (ret)
 		return ret;
 	ucmd->heap->gc.enabled = false;
@@ -531,6 +638,8 @@ int objheap_cmd_gc_disable(struct objheap_ucmd *ucmd)
 
 int objheap_cmd_gc_isenabled(struct objheap_ucmd *ucmd)
 {
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	return GC_NO_VALUE(ucmd) ?: gc_value_cmd(ucmd, ucmd->heap->gc.enabled);
 }
 
@@ -538,6 +647,8 @@ int objheap_cmd_gc_get_threshold(struct objheap_ucmd *ucmd)
 {
 	struct objheap_gc_threshold *cmd = ucmd->cmd;
 	int i;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->__reserved || cmd->__reserved2 ||
 	    memchr_inv(cmd->threshold, 0, sizeof(cmd->threshold)))
@@ -552,6 +663,8 @@ int objheap_cmd_gc_set_threshold(struct objheap_ucmd *ucmd)
 	struct objheap_gc_threshold *cmd = ucmd->cmd;
 	int i;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (cmd->__reserved || cmd->__reserved2 ||
 	    memchr_inv(cmd->out_threshold, 0, sizeof(cmd->out_threshold)))
 		return -EINVAL;
@@ -565,6 +678,8 @@ int objheap_cmd_gc_get_count(struct objheap_ucmd *ucmd)
 	struct objheap_gc_count *cmd = ucmd->cmd;
 	int i;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (cmd->__reserved)
 		return -EINVAL;
 	for (i = 0; i < OH_GC_GENS; i++)
@@ -577,6 +692,8 @@ int objheap_cmd_gc_get_stats(struct objheap_ucmd *ucmd)
 	struct objheap_gc_stats *cmd = ucmd->cmd;
 	int i;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	for (i = 0; i < OH_GC_GENS; i++)
 		cmd->out_gen[i] = ucmd->heap->gc.gens[i].stats;
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
@@ -586,6 +703,8 @@ int objheap_cmd_gc_freeze(struct objheap_ucmd *ucmd)
 {
 	struct oh_gc *gc = &ucmd->heap->gc;
 	int ret = GC_NO_VALUE(ucmd), i;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (ret)
 		return ret;
@@ -600,6 +719,8 @@ int objheap_cmd_gc_unfreeze(struct objheap_ucmd *ucmd)
 	struct oh_gc *gc = &ucmd->heap->gc;
 	int ret = GC_NO_VALUE(ucmd);
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (ret)
 		return ret;
 	list_splice_tail_init(&gc->permanent, &gc->gens[OH_GC_GENS - 1].objects);
@@ -608,13 +729,27 @@ int objheap_cmd_gc_unfreeze(struct objheap_ucmd *ucmd)
 
 int objheap_cmd_gc_get_freeze_count(struct objheap_ucmd *ucmd)
 {
-	return GC_NO_VALUE(ucmd) ?:
-	       gc_value_cmd(ucmd, gc_list_size(&ucmd->heap->gc.permanent));
+	unsigned long n = 0, resched = 0;
+	int ret = GC_NO_VALUE(ucmd);
+	struct list_head *pos;
+
+	lockdep_assert_held(&ucmd->heap->lock);
+
+	if (ret)
+		return ret;
+	list_for_each(pos, &ucmd->heap->gc.permanent) {
+		n++;
+		if (gc_resched_killed(&resched))
+			return -EINTR;
+	}
+	return gc_value_cmd(ucmd, n);
 }
 
 int objheap_cmd_gc_set_debug(struct objheap_ucmd *ucmd)
 {
 	struct objheap_gc_value *cmd = ucmd->cmd;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->value & ~(OBJHEAP_GC_DEBUG_STATS | OBJHEAP_GC_DEBUG_SAVEALL))
 		return -EINVAL;
@@ -624,6 +759,8 @@ int objheap_cmd_gc_set_debug(struct objheap_ucmd *ucmd)
 
 int objheap_cmd_gc_get_debug(struct objheap_ucmd *ucmd)
 {
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	return GC_NO_VALUE(ucmd) ?: gc_value_cmd(ucmd, ucmd->heap->gc.debug);
 }
 
@@ -634,6 +771,8 @@ int objheap_cmd_gc_clear_garbage(struct objheap_ucmd *ucmd)
 	struct oh_object *obj;
 	int ret = GC_NO_VALUE(ucmd);
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (ret)
 		return ret;
 	/* Giving back one reference may free others on the list. */
@@ -642,7 +781,9 @@ int objheap_cmd_gc_clear_garbage(struct objheap_ucmd *ucmd)
 		obj->flags &= ~OH_OBJ_GARBAGE;
 		list_move_tail(&obj->gc_link, &gc->gens[OH_GC_GENS - 1].objects);
 		oh_unref(ucmd->heap, obj);
-		gc_resched(&resched);
+		/* Killed: what is left stays on the list, held as before. */
+		if (gc_resched_killed(&resched))
+			return -EINTR;
 	}
 	return 0;
 }
@@ -651,6 +792,8 @@ int objheap_cmd_gc_is_tracked(struct objheap_ucmd *ucmd)
 {
 	struct objheap_gc_object *cmd = ucmd->cmd;
 	struct oh_object *obj;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->__reserved)
 		return -EINVAL;
@@ -662,149 +805,88 @@ int objheap_cmd_gc_is_tracked(struct objheap_ucmd *ucmd)
 }
 
 /*
- * The list commands.  Each walks its sequence of objects up to three
- * times, under the heap's lock so that the sequence cannot change: to
- * count, to write a handle (with a reference) for each, and, if writing
- * failed part-way, to give back the references already taken.
+ * The list commands: walks over their sequences of objects, run by
+ * oh_list_handles() (kmod/object.c), which counts, writes the handles and
+ * gives back the references if writing fails.
  */
-enum gc_list_pass { GC_LIST_COUNT, GC_LIST_EMIT, GC_LIST_UNDO };
-
-struct gc_lister {
-	struct objheap *heap;
-	enum gc_list_pass pass;
-	u64 __user *buf;
-	u32 n;		/* objects seen this pass */
-	u32 done;	/* GC_LIST_UNDO: references to give back */
-	int err;
-	unsigned long resched;
-};
-
-static void gc_list_add(struct gc_lister *l, struct oh_object *obj)
-{
-	if (l->err)
-		return;
-	switch (l->pass) {
-	case GC_LIST_COUNT:
-		break;
-	case GC_LIST_EMIT:
-		l->err = oh_ref_user(obj);
-		if (l->err)
-			break;
-		if (put_user(oh_handle(l->heap, obj), &l->buf[l->n])) {
-			oh_unref_user(l->heap, obj);
-			l->err = -EFAULT;
-		}
-		break;
-	case GC_LIST_UNDO:
-		if (l->n < l->done)
-			oh_unref_user(l->heap, obj);
-		break;
-	}
-	if (!l->err)
-		l->n++;
-	gc_resched(&l->resched);
-}
-
-typedef void (*gc_list_walk_fn)(struct gc_lister *l, struct objheap_gc_list *cmd,
-				struct oh_object *obj);
-
-static void gc_walk_list(struct gc_lister *l, struct list_head *head)
+static void gc_walk_list(struct oh_lister *l, struct list_head *head)
 {
 	struct oh_object *obj;
 
-	list_for_each_entry(obj, head, gc_link)
-		gc_list_add(l, obj);
+	list_for_each_entry(obj, head, gc_link) {
+		if (oh_list_stopped(l))
+			return;
+		oh_list_add(l, obj);
+	}
 }
 
-static void gc_walk_objects(struct gc_lister *l, struct objheap_gc_list *cmd,
-			    struct oh_object *unused)
+/* @arg: the command's generation, or OBJHEAP_GC_ALL_GENERATIONS. */
+static void gc_walk_objects(struct oh_lister *l, const void *arg)
 {
+	const u32 *generation = arg;
 	struct oh_gc *gc = &l->heap->gc;
 	int i;
 
 	for (i = 0; i < OH_GC_GENS; i++)
-		if (cmd->generation == OBJHEAP_GC_ALL_GENERATIONS ||
-		    cmd->generation == i)
+		if (*generation == OBJHEAP_GC_ALL_GENERATIONS ||
+		    *generation == i)
 			gc_walk_list(l, &gc->gens[i].objects);
 }
 
-static void gc_walk_garbage(struct gc_lister *l, struct objheap_gc_list *cmd,
-			    struct oh_object *unused)
+static void gc_walk_garbage(struct oh_lister *l, const void *unused)
 {
 	gc_walk_list(l, &l->heap->gc.garbage);
 }
 
-static void gc_walk_referents(struct gc_lister *l, struct objheap_gc_list *cmd,
-			      struct oh_object *obj)
+/* @arg: the object whose slots are listed. */
+static void gc_walk_referents(struct oh_lister *l, const void *arg)
 {
+	const struct oh_object *obj = arg;
 	u32 i;
 
 	for (i = 0; i < obj->nslots; i++)
 		if (obj->slots[i])
-			gc_list_add(l, obj->slots[i]);
+			oh_list_add(l, obj->slots[i]);
 }
 
-static void gc_walk_referrers_in(struct gc_lister *l, struct list_head *head,
-				 struct oh_object *target)
+static void gc_walk_referrers_in(struct oh_lister *l, struct list_head *head,
+				 const struct oh_object *target)
 {
 	struct oh_object *obj;
 	u32 i;
 
 	list_for_each_entry(obj, head, gc_link) {
+		if (oh_list_stopped(l))
+			return;
 		for (i = 0; i < obj->nslots; i++) {
 			if (obj->slots[i] == target) {
-				gc_list_add(l, obj);
+				oh_list_add(l, obj);
 				break;
 			}
 		}
-		gc_resched(&l->resched);
+		oh_list_resched(l);
 	}
 }
 
-static void gc_walk_referrers(struct gc_lister *l, struct objheap_gc_list *cmd,
-			      struct oh_object *target)
+/* @arg: the object whose referrers are listed. */
+static void gc_walk_referrers(struct oh_lister *l, const void *arg)
 {
 	struct oh_gc *gc = &l->heap->gc;
 	int i;
 
 	for (i = 0; i < OH_GC_GENS; i++)
-		gc_walk_referrers_in(l, &gc->gens[i].objects, target);
-	gc_walk_referrers_in(l, &gc->permanent, target);
-	gc_walk_referrers_in(l, &gc->garbage, target);
+		gc_walk_referrers_in(l, &gc->gens[i].objects, arg);
+	gc_walk_referrers_in(l, &gc->permanent, arg);
+	gc_walk_referrers_in(l, &gc->garbage, arg);
 }
 
-static int gc_list_cmd(struct objheap_ucmd *ucmd, gc_list_walk_fn walk,
-		       struct oh_object *obj)
+static int gc_list_cmd(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
+		       const void *arg)
 {
 	struct objheap_gc_list *cmd = ucmd->cmd;
-	struct gc_lister l = {
-		.heap = ucmd->heap,
-		.buf = u64_to_user_ptr(cmd->buf_uptr),
-	};
 
-	walk(&l, cmd, obj);
-	cmd->out_count = l.n;
-	if (l.n > cmd->count) {
-		int ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
-
-		return ret ?: -EMSGSIZE;
-	}
-
-	l.pass = GC_LIST_EMIT;
-	l.n = 0;
-	walk(&l, cmd, obj);
-	if (!l.err) {
-		l.err = objheap_ucmd_respond(ucmd, sizeof(*cmd));
-		if (!l.err)
-			return 0;
-		l.n = cmd->out_count;
-	}
-	l.pass = GC_LIST_UNDO;
-	l.done = l.n;
-	l.n = 0;
-	l.err = 0;
-	walk(&l, cmd, obj);
-	return l.err ?: -EFAULT;
+	return oh_list_handles(ucmd, walk, arg, cmd->buf_uptr, cmd->count,
+			       &cmd->out_count, sizeof(*cmd));
 }
 
 /* Check a list command's fields; @handle_ok and @gen_ok say which it uses. */
@@ -822,17 +904,23 @@ static int gc_list_check(struct objheap_gc_list *cmd, bool handle_ok,
 
 int objheap_cmd_gc_get_objects(struct objheap_ucmd *ucmd)
 {
-	return gc_list_check(ucmd->cmd, false, true) ?:
-	       gc_list_cmd(ucmd, gc_walk_objects, NULL);
+	struct objheap_gc_list *cmd = ucmd->cmd;
+
+	lockdep_assert_held(&ucmd->heap->lock);
+
+	return gc_list_check(cmd, false, true) ?:
+	       gc_list_cmd(ucmd, gc_walk_objects, &cmd->generation);
 }
 
 int objheap_cmd_gc_get_garbage(struct objheap_ucmd *ucmd)
 {
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	return gc_list_check(ucmd->cmd, false, false) ?:
 	       gc_list_cmd(ucmd, gc_walk_garbage, NULL);
 }
 
-static int gc_object_list_cmd(struct objheap_ucmd *ucmd, gc_list_walk_fn walk)
+static int gc_object_list_cmd(struct objheap_ucmd *ucmd, oh_list_walk_fn walk)
 {
 	struct objheap_gc_list *cmd = ucmd->cmd;
 	struct oh_object *obj;
@@ -849,10 +937,14 @@ static int gc_object_list_cmd(struct objheap_ucmd *ucmd, gc_list_walk_fn walk)
 
 int objheap_cmd_gc_get_referrers(struct objheap_ucmd *ucmd)
 {
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	return gc_object_list_cmd(ucmd, gc_walk_referrers);
 }
 
 int objheap_cmd_gc_get_referents(struct objheap_ucmd *ucmd)
 {
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	return gc_object_list_cmd(ucmd, gc_walk_referents);
 }

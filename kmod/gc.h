@@ -42,7 +42,7 @@ struct oh_gc_gen {
  *                    collection.
  * @long_lived_pending: Objects that reached the oldest generation since.
  * @debug: OBJHEAP_GC_DEBUG_* flags.
- * @enabled: Whether OBJHEAP_NEW may start a collection.
+ * @enabled: Whether creating a tracked object may start a collection.
  * @collecting: A collection is running.
  */
 struct oh_gc {

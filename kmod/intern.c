@@ -85,6 +85,8 @@ struct oh_object *oh_intern_find(struct objheap *heap, u32 type,
 	u32 hash = oh_intern_hash(type, data, data_len);
 	struct oh_object *obj;
 
+	lockdep_assert_held(&heap->lock);
+
 	*hashp = hash;
 	if (!it->buckets)
 		return NULL;
@@ -107,6 +109,8 @@ int oh_intern_add(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_intern *it = &heap->intern;
 
+	lockdep_assert_held(&heap->lock);
+
 	if (!it->buckets) {
 		if (oh_intern_resize(heap, OH_INTERN_MIN_BUCKETS))
 			return -ENOMEM;
@@ -127,6 +131,8 @@ int oh_intern_add(struct objheap *heap, struct oh_object *obj)
  */
 void oh_intern_del(struct objheap *heap, struct oh_object *obj)
 {
+	lockdep_assert_held(&heap->lock);
+
 	hlist_del(&obj->intern_link);
 	heap->intern.count--;
 }
@@ -183,6 +189,8 @@ int objheap_cmd_intern(struct objheap_ucmd *ucmd)
 	struct oh_object *obj;
 	void *data = stack;
 	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->data_len > OBJHEAP_MAX_SIZE)
 		return -EINVAL;

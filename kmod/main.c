@@ -18,8 +18,9 @@
  * read() returns whole records and poll() reports them pending.
  *
  * Lock order:
- *   objheap->lock
- *     objheap->events.wait.lock (wake_up() on queueing an event)
+ *   objheap->events.read_lock (read())
+ *     objheap->lock
+ *       objheap->events.wait.lock (wake_up() on queueing an event)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -511,7 +512,8 @@ static int objheap_fops_release(struct inode *inode, struct file *filp)
 
 /*
  * Whole records only, as many as fit in @count.  The heap's lock is taken
- * to dequeue, never held while waiting for events.
+ * to dequeue, never held while waiting for events or while copying them
+ * out (oh_events_read()).
  */
 static ssize_t objheap_fops_read(struct file *filp, char __user *buf,
 				 size_t count, loff_t *ppos)
@@ -523,11 +525,7 @@ static ssize_t objheap_fops_read(struct file *filp, char __user *buf,
 	if (!n)
 		return -EINVAL;
 	for (;;) {
-		ret = mutex_lock_interruptible(&heap->lock);
-		if (ret)
-			return ret;
 		ret = oh_events_read(heap, buf, n);
-		mutex_unlock(&heap->lock);
 		if (ret)
 			return ret;
 		if (filp->f_flags & O_NONBLOCK)
@@ -543,7 +541,18 @@ static __poll_t objheap_fops_poll(struct file *filp, poll_table *wait)
 {
 	struct objheap *heap = filp->private_data;
 
-	poll_wait(filp, &heap->events.wait, wait);
+	if (!poll_does_not_wait(wait)) {
+		poll_wait(filp, &heap->events.wait, wait);
+		/*
+		 * Order our entry on the wait queue before the readiness
+		 * test below, against the producer's update of @ready before
+		 * its wq_has_sleeper() (whose smp_mb() this pairs with):
+		 * either we see the record, or the producer sees us and
+		 * wakes us.  poll_wait() has this barrier itself from 6.14
+		 * on; before, nothing orders the add and the read.
+		 */
+		smp_mb();
+	}
 	return oh_events_ready(heap) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 

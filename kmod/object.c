@@ -25,8 +25,16 @@
  * @gc_link, with cond_resched() along the way, never recursion.  Objects
  * without slots cannot keep anything alive and are freed at once.
  *
- * Context: every function here runs with the heap's lock held; the
- * dispatcher takes it before any handler runs.
+ * An object created with OBJHEAP_OBJ_FINALIZE is not freed the first time
+ * it would be: oh_finalize_object() hands it to userspace instead (PEP
+ * 442), from here when its count reaches zero and from the collector
+ * when it is found unreachable.
+ *
+ * Context: every function here runs with the heap's lock held (the
+ * dispatcher takes it before any handler runs, and the entry points
+ * assert it with lockdep_assert_held()), except oh_objects_init() and
+ * oh_objects_destroy(), which run at open() and release(), when nothing
+ * else can reach the heap.
  */
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -109,6 +117,8 @@ static int oh_table_grow(struct objheap *heap)
  */
 u64 oh_handle(struct objheap *heap, const struct oh_object *obj)
 {
+	lockdep_assert_held(&heap->lock);
+
 	return (u64)heap->table.entries[obj->index].gen << 32 | obj->index;
 }
 
@@ -139,6 +149,8 @@ struct oh_object *oh_get(struct objheap_ucmd *ucmd, u64 handle)
 {
 	struct oh_object *obj;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (handle & OBJHEAP_HANDLE_BATCH_BIT) {
 		handle = objheap_batch_ref(ucmd, handle);
 		if (!handle)
@@ -168,6 +180,8 @@ struct oh_object *oh_object_create(struct objheap *heap, u32 type, u32 flags,
 {
 	struct oh_object *obj;
 	int ret;
+
+	lockdep_assert_held(&heap->lock);
 
 	if (heap->table.free_head == OH_NO_INDEX) {
 		ret = oh_table_grow(heap);
@@ -206,6 +220,8 @@ u64 oh_object_publish(struct objheap *heap, struct oh_object *obj)
 	struct oh_table *t = &heap->table;
 	u32 index = t->free_head;
 	struct oh_entry *e = &t->entries[index];
+
+	lockdep_assert_held(&heap->lock);
 
 	t->free_head = e->next_free;
 	e->obj = obj;
@@ -261,6 +277,8 @@ void oh_object_free(struct objheap *heap, struct oh_object *obj)
 	struct oh_table *t = &heap->table;
 	struct oh_entry *e = &t->entries[obj->index];
 
+	lockdep_assert_held(&heap->lock);
+
 	if (obj->flags & OH_OBJ_WEAKREFED)
 		oh_weak_clear(heap, obj);
 	if (oh_is_weakref(obj))
@@ -277,6 +295,46 @@ void oh_object_free(struct objheap *heap, struct oh_object *obj)
 		t->free_head = obj->index;
 	}
 	oh_free(&heap->alloc, obj, oh_object_bytes(obj));
+}
+
+/**
+ * oh_finalize_object() - PEP 442: hand an object to userspace, once.
+ * @heap: The heap.
+ * @obj: An object that would be freed now: its count just reached zero,
+ *       or it is in an unreachable set.
+ *
+ * If @obj was created with OBJHEAP_OBJ_FINALIZE and has not been handed
+ * out yet, it is flagged OBJHEAP_OBJ_FINALIZED and an
+ * OBJHEAP_EVENT_FINALIZE is queued whose handle owns one new reference.
+ * If the event cannot be queued (it is counted as lost) or the count is
+ * full, @obj stays finalized but is not handed out.
+ *
+ * Context: The heap's lock is held; may sleep.
+ * Return: true when @obj was handed out, and so has one more reference.
+ */
+bool oh_finalize_object(struct objheap *heap, struct oh_object *obj)
+{
+	struct objheap_event ev = {
+		.type = OBJHEAP_EVENT_FINALIZE,
+	};
+
+	lockdep_assert_held(&heap->lock);
+
+	if (!oh_wants_finalize(obj))
+		return false;
+	obj->flags |= OBJHEAP_OBJ_FINALIZED;
+	if (obj->refcnt >= OBJHEAP_REFCNT_MAX) {
+		oh_event_lose(heap);
+		return false;
+	}
+	ev.reason = oh_death_reason(heap);
+	ev.handle = oh_handle(heap, obj);
+	ev.target_type = obj->type;
+	if (oh_event_queue(heap, &ev))
+		return false;
+	obj->refcnt++;
+	obj->user_refs++;
+	return true;
 }
 
 /*
@@ -326,6 +384,8 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
  */
 void oh_unref(struct objheap *heap, struct oh_object *obj)
 {
+	lockdep_assert_held(&heap->lock);
+
 	if (oh_immortal(obj))
 		return;
 	if (!--obj->refcnt &&
@@ -342,6 +402,8 @@ void oh_unref(struct objheap *heap, struct oh_object *obj)
  */
 int oh_unref_user(struct objheap *heap, struct oh_object *obj)
 {
+	lockdep_assert_held(&heap->lock);
+
 	if (oh_immortal(obj))
 		return 0;
 	if (!obj->user_refs)
@@ -359,6 +421,8 @@ int oh_unref_user(struct objheap *heap, struct oh_object *obj)
 void oh_object_abort(struct objheap *heap, struct oh_object *obj)
 {
 	u32 i;
+
+	lockdep_assert_held(&heap->lock);
 
 	/* Each target was alive before the slot's reference: none dies. */
 	for (i = 0; i < obj->nslots; i++)
@@ -450,11 +514,143 @@ int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
 {
 	int ret;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	*out_handle = obj ? oh_handle(ucmd->heap, obj) : 0;
 	ucmd->out_handle = *out_handle;
 	ret = objheap_ucmd_respond(ucmd, cmd_len);
 	if (ret && obj)
 		oh_unref_user(ucmd->heap, obj);
+	return ret;
+}
+
+/* Objects a list walk handles between two cond_resched() calls. */
+#define OH_LIST_RESCHED_EVERY 1024
+
+/**
+ * oh_list_resched() - Reschedule now and then during a list walk.
+ * @l: The walk.
+ *
+ * The counting and writing passes also stop, with -EINTR in @l->err,
+ * when the task is killed; the undo pass must finish.
+ */
+void oh_list_resched(struct oh_lister *l)
+{
+	if (++l->resched % OH_LIST_RESCHED_EVERY)
+		return;
+	cond_resched();
+	if (l->pass != OH_LIST_UNDO && !l->err && fatal_signal_pending(current))
+		l->err = -EINTR;
+}
+
+/**
+ * oh_list_add() - The next object of a list walk.
+ * @l: The walk.
+ * @obj: The object.
+ *
+ * Counts it, writes its handle with a new reference (-EOVERFLOW or
+ * -EFAULT in @l->err if that fails, with no reference taken), or gives
+ * back the reference the writing pass took, according to the pass.
+ */
+void oh_list_add(struct oh_lister *l, struct oh_object *obj)
+{
+	if (l->err)
+		return;
+	switch (l->pass) {
+	case OH_LIST_COUNT:
+		break;
+	case OH_LIST_EMIT:
+		l->err = oh_ref_user(obj);
+		if (l->err)
+			break;
+		if (put_user(oh_handle(l->heap, obj), &l->buf[l->n])) {
+			oh_unref_user(l->heap, obj);
+			l->err = -EFAULT;
+		}
+		break;
+	case OH_LIST_UNDO:
+		if (l->n < l->done)
+			oh_unref_user(l->heap, obj);
+		break;
+	}
+	if (!l->err)
+		l->n++;
+	oh_list_resched(l);
+}
+
+/**
+ * oh_list_count() - Count what a list walk lists.
+ * @heap: The heap.
+ * @walk: The walk.
+ * @arg: Its argument.
+ * @countp: The count.
+ *
+ * Return: 0, or -EINTR when the task was killed.
+ */
+int oh_list_count(struct objheap *heap, oh_list_walk_fn walk, const void *arg,
+		  u32 *countp)
+{
+	struct oh_lister l = { .heap = heap };
+
+	lockdep_assert_held(&heap->lock);
+
+	walk(&l, arg);
+	*countp = l.n;
+	return l.err;
+}
+
+/**
+ * oh_list_handles() - List objects to userspace, each with a reference.
+ * @ucmd: The command.
+ * @walk: The walk over the objects to list.
+ * @arg: Its argument.
+ * @buf_uptr: The user buffer of handles.
+ * @count: Handles it has room for.
+ * @out_count: The command's out_count field: the objects listed.
+ * @cmd_len: The size of the command's structure.
+ *
+ * The protocol of every list command: a first walk counts; if the list
+ * does not fit, the structure goes back with the count and the command
+ * fails with EMSGSIZE.  A second walk writes each object's handle and
+ * takes a reference for it.  If that fails part-way (a count is full, the
+ * buffer faults, the task is killed) or the structure cannot be copied
+ * back, a third walk gives back every reference taken: userspace either
+ * gets all the handles, each owning a reference, or none.  The heap's
+ * lock is held throughout, so the three walks see the same sequence.
+ *
+ * Return: 0, -EMSGSIZE, -EOVERFLOW, -EFAULT or -EINTR.
+ */
+int oh_list_handles(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
+		    const void *arg, u64 buf_uptr, u32 count, u32 *out_count,
+		    size_t cmd_len)
+{
+	struct oh_lister l = {
+		.heap = ucmd->heap,
+		.buf = u64_to_user_ptr(buf_uptr),
+	};
+	int ret;
+
+	ret = oh_list_count(ucmd->heap, walk, arg, out_count);
+	if (ret)
+		return ret;
+	if (*out_count > count) {
+		ret = objheap_ucmd_respond(ucmd, cmd_len);
+		return ret ?: -EMSGSIZE;
+	}
+
+	l.pass = OH_LIST_EMIT;
+	walk(&l, arg);
+	if (!l.err) {
+		l.err = objheap_ucmd_respond(ucmd, cmd_len);
+		if (!l.err)
+			return 0;
+	}
+	ret = l.err;
+	l.pass = OH_LIST_UNDO;
+	l.done = l.n;
+	l.n = 0;
+	l.err = 0;
+	walk(&l, arg);
 	return ret;
 }
 
@@ -464,6 +660,8 @@ int objheap_cmd_new(struct objheap_ucmd *ucmd)
 	struct objheap *heap = ucmd->heap;
 	struct oh_object *obj;
 	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->__reserved)
 		return -EINVAL;
@@ -498,6 +696,8 @@ int objheap_cmd_dup(struct objheap_ucmd *ucmd)
 	struct oh_object *obj;
 	int ret;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	obj = oh_get(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
@@ -511,6 +711,8 @@ int objheap_cmd_release(struct objheap_ucmd *ucmd)
 {
 	struct objheap_handle_cmd *cmd = ucmd->cmd;
 	struct oh_object *obj;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	obj = oh_get(ucmd, cmd->handle);
 	if (IS_ERR(obj))
@@ -538,6 +740,8 @@ int objheap_cmd_set_slot(struct objheap_ucmd *ucmd)
 	struct oh_object *obj, *target = NULL, *old;
 	u32 index;
 	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	obj = oh_get_slot_owner(ucmd, cmd);
 	if (IS_ERR(obj))
@@ -567,6 +771,8 @@ int objheap_cmd_get_slot(struct objheap_ucmd *ucmd)
 	struct objheap_slot *cmd = ucmd->cmd;
 	struct oh_object *obj, *target;
 	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->target)
 		return -EINVAL;
@@ -603,6 +809,8 @@ int objheap_cmd_read(struct objheap_ucmd *ucmd)
 	struct objheap_rw *cmd = ucmd->cmd;
 	struct oh_object *obj;
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	obj = oh_get_range(ucmd, cmd);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
@@ -616,6 +824,8 @@ int objheap_cmd_write(struct objheap_ucmd *ucmd)
 {
 	struct objheap_rw *cmd = ucmd->cmd;
 	struct oh_object *obj;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	obj = oh_get_range(ucmd, cmd);
 	if (IS_ERR(obj))
@@ -632,6 +842,8 @@ int objheap_cmd_info(struct objheap_ucmd *ucmd)
 {
 	struct objheap_info *cmd = ucmd->cmd;
 	struct oh_object *obj;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	obj = oh_get(ucmd, cmd->handle);
 	if (IS_ERR(obj))

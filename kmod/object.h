@@ -163,8 +163,55 @@ int oh_ref(struct oh_object *obj);
 void oh_unref(struct objheap *heap, struct oh_object *obj);
 int oh_ref_user(struct oh_object *obj);
 int oh_unref_user(struct objheap *heap, struct oh_object *obj);
+bool oh_finalize_object(struct objheap *heap, struct oh_object *obj);
 int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		      u64 *out_handle, size_t cmd_len);
+
+/*
+ * Listing objects to userspace (the collector's list commands,
+ * OBJHEAP_WEAKREF_LIST): see oh_list_handles() in kmod/object.c.
+ */
+enum oh_list_pass { OH_LIST_COUNT, OH_LIST_EMIT, OH_LIST_UNDO };
+
+/**
+ * struct oh_lister - One pass of a walk over the objects a command lists.
+ * @heap: The heap.
+ * @pass: Counting, writing handles, or giving back what writing took.
+ * @buf: OH_LIST_EMIT: where the handles go.
+ * @n: Objects seen so far in this pass.
+ * @done: OH_LIST_UNDO: how many of them had a reference taken.
+ * @err: The error that stopped the pass, or 0.
+ * @resched: Objects handled since the walk began, for cond_resched().
+ */
+struct oh_lister {
+	struct objheap *heap;
+	enum oh_list_pass pass;
+	u64 __user *buf;
+	u32 n;
+	u32 done;
+	int err;
+	unsigned long resched;
+};
+
+/*
+ * A walk calls oh_list_add() for each object of its sequence, always in
+ * the same order, and oh_list_resched() when it passes over others; it
+ * may stop as soon as oh_list_stopped().
+ */
+typedef void (*oh_list_walk_fn)(struct oh_lister *l, const void *arg);
+
+static inline bool oh_list_stopped(const struct oh_lister *l)
+{
+	return l->err;
+}
+
+void oh_list_resched(struct oh_lister *l);
+void oh_list_add(struct oh_lister *l, struct oh_object *obj);
+int oh_list_count(struct objheap *heap, oh_list_walk_fn walk, const void *arg,
+		  u32 *countp);
+int oh_list_handles(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
+		    const void *arg, u64 buf_uptr, u32 count, u32 *out_count,
+		    size_t cmd_len);
 
 int oh_intern_add(struct objheap *heap, struct oh_object *obj);
 void oh_intern_del(struct objheap *heap, struct oh_object *obj);

@@ -42,6 +42,12 @@ struct objheap {
 	struct dentry *debugfs;
 };
 
+/* The reason an event gives for a death happening now (OBJHEAP_REASON_*). */
+static inline u32 oh_death_reason(const struct objheap *heap)
+{
+	return heap->gc.collecting ? OBJHEAP_REASON_GC : OBJHEAP_REASON_REFCOUNT;
+}
+
 /**
  * struct objheap_batch_ctx - The state of an OBJHEAP_BATCH in progress.
  * @out_handles: The handle each entry returned so far, or 0.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Weak references, finalizers and PEP 442 finalization.
+ * Weak references and finalizers (weakref.ref and weakref.finalize).
+ * PEP 442 finalization, part of an object's death, is in object.c.
  *
  * A weak reference is an object of the heap like any other (it has a
  * handle, a reference count, and may sit in slots), flagged
@@ -11,13 +12,17 @@
  * (cleared without a callback) from one that is not.
  *
  * The targets are not made any bigger: a target with weak references only
- * carries OH_OBJ_WEAKREFED in its flags, and its weak references are
- * found in the heap's weak table, a power-of-two array of lists hashed by
- * the target's table index and linked through the weak references
- * themselves, in order of creation.  The table doubles when it holds as
- * many weak references as lists (if doubling fails the lists just get
- * longer); its memory is charged against the heap's limit, and each weak
- * reference is a block of the heap's allocator.
+ * carries OH_OBJ_WEAKREFED in its flags.  Its weak references form a ring,
+ * oldest first, linked through the weak references themselves; the
+ * oldest one also sits in a chain of the heap's weak table, a
+ * power-of-two array of chains hashed by the target's table index, one
+ * entry per target.  So finding a target's weak references costs one
+ * short chain walk, and a weak reference leaves its ring in O(1), with no
+ * walk at all: when the oldest goes, the next oldest takes its place in
+ * the chain.  The table doubles when it holds as many targets as chains
+ * (if doubling fails the chains just get longer); its memory is charged
+ * against the heap's limit, and each weak reference is a block of the
+ * heap's allocator.
  *
  * The kernel never follows a pointer to a freed target, because a target
  * clears its weak references before it is freed:
@@ -26,7 +31,8 @@
  *  - when the collector finds an unreachable set, gc_handle_weakrefs()
  *    clears the weak references of every object of the set before any of
  *    them is freed, as CPython's handle_weakrefs(); weak references that
- *    are themselves in the set are cleared without an event.
+ *    are themselves in the set are cleared without an event, whatever
+ *    their target (oh_weakref_clear()).
  *
  * A weak reference that dies first leaves the table (oh_weakref_free()).
  * A finalizer is a weak reference with one more reference, the heap's
@@ -38,7 +44,9 @@
  * weak references are cleared has none of its own, so nothing here
  * recurses.
  *
- * Context: every function here runs with the heap's lock held.
+ * Context: every function here but oh_weak_destroy() (at release(), when
+ * nothing else can reach the heap) runs with the heap's lock held; the
+ * entry points assert it with lockdep_assert_held().
  */
 #include <linux/hash.h>
 #include <linux/log2.h>
@@ -49,8 +57,8 @@
 
 #include "objheap.h"
 
-/* A page of lists to start with; at most 2^24 lists (384 MiB of them). */
-#define OH_WEAK_MIN_BUCKETS (PAGE_SIZE / sizeof(struct list_head))
+/* A page of chains to start with; at most 2^24 chains (128 MiB of them). */
+#define OH_WEAK_MIN_BUCKETS (PAGE_SIZE / sizeof(struct hlist_head))
 #define OH_WEAK_MAX_BUCKETS BIT(24)
 
 /* Weak references handled between two cond_resched() calls. */
@@ -58,12 +66,16 @@
 
 /**
  * struct oh_weakref - The hidden payload of a weak reference.
- * @link: In its target's list of the weak table, while not cleared.
+ * @chain: The oldest weak reference of a target only: in the weak table's
+ *         chain of its target.  Unhashed otherwise.
+ * @ring: In the ring of its target's weak references, oldest first, while
+ *        not cleared; empty (alone) once cleared.
  * @target: The target, or NULL once cleared (or detached).
  * @cookie: What its events carry.
  */
 struct oh_weakref {
-	struct list_head link;
+	struct hlist_node chain;
+	struct list_head ring;
 	struct oh_object *target;
 	u64 cookie;
 };
@@ -84,10 +96,37 @@ static bool oh_is_finalizer(const struct oh_object *obj)
 	return obj->flags & OBJHEAP_OBJ_FINALIZER;
 }
 
-static struct list_head *oh_weak_bucket(struct oh_weak *w,
-					const struct oh_object *target)
+static struct hlist_head *oh_weak_bucket(struct oh_weak *w,
+					 const struct oh_object *target)
 {
 	return &w->buckets[hash_32(target->index, ilog2(w->nbuckets))];
+}
+
+/* The oldest weak reference of @target, or NULL if it has none. */
+static struct oh_weakref *oh_weak_first(struct objheap *heap,
+					const struct oh_object *target)
+{
+	struct oh_weakref *wr;
+
+	if (!(target->flags & OH_OBJ_WEAKREFED))
+		return NULL;
+	hlist_for_each_entry(wr, oh_weak_bucket(&heap->weak, target), chain)
+		if (wr->target == target)
+			return wr;
+	WARN_ON_ONCE(1);
+	return NULL;
+}
+
+/*
+ * The weak reference after @wr in its ring, or NULL back at @first: with
+ * @first a target's oldest, "for (wr = first; wr; wr = oh_weak_next(wr,
+ * first))" visits its weak references oldest first.
+ */
+static struct oh_weakref *oh_weak_next(struct oh_weakref *wr,
+				       struct oh_weakref *first)
+{
+	wr = list_next_entry(wr, ring);
+	return wr == first ? NULL : wr;
 }
 
 static void oh_weak_resched(unsigned long *n)
@@ -99,10 +138,11 @@ static void oh_weak_resched(unsigned long *n)
 static int oh_weak_resize(struct objheap *heap, u32 nbuckets)
 {
 	struct oh_weak *w = &heap->weak;
-	struct list_head *old = w->buckets, *new;
+	struct hlist_head *old = w->buckets, *new;
 	u32 i, old_nbuckets = w->nbuckets;
 	unsigned long resched = 0;
-	struct oh_weakref *wr, *tmp;
+	struct hlist_node *tmp;
+	struct oh_weakref *wr;
 
 	if (oh_charge(&heap->alloc, nbuckets * sizeof(*new)))
 		return -ENOMEM;
@@ -113,14 +153,15 @@ static int oh_weak_resize(struct objheap *heap, u32 nbuckets)
 		return -ENOMEM;
 	}
 	for (i = 0; i < nbuckets; i++)
-		INIT_LIST_HEAD(&new[i]);
+		INIT_HLIST_HEAD(&new[i]);
 	w->buckets = new;
 	w->nbuckets = nbuckets;
 
-	/* In list order: a target's weak references stay oldest first. */
+	/* One entry per target: the rings move with their oldest. */
 	for (i = 0; i < old_nbuckets; i++) {
-		list_for_each_entry_safe(wr, tmp, &old[i], link) {
-			list_move_tail(&wr->link, oh_weak_bucket(w, wr->target));
+		hlist_for_each_entry_safe(wr, tmp, &old[i], chain) {
+			hlist_del(&wr->chain);
+			hlist_add_head(&wr->chain, oh_weak_bucket(w, wr->target));
 			oh_weak_resched(&resched);
 		}
 	}
@@ -129,14 +170,14 @@ static int oh_weak_resize(struct objheap *heap, u32 nbuckets)
 	return 0;
 }
 
-/* Make room for one more weak reference: only the first table can fail. */
+/* Make room for one more target: only the first table can fail. */
 static int oh_weak_reserve(struct objheap *heap)
 {
 	struct oh_weak *w = &heap->weak;
 
 	if (!w->buckets)
 		return oh_weak_resize(heap, OH_WEAK_MIN_BUCKETS);
-	if (w->count >= w->nbuckets && w->nbuckets < OH_WEAK_MAX_BUCKETS)
+	if (w->ntargets >= w->nbuckets && w->nbuckets < OH_WEAK_MAX_BUCKETS)
 		oh_weak_resize(heap, w->nbuckets * 2);
 	return 0;
 }
@@ -157,42 +198,45 @@ void oh_weak_destroy(struct objheap *heap)
 	w->nbuckets = 0;
 }
 
+/* Make @wr the newest weak reference of @target. */
 static void oh_weak_link(struct objheap *heap, struct oh_weakref *wr,
 			 struct oh_object *target)
 {
+	struct oh_weakref *first = oh_weak_first(heap, target);
+
 	wr->target = target;
-	list_add_tail(&wr->link, oh_weak_bucket(&heap->weak, target));
-	target->flags |= OH_OBJ_WEAKREFED;
+	INIT_HLIST_NODE(&wr->chain);
+	if (first) {
+		list_add_tail(&wr->ring, &first->ring);
+	} else {
+		INIT_LIST_HEAD(&wr->ring);
+		hlist_add_head(&wr->chain, oh_weak_bucket(&heap->weak, target));
+		target->flags |= OH_OBJ_WEAKREFED;
+		heap->weak.ntargets++;
+	}
 	heap->weak.count++;
 }
 
-/* Whether @target still has a weak reference in the table. */
-static bool oh_weak_any(struct objheap *heap, const struct oh_object *target)
-{
-	struct oh_weakref *wr;
-
-	list_for_each_entry(wr, oh_weak_bucket(&heap->weak, target), link)
-		if (wr->target == target)
-			return true;
-	return false;
-}
-
-/* Take @wr, not yet cleared, out of the table. */
+/* Take @wr, not yet cleared, out of its target's ring: O(1). */
 static void oh_weak_unlink(struct objheap *heap, struct oh_weakref *wr)
 {
-	struct oh_object *target = wr->target;
+	struct oh_weakref *next;
 
-	list_del_init(&wr->link);
+	if (!hlist_unhashed(&wr->chain)) {
+		if (list_empty(&wr->ring)) {
+			/* The last one: the target has none left. */
+			wr->target->flags &= ~OH_OBJ_WEAKREFED;
+			heap->weak.ntargets--;
+		} else {
+			/* The oldest: the next oldest takes its place. */
+			next = list_next_entry(wr, ring);
+			hlist_add_before(&next->chain, &wr->chain);
+		}
+		hlist_del_init(&wr->chain);
+	}
+	list_del_init(&wr->ring);
 	wr->target = NULL;
 	heap->weak.count--;
-	if (!oh_weak_any(heap, target))
-		target->flags &= ~OH_OBJ_WEAKREFED;
-}
-
-/* The reason an event gives for a death happening now. */
-static u32 oh_death_reason(struct objheap *heap)
-{
-	return heap->gc.collecting ? OBJHEAP_REASON_GC : OBJHEAP_REASON_REFCOUNT;
 }
 
 /*
@@ -236,18 +280,25 @@ static void oh_weakref_fire(struct objheap *heap, struct oh_object *wobj,
  */
 void oh_weak_clear(struct objheap *heap, struct oh_object *target)
 {
-	struct list_head *bucket = oh_weak_bucket(&heap->weak, target);
-	struct oh_weakref *wr, *tmp;
+	struct oh_weakref *first, *wr;
 	unsigned long resched = 0;
+	LIST_HEAD(ring);
 
+	lockdep_assert_held(&heap->lock);
+	first = oh_weak_first(heap, target);
+	if (!first)
+		return;
+	/* Take the whole ring out of the table, with a head to pop it from. */
+	hlist_del_init(&first->chain);
+	heap->weak.ntargets--;
 	target->flags &= ~OH_OBJ_WEAKREFED;
-	list_for_each_entry_safe(wr, tmp, bucket, link) {
-		if (wr->target != target)
-			continue;
-		list_del_init(&wr->link);
+	list_add_tail(&ring, &first->ring);
+	while (!list_empty(&ring)) {
+		wr = list_first_entry(&ring, struct oh_weakref, ring);
+		list_del_init(&wr->ring);
 		wr->target = NULL;
 		heap->weak.count--;
-		/* Frees at most the finalizer @wr, never @tmp. */
+		/* Frees at most the finalizer @wr, already off the ring. */
 		oh_weakref_fire(heap, oh_weakref_obj(wr), wr, target);
 		oh_weak_resched(&resched);
 	}
@@ -262,48 +313,27 @@ void oh_weak_clear(struct objheap *heap, struct oh_object *target)
  */
 void oh_weakref_free(struct objheap *heap, struct oh_object *wobj)
 {
-	struct oh_weakref *wr = oh_weakref(wobj);
+	lockdep_assert_held(&heap->lock);
 
-	if (wr->target)
-		oh_weak_unlink(heap, wr);
+	oh_weakref_clear(heap, wobj);
 }
 
 /**
- * oh_finalize_object() - PEP 442: hand an object to userspace, once.
+ * oh_weakref_clear() - Clear a weak reference without an event.
  * @heap: The heap.
- * @obj: An object that would be freed now: its count just reached zero,
- *       or it is in an unreachable set.
+ * @wobj: A weak reference: one being freed, or one the collector found
+ *        to be garbage itself (CPython clears those before anything of
+ *        the garbage is freed, bpo-38006).
  *
- * If @obj was created with OBJHEAP_OBJ_FINALIZE and has not been handed
- * out yet, it is flagged OBJHEAP_OBJ_FINALIZED and an
- * OBJHEAP_EVENT_FINALIZE is queued whose handle owns one new reference.
- * If the event cannot be queued (it is counted as lost) or the count is
- * full, @obj stays finalized but is not handed out.
- *
- * Context: The heap's lock is held; may sleep.
- * Return: true when @obj was handed out, and so has one more reference.
+ * Context: The heap's lock is held.
  */
-bool oh_finalize_object(struct objheap *heap, struct oh_object *obj)
+void oh_weakref_clear(struct objheap *heap, struct oh_object *wobj)
 {
-	struct objheap_event ev = {
-		.type = OBJHEAP_EVENT_FINALIZE,
-	};
+	struct oh_weakref *wr = oh_weakref(wobj);
 
-	if (!oh_wants_finalize(obj))
-		return false;
-	obj->flags |= OBJHEAP_OBJ_FINALIZED;
-	if (obj->refcnt >= OBJHEAP_REFCNT_MAX) {
-		oh_event_lose(heap);
-		return false;
-	}
-	ev.reason = oh_death_reason(heap);
-	ev.handle = oh_handle(heap, obj);
-	ev.target_type = obj->type;
-	if (oh_event_queue(heap, &ev))
-		return false;
-	obj->refcnt++;
-	obj->user_refs++;
-	return true;
+	lockdep_assert_held(&heap->lock);
+	if (wr->target)
+		oh_weak_unlink(heap, wr);
 }
 
 int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd)
@@ -314,6 +344,8 @@ int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd)
 	struct oh_weakref *wr;
 	u32 flags = OBJHEAP_OBJ_WEAKREF;
 	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->__reserved)
 		return -EINVAL;
@@ -334,7 +366,6 @@ int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd)
 	if (IS_ERR(wobj))
 		return PTR_ERR(wobj);
 	wr = oh_weakref(wobj);
-	INIT_LIST_HEAD(&wr->link);
 	wr->cookie = cmd->cookie;
 	if (oh_is_finalizer(wobj))
 		wobj->refcnt++;		/* the heap's hold */
@@ -392,6 +423,8 @@ int objheap_cmd_weakref_get(struct objheap_ucmd *ucmd)
 {
 	struct oh_object *wobj = oh_get_weakref(ucmd, false);
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (IS_ERR(wobj))
 		return PTR_ERR(wobj);
 	return oh_weakref_respond_target(ucmd, wobj);
@@ -401,6 +434,8 @@ int objheap_cmd_finalize_alive(struct objheap_ucmd *ucmd)
 {
 	struct objheap_weakref *cmd = ucmd->cmd;
 	struct oh_object *wobj = oh_get_weakref(ucmd, true);
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (IS_ERR(wobj))
 		return PTR_ERR(wobj);
@@ -413,6 +448,8 @@ int objheap_cmd_finalize_detach(struct objheap_ucmd *ucmd)
 	struct oh_object *wobj = oh_get_weakref(ucmd, true);
 	struct oh_weakref *wr;
 	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (IS_ERR(wobj))
 		return PTR_ERR(wobj);
@@ -436,20 +473,13 @@ static struct oh_object *oh_get_weakref_target(struct objheap_ucmd *ucmd,
 	return oh_get(ucmd, cmd->handle);
 }
 
-static u32 oh_weak_count(struct objheap *heap, struct oh_object *target)
+/* The list walk over the weak references of @arg, a target, oldest first. */
+static void oh_weak_walk(struct oh_lister *l, const void *arg)
 {
-	unsigned long resched = 0;
-	struct oh_weakref *wr;
-	u32 n = 0;
+	struct oh_weakref *wr, *first = oh_weak_first(l->heap, arg);
 
-	if (!(target->flags & OH_OBJ_WEAKREFED))
-		return 0;
-	list_for_each_entry(wr, oh_weak_bucket(&heap->weak, target), link) {
-		if (wr->target == target)
-			n++;
-		oh_weak_resched(&resched);
-	}
-	return n;
+	for (wr = first; wr && !oh_list_stopped(l); wr = oh_weak_next(wr, first))
+		oh_list_add(l, oh_weakref_obj(wr));
 }
 
 int objheap_cmd_weakref_count(struct objheap_ucmd *ucmd)
@@ -457,69 +487,23 @@ int objheap_cmd_weakref_count(struct objheap_ucmd *ucmd)
 	struct objheap_weakref_list *cmd = ucmd->cmd;
 	struct oh_object *target = oh_get_weakref_target(ucmd, false);
 
+	lockdep_assert_held(&ucmd->heap->lock);
+
 	if (IS_ERR(target))
 		return PTR_ERR(target);
-	cmd->out_count = oh_weak_count(ucmd->heap, target);
-	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
-}
-
-/* Give back the references the first @n handles of a list took. */
-static void oh_weak_list_undo(struct objheap *heap, struct oh_object *target,
-			      u32 n)
-{
-	struct oh_weakref *wr;
-
-	list_for_each_entry(wr, oh_weak_bucket(&heap->weak, target), link) {
-		if (!n)
-			break;
-		if (wr->target != target)
-			continue;
-		oh_unref_user(heap, oh_weakref_obj(wr));
-		n--;
-	}
+	return oh_list_count(ucmd->heap, oh_weak_walk, target, &cmd->out_count) ?:
+	       objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 int objheap_cmd_weakref_list(struct objheap_ucmd *ucmd)
 {
 	struct objheap_weakref_list *cmd = ucmd->cmd;
 	struct oh_object *target = oh_get_weakref_target(ucmd, true);
-	u64 __user *buf = u64_to_user_ptr(cmd->buf_uptr);
-	struct objheap *heap = ucmd->heap;
-	unsigned long resched = 0;
-	struct oh_object *wobj;
-	struct oh_weakref *wr;
-	u32 n = 0;
-	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (IS_ERR(target))
 		return PTR_ERR(target);
-	cmd->out_count = oh_weak_count(heap, target);
-	if (cmd->out_count > cmd->count) {
-		ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
-		return ret ?: -EMSGSIZE;
-	}
-	if (!cmd->out_count)
-		return objheap_ucmd_respond(ucmd, sizeof(*cmd));
-
-	list_for_each_entry(wr, oh_weak_bucket(&heap->weak, target), link) {
-		if (wr->target != target)
-			continue;
-		wobj = oh_weakref_obj(wr);
-		ret = oh_ref_user(wobj);
-		if (ret)
-			goto err_undo;
-		if (put_user(oh_handle(heap, wobj), &buf[n])) {
-			oh_unref_user(heap, wobj);
-			ret = -EFAULT;
-			goto err_undo;
-		}
-		n++;
-		oh_weak_resched(&resched);
-	}
-	ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
-	if (!ret)
-		return 0;
-err_undo:
-	oh_weak_list_undo(heap, target, n);
-	return ret;
+	return oh_list_handles(ucmd, oh_weak_walk, target, cmd->buf_uptr,
+			       cmd->count, &cmd->out_count, sizeof(*cmd));
 }

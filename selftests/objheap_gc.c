@@ -7,7 +7,9 @@
  * the module holds nothing any more.
  */
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -270,6 +272,64 @@ TEST_F_TIMEOUT(gc, million_object_ring, 900)
 	ASSERT_EQ(0, build_ring(self->heap, 1000000));
 	EXPECT_LIVE(1000000);
 	EXPECT_EQ(1000000, collect(self->heap, 0));
+	EXPECT_LIVE(0);
+}
+
+/*
+ * A collection whose task is killed stops while it still marks, and
+ * leaves the heap as it was.  A child sharing the heap collects a
+ * garbage ring of 10^6 objects and is killed meanwhile (after a delay
+ * that grows until the collection is seen to have started): no
+ * collection is counted, the ring is still there and tracked, the
+ * GC_START is followed by a GC_STOP reporting 0, and the next collection
+ * frees the ring whole.
+ */
+TEST_F_TIMEOUT(gc, a_killed_collection_stops_and_leaves_the_heap_as_it_was, 900)
+{
+	const uint32_t n = 1000000;
+	struct objheap_gc_gen_stats stats[OBJHEAP_GC_GENERATIONS];
+	struct objheap_event ev[4];
+	unsigned int delay_us;
+	int p[2], status;
+	ssize_t len = 0;
+	uint32_t count;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, build_ring(self->heap, n));
+	ASSERT_EQ(0, objheap_event_ctl(self->heap, OBJHEAP_EVENT_CTL_SET_MASK,
+				       OBJHEAP_EVENTS_GC, NULL));
+	for (delay_us = 5000; delay_us < 2000000 && len <= 0; delay_us *= 2) {
+		ASSERT_EQ(0, pipe(p));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			close(p[0]);
+			if (write(p[1], "x", 1) != 1)
+				_exit(1);
+			objheap_gc_collect(self->heap, 2, NULL);
+			_exit(0);
+		}
+		close(p[1]);
+		ASSERT_EQ(1, read(p[0], &c, 1));
+		close(p[0]);
+		usleep(delay_us);
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		/* No event: killed before it took the lock; wait longer. */
+		len = read(self->fd, ev, sizeof(ev));
+	}
+	TH_LOG("killed %u us after the child's start", delay_us / 2);
+	ASSERT_EQ(2 * sizeof(ev[0]), len);
+	EXPECT_EQ(OBJHEAP_EVENT_GC_START, ev[0].type);
+	EXPECT_EQ(OBJHEAP_EVENT_GC_STOP, ev[1].type);
+	EXPECT_EQ(0, ev[1].collected);
+	ASSERT_EQ(0, objheap_gc_get_stats(self->heap, stats));
+	EXPECT_EQ(0, stats[2].collections);
+	EXPECT_LIVE(n);
+	EXPECT_EQ(-EMSGSIZE, objheap_gc_get_objects(self->heap, 2, NULL, 0, &count));
+	EXPECT_EQ(n, count);
+	EXPECT_EQ(n, collect(self->heap, 2));
 	EXPECT_LIVE(0);
 }
 
@@ -634,6 +694,32 @@ TEST_F(gc, automatic_collection_frees_garbage_cycles)
 	EXPECT_LIVE(5000 - 7 * 700);
 }
 
+/*
+ * A weak reference is a tracked object: creating one counts in generation
+ * 0 and may run the collection that is due, as OBJHEAP_NEW does (and as
+ * creating a weakref.ref may in CPython).
+ */
+TEST_F(gc, weakref_new_may_run_an_automatic_collection)
+{
+	const uint32_t thr[OBJHEAP_GC_GENERATIONS] = { 2, 10, 10 };
+	uint64_t a, b, t = node(self->heap, 0), w;
+
+	ASSERT_EQ(0, objheap_gc_set_threshold(self->heap, thr));
+	ASSERT_EQ(0, objheap_gc_enable(self->heap));
+	a = node(self->heap, 1);
+	b = node(self->heap, 1);
+	ASSERT_EQ(0, link_to(self->heap, a, 0, b));
+	ASSERT_EQ(0, link_to(self->heap, b, 0, a));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	ASSERT_EQ(0, objheap_release(self->heap, b));
+	EXPECT_LIVE(3);
+	ASSERT_EQ(0, objheap_weakref_new(self->heap, t, 0, 0, &w));
+	EXPECT_LIVE(2);
+	ASSERT_EQ(0, objheap_release(self->heap, w));
+	ASSERT_EQ(0, objheap_release(self->heap, t));
+	EXPECT_LIVE(0);
+}
+
 TEST_F(gc, disable_stops_automatic_collections)
 {
 	struct objheap_gc_gen_stats st[3];
@@ -803,6 +889,95 @@ TEST_F(gc, referrers_and_referents_agree_with_the_graph)
 	ASSERT_EQ(0, objheap_info(self->heap, a, &info));
 	EXPECT_EQ(3, info.out_refcnt);
 	EXPECT_EQ(-ENOENT, objheap_gc_get_referrers(self->heap, d + 1000, got, 8, &n));
+}
+
+static uint32_t refcnt(struct objheap *heap, uint64_t h)
+{
+	struct objheap_info info;
+
+	return objheap_info(heap, h, &info) ? 0 : info.out_refcnt;
+}
+
+static int set_user_refs(int fd, uint64_t h, uint32_t refs)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_SET_USER_REFS,
+		.refs = { .handle = h, .user_refs = refs },
+	};
+
+	return ioctl(fd, OBJHEAP_TEST, &cmd) ? -errno : 0;
+}
+
+/*
+ * A list naming an object whose count is full fails with EOVERFLOW, as
+ * any command that would take a reference past OBJHEAP_REFCNT_MAX, and
+ * gives back the references it took for the objects listed before it.
+ */
+TEST_F(gc, lists_refuse_a_full_count_with_eoverflow_and_take_nothing)
+{
+	uint64_t a = node(self->heap, 3), y = node(self->heap, 1);
+	uint64_t full = node(self->heap, 1), z = node(self->heap, 0);
+	uint64_t got[8];
+	uint32_t n = 0;
+
+	/* a holds y, full and z; full holds z too. */
+	ASSERT_EQ(0, link_to(self->heap, a, 0, y));
+	ASSERT_EQ(0, link_to(self->heap, a, 1, full));
+	ASSERT_EQ(0, link_to(self->heap, a, 2, z));
+	ASSERT_EQ(0, link_to(self->heap, full, 0, z));
+	ASSERT_EQ(0, set_user_refs(self->fd, full, OBJHEAP_REFCNT_MAX - 1));
+	ASSERT_EQ(OBJHEAP_REFCNT_MAX, refcnt(self->heap, full));
+
+	EXPECT_EQ(-EOVERFLOW, objheap_gc_get_referents(self->heap, a, got, 8, &n));
+	EXPECT_EQ(-EOVERFLOW, objheap_gc_get_referrers(self->heap, z, got, 8, &n));
+	EXPECT_EQ(-EOVERFLOW, objheap_gc_get_objects(self->heap,
+						     OBJHEAP_GC_ALL_GENERATIONS,
+						     got, 8, &n));
+	EXPECT_EQ(-EOVERFLOW, objheap_gc_get_objects(self->heap, 0, got, 8, &n));
+	/* Nothing taken: a and y, listed before full, have their counts. */
+	EXPECT_EQ(1, refcnt(self->heap, a));
+	EXPECT_EQ(2, refcnt(self->heap, y));
+	EXPECT_EQ(OBJHEAP_REFCNT_MAX, refcnt(self->heap, full));
+
+	ASSERT_EQ(0, set_user_refs(self->fd, full, 1));
+	ASSERT_EQ(0, objheap_gc_get_referents(self->heap, a, got, 8, &n));
+	ASSERT_EQ(3, n);
+	ASSERT_EQ(0, objheap_release_array(self->heap, got, n));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	ASSERT_EQ(0, objheap_release(self->heap, y));
+	ASSERT_EQ(0, objheap_release(self->heap, full));
+	ASSERT_EQ(0, objheap_release(self->heap, z));
+	EXPECT_LIVE(0);
+}
+
+/*
+ * objheap_release_array() releases in batches of OBJHEAP_BATCH_MAX_COUNT:
+ * a failure in one batch stops none of the others, and the first failure
+ * is the one returned.
+ */
+TEST_F(gc, release_array_releases_every_batch_and_returns_the_first_error)
+{
+	uint32_t n = OBJHEAP_BATCH_MAX_COUNT + 10, i;
+	uint64_t *h = calloc(n, sizeof(*h)), gone = node(self->heap, 0);
+	uint64_t holder = node(self->heap, 1), held = node(self->heap, 0);
+
+	ASSERT_NE(NULL, h);
+	ASSERT_EQ(0, objheap_release(self->heap, gone));
+	ASSERT_EQ(0, link_to(self->heap, holder, 0, held));
+	ASSERT_EQ(0, objheap_release(self->heap, held));
+	for (i = 1; i < n - 1; i++) {
+		h[i] = node(self->heap, 0);
+		ASSERT_NE(0, h[i]);
+	}
+	/* ENOENT in the first batch, EINVAL (not owned) in the second. */
+	h[0] = gone;
+	h[n - 1] = held;
+	EXPECT_EQ(-ENOENT, objheap_release_array(self->heap, h, n));
+	EXPECT_LIVE(2);
+	ASSERT_EQ(0, objheap_release(self->heap, holder));
+	EXPECT_LIVE(0);
+	free(h);
 }
 
 TEST_F(gc, saveall_keeps_the_garbage_listable)

@@ -807,6 +807,33 @@ TEST_F(obj, batch_reference_must_name_an_earlier_entry)
 	EXPECT_LIVE(1);
 }
 
+/*
+ * An entry that succeeded without returning an object (GET_SLOT of an
+ * empty slot, out_handle 0) cannot be referred to: EINVAL, never a
+ * silent "no object".
+ */
+TEST_F(obj, batch_reference_to_an_entry_that_returned_no_object)
+{
+	struct objheap_batch_buf *b;
+	uint64_t box;
+
+	ASSERT_EQ(0, objheap_batch_alloc(&b, 4));
+	objheap_batch_new(b, 1, 0, 1, NULL, 0, NULL);
+	objheap_batch_get_slot(b, OBJHEAP_BATCH_REF(0), 0);
+	objheap_batch_set_slot(b, OBJHEAP_BATCH_REF(0), 0, OBJHEAP_BATCH_REF(1));
+	objheap_batch_dup(b, OBJHEAP_BATCH_REF(1));
+	EXPECT_EQ(2, objheap_batch_submit(self->heap, b, OBJHEAP_BATCH_CONTINUE));
+	EXPECT_EQ(0, objheap_batch_result(b, 1));
+	EXPECT_EQ(0, objheap_batch_handle(b, 1));
+	EXPECT_EQ(-EINVAL, objheap_batch_result(b, 2));
+	EXPECT_EQ(-EINVAL, objheap_batch_result(b, 3));
+	box = objheap_batch_handle(b, 0);
+	objheap_batch_free(b);
+	EXPECT_LIVE(1);
+	ASSERT_EQ(0, objheap_release(self->heap, box));
+	EXPECT_LIVE(0);
+}
+
 /* A hand-built batch buffer, to send what libobjheap never would. */
 struct raw_batch {
 	struct objheap_batch_entry e0;

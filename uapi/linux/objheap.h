@@ -41,10 +41,13 @@
  *    structure) could not be accessed.
  *  - ENOMEM: Out of memory, the heap's byte limit would be exceeded, or
  *    the heaps of the user who opened this one would together pass the
- *    per-user bound (module parameter ``user_limit``).  The heap is left
- *    exactly as it was before the call, except that free memory it
- *    took may stay held.  A heap's allocations never invoke the OOM
- *    killer, in a memory cgroup or not: running out is always ENOMEM.
+ *    per-user bound (module parameter ``user_limit``).  The heap's
+ *    objects, their references, slots and payloads are left as they were
+ *    before the call.  Only the heap's own tables (of handles, weak
+ *    references, interned objects) may have grown on the way, and free
+ *    pool pages it took may stay held; both are kept for later commands.
+ *    A heap's allocations never invoke the OOM killer, in a memory cgroup
+ *    or not: running out is always ENOMEM.
  *  - EPERM: The object is immutable and the command would change it;
  *    OBJHEAP_SET_LIMIT above the default limit without CAP_SYS_RESOURCE.
  *  - EOVERFLOW: A reference count would pass OBJHEAP_REFCNT_MAX.  Counts
@@ -52,6 +55,19 @@
  *  - EMSGSIZE: A list does not fit the buffer userspace gave.  Unlike
  *    other errors, the structure is copied back, with the count the list
  *    needs; nothing else happened.
+ *  - EINTR: The calling task was killed (a fatal signal; the task never
+ *    sees the errno, but a process sharing the heap sees its effect).
+ *    Any command gives it when killed while waiting for the heap's lock,
+ *    having done nothing.  Long commands check while they walk, and stop
+ *    where the heap is consistent: OBJHEAP_GC_COLLECT while it is still
+ *    marking (nothing freed, see struct objheap_gc_collect), the list
+ *    commands (OBJHEAP_GC_GET_OBJECTS, _GET_REFERRERS, _GET_REFERENTS,
+ *    _GET_GARBAGE, OBJHEAP_WEAKREF_LIST; no reference taken),
+ *    OBJHEAP_WEAKREF_COUNT and OBJHEAP_GC_GET_FREEZE_COUNT (nothing
+ *    done), OBJHEAP_GC_CLEAR_GARBAGE (the objects not yet given back stay
+ *    on the garbage list).  Work that frees (the objects a release or a
+ *    collection frees, the weak references a death clears, close())
+ *    always finishes.
  *
  * Every structure starts with ``__u32 size; __u32 flags;``.  Fields that
  * userspace fills are named plainly; fields the kernel fills are named
@@ -500,8 +516,11 @@ struct objheap_intern {
  *
  * Only NEW, DUP, RELEASE, SET_SLOT, GET_SLOT, READ, WRITE, INFO, INTERN,
  * WEAKREF_NEW and WEAKREF_GET may be batched.  A handle argument may be OBJHEAP_BATCH_REF(i): the
- * out_handle of entry i of the same batch, which must come earlier and
- * have succeeded (EINVAL otherwise).
+ * out_handle of entry i of the same batch, which must come earlier, have
+ * succeeded and have returned an object (EINVAL otherwise).  An entry
+ * that succeeded with out_handle 0 (GET_SLOT of an empty slot,
+ * WEAKREF_GET of a dead target) cannot be referred to: a reference
+ * always names an object, never "no object".
  *
  * Each entry gets its own result.  Unless OBJHEAP_BATCH_CONTINUE is set,
  * the first failing entry stops the batch and the entries after it get
@@ -564,15 +583,22 @@ struct objheap_batch {
  * are not immortal are tracked, in generation 0 at first; a collection of
  * generation g examines generations 0 to g, frees what no handle and no
  * object outside them can reach, and moves the survivors to generation
- * g + 1.  Automatic collections run in OBJHEAP_NEW when generation 0's
- * count passes its threshold, as in CPython.  The commands below mirror
+ * g + 1.  Automatic collections run when generation 0's count passes its
+ * threshold, as in CPython, in the command that created the tracked
+ * object that made it pass: OBJHEAP_NEW of an object with slots, or
+ * OBJHEAP_WEAKREF_NEW (weak references are tracked, as CPython tracks
+ * weakref.ref objects and may collect when one is allocated).  They run
+ * once the command has succeeded and do not change its result.  The commands below mirror
  * Python's gc module.
  *
  * Lists (OBJHEAP_GC_GET_OBJECTS, _GET_REFERRERS, _GET_REFERENTS,
  * _GET_GARBAGE) are written to a user buffer of @count handles; each
  * handle written owns one reference, as every handle the kernel returns.
  * When @count is too small the command fails with EMSGSIZE and sets
- * @out_count to the number needed.
+ * @out_count to the number needed.  When a listed object's count is at
+ * OBJHEAP_REFCNT_MAX it fails with EOVERFLOW, and when the buffer cannot
+ * be written with EFAULT; either way it takes no reference, whatever it
+ * had written before.
  */
 
 #define OBJHEAP_GC_GENERATIONS 3
@@ -598,12 +624,18 @@ enum objheap_gc_debug {
  * @generation: Collect generations 0 to @generation (0, 1 or 2; 2 is a
  *              full collection)
  * @__reserved: Must be 0
- * @out_collected: Unreachable objects found (freed, or saved with
- *                 OBJHEAP_GC_DEBUG_SAVEALL)
+ * @out_collected: Unreachable objects freed (or saved with
+ *                 OBJHEAP_GC_DEBUG_SAVEALL).  An unreachable set kept
+ *                 alive for PEP 442 finalization is not counted (as in
+ *                 CPython); the collection that frees it counts it.
  * @out_uncollectable: Unreachable objects that could not be freed
  * @out_elapsed_ns: The collection's duration
  *
- * Runs whether or not automatic collection is enabled.
+ * Runs whether or not automatic collection is enabled.  EINTR when the
+ * task is killed while the collection still marks: nothing is freed, the
+ * counts and statistics are unchanged, the younger generations' objects
+ * examined are left in @generation, and the OBJHEAP_EVENT_GC_STOP that
+ * follows the GC_START reports 0 collected.  Once it frees, it finishes.
  */
 struct objheap_gc_collect {
 	__u32 size;
@@ -693,7 +725,7 @@ struct objheap_gc_count {
 /**
  * struct objheap_gc_gen_stats - What the collections of one generation did
  * @collections: Collections of this generation (and the younger ones)
- * @collected: Unreachable objects they found
+ * @collected: Unreachable objects they freed (or saved)
  * @uncollectable: Unreachable objects they could not free
  */
 struct objheap_gc_gen_stats {
@@ -782,8 +814,9 @@ struct objheap_gc_object {
  * reference made with OBJHEAP_WEAKREF_CALLBACK then queues an
  * OBJHEAP_EVENT_WEAKREF carrying its cookie, unless it is itself part of
  * the unreachable set: like CPython, garbage weak references are cleared
- * without a callback.  A weak reference that dies before its target
- * queues nothing.
+ * without a callback, before anything is freed, even when their target
+ * is not garbage itself but dies because only the garbage held it.  A
+ * weak reference that dies before its target queues nothing.
  *
  * A finalizer (OBJHEAP_WEAKREF_FINALIZER, as Python's weakref.finalize)
  * is a weak reference the heap itself keeps alive until it fires or is
@@ -883,8 +916,11 @@ struct objheap_weakref_list {
  * heap's file: read() returns whole struct objheap_event records, oldest
  * first, as many as fit in the buffer (EINVAL when not even one fits);
  * with nothing pending it blocks, or fails with EAGAIN on an O_NONBLOCK
- * file.  poll(), select() and epoll report EPOLLIN while a record is
- * pending.  The file cannot seek.
+ * file.  A buffer that faults is EFAULT and takes nothing from the queue
+ * (records copied before the fault are returned); neither waiting nor
+ * copying holds the heap's lock, so other commands on the heap go on.
+ * poll(), select() and epoll report EPOLLIN while a record is pending.
+ * The file cannot seek.
  *
  * The queue's memory counts against the heap's limit.  When an event
  * cannot be queued it is lost, never silently: the next record queued
@@ -941,7 +977,8 @@ enum objheap_event_reason {
  * @target_type: WEAKREF, FINALIZER, FINALIZE: the type tag of the object
  *               that died.  Others: 0.
  * @generation: GC_START, GC_STOP: the generation collected.  Others: 0.
- * @collected: GC_STOP: unreachable objects found.  Others: 0.
+ * @collected: GC_STOP: unreachable objects freed (or saved), as
+ *             @out_collected of OBJHEAP_GC_COLLECT.  Others: 0.
  * @uncollectable: GC_STOP: unreachable objects that could not be freed.
  *                 Others: 0.
  * @duration_ns: GC_STOP: the collection's duration.  Others: 0.

@@ -181,7 +181,8 @@ int objheap_set_limit(struct objheap *heap, uint64_t limit);
 
 /*
  * objheap_release_array() - Release @count handles, in batches; all are
- * attempted.  Return: 0, or the last failure's -errno.
+ * attempted, even after a failure.  Return: 0, or the first failure's
+ * -errno (in array order).
  */
 int objheap_release_array(struct objheap *heap, const uint64_t *handles,
 			  uint32_t count);
@@ -194,7 +195,7 @@ int objheap_release_array(struct objheap *heap, const uint64_t *handles,
  * objheap_gc_collect() - Collect generations 0 to @generation (2: all).
  * @out: NULL, or the full result (collected, uncollectable, elapsed ns).
  *
- * Return: the unreachable objects found, or -errno.
+ * Return: the unreachable objects freed (or saved), or -errno.
  */
 int objheap_gc_collect(struct objheap *heap, uint32_t generation,
 		       struct objheap_gc_collect *out);

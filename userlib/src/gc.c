@@ -177,27 +177,32 @@ OBJHEAP_API int objheap_gc_is_tracked(struct objheap *heap, uint64_t handle)
 	return ret ? ret : (int)cmd.out_tracked;
 }
 
+/*
+ * Every batch is submitted, whatever the earlier ones gave: one bad
+ * handle must not leak the references of the others.
+ */
 OBJHEAP_API int objheap_release_array(struct objheap *heap,
 				      const uint64_t *handles, uint32_t count)
 {
 	struct objheap_batch_buf *b;
-	uint32_t i, n;
-	int ret;
+	int ret, first = 0;
+	uint32_t i, j, n;
 
 	ret = objheap_batch_alloc(&b, count < OBJHEAP_BATCH_MAX_COUNT ?
 				  (count ? count : 1) : OBJHEAP_BATCH_MAX_COUNT);
 	if (ret)
 		return ret;
-	for (i = 0; i < count && !ret; i += n) {
+	for (i = 0; i < count; i += n) {
 		objheap_batch_reset(b);
 		for (n = 0; n < OBJHEAP_BATCH_MAX_COUNT && i + n < count; n++)
 			objheap_batch_release(b, handles[i + n]);
 		ret = objheap_batch_submit(heap, b, OBJHEAP_BATCH_CONTINUE);
-		if (ret > 0)
-			for (n = 0; n < objheap_batch_count(b); n++)
-				if (objheap_batch_result(b, n))
-					ret = objheap_batch_result(b, n);
+		if (ret < 0 && !first)
+			first = ret;
+		/* ret > 0: that many entries failed; find the first. */
+		for (j = 0; ret > 0 && !first && j < n; j++)
+			first = objheap_batch_result(b, j);
 	}
 	objheap_batch_free(b);
-	return ret;
+	return first;
 }
