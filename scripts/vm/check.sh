@@ -63,6 +63,7 @@ for k in $kernels; do
 	start=$SECONDS
 	out=$TOP_DIR/build/vm/$k-check/out.log
 	rm -f "$out"
+	mkdir -p "$(dirname "$out")"
 	if kernel_line=$("$VM_DIR/kernel.sh" "$k"); then
 		echo "objheap: [$k] building and booting ${kernel_line%% *}"
 		"$VM_DIR/vm.sh" check "$k"

@@ -30,34 +30,37 @@ build_debug() {
 
 	[ -n "$suite" ] && run=("$VM_DIR/chroot.sh" "$suite" run)
 
-	rm -rf "$top$out.tmp"
-	mkdir -p "$top$out.tmp"
-	cp "$frag" "$top$out.tmp/debug.config"
+	# Built in place: from 6.x on the output tree records its own path
+	# (KBUILD_OUTPUT), so it cannot be renamed once built.  The marker
+	# .objheap-built says the build finished.
+	rm -rf "$top$out"
+	mkdir -p "$top$out"
+	cp "$frag" "$top$out/debug.config"
 	echo "objheap: building the debug kernel in $top$out (about 4 minutes)" >&2
-	log=$top$out.tmp/build.log
-	if ! { "${run[@]}" make -C "$src" O="$out.tmp" tinyconfig &&
+	log=$top$out/build.log
+	if ! { "${run[@]}" make -C "$src" O="$out" tinyconfig &&
 	       "${run[@]}" "$src/scripts/kconfig/merge_config.sh" -m \
-			-O "$out.tmp" "$out.tmp/.config" "$out.tmp/debug.config" &&
-	       "${run[@]}" make -C "$src" O="$out.tmp" olddefconfig; } >"$log" 2>&1; then
+			-O "$out" "$out/.config" "$out/debug.config" &&
+	       "${run[@]}" make -C "$src" O="$out" olddefconfig; } >"$log" 2>&1; then
 		tail -n 30 "$log" >&2
 		die "configuring the debug kernel failed (log: $log)"
 	fi
 	# merge_config only warns when a value does not stick: insist.
 	while read -r opt; do
 		case "$opt" in
-		CONFIG_*=*) grep -qxF "$opt" "$top$out.tmp/.config" || {
+		CONFIG_*=*) grep -qxF "$opt" "$top$out/.config" || {
 			echo "objheap: debug config lost $opt" >&2; missing=1; } ;;
-		"# CONFIG_"*" is not set") grep -qxF "$opt" "$top$out.tmp/.config" ||
-			grep -q "^${opt#\# }" "$top$out.tmp/.config" || true ;;
+		"# CONFIG_"*" is not set") grep -qxF "$opt" "$top$out/.config" ||
+			grep -q "^${opt#\# }" "$top$out/.config" || true ;;
 		esac
 	done <"$frag"
 	[ $missing = 0 ] || die "debug.config does not apply to $src"
-	if ! "${run[@]}" make -C "$src" O="$out.tmp" -j"$(nproc)" bzImage modules \
+	if ! "${run[@]}" make -C "$src" O="$out" -j"$(nproc)" bzImage modules \
 			>>"$log" 2>&1; then
 		tail -n 30 "$log" >&2
 		die "building the debug kernel failed (log: $log)"
 	fi
-	mv "$top$out.tmp" "$top$out"
+	touch "$top$out/.objheap-built"
 }
 
 debug_kernel() {
@@ -66,10 +69,10 @@ debug_kernel() {
 	ver=$(src_version)
 	key=$(cat "$VM_DIR/debug.config" | sha256sum | cut -c1-12)
 	out=$OBJHEAP_CACHE/debug-$ver-$key
-	if [ ! -r "$out/arch/x86/boot/bzImage" ]; then
+	if [ ! -e "$out/.objheap-built" ]; then
 		(
 			flock 9
-			[ -r "$out/arch/x86/boot/bzImage" ] || build_debug "$src" "$out"
+			[ -e "$out/.objheap-built" ] || build_debug "$src" "$out"
 		) 9>"$OBJHEAP_CACHE/.debug.lock"
 	fi
 	echo "$out/arch/x86/boot/bzImage $out -"
@@ -94,7 +97,7 @@ debug_sid_kernel() {
 	key=$(cat "$VM_DIR/debug.config" | sha256sum | cut -c1-12)
 	src=/build/$ver
 	out=/build/debug-$ver-$key
-	if [ ! -r "$root$out/arch/x86/boot/bzImage" ]; then
+	if [ ! -e "$root$out/.objheap-built" ]; then
 		(
 			flock 9
 			if [ ! -e "$root$src/.unpacked" ]; then
@@ -104,7 +107,7 @@ debug_sid_kernel() {
 				tar -xJf "$tarball" -C "$root$src" --strip-components=1
 				touch "$root$src/.unpacked"
 			fi
-			[ -r "$root$out/arch/x86/boot/bzImage" ] ||
+			[ -e "$root$out/.objheap-built" ] ||
 				build_debug "$src" "$out" sid
 		) 9>"$OBJHEAP_CACHE/.debug-sid.lock"
 	fi
