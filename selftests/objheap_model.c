@@ -525,12 +525,20 @@ static void m_collect(u32 g, u64 *found_out)
 				m_unref_check(k);
 			}
 			o->tmp_refs--;
-			if (m_refcnt(o)) {
-				diverge("model: unreachable object %#llx still referenced",
-					o->handle);
-				o->gen = 2;
-			} else {
+			/*
+			 * Still held by an unreachable object not yet
+			 * emptied: that one frees it when it is.
+			 */
+			if (m_refcnt(o))
+				o->gen = GEN_DYING;
+			else
 				m_free_obj(u[i]);
+		}
+		for (i = 0; i < nu; i++) {
+			if (M.o[u[i]].alive) {
+				diverge("model: unreachable object %#llx outlived its collection",
+					M.o[u[i]].handle);
+				M.o[u[i]].gen = 2;
 			}
 		}
 	}
@@ -1958,7 +1966,7 @@ static void model_params(u64 *seed, u64 *seeds, u64 *ops)
 {
 	*seed = env_u64("OBJHEAP_SEED", time(NULL) * 1000);
 	*seeds = env_u64("OBJHEAP_SEEDS", 20);
-	*ops = env_u64("OBJHEAP_OPS", 5000);
+	*ops = env_u64("OBJHEAP_OPS", 8000);
 }
 
 FIXTURE(model) {
