@@ -6,6 +6,7 @@
 #   make            module, library, selftests, examples
 #   make run        build, boot Debian's kernel in qemu, run the demo
 #   make check      the selftests on Debian's kernel and on a debug kernel
+#   make stress     10^7 commands of the model tester, a long fuzz run
 #   make bench      benchmarks, in one VM boot of Debian's kernel
 #   make shell      a shell in the VM with the module loaded
 #   make deps       install what all of the above needs (Debian 12)
@@ -60,7 +61,7 @@ PROG_CFLAGS	:= -std=gnu11 $(WARNFLAGS) $(UAPI_CFLAGS) -Iuserlib/include \
 # one -Wextra warning the selftests do without.
 SELFTEST_CFLAGS	= -isystem $(KSFT_DIR) -Ikmod -Wno-sign-compare
 
-.PHONY: all module lib examples tools selftests benches deps run check bench shell \
+.PHONY: all module lib examples tools selftests benches deps run check stress bench shell \
 	install install-lib modules_install checkpatch clean
 
 all: module lib examples tools selftests benches
@@ -135,6 +136,18 @@ check:
 	scripts/vm/deps.sh --if-missing
 	$(MAKE) lib examples tools selftests
 	scripts/vm/check.sh
+
+# The generated tests at length, on Debian's kernel: run_tests.sh reads
+# OBJHEAP_STRESS from the kernel command line.  STRESS_ARGS may add
+# variables for the tests, e.g. STRESS_ARGS=OBJHEAP_SEED=42.
+STRESS_TIMEOUT	?= 14400
+STRESS_ARGS	?=
+
+stress:
+	scripts/vm/deps.sh --if-missing
+	$(MAKE) lib examples tools selftests
+	OBJHEAP_KERNELS=stock VM_TIMEOUT=$(STRESS_TIMEOUT) \
+		OBJHEAP_VM_APPEND="OBJHEAP_STRESS=1 $(STRESS_ARGS)" scripts/vm/check.sh
 
 bench: lib examples tools benches
 	scripts/vm/deps.sh --if-missing
