@@ -485,14 +485,14 @@ static void fill_struct(u8 *s, u32 nr, u32 size)
 			break;
 		}
 	}
-	/* A kernel log line per collection would flood the console. */
-	if (nr == OBJHEAP_CMD_GC_SET_DEBUG)
-		((struct objheap_gc_value *)s)->value &= ~OBJHEAP_GC_DEBUG_STATS;
 	/* Corrupt a byte or two, sometimes. */
 	if (chance(8))
 		s[rn(size)] ^= 1 << rn(8);
 	if (chance(3))
 		s[rn(size)] = rnd();
+	/* A kernel log line per collection would flood the console. */
+	if (nr == OBJHEAP_CMD_GC_SET_DEBUG)
+		((struct objheap_gc_value *)s)->value &= ~OBJHEAP_GC_DEBUG_STATS;
 }
 
 /* The size field: mostly exact, sometimes short or long. */

@@ -320,9 +320,9 @@ static int m_weakrefs_of(int t, int *out, int max)
 /* oh_weak_clear(): @t dies; clear its weak references, fire them. */
 static void m_weak_clear(int t)
 {
-	int ws[M_LIVE_SOFT * 4], n, i;
+	int *ws = malloc((M.nlive + 1) * sizeof(int)), n, i;
 
-	n = m_weakrefs_of(t, ws, M_LIVE_SOFT * 4);
+	n = m_weakrefs_of(t, ws, M.nlive + 1);
 	for (i = 0; i < n; i++) {
 		struct mobj *w = &M.o[ws[i]];
 
@@ -335,6 +335,7 @@ static void m_weak_clear(int t)
 			m_event(OBJHEAP_EVENT_WEAKREF, w, &M.o[t]);
 		}
 	}
+	free(ws);
 }
 
 static void m_free_obj(int id)
@@ -1417,7 +1418,7 @@ static u32 gen_batchable(void *buf, u32 i, bool in_batch)
 		c->size = sizeof(*c);
 		c->type = rn(4);
 		c->flags = (chance(10) ? OBJHEAP_OBJ_IMMUTABLE : 0) |
-			   (chance(3) ? OBJHEAP_OBJ_IMMORTAL : 0) |
+			   (chance(3) && M.nlive < 4 * M_LIVE_SOFT ? OBJHEAP_OBJ_IMMORTAL : 0) |
 			   (chance(15) ? OBJHEAP_OBJ_FINALIZE : 0);
 		c->nslots = chance(25) ? 0 : 1 + rn(M_MAX_SLOTS);
 		c->data_len = chance(30) ? 0 : rn(M_MAX_DATA + 1);
@@ -1506,7 +1507,8 @@ static u32 gen_batchable(void *buf, u32 i, bool in_batch)
 		nr = OBJHEAP_CMD_INTERN;
 		c->size = sizeof(*c);
 		c->type = rn(3);
-		c->flags = chance(10) ? OBJHEAP_OBJ_IMMORTAL : 0;
+		/* Immortal objects never go: only so many of them. */
+		c->flags = chance(10) && M.nlive < 4 * M_LIVE_SOFT ? OBJHEAP_OBJ_IMMORTAL : 0;
 		c->data_len = rn(M_MAX_DATA + 1);
 		c->data_uptr = (uintptr_t)payloads[rn(8)];
 		if (chance(50))
@@ -1753,12 +1755,15 @@ static void op_weak_lists(void)
 {
 	struct objheap_weakref_list l = { .size = sizeof(l) };
 	struct objheap_weakref f = { .size = sizeof(f) };
-	int t = pick_live(), ws[M_LIVE_SOFT * 4], n = 0, i, ret, w, exp;
-	u64 got[M_LIVE_SOFT * 4];
+	int t = pick_live(), n = 0, i, ret, w, exp;
+	static int *ws;
+	static u64 *got;
 
 	if (t < 0)
 		return;
-	n = m_weakrefs_of(t, ws, M_LIVE_SOFT * 4);
+	ws = realloc(ws, (M.nlive + 2) * sizeof(*ws));
+	got = realloc(got, (M.nlive + 2) * sizeof(*got));
+	n = m_weakrefs_of(t, ws, M.nlive + 2);
 	l.handle = M.o[t].handle;
 	switch (rn(4)) {
 	case 0:
@@ -1838,12 +1843,13 @@ static void op_graph_lists(void)
 {
 	struct objheap_gc_list l = { .size = sizeof(l) };
 	struct objheap_gc_object tr = { .size = sizeof(tr) };
-	u64 exp[M_LIVE_SOFT * 8];
+	static u64 *exp;
 	u32 n = 0, i, j;
 	int t = pick_live(), ret;
 
 	if (t < 0)
 		return;
+	exp = realloc(exp, (M.nlive + M_MAX_SLOTS) * sizeof(*exp));
 	l.handle = M.o[t].handle;
 	switch (rn(3)) {
 	case 0:
