@@ -19,10 +19,10 @@ if [ -n "${OBJHEAP_STRESS:-}" ]; then
 	timeout=${OBJHEAP_TEST_TIMEOUT:-14400}
 	only="objheap_model objheap_fuzz"
 elif grep -q kasan /proc/cmdline; then
-	export OBJHEAP_SEEDS=${OBJHEAP_SEEDS:-8}
-	export OBJHEAP_OPS=${OBJHEAP_OPS:-1500}
+	export OBJHEAP_SEEDS=${OBJHEAP_SEEDS:-6}
+	export OBJHEAP_OPS=${OBJHEAP_OPS:-800}
 	export OBJHEAP_FUZZ_SEEDS=${OBJHEAP_FUZZ_SEEDS:-4}
-	export OBJHEAP_FUZZ_ITERS=${OBJHEAP_FUZZ_ITERS:-1500}
+	export OBJHEAP_FUZZ_ITERS=${OBJHEAP_FUZZ_ITERS:-1000}
 fi
 
 cd /opt/objheap/bin/selftests || exit 1
