@@ -9,6 +9,7 @@
 #                   newest kernel and a debug 6.1
 #   make check-debug-newest
 #                   the selftests on a debug build of sid's newest kernel
+#   make stress     10^7 commands of the model tester, a long fuzz run
 #   make bench      benchmarks, in one VM boot of Debian's kernel
 #   make shell      a shell in the VM with the module loaded
 #   make deps       install what all of the above needs (Debian 12)
@@ -69,7 +70,7 @@ SELFTEST_CFLAGS	= -isystem $(KSFT_DIR) -Ikmod -Wno-sign-compare \
 		  -DOBJHEAP_VERSION='"$(VERSION)"'
 
 .PHONY: FORCE all module lib examples tools selftests benches deps run check \
-	check-debug-newest bench shell \
+	check-debug-newest stress bench shell \
 	install install-lib modules_install checkpatch clean
 
 all: module lib examples tools selftests benches
@@ -156,6 +157,18 @@ check-debug-newest:
 	scripts/vm/deps.sh --if-missing
 	$(MAKE) lib examples tools selftests
 	OBJHEAP_KERNELS=debug-sid scripts/vm/check.sh
+
+# The generated tests at length, on Debian's kernel: run_tests.sh reads
+# OBJHEAP_STRESS from the kernel command line.  STRESS_ARGS may add
+# variables for the tests, e.g. STRESS_ARGS=OBJHEAP_SEED=42.
+STRESS_TIMEOUT	?= 14400
+STRESS_ARGS	?=
+
+stress:
+	scripts/vm/deps.sh --if-missing
+	$(MAKE) lib examples tools selftests
+	OBJHEAP_KERNELS=stock VM_TIMEOUT=$(STRESS_TIMEOUT) \
+		OBJHEAP_VM_APPEND="OBJHEAP_STRESS=1 $(STRESS_ARGS)" scripts/vm/check.sh
 
 bench: lib examples tools benches
 	scripts/vm/deps.sh --if-missing

@@ -4,9 +4,34 @@
 # Run every objheap selftest in turn, each under a timeout, with markers
 # around its TAP output that scripts/vm/check.sh reads on the host.
 timeout=${OBJHEAP_TEST_TIMEOUT:-900}
+
+# How long the generated tests run (objheap_model, objheap_fuzz): a
+# bounded amount by default; about ten times less on the debug kernel,
+# which KASAN and the rest make about ten times slower; and, under make
+# stress (OBJHEAP_STRESS=1 on the kernel command line, which reaches us
+# as environment), 10^7 model commands and a long fuzz run, alone.
+only=
+if [ -n "${OBJHEAP_STRESS:-}" ]; then
+	export OBJHEAP_SEEDS=${OBJHEAP_SEEDS:-100}
+	export OBJHEAP_OPS=${OBJHEAP_OPS:-100000}
+	export OBJHEAP_FUZZ_SEEDS=${OBJHEAP_FUZZ_SEEDS:-100}
+	export OBJHEAP_FUZZ_ITERS=${OBJHEAP_FUZZ_ITERS:-20000}
+	timeout=${OBJHEAP_TEST_TIMEOUT:-14400}
+	only="objheap_model objheap_fuzz"
+elif grep -q kasan /proc/cmdline; then
+	export OBJHEAP_SEEDS=${OBJHEAP_SEEDS:-6}
+	export OBJHEAP_OPS=${OBJHEAP_OPS:-800}
+	export OBJHEAP_FUZZ_SEEDS=${OBJHEAP_FUZZ_SEEDS:-4}
+	export OBJHEAP_FUZZ_ITERS=${OBJHEAP_FUZZ_ITERS:-1000}
+fi
+
 cd /opt/objheap/bin/selftests || exit 1
 for t in *; do
 	[ -x "$t" ] || continue
+	case " ${only:-$t} " in
+	*" $t "*) ;;
+	*) continue ;;
+	esac
 	echo "objheap-vm: test $t begin"
 	timeout "$timeout" "./$t"
 	echo "objheap-vm: test $t exit $?"

@@ -112,6 +112,9 @@ append="console=ttyS0 panic=-1 ohmode=$mode"
 case "$kernel" in
 debug*)	append="$append kasan_multi_shot slub_debug=FZ" ;;
 esac
+# Extra parameters, e.g. variables for the tests (make stress): the
+# kernel passes parameters it does not know to /init as environment.
+append="$append ${OBJHEAP_VM_APPEND:-}"
 
 qemu=(qemu-system-x86_64 -m "$VM_MEM" -smp "${VM_SMP:-2}" -no-reboot -display none
       -kernel "$vmlinuz" -initrd "$initrd" -append "$append")
