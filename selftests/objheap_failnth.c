@@ -536,6 +536,32 @@ static void setup_cycles(struct __test_metadata *_metadata, struct fn_ctx *c)
 	c->h[2] = 0;
 }
 
+/* Garbage cycles nobody watches: a collection that queues no event. */
+static void setup_silent_cycles(struct __test_metadata *_metadata,
+				struct fn_ctx *c)
+{
+	uint64_t h[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		h[i] = fn_node(c->heap, 1, 8);
+		ASSERT_NE(0, h[i]);
+	}
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, objheap_set_slot(c->heap, h[i], 0, h[i ^ 1]));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, objheap_release(c->heap, h[i]));
+	c->h[0] = fn_node(c->heap, 1, 8);
+}
+
+static void verify_collected_silently(struct __test_metadata *_metadata,
+				      struct fn_ctx *c, int ret)
+{
+	EXPECT_EQ(4, ret);
+	EXPECT_LIVE_FD(c->fd, 1);
+	EXPECT_EQ(0, fn_read_events(c));
+}
+
 /* The same, with the heap's limit at what it uses: no event can queue. */
 static void setup_cycles_at_limit(struct __test_metadata *_metadata,
 				  struct fn_ctx *c)
@@ -751,6 +777,8 @@ static const struct fn_case fn_cases[] = {
 		act_release_target, verify_finalized),
 	FN_CASE("gc_collect", FN_SURVIVES, 0, setup_cycles,
 		act_collect, verify_collected),
+	FN_CASE("gc_collect_silent", FN_NO_ALLOC, 0, setup_silent_cycles,
+		act_collect, verify_collected_silently),
 	FN_CASE("gc_collect_at_limit", FN_NO_ALLOC, 0, setup_cycles_at_limit,
 		act_collect, verify_collected_all_lost),
 	FN_CASE("gc_collect_nothing", FN_NO_ALLOC, 0, setup_assorted,
