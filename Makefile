@@ -59,6 +59,13 @@ SELFTESTS	:= $(patsubst selftests/%.c,$(BUILD)/selftests/%,\
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) kmod/objheap_test.h
 BENCHES		:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
+# The selftests again as 32-bit programs, on a 32-bit libobjheap, to run
+# the 64-bit kernel's compat ioctl path (Debian: gcc-multilib).  They sit
+# next to the others as NAME-m32, so the VM runs them too.
+LIB32_OBJS	:= $(LIB_SRCS:userlib/src/%.c=$(BUILD)/userlib32/%.o)
+LIB32_A		:= $(BUILD)/userlib32/libobjheap.a
+SELFTESTS32	:= $(SELFTESTS:%=%-m32)
+
 # Programs that run in the VM are static: the initramfs has no libc.
 PROG_CFLAGS	:= -std=gnu11 $(WARNFLAGS) $(UAPI_CFLAGS) -Iuserlib/include \
 		   $(CFLAGS) -static -pthread
@@ -69,8 +76,8 @@ PROG_CFLAGS	:= -std=gnu11 $(WARNFLAGS) $(UAPI_CFLAGS) -Iuserlib/include \
 SELFTEST_CFLAGS	= -isystem $(KSFT_DIR) -Ikmod -Wno-sign-compare \
 		  -DOBJHEAP_VERSION='"$(VERSION)"'
 
-.PHONY: FORCE all module lib examples tools selftests benches deps run check \
-	check-debug-newest stress bench shell \
+.PHONY: FORCE all module lib examples tools selftests selftests32 benches deps run \
+	check check-debug-newest stress bench shell \
 	install install-lib modules_install checkpatch clean
 
 all: module lib examples tools selftests benches
@@ -135,6 +142,30 @@ $(BUILD)/selftests/%: selftests/%.c $(LIB_A) $(LIB_HDRS) $(SELFTEST_HDRS)
 		{ echo "no kselftest_harness.h in KSFT_DIR=$(KSFT_DIR)"; exit 1; }
 	$(CC) $(PROG_CFLAGS) $(SELFTEST_CFLAGS) -o $@ $< $(LIB_A) -lm
 
+selftests32: $(SELFTESTS32) $(BUILD)/uapi-layout.ok
+
+$(BUILD)/userlib32/%.o: userlib/src/%.c $(LIB_HDRS) userlib/src/*.h
+	@mkdir -p $(@D)
+	$(CC) -m32 $(LIB_CFLAGS) -c -o $@ $<
+
+$(LIB32_A): $(LIB32_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/selftests/%-m32: selftests/%.c $(LIB32_A) $(LIB_HDRS) $(SELFTEST_HDRS)
+	@mkdir -p $(@D)
+	$(CC) -m32 $(PROG_CFLAGS) $(SELFTEST_CFLAGS) -o $@ $< $(LIB32_A) -lm
+
+# The uapi (and the test interface) must lay out every structure the same
+# for 32-bit and 64-bit programs, with no implicit padding.
+$(BUILD)/uapi-layout.ok: uapi/linux/objheap.h kmod/objheap_test.h \
+		scripts/uapi-layout.sh
+	scripts/uapi-layout.sh $(BUILD)
+	touch $@
+
+# Whether $(CC) links static 32-bit programs.
+cc_m32 = $(shell echo 'int main(void) { return 0; }' | \
+	   $(CC) -m32 -static -x c -o /dev/null - 2>/dev/null && echo y)
+
 benches: $(BENCHES)
 
 $(BUILD)/bench/%: bench/%.c $(LIB_A) $(LIB_HDRS) $(SELFTEST_HDRS)
@@ -150,12 +181,12 @@ run: lib examples tools
 
 check:
 	scripts/vm/deps.sh --if-missing
-	$(MAKE) lib examples tools selftests
+	$(MAKE) lib examples tools selftests $(if $(cc_m32),selftests32)
 	scripts/vm/check.sh
 
 check-debug-newest:
 	scripts/vm/deps.sh --if-missing
-	$(MAKE) lib examples tools selftests
+	$(MAKE) lib examples tools selftests $(if $(cc_m32),selftests32)
 	OBJHEAP_KERNELS=debug-sid scripts/vm/check.sh
 
 # The generated tests at length, on Debian's kernel: run_tests.sh reads

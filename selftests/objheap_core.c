@@ -132,6 +132,39 @@ TEST_F(objheap, bad_pointers_are_efault)
 	EXPECT_ERRNO(EFAULT, ioctl(self->fd, OBJHEAP_QUERY, (void *)-4096L));
 }
 
+/*
+ * Pointer fields are 64 bits for every program, and the kernel uses all
+ * of them: a bit above the program's address space makes an address
+ * nobody mapped, EFAULT, never one the kernel silently truncates.  For a
+ * 32-bit program (compat_ptr_ioctl) that is bit 32; for a 64-bit one,
+ * bit 63, a non-canonical address.
+ */
+TEST_F(objheap, pointer_bits_above_the_address_space_are_efault)
+{
+	uint64_t high = sizeof(void *) == 4 ? 1ULL << 32 : 1ULL << 63;
+	char buf[8] = "objheap";
+	struct objheap_new new = {
+		.size = sizeof(new),
+		.data_len = sizeof(buf),
+		.data_uptr = (uintptr_t)buf | high,
+	};
+	struct objheap_rw rw = { .size = sizeof(rw), .len = sizeof(buf) };
+	struct objheap_handle_cmd release = { .size = sizeof(release) };
+
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, OBJHEAP_NEW, &new));
+	new.data_uptr = (uintptr_t)buf;
+	ASSERT_EQ(0, ioctl(self->fd, OBJHEAP_NEW, &new));
+	rw.handle = new.out_handle;
+	rw.buf_uptr = (uintptr_t)buf | high;
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, OBJHEAP_READ, &rw));
+	rw.buf_uptr = (uintptr_t)buf;
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(0, ioctl(self->fd, OBJHEAP_READ, &rw));
+	EXPECT_STREQ("objheap", buf);
+	release.handle = new.out_handle;
+	EXPECT_EQ(0, ioctl(self->fd, OBJHEAP_RELEASE, &release));
+}
+
 TEST_F(objheap, huge_size_with_zero_tail_is_accepted)
 {
 	static struct {

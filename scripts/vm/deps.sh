@@ -10,6 +10,8 @@ set -euo pipefail
 PACKAGES=(
 	# compiler, make, libc for static test programs
 	build-essential
+	# the 32-bit selftests (make selftests32), for the compat ioctl path
+	gcc-multilib
 	# the kernel the VM boots and the headers the module builds against
 	linux-image-amd64 linux-headers-amd64
 	# the VM and its initramfs

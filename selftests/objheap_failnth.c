@@ -1,0 +1,884 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every command against failing allocations, one table of cases run by
+ * one loop, as iommufd_fail_nth does: the n-th allocation of a command
+ * fails, for n = 1, 2, ... until the command no longer reaches an n-th
+ * allocation.  Two sources of failure:
+ *
+ *  - the kernel's fault injection (the debug kernel): the n-th slab or
+ *    page allocation of the system call, through /proc/thread-self/fail-nth
+ *    (the VM's /init lets failslab and fail_page_alloc fail sleeping
+ *    allocations);
+ *  - the allocator's own (every kernel, test interface): the n-th raw
+ *    allocation (arena, arena page, large object) of the heap, through
+ *    OBJHEAP_TEST_OP_ALLOC_FAIL_NTH.
+ *
+ * Each case says what its command may do when an allocation fails:
+ *
+ *  FN_NO_ALLOC  it allocates nothing, so the n = 1 failure never fires;
+ *  FN_ENOMEM    it fails with ENOMEM and leaves the heap as it was: the
+ *               same live, tracked and interned objects, the same counts
+ *               of the objects it names, the same weak references, queued
+ *               and lost events and collector counts, the objects' bytes
+ *               given back (tables that grew may stay grown);
+ *  FN_SURVIVES  it succeeds anyway, because what it could not allocate
+ *               was an event, which is then counted as lost: its verify
+ *               step checks that the records read and the losses add up.
+ *
+ * The NEW, INTERN and BATCH commands have their own loops in
+ * objheap_object.c.  After every attempt the allocator's checker passes,
+ * and once the heap is closed the module holds no page and no large
+ * allocation; kmemleak, on the debug kernel, sees the rest.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+
+#include "kselftest_harness.h"
+#include "objheap_utils.h"
+#include <libobjheap.h>
+
+#define FN_HANDLES	6
+#define FN_LIST		16
+#define FN_EVENTS	16
+#define FN_MAX_NTH	1000
+/*
+ * Above 512 bytes, so a large object; within a page, so that kvmalloc()
+ * has no vmalloc() fallback to absorb a failure.
+ */
+#define FN_LARGE	1000
+
+enum fn_kind { FN_NO_ALLOC, FN_ENOMEM, FN_SURVIVES };
+
+#define EXPECT_LIVE_FD(fd, n)						\
+	EXPECT_EQ((uint32_t)(n), objheap_test_objects(fd).objects.out_live)
+
+/* What a case's steps share: filled by setup, used by act and verify. */
+struct fn_ctx {
+	struct objheap *heap;
+	int fd;
+	uint64_t h[FN_HANDLES];		/* the objects setup made, or 0 */
+	uint64_t out;			/* a handle act got */
+	uint64_t list[FN_LIST];		/* act's list of handles */
+	uint32_t count;
+	struct objheap_event ev[FN_EVENTS];
+	int other_fd;			/* a second file act opened */
+	long expect;			/* what verify expects, set by setup */
+};
+
+struct fn_case {
+	const char *name;
+	enum fn_kind kind;
+	/* Failures the kernel's fault injection must cause, at least. */
+	unsigned int min_failures;
+	void (*setup)(struct __test_metadata *_metadata, struct fn_ctx *c);
+	/* The command under test: >= 0 or -errno. */
+	int (*act)(struct fn_ctx *c);
+	/* After a success, or (FN_ENOMEM) after a failure: what is special. */
+	void (*verify)(struct __test_metadata *_metadata, struct fn_ctx *c,
+		       int ret);
+};
+
+/* What must not change when a command fails. */
+struct fn_state {
+	uint32_t live, containers, interned;
+	uint64_t object_bytes;		/* bytes in use less the tables' */
+	uint32_t refcnt[FN_HANDLES], user_refs[FN_HANDLES];
+	int weakrefs[FN_HANDLES];
+	uint32_t gc_count[OBJHEAP_GC_GENERATIONS];
+	uint64_t queued, lost;
+};
+
+static void fn_snapshot(struct fn_ctx *c, struct fn_state *st)
+{
+	struct objheap_test_cmd objs = objheap_test_objects(c->fd);
+	struct objheap_event_ctl ev;
+	struct objheap_info info;
+	struct objheap_stats s;
+	int i;
+
+	memset(st, 0xff, sizeof(*st));
+	st->live = objs.objects.out_live;
+	st->containers = objs.objects.out_containers;
+	st->interned = objs.objects.out_interned;
+	if (!objheap_stats(c->heap, &s, NULL, 0))
+		st->object_bytes = s.out_bytes_in_use - s.out_bytes_charged;
+	for (i = 0; i < FN_HANDLES && c->h[i]; i++) {
+		if (!objheap_info(c->heap, c->h[i], &info)) {
+			st->refcnt[i] = info.out_refcnt;
+			st->user_refs[i] = info.out_user_refs;
+		}
+		st->weakrefs[i] = objheap_getweakrefcount(c->heap, c->h[i]);
+	}
+	objheap_gc_get_count(c->heap, st->gc_count);
+	if (!objheap_event_ctl(c->heap, 0, 0, &ev)) {
+		st->queued = ev.out_queued;
+		st->lost = ev.out_lost;
+	}
+}
+
+static void fn_expect_unchanged(struct __test_metadata *_metadata,
+				const struct fn_state *a,
+				const struct fn_state *b)
+{
+	int i;
+
+	EXPECT_EQ(a->live, b->live);
+	EXPECT_EQ(a->containers, b->containers);
+	EXPECT_EQ(a->interned, b->interned);
+	EXPECT_EQ(a->object_bytes, b->object_bytes);
+	for (i = 0; i < FN_HANDLES; i++) {
+		EXPECT_EQ(a->refcnt[i], b->refcnt[i]);
+		EXPECT_EQ(a->user_refs[i], b->user_refs[i]);
+		EXPECT_EQ(a->weakrefs[i], b->weakrefs[i]);
+	}
+	for (i = 0; i < OBJHEAP_GC_GENERATIONS; i++)
+		EXPECT_EQ(a->gc_count[i], b->gc_count[i]);
+	EXPECT_EQ(a->queued, b->queued);
+	EXPECT_EQ(a->lost, b->lost);
+}
+
+/* The allocator's own: fail its @nth raw allocation from now on. */
+static int fn_raw_arm(int fd, uint32_t nth, uint32_t *prev)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_ALLOC_FAIL_NTH,
+		.fail_nth = { .nth = nth },
+	};
+
+	if (ioctl(fd, OBJHEAP_TEST, &cmd))
+		return -errno;
+	if (prev)
+		*prev = cmd.fail_nth.out_prev;
+	return 0;
+}
+
+struct fn_result {
+	unsigned int calls, failures, absorbed;
+};
+
+/*
+ * Run @fc with its n-th allocation failing, n = 1, 2, ..., each time in a
+ * fresh heap: with the kernel's fault injection when @nth_fd is open,
+ * with the allocator's own otherwise.
+ */
+static void fn_run(struct __test_metadata *_metadata, const struct fn_case *fc,
+		   int nth_fd, struct fn_result *res)
+{
+	struct fn_state before, after;
+	unsigned int nth;
+	int ret = 0, fired = 0, passed;
+
+	memset(res, 0, sizeof(*res));
+	for (nth = 1; nth < FN_MAX_NTH; nth++) {
+		struct fn_ctx c = { .other_fd = -1 };
+		uint32_t left = 1;
+
+		ASSERT_EQ(0, objheap_open(&c.heap));
+		c.fd = objheap_fd(c.heap);
+		/* Collections happen when a case asks for one. */
+		ASSERT_EQ(0, objheap_gc_disable(c.heap));
+		fc->setup(_metadata, &c);
+		/* Touch the buffers: a page fault allocates too. */
+		memset(c.list, 0, sizeof(c.list));
+		memset(c.ev, 0, sizeof(c.ev));
+		fn_snapshot(&c, &before);
+
+		passed = _metadata->passed;
+		if (nth_fd >= 0) {
+			ASSERT_EQ(0, fail_nth_write(nth_fd, nth));
+			ret = fc->act(&c);
+			fired = fail_nth_fired(nth_fd);
+			ASSERT_EQ(0, fail_nth_write(nth_fd, 0));
+		} else {
+			ASSERT_EQ(0, fn_raw_arm(c.fd, nth, NULL));
+			ret = fc->act(&c);
+			ASSERT_EQ(0, fn_raw_arm(c.fd, 0, &left));
+			fired = !left;
+		}
+		res->calls++;
+
+		if (fc->kind == FN_NO_ALLOC)
+			EXPECT_FALSE(fired);
+		if (ret < 0 && fc->kind == FN_ENOMEM) {
+			EXPECT_EQ(-ENOMEM, ret);
+			EXPECT_TRUE(fired);
+			fn_snapshot(&c, &after);
+			fn_expect_unchanged(_metadata, &before, &after);
+			res->failures++;
+		} else {
+			EXPECT_LE(0, ret);
+			if (fired)
+				res->absorbed++;
+		}
+		if (fc->verify)
+			fc->verify(_metadata, &c, ret);
+		if (c.other_fd >= 0)
+			close(c.other_fd);
+		CHECK_AND_CLOSE_HEAP(c.heap);
+		if (passed && !_metadata->passed)
+			TH_LOG("%s: %s fail-nth %u: returned %d, %s",
+			       fc->name, nth_fd >= 0 ? "kernel" : "raw", nth,
+			       ret, fired ? "fired" : "did not fire");
+		if (!_metadata->passed || !fired)
+			break;
+	}
+	ASSERT_GT(FN_MAX_NTH, nth);
+}
+
+static uint64_t fn_node(struct objheap *heap, uint32_t nslots, uint32_t len)
+{
+	uint64_t h = 0;
+
+	return objheap_new(heap, 7, 0, nslots, NULL, len, NULL, &h) ? 0 : h;
+}
+
+static uint32_t fn_refcnt(struct objheap *heap, uint64_t h)
+{
+	struct objheap_info info;
+
+	return objheap_info(heap, h, &info) ? 0 : info.out_refcnt;
+}
+
+/* Read every pending record into c->ev; the records, or -errno. */
+static int fn_read_events(struct fn_ctx *c)
+{
+	ssize_t len = read(c->fd, c->ev, sizeof(c->ev));
+
+	if (len < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	return len / sizeof(c->ev[0]);
+}
+
+/*
+ * Every event either read or counted as lost: @n records of @types (a
+ * mask of 1 << type) in all, the losses included.
+ */
+static void fn_expect_events(struct __test_metadata *_metadata,
+			     struct fn_ctx *c, unsigned int n, uint32_t types)
+{
+	int i, got = fn_read_events(c);
+	uint64_t seen = 0;
+
+	ASSERT_LE(0, got);
+	for (i = 0; i < got; i++) {
+		seen += c->ev[i].lost;
+		if (c->ev[i].type == OBJHEAP_EVENT_LOST)
+			continue;
+		EXPECT_NE(0, types & (1u << c->ev[i].type));
+		seen++;
+	}
+	EXPECT_EQ(n, seen);
+	/* Nothing more. */
+	EXPECT_EQ(0, fn_read_events(c));
+}
+
+/* ---- WEAKREF_NEW and its finalizer flavour ---------------------------- */
+
+/* A large target: the weak reference needs the heap's first arena. */
+static void setup_large_target(struct __test_metadata *_metadata,
+			       struct fn_ctx *c)
+{
+	c->h[0] = fn_node(c->heap, 0, FN_LARGE);
+	ASSERT_NE(0, c->h[0]);
+}
+
+static void setup_target(struct __test_metadata *_metadata, struct fn_ctx *c)
+{
+	c->h[0] = fn_node(c->heap, 1, 8);
+	ASSERT_NE(0, c->h[0]);
+}
+
+static int act_weakref_new(struct fn_ctx *c)
+{
+	return objheap_weakref_new(c->heap, c->h[0], 5,
+				   OBJHEAP_WEAKREF_CALLBACK, &c->out);
+}
+
+static void verify_weakref_new(struct __test_metadata *_metadata,
+			       struct fn_ctx *c, int ret)
+{
+	uint64_t got = 0;
+
+	EXPECT_EQ(ret ? 0 : 1, objheap_getweakrefcount(c->heap, c->h[0]));
+	if (ret)
+		return;
+	EXPECT_EQ(1, objheap_weakref_get(c->heap, c->out, &got));
+	EXPECT_EQ(c->h[0], got);
+}
+
+static int act_finalize_new(struct fn_ctx *c)
+{
+	return objheap_finalize_new(c->heap, c->h[0], 6, &c->out);
+}
+
+static void verify_finalize_new(struct __test_metadata *_metadata,
+				struct fn_ctx *c, int ret)
+{
+	EXPECT_EQ(ret ? 0 : 1, objheap_getweakrefcount(c->heap, c->h[0]));
+	if (ret)
+		return;
+	EXPECT_EQ(1, objheap_finalize_alive(c->heap, c->out));
+	/* The heap's hold and the handle's. */
+	EXPECT_EQ(2, fn_refcnt(c->heap, c->out));
+}
+
+/*
+ * As many weak references as the weak table has lists, so that the next
+ * one doubles it: failing to grow only lengthens the lists.
+ */
+static void setup_weak_table_full(struct __test_metadata *_metadata,
+				  struct fn_ctx *c)
+{
+	/* A page of lists: 16 bytes each. */
+	unsigned int i, n = getpagesize() / 16;
+	struct objheap_batch_buf *b;
+
+	setup_target(_metadata, c);
+	ASSERT_EQ(0, objheap_batch_alloc(&b, n));
+	for (i = 0; i < n; i++)
+		ASSERT_LE(0, objheap_batch_weakref_new(b, c->h[0], i, 0));
+	ASSERT_EQ(0, objheap_batch_submit(c->heap, b, 0));
+	objheap_batch_free(b);
+	c->expect = n;
+}
+
+static void verify_weak_table_grows(struct __test_metadata *_metadata,
+				    struct fn_ctx *c, int ret)
+{
+	EXPECT_EQ(c->expect + !ret, objheap_getweakrefcount(c->heap, c->h[0]));
+}
+
+/* ---- STATS ------------------------------------------------------------ */
+
+static int act_stats(struct fn_ctx *c)
+{
+	struct objheap_stats s;
+	int ret = objheap_stats(c->heap, &s, NULL, 0);
+
+	c->expect = s.out_bytes_in_use;
+	return ret;
+}
+
+static void verify_stats(struct __test_metadata *_metadata, struct fn_ctx *c,
+			 int ret)
+{
+	if (!ret)
+		EXPECT_LT(0, c->expect);
+}
+
+/* ---- INTERN of what is interned already: only its copy of the data --- */
+
+static char fn_payload[FN_LARGE];
+
+static void setup_interned(struct __test_metadata *_metadata, struct fn_ctx *c)
+{
+	ASSERT_EQ(0, objheap_intern(c->heap, 3, 0, fn_payload, FN_LARGE,
+				    &c->h[0]));
+}
+
+static int act_intern_again(struct fn_ctx *c)
+{
+	return objheap_intern(c->heap, 3, 0, fn_payload, FN_LARGE, &c->out);
+}
+
+static void verify_intern_again(struct __test_metadata *_metadata,
+				struct fn_ctx *c, int ret)
+{
+	if (ret)
+		return;
+	EXPECT_EQ(c->h[0], c->out);
+	EXPECT_EQ(2, fn_refcnt(c->heap, c->h[0]));
+}
+
+/* ---- open() of the device --------------------------------------------- */
+
+static int fn_heap_dirs(void)
+{
+	DIR *d = opendir("/sys/kernel/debug/objheap");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void setup_nothing(struct __test_metadata *_metadata,
+			  struct fn_ctx *c)
+{
+	ASSERT_NE(NULL, c->heap);
+	c->expect = fn_heap_dirs();
+}
+
+static int act_open(struct fn_ctx *c)
+{
+	c->other_fd = open(OBJHEAP_DEV, O_RDWR | O_CLOEXEC);
+	return c->other_fd < 0 ? -errno : 0;
+}
+
+static void verify_open(struct __test_metadata *_metadata, struct fn_ctx *c,
+			int ret)
+{
+	int dirs = fn_heap_dirs();
+
+	if (c->expect < 0)
+		return;
+	/*
+	 * A heap that failed to open leaves no debugfs directory behind; one
+	 * that opened has its directory, unless debugfs could not allocate
+	 * it (the heap works without).
+	 */
+	if (ret) {
+		EXPECT_EQ(c->expect, dirs);
+	} else {
+		EXPECT_LE(c->expect, dirs);
+		EXPECT_GE(c->expect + 1, dirs);
+	}
+}
+
+/* ---- deaths: the event queue grows ----------------------------------- */
+
+/*
+ * h[0] with a weak reference that asks for its event (h[1], kept) and a
+ * finalizer (released: the heap holds it).
+ */
+static void setup_watched(struct __test_metadata *_metadata, struct fn_ctx *c)
+{
+	uint64_t fin;
+
+	setup_target(_metadata, c);
+	ASSERT_EQ(0, objheap_weakref_new(c->heap, c->h[0], 1,
+					 OBJHEAP_WEAKREF_CALLBACK, &c->h[1]));
+	ASSERT_EQ(0, objheap_finalize_new(c->heap, c->h[0], 2, &fin));
+	ASSERT_EQ(0, objheap_release(c->heap, fin));
+}
+
+static int act_release_target(struct fn_ctx *c)
+{
+	return objheap_release(c->heap, c->h[0]);
+}
+
+static void verify_watched_died(struct __test_metadata *_metadata,
+				struct fn_ctx *c, int ret)
+{
+	uint64_t got = 1;
+
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(0, objheap_weakref_get(c->heap, c->h[1], &got));
+	EXPECT_EQ(0, got);
+	EXPECT_LIVE_FD(c->fd, 1);
+	fn_expect_events(_metadata, c, 2, 1u << OBJHEAP_EVENT_WEAKREF |
+					  1u << OBJHEAP_EVENT_FINALIZER);
+}
+
+/* PEP 442: an object that asks to be handed out once, when it dies. */
+static void setup_finalizable(struct __test_metadata *_metadata,
+			      struct fn_ctx *c)
+{
+	ASSERT_EQ(0, objheap_new(c->heap, 9, OBJHEAP_OBJ_FINALIZE, 0, NULL, 8,
+				 NULL, &c->h[0]));
+}
+
+static void verify_finalized(struct __test_metadata *_metadata,
+			     struct fn_ctx *c, int ret)
+{
+	int got = fn_read_events(c);
+
+	EXPECT_EQ(0, ret);
+	ASSERT_EQ(1, got);
+	if (c->ev[0].type == OBJHEAP_EVENT_FINALIZE) {
+		/* Handed out: alive again, with the event's reference. */
+		EXPECT_EQ(c->h[0], c->ev[0].handle);
+		EXPECT_EQ(1, fn_refcnt(c->heap, c->h[0]));
+		EXPECT_LIVE_FD(c->fd, 1);
+	} else {
+		/* The event was lost: the object went. */
+		EXPECT_EQ(OBJHEAP_EVENT_LOST, c->ev[0].type);
+		EXPECT_EQ(1, c->ev[0].lost);
+		EXPECT_LIVE_FD(c->fd, 0);
+	}
+}
+
+/* ---- GC_COLLECT: a collection never fails ----------------------------- */
+
+/*
+ * Two cycles, h[0] <-> a and h[2] <-> b, that only the collector can
+ * free; h[0] has a finalizer, h[2] a weak reference that asks for its
+ * event (h[1], kept), and the collection's own events are on: four
+ * events.
+ */
+static void setup_cycles(struct __test_metadata *_metadata, struct fn_ctx *c)
+{
+	uint64_t a = fn_node(c->heap, 1, 8), b = fn_node(c->heap, 1, 8), fin;
+
+	c->h[0] = fn_node(c->heap, 1, 8);
+	c->h[2] = fn_node(c->heap, 1, 8);
+	ASSERT_EQ(0, objheap_set_slot(c->heap, c->h[0], 0, a));
+	ASSERT_EQ(0, objheap_set_slot(c->heap, a, 0, c->h[0]));
+	ASSERT_EQ(0, objheap_set_slot(c->heap, c->h[2], 0, b));
+	ASSERT_EQ(0, objheap_set_slot(c->heap, b, 0, c->h[2]));
+	ASSERT_EQ(0, objheap_finalize_new(c->heap, c->h[0], 1, &fin));
+	ASSERT_EQ(0, objheap_release(c->heap, fin));
+	ASSERT_EQ(0, objheap_weakref_new(c->heap, c->h[2], 2,
+					 OBJHEAP_WEAKREF_CALLBACK, &c->h[1]));
+	ASSERT_EQ(0, objheap_event_ctl(c->heap, OBJHEAP_EVENT_CTL_SET_MASK,
+				       OBJHEAP_EVENTS_GC, NULL));
+	ASSERT_EQ(0, objheap_release(c->heap, a));
+	ASSERT_EQ(0, objheap_release(c->heap, b));
+	ASSERT_EQ(0, objheap_release(c->heap, c->h[0]));
+	ASSERT_EQ(0, objheap_release(c->heap, c->h[2]));
+	c->h[0] = c->h[1];
+	c->h[1] = 0;
+	c->h[2] = 0;
+}
+
+/* Garbage cycles nobody watches: a collection that queues no event. */
+static void setup_silent_cycles(struct __test_metadata *_metadata,
+				struct fn_ctx *c)
+{
+	uint64_t h[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		h[i] = fn_node(c->heap, 1, 8);
+		ASSERT_NE(0, h[i]);
+	}
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, objheap_set_slot(c->heap, h[i], 0, h[i ^ 1]));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, objheap_release(c->heap, h[i]));
+	c->h[0] = fn_node(c->heap, 1, 8);
+}
+
+static void verify_collected_silently(struct __test_metadata *_metadata,
+				      struct fn_ctx *c, int ret)
+{
+	EXPECT_EQ(4, ret);
+	EXPECT_LIVE_FD(c->fd, 1);
+	EXPECT_EQ(0, fn_read_events(c));
+}
+
+/* The same, with the heap's limit at what it uses: no event can queue. */
+static void setup_cycles_at_limit(struct __test_metadata *_metadata,
+				  struct fn_ctx *c)
+{
+	struct objheap_stats s;
+
+	setup_cycles(_metadata, c);
+	ASSERT_EQ(0, objheap_stats(c->heap, &s, NULL, 0));
+	ASSERT_EQ(0, objheap_set_limit(c->heap, s.out_bytes_in_use));
+}
+
+static int act_collect(struct fn_ctx *c)
+{
+	return objheap_gc_collect(c->heap, OBJHEAP_GC_GENERATIONS - 1, NULL);
+}
+
+static void verify_collected(struct __test_metadata *_metadata,
+			     struct fn_ctx *c, int ret)
+{
+	uint64_t got = 1;
+
+	EXPECT_EQ(4, ret);
+	/* Only the weak reference is left, cleared. */
+	EXPECT_LIVE_FD(c->fd, 1);
+	EXPECT_EQ(0, objheap_weakref_get(c->heap, c->h[0], &got));
+	EXPECT_EQ(0, got);
+	fn_expect_events(_metadata, c, 4, 1u << OBJHEAP_EVENT_GC_START |
+					  1u << OBJHEAP_EVENT_GC_STOP |
+					  1u << OBJHEAP_EVENT_WEAKREF |
+					  1u << OBJHEAP_EVENT_FINALIZER);
+}
+
+static void verify_collected_all_lost(struct __test_metadata *_metadata,
+				      struct fn_ctx *c, int ret)
+{
+	verify_collected(_metadata, c, ret);
+	/* One OBJHEAP_EVENT_LOST record for all four. */
+	EXPECT_EQ(OBJHEAP_EVENT_LOST, c->ev[0].type);
+	EXPECT_EQ(4, c->ev[0].lost);
+}
+
+/* ---- commands that allocate nothing ----------------------------------- */
+
+/*
+ * h[0] -> h[1] (slot 0), h[1] with a weak reference h[2] and a finalizer
+ * h[3], a cycle left on the garbage list by OBJHEAP_GC_DEBUG_SAVEALL, and
+ * one event queued (h[4] died, watched by the weak reference h[5]).
+ */
+static void setup_assorted(struct __test_metadata *_metadata, struct fn_ctx *c)
+{
+	uint64_t a = fn_node(c->heap, 1, 8), b = fn_node(c->heap, 1, 8);
+
+	setup_target(_metadata, c);
+	c->h[1] = fn_node(c->heap, 1, 64);
+	ASSERT_EQ(0, objheap_set_slot(c->heap, c->h[0], 0, c->h[1]));
+	ASSERT_EQ(0, objheap_weakref_new(c->heap, c->h[1], 0, 0, &c->h[2]));
+	ASSERT_EQ(0, objheap_finalize_new(c->heap, c->h[1], 0, &c->h[3]));
+	ASSERT_EQ(0, objheap_set_slot(c->heap, a, 0, b));
+	ASSERT_EQ(0, objheap_set_slot(c->heap, b, 0, a));
+	ASSERT_EQ(0, objheap_release(c->heap, a));
+	ASSERT_EQ(0, objheap_release(c->heap, b));
+	ASSERT_EQ(0, objheap_gc_set_debug(c->heap, OBJHEAP_GC_DEBUG_SAVEALL));
+	ASSERT_EQ(2, objheap_gc_collect(c->heap, 2, NULL));
+	c->h[4] = fn_node(c->heap, 0, 8);
+	ASSERT_EQ(0, objheap_weakref_new(c->heap, c->h[4], 0,
+					 OBJHEAP_WEAKREF_CALLBACK, &c->h[5]));
+	ASSERT_EQ(0, objheap_release(c->heap, c->h[4]));
+	c->h[4] = c->h[5];
+	c->h[5] = 0;
+}
+
+static int act_dup(struct fn_ctx *c)
+{
+	return objheap_dup(c->heap, c->h[0]);
+}
+
+static int act_release(struct fn_ctx *c)
+{
+	return objheap_release(c->heap, c->h[2]);
+}
+
+static int act_set_slot(struct fn_ctx *c)
+{
+	/* Replaces h[1], which h[0] no longer holds: no death. */
+	return objheap_set_slot(c->heap, c->h[0], 0, c->h[2]);
+}
+
+static int act_get_slot(struct fn_ctx *c)
+{
+	return objheap_get_slot(c->heap, c->h[0], 0, &c->out);
+}
+
+static int act_info(struct fn_ctx *c)
+{
+	struct objheap_info info;
+
+	return objheap_info(c->heap, c->h[1], &info);
+}
+
+static int act_read_write(struct fn_ctx *c)
+{
+	return objheap_write(c->heap, c->h[1], 0, c->list, 64) ?:
+	       objheap_read(c->heap, c->h[1], 0, c->list, 64);
+}
+
+static int act_get_objects(struct fn_ctx *c)
+{
+	return objheap_gc_get_objects(c->heap, OBJHEAP_GC_ALL_GENERATIONS,
+				      c->list, FN_LIST, &c->count);
+}
+
+static int act_get_referrers(struct fn_ctx *c)
+{
+	return objheap_gc_get_referrers(c->heap, c->h[1], c->list, FN_LIST,
+					&c->count);
+}
+
+static int act_get_referents(struct fn_ctx *c)
+{
+	return objheap_gc_get_referents(c->heap, c->h[0], c->list, FN_LIST,
+					&c->count);
+}
+
+static int act_get_garbage(struct fn_ctx *c)
+{
+	return objheap_gc_get_garbage(c->heap, c->list, FN_LIST, &c->count);
+}
+
+static int act_clear_garbage(struct fn_ctx *c)
+{
+	return objheap_gc_clear_garbage(c->heap);
+}
+
+static int act_getweakrefs(struct fn_ctx *c)
+{
+	return objheap_getweakrefs(c->heap, c->h[1], c->list, FN_LIST,
+				   &c->count);
+}
+
+static int act_weakref_get(struct fn_ctx *c)
+{
+	return objheap_weakref_get(c->heap, c->h[2], &c->out);
+}
+
+static int act_finalize_detach(struct fn_ctx *c)
+{
+	return objheap_finalize_detach(c->heap, c->h[3], NULL);
+}
+
+static int act_gc_misc(struct fn_ctx *c)
+{
+	uint32_t v[OBJHEAP_GC_GENERATIONS];
+	struct objheap_gc_gen_stats st[OBJHEAP_GC_GENERATIONS];
+
+	return objheap_gc_get_threshold(c->heap, v) ?:
+	       objheap_gc_set_threshold(c->heap, v) ?:
+	       objheap_gc_get_count(c->heap, v) ?:
+	       objheap_gc_get_stats(c->heap, st) ?:
+	       objheap_gc_freeze(c->heap) ?:
+	       objheap_gc_unfreeze(c->heap) ?:
+	       objheap_gc_is_tracked(c->heap, c->h[0]) - 1;
+}
+
+static int act_event_ctl(struct fn_ctx *c)
+{
+	struct objheap_event_ctl out;
+
+	return objheap_event_ctl(c->heap, OBJHEAP_EVENT_CTL_SET_MASK,
+				 OBJHEAP_EVENTS_GC, &out);
+}
+
+static int act_set_limit(struct fn_ctx *c)
+{
+	return objheap_set_limit(c->heap, 64 << 20);
+}
+
+static int act_read_event(struct fn_ctx *c)
+{
+	return fn_read_events(c) - 1;
+}
+
+/* Collecting nothing queues nothing and allocates nothing. */
+static int act_collect_nothing(struct fn_ctx *c)
+{
+	return objheap_gc_collect(c->heap, 0, NULL);
+}
+
+static void verify_listed(struct __test_metadata *_metadata, struct fn_ctx *c,
+			  int ret)
+{
+	EXPECT_EQ(0, ret);
+	EXPECT_LT(0, c->count);
+}
+
+#define FN_CASE(_name, _kind, _min, _setup, _act, _verify)		\
+	{ .name = _name, .kind = _kind, .min_failures = _min,	\
+	  .setup = _setup, .act = _act, .verify = _verify }
+
+static const struct fn_case fn_cases[] = {
+	FN_CASE("weakref_new", FN_ENOMEM, 1, setup_large_target,
+		act_weakref_new, verify_weakref_new),
+	FN_CASE("finalize_new", FN_ENOMEM, 1, setup_target,
+		act_finalize_new, verify_finalize_new),
+	FN_CASE("weakref_new_grows_the_table", FN_ENOMEM, 0, setup_weak_table_full,
+		act_weakref_new, verify_weak_table_grows),
+	FN_CASE("stats", FN_ENOMEM, 1, setup_target, act_stats, verify_stats),
+	FN_CASE("intern_interned", FN_ENOMEM, 1, setup_interned,
+		act_intern_again, verify_intern_again),
+	FN_CASE("open", FN_ENOMEM, 1, setup_nothing, act_open, verify_open),
+	FN_CASE("release_with_events", FN_SURVIVES, 0, setup_watched,
+		act_release_target, verify_watched_died),
+	FN_CASE("release_pep442", FN_SURVIVES, 0, setup_finalizable,
+		act_release_target, verify_finalized),
+	FN_CASE("gc_collect", FN_SURVIVES, 0, setup_cycles,
+		act_collect, verify_collected),
+	FN_CASE("gc_collect_silent", FN_NO_ALLOC, 0, setup_silent_cycles,
+		act_collect, verify_collected_silently),
+	FN_CASE("gc_collect_at_limit", FN_NO_ALLOC, 0, setup_cycles_at_limit,
+		act_collect, verify_collected_all_lost),
+	FN_CASE("gc_collect_nothing", FN_NO_ALLOC, 0, setup_assorted,
+		act_collect_nothing, NULL),
+	FN_CASE("dup", FN_NO_ALLOC, 0, setup_assorted, act_dup, NULL),
+	FN_CASE("release", FN_NO_ALLOC, 0, setup_assorted, act_release, NULL),
+	FN_CASE("set_slot", FN_NO_ALLOC, 0, setup_assorted, act_set_slot, NULL),
+	FN_CASE("get_slot", FN_NO_ALLOC, 0, setup_assorted, act_get_slot, NULL),
+	FN_CASE("info", FN_NO_ALLOC, 0, setup_assorted, act_info, NULL),
+	FN_CASE("read_write", FN_NO_ALLOC, 0, setup_assorted,
+		act_read_write, NULL),
+	FN_CASE("gc_get_objects", FN_NO_ALLOC, 0, setup_assorted,
+		act_get_objects, verify_listed),
+	FN_CASE("gc_get_referrers", FN_NO_ALLOC, 0, setup_assorted,
+		act_get_referrers, verify_listed),
+	FN_CASE("gc_get_referents", FN_NO_ALLOC, 0, setup_assorted,
+		act_get_referents, verify_listed),
+	FN_CASE("gc_get_garbage", FN_NO_ALLOC, 0, setup_assorted,
+		act_get_garbage, verify_listed),
+	FN_CASE("gc_clear_garbage", FN_NO_ALLOC, 0, setup_assorted,
+		act_clear_garbage, NULL),
+	FN_CASE("gc_settings", FN_NO_ALLOC, 0, setup_assorted,
+		act_gc_misc, NULL),
+	FN_CASE("weakref_list", FN_NO_ALLOC, 0, setup_assorted,
+		act_getweakrefs, verify_listed),
+	FN_CASE("weakref_get", FN_NO_ALLOC, 0, setup_assorted,
+		act_weakref_get, NULL),
+	FN_CASE("finalize_detach", FN_NO_ALLOC, 0, setup_assorted,
+		act_finalize_detach, NULL),
+	FN_CASE("event_ctl", FN_NO_ALLOC, 0, setup_assorted,
+		act_event_ctl, NULL),
+	FN_CASE("set_limit", FN_NO_ALLOC, 0, setup_assorted,
+		act_set_limit, NULL),
+	FN_CASE("file_read", FN_NO_ALLOC, 0, setup_assorted,
+		act_read_event, NULL),
+};
+
+#define FN_NR_CASES ARRAY_SIZE(fn_cases)
+
+FIXTURE(failnth) {
+	int nth_fd;
+};
+
+FIXTURE_SETUP(failnth)
+{
+	struct objheap *probe;
+	int ret = objheap_open(&probe), test;
+
+	self->nth_fd = -1;
+	if (ret == -ENOENT)
+		SETUP_SKIP(OBJHEAP_DEV " is missing: module not loaded");
+	ASSERT_EQ(0, ret);
+	test = objheap_has_test_interface(objheap_fd(probe));
+	objheap_close(probe);
+	if (!test)
+		SETUP_SKIP("the module has no test interface");
+}
+
+FIXTURE_TEARDOWN(failnth)
+{
+	if (self->nth_fd >= 0)
+		close(self->nth_fd);
+}
+
+/* The allocator's raw allocations, on every kernel. */
+TEST_F_TIMEOUT(failnth, every_command_unwinds_failed_raw_allocations, 300)
+{
+	unsigned int i, calls = 0, failures = 0;
+	struct fn_result res;
+
+	for (i = 0; i < FN_NR_CASES; i++) {
+		fn_run(_metadata, &fn_cases[i], -1, &res);
+		/* The weak reference takes the heap's first arena. */
+		if (!strcmp(fn_cases[i].name, "weakref_new"))
+			EXPECT_LE(2, res.failures);
+		calls += res.calls;
+		failures += res.failures;
+	}
+	TH_LOG("%zu cases, %u calls, %u failed", FN_NR_CASES, calls, failures);
+}
+
+/* Every slab and page allocation, on the debug kernel. */
+TEST_F_TIMEOUT(failnth, every_command_unwinds_failed_kernel_allocations, 600)
+{
+	struct fn_result res;
+	unsigned int i;
+
+	self->nth_fd = fail_nth_open();
+	if (self->nth_fd < 0)
+		TEST_SKIP("no /proc/thread-self/fail-nth: kernel without fault injection");
+	for (i = 0; i < FN_NR_CASES; i++) {
+		fn_run(_metadata, &fn_cases[i], self->nth_fd, &res);
+		if (res.failures < fn_cases[i].min_failures)
+			TH_LOG("%s: %u failures, expected at least %u",
+			       fn_cases[i].name, res.failures,
+			       fn_cases[i].min_failures);
+		EXPECT_LE(fn_cases[i].min_failures, res.failures);
+		TH_LOG("%s: %u calls, %u failed, %u absorbed a failure",
+		       fn_cases[i].name, res.calls, res.failures, res.absorbed);
+	}
+}
+
+TEST_HARNESS_MAIN
