@@ -22,6 +22,8 @@
 #define __OBJHEAP_COMPAT_H
 
 #include <linux/gfp.h>
+#include <linux/poll.h>
+#include <linux/version.h>
 
 /*
  * 6.14 renamed alloc_pages_bulk_array() to alloc_pages_bulk(), when the
@@ -31,6 +33,27 @@
 #ifndef alloc_pages_bulk
 #define alloc_pages_bulk(gfp, nr_pages, page_array) \
 	alloc_pages_bulk_array(gfp, nr_pages, page_array)
+#endif
+
+/*
+ * 6.14 made poll_wait() a full barrier between putting the poller on the
+ * wait queue and the caller's readiness test, and removed
+ * poll_does_not_wait(), which callers used to skip their own barrier.
+ * Before it, the caller must order the two itself, or a record queued
+ * between them could leave the poller asleep.  Some stable kernels got
+ * the barrier too; an extra smp_mb() there costs a few cycles per poll.
+ * poll_wait() is an inline function, not a macro, so the version decides.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
+static inline void oh_poll_wait(struct file *filp, wait_queue_head_t *wq,
+				poll_table *p)
+{
+	if (!poll_does_not_wait(p)) {
+		poll_wait(filp, wq, p);
+		smp_mb();
+	}
+}
+#define poll_wait(filp, wq, p) oh_poll_wait(filp, wq, p)
 #endif
 
 #endif /* __OBJHEAP_COMPAT_H */

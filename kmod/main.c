@@ -36,6 +36,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "objheap.h"
 #include "objheap_test.h"
 #include "user.h"
@@ -541,18 +542,13 @@ static __poll_t objheap_fops_poll(struct file *filp, poll_table *wait)
 {
 	struct objheap *heap = filp->private_data;
 
-	if (!poll_does_not_wait(wait)) {
-		poll_wait(filp, &heap->events.wait, wait);
-		/*
-		 * Order our entry on the wait queue before the readiness
-		 * test below, against the producer's update of @ready before
-		 * its wq_has_sleeper() (whose smp_mb() this pairs with):
-		 * either we see the record, or the producer sees us and
-		 * wakes us.  poll_wait() has this barrier itself from 6.14
-		 * on; before, nothing orders the add and the read.
-		 */
-		smp_mb();
-	}
+	/*
+	 * Our entry on the wait queue is ordered before the readiness test
+	 * below, against the producer's update before its wq_has_sleeper():
+	 * either we see the record, or the producer sees us and wakes us.
+	 * poll_wait() is the barrier (compat.h gives older kernels one).
+	 */
+	poll_wait(filp, &heap->events.wait, wait);
 	return oh_events_ready(heap) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
