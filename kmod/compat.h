@@ -50,6 +50,7 @@ static inline void oh_poll_wait(struct file *filp, wait_queue_head_t *wq,
 {
 	if (!poll_does_not_wait(p)) {
 		poll_wait(filp, wq, p);
+		/* Queued before the caller's test: see above. */
 		smp_mb();
 	}
 }
