@@ -683,17 +683,17 @@ static void gc_list_add(struct gc_lister *l, struct oh_object *obj)
 	case GC_LIST_COUNT:
 		break;
 	case GC_LIST_EMIT:
-		l->err = oh_ref_user(obj);
-		if (l->err)
-			break;
-		if (put_user(oh_handle(l->heap, obj), &l->buf[l->n])) {
-			oh_unref_user(l->heap, obj);
+		/* The handle first, then its reference: see kmod/object.c. */
+		if (oh_ref_full(obj))
+			l->err = -EOVERFLOW;
+		else if (put_user(oh_handle(l->heap, obj), &l->buf[l->n]))
 			l->err = -EFAULT;
-		}
+		else
+			__oh_ref_user(obj);
 		break;
 	case GC_LIST_UNDO:
 		if (l->n < l->done)
-			oh_unref_user(l->heap, obj);
+			oh_unref_user_undo(obj);
 		break;
 	}
 	if (!l->err)

@@ -335,21 +335,20 @@ int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd)
 		return PTR_ERR(wobj);
 	wr = oh_weakref(wobj);
 	INIT_LIST_HEAD(&wr->link);
+	wr->target = NULL;
 	wr->cookie = cmd->cookie;
 	if (oh_is_finalizer(wobj))
 		wobj->refcnt++;		/* the heap's hold */
-	oh_object_publish(heap, wobj);
-	oh_weak_link(heap, wr, target);
 
-	ret = oh_respond_handle(ucmd, wobj, &cmd->out_handle, sizeof(*cmd));
-	if (ret) {
-		/* Userspace never saw it: a finalizer must not fire either. */
-		if (oh_is_finalizer(wobj)) {
-			oh_weak_unlink(heap, wr);
-			oh_unref(heap, wobj);
-		}
+	/*
+	 * The creation rule (kmod/object.c): only a weak reference whose
+	 * handle reached userspace enters the weak table; on a failed copy
+	 * it was never linked and is freed unseen.
+	 */
+	ret = oh_respond_new(ucmd, wobj, &cmd->out_handle, sizeof(*cmd));
+	if (ret)
 		return ret;
-	}
+	oh_weak_link(heap, wr, target);
 	oh_gc_maybe_collect(heap);
 	return 0;
 }
@@ -377,13 +376,10 @@ static int oh_weakref_respond_target(struct objheap_ucmd *ucmd,
 {
 	struct objheap_weakref *cmd = ucmd->cmd;
 	struct oh_object *target = oh_weakref(wobj)->target;
-	int ret;
 
-	if (target) {
-		ret = oh_ref_user(target);
-		if (ret)
-			return ret;
-	}
+	/* Refused before any output field is written. */
+	if (target && oh_ref_full(target))
+		return -EOVERFLOW;
 	cmd->out_alive = !!target;
 	return oh_respond_handle(ucmd, target, &cmd->out_handle, sizeof(*cmd));
 }
@@ -474,7 +470,7 @@ static void oh_weak_list_undo(struct objheap *heap, struct oh_object *target,
 			break;
 		if (wr->target != target)
 			continue;
-		oh_unref_user(heap, oh_weakref_obj(wr));
+		oh_unref_user_undo(oh_weakref_obj(wr));
 		n--;
 	}
 }
@@ -504,15 +500,15 @@ int objheap_cmd_weakref_list(struct objheap_ucmd *ucmd)
 	list_for_each_entry(wr, oh_weak_bucket(&heap->weak, target), link) {
 		if (wr->target != target)
 			continue;
+		/* The handle first, then its reference: see kmod/object.c. */
 		wobj = oh_weakref_obj(wr);
-		ret = oh_ref_user(wobj);
-		if (ret)
+		ret = -EOVERFLOW;
+		if (oh_ref_full(wobj))
 			goto err_undo;
-		if (put_user(oh_handle(heap, wobj), &buf[n])) {
-			oh_unref_user(heap, wobj);
-			ret = -EFAULT;
+		ret = -EFAULT;
+		if (put_user(oh_handle(heap, wobj), &buf[n]))
 			goto err_undo;
-		}
+		__oh_ref_user(wobj);
 		n++;
 		oh_weak_resched(&resched);
 	}

@@ -38,9 +38,13 @@
  *  - ENOENT: A provided handle does not refer to a live object of this
  *    heap.
  *  - EFAULT: A user pointer (the argument itself or one inside the
- *    structure) could not be accessed.
+ *    structure) could not be accessed.  A command that creates an object
+ *    or returns handles then created and counted nothing (see DOC:
+ *    Objects and handles).
  *  - ENOMEM: Out of memory, or the heap's byte limit would be exceeded.
- *    The heap is left exactly as it was before the call.
+ *    Objects, reference counts, slots, weak references and events are as
+ *    they were before the call; a table of the heap that grew stays grown
+ *    (see DOC: Objects and handles).
  *  - EPERM: The object is immutable and the command would change it.
  *  - EOVERFLOW: A reference count would pass OBJHEAP_REFCNT_MAX.  Counts
  *    saturate: the reference is refused, the count never wraps.
@@ -259,6 +263,18 @@ struct objheap_set_limit {
  * and refuses with EINVAL a release userspace does not own.  An object is
  * freed when no handle and no slot refers to it any more; freeing it drops
  * what its slots held, iteratively, however long the chain.
+ *
+ * A handle becomes userspace's only once the structure carrying it has
+ * been written back.  When a command that creates an object or returns
+ * handles (NEW, DUP, GET_SLOT, INTERN, WEAKREF_NEW, WEAKREF_GET,
+ * FINALIZE_DETACH, WEAKREF_LIST, the collector's lists) fails, for any
+ * reason and EFAULT included, no object was created, no reference count
+ * changed, no weak reference was made and no event was queued: the
+ * object was never visible, so nothing of its death (finalization, weak
+ * references cleared, events) happens either.  The one trace such a
+ * failure may leave is capacity: the heap's object table, intern table
+ * and weak table grow before the steps that may fail and are not shrunk
+ * back.  Their memory is in @out_bytes_charged of OBJHEAP_STATS.
  */
 
 /* Bit 63 is never set in a handle; see OBJHEAP_BATCH_REF(). */
@@ -317,8 +333,11 @@ enum objheap_object_flags {
  *
  * Creates an object with reference count 1.  An immutable object can only
  * be given its payload and slots here.  Fails with ENOENT when a handle in
- * @slots_uptr is not a live object, and with ENOMEM when the heap's limit
- * would be exceeded; nothing is created then.
+ * @slots_uptr is not a live object, with ENOMEM when the heap's limit
+ * would be exceeded, and with EFAULT when @data_uptr, @slots_uptr or the
+ * structure itself (to write @out_handle) cannot be accessed; nothing is
+ * created then, and an object asked with OBJHEAP_OBJ_FINALIZE is not
+ * finalized either.
  */
 struct objheap_new {
 	__u32 size;
