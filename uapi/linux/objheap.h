@@ -489,16 +489,29 @@ struct objheap_intern {
  *
  * Each entry gets its own result.  Unless OBJHEAP_BATCH_CONTINUE is set,
  * the first failing entry stops the batch and the entries after it get
- * -ECANCELED.  The ioctl itself fails only if the batch as a whole is
- * malformed, before any entry runs; otherwise it returns 0 with
- * @out_done and @out_failed set, and the whole buffer, outputs and
- * results, copied back.
+ * -ECANCELED.
+ *
+ * Before any entry runs, the kernel pins the pages of the buffer and of
+ * the struct objheap_batch for writing, copies the buffer once and checks
+ * the layout of every entry and the batch's work budget on that copy; the
+ * entries then run from the copy, so changing the buffer during the call
+ * changes nothing.  The ioctl fails as a whole only at that stage, with
+ * nothing run (see struct objheap_batch for the errnos).  Once entries
+ * have run, the whole buffer, outputs and results, and @out_done and
+ * @out_failed are always written back: the pinned pages cannot fault, so
+ * every handle an entry returned reaches userspace with its reference.
  */
 #define OBJHEAP_BATCH_REF(i) (OBJHEAP_HANDLE_BATCH_BIT | (__u64)(__u32)(i))
 
 /* The most entries, and bytes, one batch may hold. */
 #define OBJHEAP_BATCH_MAX_COUNT 4096U
 #define OBJHEAP_BATCH_MAX_LEN (1U << 20)
+/*
+ * The most payload bytes one batch's entries may name together (see
+ * struct objheap_batch): twice OBJHEAP_MAX_SIZE, so that any one entry
+ * fits.
+ */
+#define OBJHEAP_BATCH_MAX_BYTES (512ULL << 20)
 
 /**
  * struct objheap_batch_entry - One entry of a batch
@@ -528,6 +541,25 @@ enum objheap_batch_flags {
  * @buf_uptr: The entries
  * @out_done: Entries that ran
  * @out_failed: Entries that ran and failed
+ *
+ * The work budget: the payload bytes the entries name, data_len plus 8
+ * bytes per slot for NEW, data_len for INTERN and len for READ and WRITE,
+ * added over every entry (whether it runs or not), must not pass
+ * OBJHEAP_BATCH_MAX_BYTES.
+ *
+ * Fails before any entry runs, with the buffer and this structure
+ * untouched, with EINVAL when @count or @len is out of range, an entry's
+ * command cannot be batched, an entry's structure is below its minimum
+ * size or runs past the buffer (sizes and offsets are checked for
+ * overflow), the entries do not fill the buffer exactly, or the batch
+ * passes the work budget; with EFAULT when the buffer or this structure
+ * cannot be pinned for writing (a page not mapped, read-only, or of a
+ * device mapping); with ENOMEM.
+ *
+ * Otherwise returns 0, or EINTR when a fatal signal stopped the batch
+ * between two entries: the entries that ran stand and report their
+ * results, those left report -ECANCELED, and everything is written back
+ * as on success.  The heap is consistent between any two entries.
  */
 struct objheap_batch {
 	__u32 size;
