@@ -51,6 +51,9 @@
  *  - EMSGSIZE: A list does not fit the buffer userspace gave.  Unlike
  *    other errors, the structure is copied back, with the count the list
  *    needs; nothing else happened.
+ *  - EINTR: OBJHEAP_BATCH only: a fatal signal stopped the batch between
+ *    two entries.  Unlike other errors, the structure and the batch's
+ *    buffer are written back, with the results of the entries that ran.
  *
  * Every structure starts with ``__u32 size; __u32 flags;``.  Fields that
  * userspace fills are named plainly; fields the kernel fills are named
