@@ -99,29 +99,41 @@ struct oh_object *oh_intern_find(struct objheap *heap, u32 type,
 }
 
 /**
- * oh_intern_add() - Enter an object, with its @hash set, in the table.
+ * oh_intern_reserve() - Make room in the table for one more object.
  * @heap: The heap.
- * @obj: An object with no slots, flagged OBJHEAP_OBJ_INTERNED.
+ *
+ * Allocates the table's first chains, or doubles a table that holds as
+ * many objects as chains.  A table that cannot double just keeps longer
+ * chains, and a table allocated or doubled for an object that is then not
+ * created stays as it is.
  *
  * Return: 0, or -ENOMEM when the table's first chains cannot be had.
  */
-int oh_intern_add(struct objheap *heap, struct oh_object *obj)
+static int oh_intern_reserve(struct objheap *heap)
 {
 	struct oh_intern *it = &heap->intern;
 
 	lockdep_assert_held(&heap->lock);
 
-	if (!it->buckets) {
-		if (oh_intern_resize(heap, OH_INTERN_MIN_BUCKETS))
-			return -ENOMEM;
-	} else if (it->count >= it->nbuckets &&
-		   it->nbuckets < OH_INTERN_MAX_BUCKETS) {
-		/* Failing to grow only makes the chains longer. */
+	if (!it->buckets)
+		return oh_intern_resize(heap, OH_INTERN_MIN_BUCKETS);
+	/* Failing to grow only makes the chains longer. */
+	if (it->count >= it->nbuckets && it->nbuckets < OH_INTERN_MAX_BUCKETS)
 		oh_intern_resize(heap, it->nbuckets * 2);
-	}
+	return 0;
+}
+
+/**
+ * oh_intern_add() - Enter an object, with its @hash set, in the table.
+ * @heap: The heap, whose table oh_intern_reserve() made room in.
+ * @obj: An object with no slots, flagged OBJHEAP_OBJ_INTERNED.
+ */
+static void oh_intern_add(struct objheap *heap, struct oh_object *obj)
+{
+	struct oh_intern *it = &heap->intern;
+
 	hlist_add_head(&obj->intern_link, oh_intern_chain(it, obj->hash));
 	it->count++;
-	return 0;
 }
 
 /**
@@ -152,34 +164,34 @@ void oh_intern_destroy(struct objheap *heap)
 	it->count = 0;
 }
 
-static struct oh_object *oh_intern_get(struct objheap *heap,
-				       struct objheap_intern *cmd,
-				       const void *data)
+/*
+ * Create the interned object for @cmd and @data, whose hash is @hash, and
+ * hand it to userspace: by the creation rule of kmod/object.c, it enters
+ * the table only once the response has been copied.
+ */
+static int oh_intern_new(struct objheap_ucmd *ucmd, const void *data,
+			 u32 hash)
 {
+	struct objheap_intern *cmd = ucmd->cmd;
+	struct objheap *heap = ucmd->heap;
 	struct oh_object *obj;
-	u32 hash;
 	int ret;
 
-	obj = oh_intern_find(heap, cmd->type, data, cmd->data_len, &hash);
-	if (obj) {
-		ret = oh_ref_user(obj);
-		return ret ? ERR_PTR(ret) : obj;
-	}
-
+	ret = oh_intern_reserve(heap);
+	if (ret)
+		return ret;
 	obj = oh_object_create(heap, cmd->type,
 			       cmd->flags | OBJHEAP_OBJ_IMMUTABLE |
 			       OBJHEAP_OBJ_INTERNED, 0, cmd->data_len);
 	if (IS_ERR(obj))
-		return obj;
+		return PTR_ERR(obj);
 	memcpy(oh_data(obj), data, cmd->data_len);
 	obj->hash = hash;
-	ret = oh_intern_add(heap, obj);
-	if (ret) {
-		oh_object_abort(heap, obj);
-		return ERR_PTR(ret);
-	}
-	oh_object_publish(heap, obj);
-	return obj;
+	ret = oh_respond_new(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
+	if (ret)
+		return ret;
+	oh_intern_add(heap, obj);
+	return 0;
 }
 
 int objheap_cmd_intern(struct objheap_ucmd *ucmd)
@@ -188,6 +200,7 @@ int objheap_cmd_intern(struct objheap_ucmd *ucmd)
 	u8 stack[OH_INTERN_STACK_BYTES];
 	struct oh_object *obj;
 	void *data = stack;
+	u32 hash;
 	int ret;
 
 	lockdep_assert_held(&ucmd->heap->lock);
@@ -203,11 +216,12 @@ int objheap_cmd_intern(struct objheap_ucmd *ucmd)
 	if (copy_from_user(data, u64_to_user_ptr(cmd->data_uptr), cmd->data_len))
 		goto out_free;
 
-	obj = oh_intern_get(ucmd->heap, cmd, data);
-	ret = PTR_ERR_OR_ZERO(obj);
-	if (!ret)
+	obj = oh_intern_find(ucmd->heap, cmd->type, data, cmd->data_len, &hash);
+	if (obj)
 		ret = oh_respond_handle(ucmd, obj, &cmd->out_handle,
 					sizeof(*cmd));
+	else
+		ret = oh_intern_new(ucmd, data, hash);
 out_free:
 	if (data != stack)
 		kvfree(data);

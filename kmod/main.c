@@ -14,6 +14,9 @@
  * user's structure is copied once, with copy_struct_from_user(), and each
  * handler sees only a validated kernel copy.
  *
+ * OBJHEAP_BATCH, which runs many of these commands in one call, is in
+ * kmod/batch.c.
+ *
  * The heap's file is also where its events are read (kmod/event.c):
  * read() returns whole records and poll() reports them pending.
  *
@@ -41,58 +44,6 @@
 #include "objheap_test.h"
 #include "user.h"
 
-/* The two fields every command structure starts with. */
-struct objheap_cmd_header {
-	u32 size;
-	u32 flags;
-};
-
-union ucmd_buffer {
-	struct objheap_cmd_header hdr;
-	struct objheap_query query;
-	struct objheap_new new;
-	struct objheap_handle_cmd handle;
-	struct objheap_slot slot;
-	struct objheap_rw rw;
-	struct objheap_info info;
-	struct objheap_intern intern;
-	struct objheap_batch batch;
-	struct objheap_gc_collect gc_collect;
-	struct objheap_gc_value gc_value;
-	struct objheap_gc_threshold gc_threshold;
-	struct objheap_gc_count gc_count;
-	struct objheap_gc_stats gc_stats;
-	struct objheap_gc_list gc_list;
-	struct objheap_gc_object gc_object;
-	struct objheap_stats stats;
-	struct objheap_set_limit set_limit;
-	struct objheap_weakref weakref;
-	struct objheap_weakref_list weakref_list;
-	struct objheap_event_ctl event_ctl;
-	struct objheap_test_cmd test;
-};
-
-/**
- * struct objheap_ioctl_op - One entry of the dispatch table.
- * @size: sizeof() the command's structure in this module.
- * @min_size: The smallest size userspace may pass: the end of the
- *            structure's first version.
- * @ioctl_num: The full ioctl number.
- * @flags: The flags the command accepts; others give EINVAL.
- * @test_only: Present only with CONFIG_OBJHEAP_TEST.
- * @batchable: May be an entry of OBJHEAP_BATCH.
- * @execute: The handler.  It runs with the heap's lock held.
- */
-struct objheap_ioctl_op {
-	unsigned int size;
-	unsigned int min_size;
-	unsigned int ioctl_num;
-	u32 flags;
-	bool test_only;
-	bool batchable;
-	int (*execute)(struct objheap_ucmd *ucmd);
-};
-
 #define __IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, _test, _batch)	\
 	[_IOC_NR(_ioctl) - OBJHEAP_CMD_BASE] = {			\
 		.size = sizeof(_struct) +				\
@@ -115,7 +66,6 @@ struct objheap_ioctl_op {
 		   _struct, _last, _flags, true, false)
 
 static int objheap_query(struct objheap_ucmd *ucmd);
-static int objheap_batch(struct objheap_ucmd *ucmd);
 
 static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 	IOCTL_OP(OBJHEAP_QUERY, objheap_query, struct objheap_query,
@@ -207,8 +157,13 @@ static bool objheap_op_supported(const struct objheap_ioctl_op *op)
 	return op->execute && (!op->test_only || IS_ENABLED(CONFIG_OBJHEAP_TEST));
 }
 
-/* Return the table entry for ioctl number @cmd, or NULL if unsupported. */
-static const struct objheap_ioctl_op *objheap_find_op(unsigned int cmd)
+/**
+ * objheap_find_op() - Find a command's entry in the dispatch table.
+ * @cmd: The full ioctl number.
+ *
+ * Return: The entry, or NULL when this module does not support @cmd.
+ */
+const struct objheap_ioctl_op *objheap_find_op(unsigned int cmd)
 {
 	const struct objheap_ioctl_op *op;
 	unsigned int nr = _IOC_NR(cmd);
@@ -230,8 +185,9 @@ static const struct objheap_ioctl_op *objheap_find_op(unsigned int cmd)
  * Copies no more than userspace passed in, so an older, shorter structure
  * gets the fields it knows of.  The kernel copy was fully initialized by
  * copy_struct_from_user(), so no uninitialized byte leaves the kernel.
- * Inside a batch nothing is copied here: the batch copies every entry
- * back at its end.
+ * Inside a batch nothing is copied here: the structure is the entry in
+ * the batch's kernel copy, which the batch writes back at its end through
+ * pages it pinned before running anything, so that write cannot fail.
  *
  * Return: 0, or -EFAULT.
  */
@@ -272,152 +228,6 @@ static int objheap_query(struct objheap_ucmd *ucmd)
 	if (IS_ENABLED(CONFIG_OBJHEAP_TEST))
 		cmd->out_features |= OBJHEAP_FEATURE_TEST;
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
-}
-
-/* Batch entries run between two cond_resched() calls. */
-#define OBJHEAP_BATCH_RESCHED_EVERY 64
-
-/**
- * objheap_batch_ref() - Resolve OBJHEAP_BATCH_REF(i) inside a batch.
- * @ucmd: The command holding the reference.
- * @ref: The reference.
- *
- * Return: The handle entry i returned, or 0 when @ref is not a reference
- * to an earlier entry of the running batch that returned one.
- */
-u64 objheap_batch_ref(struct objheap_ucmd *ucmd, u64 ref)
-{
-	struct objheap_batch_ctx *ctx = ucmd->batch;
-	u64 i = ref & ~OBJHEAP_HANDLE_BATCH_BIT;
-
-	if (!ctx || i >= ctx->cur)
-		return 0;
-	return ctx->out_handles[i];
-}
-
-/*
- * Check the layout of a batch's entries before any of them runs: each is
- * a batchable command whose structure is at least its minimum size and
- * lies within the buffer, and the entries fill the buffer exactly.
- */
-static int objheap_batch_check(const void *buf, u32 len, u32 count)
-{
-	const struct objheap_batch_entry *entry;
-	const struct objheap_ioctl_op *op;
-	size_t off = 0, end = 0;
-	u32 i, size;
-
-	for (i = 0; i < count; i++) {
-		if (off + sizeof(*entry) + sizeof(struct objheap_cmd_header) > len)
-			return -EINVAL;
-		entry = buf + off;
-		op = objheap_find_op(_IO(OBJHEAP_TYPE, entry->cmd & _IOC_NRMASK));
-		if (entry->cmd > _IOC_NRMASK || !op || !op->batchable)
-			return -EINVAL;
-		size = *(const u32 *)(entry + 1);
-		end = off + sizeof(*entry) + size;
-		if (size < op->min_size || end > len)
-			return -EINVAL;
-		off = ALIGN(end, sizeof(u64));
-	}
-	return end == len ? 0 : -EINVAL;
-}
-
-/*
- * Run one entry, whose structure of @size bytes is at @ustruct in the
- * kernel's copy of the batch, exactly as copy_struct_from_user() and the
- * dispatcher would have: zero-extended, trailing bytes zero, flags known.
- * An entry of exactly the kernel's size (what libobjheap sends) runs in
- * place: handlers write their outputs only when they succeed.
- */
-static int objheap_batch_run(struct objheap_ucmd *ucmd,
-			     const struct objheap_ioctl_op *op,
-			     void *ustruct, u32 size)
-{
-	struct objheap_cmd_header *hdr = ustruct;
-	union ucmd_buffer buf;
-	int ret;
-
-	if (size != op->size) {
-		if (size > op->size &&
-		    memchr_inv(ustruct + op->size, 0, size - op->size))
-			return -E2BIG;
-		memset(&buf, 0, op->size);
-		memcpy(&buf, ustruct, min(size, op->size));
-		hdr = &buf.hdr;
-	}
-	if (hdr->flags & ~op->flags)
-		return -EINVAL;
-
-	ucmd->cmd = hdr;
-	ucmd->user_size = size;
-	ucmd->out_handle = 0;
-	ret = op->execute(ucmd);
-	if (!ret && hdr == &buf.hdr)
-		memcpy(ustruct, &buf, min(size, op->size));
-	return ret;
-}
-
-static int objheap_batch(struct objheap_ucmd *ucmd)
-{
-	struct objheap_batch *cmd = ucmd->cmd;
-	const struct objheap_ioctl_op *op;
-	struct objheap_batch_entry *entry;
-	struct objheap_batch_ctx ctx = {};
-	struct objheap_ucmd sub = {
-		.heap = ucmd->heap,
-		.batch = &ctx,
-	};
-	size_t off = 0;
-	void *buf;
-	u32 size;
-	int ret;
-
-	if (!cmd->count || cmd->count > OBJHEAP_BATCH_MAX_COUNT ||
-	    cmd->len > OBJHEAP_BATCH_MAX_LEN)
-		return -EINVAL;
-	buf = kvmalloc(cmd->len, OH_GFP_LARGE);
-	ctx.out_handles = kvmalloc_array(cmd->count, sizeof(u64),
-					 OH_GFP_LARGE);
-	ret = -ENOMEM;
-	if (!buf || !ctx.out_handles)
-		goto out_free;
-	ret = -EFAULT;
-	if (copy_from_user(buf, u64_to_user_ptr(cmd->buf_uptr), cmd->len))
-		goto out_free;
-	ret = objheap_batch_check(buf, cmd->len, cmd->count);
-	if (ret)
-		goto out_free;
-
-	cmd->out_done = 0;
-	cmd->out_failed = 0;
-	for (ctx.cur = 0; ctx.cur < cmd->count; ctx.cur++) {
-		entry = buf + off;
-		size = *(u32 *)(entry + 1);
-		off = ALIGN(off + sizeof(*entry) + size, sizeof(u64));
-		if (cmd->out_failed && !(cmd->flags & OBJHEAP_BATCH_CONTINUE)) {
-			entry->out_result = -ECANCELED;
-			ctx.out_handles[ctx.cur] = 0;
-			continue;
-		}
-		op = &objheap_ioctl_ops[entry->cmd - OBJHEAP_CMD_BASE];
-		entry->out_result = objheap_batch_run(&sub, op, entry + 1, size);
-		ctx.out_handles[ctx.cur] = entry->out_result ? 0 : sub.out_handle;
-		cmd->out_done++;
-		if (entry->out_result)
-			cmd->out_failed++;
-		if (!(ctx.cur % OBJHEAP_BATCH_RESCHED_EVERY))
-			cond_resched();
-	}
-
-	ret = -EFAULT;
-	if (copy_to_user(u64_to_user_ptr(cmd->buf_uptr), buf, cmd->len))
-		goto out_free;
-	ret = objheap_ucmd_respond(ucmd, sizeof(*cmd));
-out_free:
-	kvfree(ctx.out_handles);
-	kvfree(buf);
-	return ret;
 }
 
 static long objheap_fops_ioctl(struct file *filp, unsigned int cmd,

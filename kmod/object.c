@@ -19,6 +19,36 @@
  * Counts are refused, never wrapped, at OBJHEAP_REFCNT_MAX.  Immortal
  * objects ignore reference counting altogether, as in PEP 683.
  *
+ * Handing out objects and references.  A command that creates an object
+ * or returns a new reference follows one rule, in the manner of iommufd's
+ * object finalize/abort: the response goes to userspace first, and only a
+ * response that arrived makes anything happen.
+ *
+ *  - A new object is built unpublished (oh_object_create()): no table
+ *    entry, not tracked, no weak reference, no event can name it.  Every
+ *    step that can fail runs while it is unpublished.  Then
+ *    oh_respond_new() writes the handle the object is about to get and
+ *    copies the response; if that fails the object is aborted
+ *    (oh_object_abort()), which frees it without any of the death
+ *    machinery (no finalization, no weak reference clearing, no event),
+ *    since nothing could have seen it.  Only then is it published, which
+ *    cannot fail.
+ *
+ *  - A new reference to an object that exists is checked first (the
+ *    count is not full), then the response is copied, and only then is
+ *    the reference counted (oh_respond_handle()): a failed copy leaves
+ *    the count untouched.
+ *
+ *  - A command that writes several handles one by one (the list
+ *    commands) cannot write them all before counting them.  It counts
+ *    each reference right after writing its handle and, if a later write
+ *    fails, gives the references back with oh_unref_user_undo(): each
+ *    object was alive before the command, so its count falls back to
+ *    what it was and nothing dies.
+ *
+ * Inside OBJHEAP_BATCH the response is written into the batch's kernel
+ * copy, whose write-back cannot fail (kmod/batch.c).
+ *
  * When a count reaches zero the object is freed along with everything
  * that only it kept alive.  That is a walk over an arbitrarily long chain,
  * so it is a loop over a work list linked through the dying containers'
@@ -169,8 +199,10 @@ struct oh_object *oh_get(struct objheap_ucmd *ucmd, u64 handle)
  * @data_len: Its payload size; the payload is not initialized.
  *
  * The object has one user reference.  It must be finished with
- * oh_object_publish(), which cannot fail, or undone with
- * oh_object_abort(); in between, the heap must not create another object.
+ * oh_respond_new() (or oh_object_publish(), which cannot fail), or undone
+ * with oh_object_abort(); in between, the heap must not create another
+ * object, so that its table entry, whose handle oh_object_next_handle()
+ * tells, stays the first free one.
  *
  * Return: The object, or an ERR_PTR(): -ENOMEM when out of memory or over
  * the heap's limit.
@@ -209,6 +241,19 @@ struct oh_object *oh_object_create(struct objheap *heap, u32 type, u32 flags,
 }
 
 /**
+ * oh_object_next_handle() - The handle the next published object gets.
+ * @heap: The heap, with an object created and not yet published.
+ *
+ * Return: The handle oh_object_publish() will return.
+ */
+static u64 oh_object_next_handle(struct objheap *heap)
+{
+	struct oh_table *t = &heap->table;
+
+	return (u64)t->entries[t->free_head].gen << 32 | t->free_head;
+}
+
+/**
  * oh_object_publish() - Give a created object its table entry.
  * @heap: The heap.
  * @obj: From oh_object_create().
@@ -240,27 +285,41 @@ u64 oh_object_publish(struct objheap *heap, struct oh_object *obj)
  */
 int oh_ref(struct oh_object *obj)
 {
-	if (oh_immortal(obj))
-		return 0;
-	if (obj->refcnt >= OBJHEAP_REFCNT_MAX)
+	if (oh_ref_full(obj))
 		return -EOVERFLOW;
-	obj->refcnt++;
+	if (!oh_immortal(obj))
+		obj->refcnt++;
 	return 0;
 }
 
 /**
- * oh_ref_user() - Take a reference for a handle returned to userspace.
+ * __oh_ref_user() - Count a reference for a handle userspace now holds.
+ * @obj: The object; oh_ref_full() was false for it under the same hold of
+ *       the heap's lock, so this cannot fail.
+ */
+void __oh_ref_user(struct oh_object *obj)
+{
+	if (oh_immortal(obj) || WARN_ON_ONCE(oh_ref_full(obj)))
+		return;
+	obj->refcnt++;
+	obj->user_refs++;
+}
+
+/**
+ * oh_unref_user_undo() - Give back a user reference the running command
+ *                        took on an object that was alive before it.
  * @obj: The object.
  *
- * Return: 0, or -EOVERFLOW when the count is at OBJHEAP_REFCNT_MAX.
+ * The count falls back to what it was before the command, never to zero,
+ * so nothing dies and no death machinery runs.
  */
-int oh_ref_user(struct oh_object *obj)
+void oh_unref_user_undo(struct oh_object *obj)
 {
-	int ret = oh_ref(obj);
-
-	if (!ret && !oh_immortal(obj))
-		obj->user_refs++;
-	return ret;
+	if (oh_immortal(obj) ||
+	    WARN_ON_ONCE(obj->refcnt < 2 || !obj->user_refs))
+		return;
+	obj->refcnt--;
+	obj->user_refs--;
 }
 
 /**
@@ -417,17 +476,24 @@ int oh_unref_user(struct objheap *heap, struct oh_object *obj)
  * oh_object_abort() - Undo oh_object_create() and the slots filled since.
  * @heap: The heap.
  * @obj: The unpublished object.
+ *
+ * Nothing could see @obj, so it is freed without the death machinery:
+ * it has no weak reference to clear, no finalization and no event.
  */
 void oh_object_abort(struct objheap *heap, struct oh_object *obj)
 {
+	struct oh_object *target;
 	u32 i;
 
 	lockdep_assert_held(&heap->lock);
 
 	/* Each target was alive before the slot's reference: none dies. */
-	for (i = 0; i < obj->nslots; i++)
-		if (obj->slots[i])
-			oh_unref(heap, obj->slots[i]);
+	for (i = 0; i < obj->nslots; i++) {
+		target = obj->slots[i];
+		if (target && !oh_immortal(target) &&
+		    !WARN_ON_ONCE(target->refcnt < 2))
+			target->refcnt--;
+	}
 	oh_free(&heap->alloc, obj, oh_object_bytes(obj));
 }
 
@@ -496,18 +562,19 @@ static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
 }
 
 /**
- * oh_respond_handle() - Return a handle that owns a reference.
+ * oh_respond_handle() - Return a new reference to an existing object.
  * @ucmd: The command.
- * @obj: The object, whose reference for the handle is already taken, or
- *       NULL for no object (handle 0).
+ * @obj: The object, or NULL for no object (handle 0).
  * @out_handle: The command's out_handle field.
  * @cmd_len: The size of the command's structure.
  *
  * Writes the handle to @out_handle, remembers it for later entries of a
- * batch, and copies the structure back.  If the copy fails, userspace
- * never learns of the reference, so it is given back.
+ * batch, and copies the structure back; only when that succeeded is the
+ * handle's reference counted.  The creation rule: see the top of this
+ * file.
  *
- * Return: 0, or -EFAULT.
+ * Return: 0; -EOVERFLOW when @obj's count is full, or -EFAULT, both with
+ * nothing changed.
  */
 int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		      u64 *out_handle, size_t cmd_len)
@@ -516,11 +583,13 @@ int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
+	if (obj && oh_ref_full(obj))
+		return -EOVERFLOW;
 	*out_handle = obj ? oh_handle(ucmd->heap, obj) : 0;
 	ucmd->out_handle = *out_handle;
 	ret = objheap_ucmd_respond(ucmd, cmd_len);
-	if (ret && obj)
-		oh_unref_user(ucmd->heap, obj);
+	if (!ret && obj)
+		__oh_ref_user(obj);
 	return ret;
 }
 
@@ -560,17 +629,18 @@ void oh_list_add(struct oh_lister *l, struct oh_object *obj)
 	case OH_LIST_COUNT:
 		break;
 	case OH_LIST_EMIT:
-		l->err = oh_ref_user(obj);
-		if (l->err)
-			break;
-		if (put_user(oh_handle(l->heap, obj), &l->buf[l->n])) {
-			oh_unref_user(l->heap, obj);
+		/* The creation rule: write the handle, then count it. */
+		if (oh_ref_full(obj))
+			l->err = -EOVERFLOW;
+		else if (put_user(oh_handle(l->heap, obj), &l->buf[l->n]))
 			l->err = -EFAULT;
-		}
+		else
+			__oh_ref_user(obj);
 		break;
 	case OH_LIST_UNDO:
+		/* Each was alive before the command: none dies. */
 		if (l->n < l->done)
-			oh_unref_user(l->heap, obj);
+			oh_unref_user_undo(obj);
 		break;
 	}
 	if (!l->err)
@@ -654,6 +724,37 @@ int oh_list_handles(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
 	return ret;
 }
 
+/**
+ * oh_respond_new() - Hand a created object to userspace, or abort it.
+ * @ucmd: The command.
+ * @obj: From oh_object_create(), with every step that can fail done.
+ * @out_handle: The command's out_handle field.
+ * @cmd_len: The size of the command's structure.
+ *
+ * Writes the handle @obj is about to get to @out_handle, remembers it for
+ * later entries of a batch and copies the structure back.  Only when that
+ * succeeded is @obj published, with its one reference userspace's; if it
+ * failed, @obj is aborted, unseen.  The creation rule: see the top of
+ * this file.
+ *
+ * Return: 0, or -EFAULT with @obj freed.
+ */
+int oh_respond_new(struct objheap_ucmd *ucmd, struct oh_object *obj,
+		   u64 *out_handle, size_t cmd_len)
+{
+	int ret;
+
+	*out_handle = oh_object_next_handle(ucmd->heap);
+	ucmd->out_handle = *out_handle;
+	ret = objheap_ucmd_respond(ucmd, cmd_len);
+	if (ret) {
+		oh_object_abort(ucmd->heap, obj);
+		return ret;
+	}
+	oh_object_publish(ucmd->heap, obj);
+	return 0;
+}
+
 int objheap_cmd_new(struct objheap_ucmd *ucmd)
 {
 	struct objheap_new *cmd = ucmd->cmd;
@@ -679,11 +780,12 @@ int objheap_cmd_new(struct objheap_ucmd *ucmd)
 	if (ret)
 		goto err_abort;
 
-	oh_object_publish(heap, obj);
-	ret = oh_respond_handle(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
-	if (!ret && oh_tracked(obj))
+	ret = oh_respond_new(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
+	if (ret)
+		return ret;
+	if (oh_tracked(obj))
 		oh_gc_maybe_collect(heap);
-	return ret;
+	return 0;
 
 err_abort:
 	oh_object_abort(heap, obj);
@@ -694,16 +796,12 @@ int objheap_cmd_dup(struct objheap_ucmd *ucmd)
 {
 	struct objheap_handle_cmd *cmd = ucmd->cmd;
 	struct oh_object *obj;
-	int ret;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
 	obj = oh_get(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	ret = oh_ref_user(obj);
-	if (ret)
-		return ret;
 	return oh_respond_handle(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
 }
 
@@ -770,7 +868,6 @@ int objheap_cmd_get_slot(struct objheap_ucmd *ucmd)
 {
 	struct objheap_slot *cmd = ucmd->cmd;
 	struct oh_object *obj, *target;
-	int ret;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
@@ -780,11 +877,6 @@ int objheap_cmd_get_slot(struct objheap_ucmd *ucmd)
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	target = obj->slots[array_index_nospec(cmd->index, obj->nslots)];
-	if (target) {
-		ret = oh_ref_user(target);
-		if (ret)
-			return ret;
-	}
 	return oh_respond_handle(ucmd, target, &cmd->out_handle, sizeof(*cmd));
 }
 

@@ -116,6 +116,12 @@ static inline bool oh_immutable(const struct oh_object *obj)
 	return obj->flags & OBJHEAP_OBJ_IMMUTABLE;
 }
 
+/* Whether @obj's count is at OBJHEAP_REFCNT_MAX: no reference can be added. */
+static inline bool oh_ref_full(const struct oh_object *obj)
+{
+	return !oh_immortal(obj) && obj->refcnt >= OBJHEAP_REFCNT_MAX;
+}
+
 static inline bool oh_is_weakref(const struct oh_object *obj)
 {
 	return obj->flags & OBJHEAP_OBJ_WEAKREF;
@@ -161,11 +167,14 @@ u64 oh_handle(struct objheap *heap, const struct oh_object *obj);
 struct oh_object *oh_get(struct objheap_ucmd *ucmd, u64 handle);
 int oh_ref(struct oh_object *obj);
 void oh_unref(struct objheap *heap, struct oh_object *obj);
-int oh_ref_user(struct oh_object *obj);
+void __oh_ref_user(struct oh_object *obj);
 int oh_unref_user(struct objheap *heap, struct oh_object *obj);
 bool oh_finalize_object(struct objheap *heap, struct oh_object *obj);
+void oh_unref_user_undo(struct oh_object *obj);
 int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		      u64 *out_handle, size_t cmd_len);
+int oh_respond_new(struct objheap_ucmd *ucmd, struct oh_object *obj,
+		   u64 *out_handle, size_t cmd_len);
 
 /*
  * Listing objects to userspace (the collector's list commands,
@@ -213,7 +222,6 @@ int oh_list_handles(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
 		    const void *arg, u64 buf_uptr, u32 count, u32 *out_count,
 		    size_t cmd_len);
 
-int oh_intern_add(struct objheap *heap, struct oh_object *obj);
 void oh_intern_del(struct objheap *heap, struct oh_object *obj);
 struct oh_object *oh_intern_find(struct objheap *heap, u32 type,
 				 const void *data, u32 data_len, u32 *hashp);

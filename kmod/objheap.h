@@ -14,8 +14,10 @@
 #include "gc.h"
 #include "object.h"
 #include "weakref.h"
+#include "objheap_test.h"
 
 struct dentry;
+struct objheap_batch_ctx;
 
 /**
  * struct objheap - One heap: everything behind one open of /dev/objheap.
@@ -49,16 +51,6 @@ static inline u32 oh_death_reason(const struct objheap *heap)
 }
 
 /**
- * struct objheap_batch_ctx - The state of an OBJHEAP_BATCH in progress.
- * @out_handles: The handle each entry returned so far, or 0.
- * @cur: The entry running.
- */
-struct objheap_batch_ctx {
-	u64 *out_handles;
-	u32 cur;
-};
-
-/**
  * struct objheap_ucmd - One ioctl in flight.
  * @heap: The heap the file refers to.
  * @ubuffer: The user's structure.
@@ -80,7 +72,63 @@ struct objheap_ucmd {
 	u64 out_handle;
 };
 
+/* The two fields every command structure starts with. */
+struct objheap_cmd_header {
+	u32 size;
+	u32 flags;
+};
+
+union ucmd_buffer {
+	struct objheap_cmd_header hdr;
+	struct objheap_query query;
+	struct objheap_new new;
+	struct objheap_handle_cmd handle;
+	struct objheap_slot slot;
+	struct objheap_rw rw;
+	struct objheap_info info;
+	struct objheap_intern intern;
+	struct objheap_batch batch;
+	struct objheap_gc_collect gc_collect;
+	struct objheap_gc_value gc_value;
+	struct objheap_gc_threshold gc_threshold;
+	struct objheap_gc_count gc_count;
+	struct objheap_gc_stats gc_stats;
+	struct objheap_gc_list gc_list;
+	struct objheap_gc_object gc_object;
+	struct objheap_stats stats;
+	struct objheap_set_limit set_limit;
+	struct objheap_weakref weakref;
+	struct objheap_weakref_list weakref_list;
+	struct objheap_event_ctl event_ctl;
+	struct objheap_test_cmd test;
+};
+
+/**
+ * struct objheap_ioctl_op - One entry of the dispatch table.
+ * @size: sizeof() the command's structure in this module.
+ * @min_size: The smallest size userspace may pass: the end of the
+ *            structure's first version.
+ * @ioctl_num: The full ioctl number.
+ * @flags: The flags the command accepts; others give EINVAL.
+ * @test_only: Present only with CONFIG_OBJHEAP_TEST.
+ * @batchable: May be an entry of OBJHEAP_BATCH.
+ * @execute: The handler.  It runs with the heap's lock held.
+ */
+struct objheap_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	u32 flags;
+	bool test_only;
+	bool batchable;
+	int (*execute)(struct objheap_ucmd *ucmd);
+};
+
+const struct objheap_ioctl_op *objheap_find_op(unsigned int cmd);
 int objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len);
+
+/* batch.c: OBJHEAP_BATCH. */
+int objheap_batch(struct objheap_ucmd *ucmd);
 u64 objheap_batch_ref(struct objheap_ucmd *ucmd, u64 ref);
 
 /* alloc_ioctl.c: the allocator's commands and debugfs file. */

@@ -369,18 +369,16 @@ int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd)
 	wr->cookie = cmd->cookie;
 	if (oh_is_finalizer(wobj))
 		wobj->refcnt++;		/* the heap's hold */
-	oh_object_publish(heap, wobj);
-	oh_weak_link(heap, wr, target);
 
-	ret = oh_respond_handle(ucmd, wobj, &cmd->out_handle, sizeof(*cmd));
-	if (ret) {
-		/* Userspace never saw it: a finalizer must not fire either. */
-		if (oh_is_finalizer(wobj)) {
-			oh_weak_unlink(heap, wr);
-			oh_unref(heap, wobj);
-		}
+	/*
+	 * The creation rule (kmod/object.c): only a weak reference whose
+	 * handle reached userspace enters the weak table; on a failed copy
+	 * it was never linked and is freed unseen.
+	 */
+	ret = oh_respond_new(ucmd, wobj, &cmd->out_handle, sizeof(*cmd));
+	if (ret)
 		return ret;
-	}
+	oh_weak_link(heap, wr, target);
 	oh_gc_maybe_collect(heap);
 	return 0;
 }
@@ -408,13 +406,10 @@ static int oh_weakref_respond_target(struct objheap_ucmd *ucmd,
 {
 	struct objheap_weakref *cmd = ucmd->cmd;
 	struct oh_object *target = oh_weakref(wobj)->target;
-	int ret;
 
-	if (target) {
-		ret = oh_ref_user(target);
-		if (ret)
-			return ret;
-	}
+	/* Refused before any output field is written. */
+	if (target && oh_ref_full(target))
+		return -EOVERFLOW;
 	cmd->out_alive = !!target;
 	return oh_respond_handle(ucmd, target, &cmd->out_handle, sizeof(*cmd));
 }

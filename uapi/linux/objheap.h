@@ -38,16 +38,18 @@
  *  - ENOENT: A provided handle does not refer to a live object of this
  *    heap.
  *  - EFAULT: A user pointer (the argument itself or one inside the
- *    structure) could not be accessed.
+ *    structure) could not be accessed.  A command that creates an object
+ *    or returns handles then created and counted nothing (see DOC:
+ *    Objects and handles).
  *  - ENOMEM: Out of memory, the heap's byte limit would be exceeded, or
  *    the heaps of the user who opened this one would together pass the
- *    per-user bound (module parameter ``user_limit``).  The heap's
- *    objects, their references, slots and payloads are left as they were
- *    before the call.  Only the heap's own tables (of handles, weak
- *    references, interned objects) may have grown on the way, and free
- *    pool pages it took may stay held; both are kept for later commands.
- *    A heap's allocations never invoke the OOM killer, in a memory cgroup
- *    or not: running out is always ENOMEM.
+ *    per-user bound (module parameter ``user_limit``).  Objects, reference
+ *    counts, slots, weak references and events are as they were before
+ *    the call.  Only the heap's own tables (of handles, weak references,
+ *    interned objects) may have grown on the way, and free pool pages it
+ *    took may stay held; both are kept for later commands (see DOC:
+ *    Objects and handles).  A heap's allocations never invoke the OOM
+ *    killer, in a memory cgroup or not: running out is always ENOMEM.
  *  - EPERM: The object is immutable and the command would change it;
  *    OBJHEAP_SET_LIMIT above the default limit without CAP_SYS_RESOURCE.
  *  - EOVERFLOW: A reference count would pass OBJHEAP_REFCNT_MAX.  Counts
@@ -67,7 +69,9 @@
  *    done), OBJHEAP_GC_CLEAR_GARBAGE (the objects not yet given back stay
  *    on the garbage list).  Work that frees (the objects a release or a
  *    collection frees, the weak references a death clears, close())
- *    always finishes.
+ *    always finishes.  OBJHEAP_BATCH stops between two entries; unlike
+ *    other errors, its structure and buffer are then written back, with
+ *    the results of the entries that ran.
  *
  * Every structure starts with ``__u32 size; __u32 flags;``.  Fields that
  * userspace fills are named plainly; fields the kernel fills are named
@@ -310,6 +314,18 @@ struct objheap_set_limit {
  * and refuses with EINVAL a release userspace does not own.  An object is
  * freed when no handle and no slot refers to it any more; freeing it drops
  * what its slots held, iteratively, however long the chain.
+ *
+ * A handle becomes userspace's only once the structure carrying it has
+ * been written back.  When a command that creates an object or returns
+ * handles (NEW, DUP, GET_SLOT, INTERN, WEAKREF_NEW, WEAKREF_GET,
+ * FINALIZE_DETACH, WEAKREF_LIST, the collector's lists) fails, for any
+ * reason and EFAULT included, no object was created, no reference count
+ * changed, no weak reference was made and no event was queued: the
+ * object was never visible, so nothing of its death (finalization, weak
+ * references cleared, events) happens either.  The one trace such a
+ * failure may leave is capacity: the heap's object table, intern table
+ * and weak table grow before the steps that may fail and are not shrunk
+ * back.  Their memory is in @out_bytes_charged of OBJHEAP_STATS.
  */
 
 /* Bit 63 is never set in a handle; see OBJHEAP_BATCH_REF(). */
@@ -368,8 +384,11 @@ enum objheap_object_flags {
  *
  * Creates an object with reference count 1.  An immutable object can only
  * be given its payload and slots here.  Fails with ENOENT when a handle in
- * @slots_uptr is not a live object, and with ENOMEM when the heap's limit
- * would be exceeded; nothing is created then.
+ * @slots_uptr is not a live object, with ENOMEM when the heap's limit
+ * would be exceeded, and with EFAULT when @data_uptr, @slots_uptr or the
+ * structure itself (to write @out_handle) cannot be accessed; nothing is
+ * created then, and an object asked with OBJHEAP_OBJ_FINALIZE is not
+ * finalized either.
  */
 struct objheap_new {
 	__u32 size;
@@ -524,16 +543,29 @@ struct objheap_intern {
  *
  * Each entry gets its own result.  Unless OBJHEAP_BATCH_CONTINUE is set,
  * the first failing entry stops the batch and the entries after it get
- * -ECANCELED.  The ioctl itself fails only if the batch as a whole is
- * malformed, before any entry runs; otherwise it returns 0 with
- * @out_done and @out_failed set, and the whole buffer, outputs and
- * results, copied back.
+ * -ECANCELED.
+ *
+ * Before any entry runs, the kernel pins the pages of the buffer and of
+ * the struct objheap_batch for writing, copies the buffer once and checks
+ * the layout of every entry and the batch's work budget on that copy; the
+ * entries then run from the copy, so changing the buffer during the call
+ * changes nothing.  The ioctl fails as a whole only at that stage, with
+ * nothing run (see struct objheap_batch for the errnos).  Once entries
+ * have run, the whole buffer, outputs and results, and @out_done and
+ * @out_failed are always written back: the pinned pages cannot fault, so
+ * every handle an entry returned reaches userspace with its reference.
  */
 #define OBJHEAP_BATCH_REF(i) (OBJHEAP_HANDLE_BATCH_BIT | (__u64)(__u32)(i))
 
 /* The most entries, and bytes, one batch may hold. */
 #define OBJHEAP_BATCH_MAX_COUNT 4096U
 #define OBJHEAP_BATCH_MAX_LEN (1U << 20)
+/*
+ * The most payload bytes one batch's entries may name together (see
+ * struct objheap_batch): twice OBJHEAP_MAX_SIZE, so that any one entry
+ * fits.
+ */
+#define OBJHEAP_BATCH_MAX_BYTES (512ULL << 20)
 
 /**
  * struct objheap_batch_entry - One entry of a batch
@@ -563,6 +595,25 @@ enum objheap_batch_flags {
  * @buf_uptr: The entries
  * @out_done: Entries that ran
  * @out_failed: Entries that ran and failed
+ *
+ * The work budget: the payload bytes the entries name, data_len plus 8
+ * bytes per slot for NEW, data_len for INTERN and len for READ and WRITE,
+ * added over every entry (whether it runs or not), must not pass
+ * OBJHEAP_BATCH_MAX_BYTES.
+ *
+ * Fails before any entry runs, with the buffer and this structure
+ * untouched, with EINVAL when @count or @len is out of range, an entry's
+ * command cannot be batched, an entry's structure is below its minimum
+ * size or runs past the buffer (sizes and offsets are checked for
+ * overflow), the entries do not fill the buffer exactly, or the batch
+ * passes the work budget; with EFAULT when the buffer or this structure
+ * cannot be pinned for writing (a page not mapped, read-only, or of a
+ * device mapping); with ENOMEM.
+ *
+ * Otherwise returns 0, or EINTR when a fatal signal stopped the batch
+ * between two entries: the entries that ran stand and report their
+ * results, those left report -ECANCELED, and everything is written back
+ * as on success.  The heap is consistent between any two entries.
  */
 struct objheap_batch {
 	__u32 size;

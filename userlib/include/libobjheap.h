@@ -138,8 +138,10 @@ int objheap_batch_weakref_get(struct objheap_batch_buf *batch, uint64_t wr);
  * @flags: OBJHEAP_BATCH_CONTINUE to run every entry whatever the earlier
  *         ones gave; by default the first failure stops the batch.
  *
- * Return: the number of entries that failed (0: all succeeded), or
- * -errno when the batch as a whole was refused and nothing ran.
+ * Return: the number of entries that failed (0: all succeeded), -EINTR
+ * when a fatal signal stopped the batch part-way (the results of what ran
+ * are there, as after a success), or another -errno when the batch as a
+ * whole was refused and nothing ran.
  */
 int objheap_batch_submit(struct objheap *heap, struct objheap_batch_buf *batch,
 			 uint32_t flags);

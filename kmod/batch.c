@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * OBJHEAP_BATCH: many commands in one system call.
+ *
+ * One ioctl costs about as much as creating and destroying a small
+ * object, so userspace sends its commands in batches: a buffer of
+ * entries, each a struct objheap_batch_entry followed by the command's
+ * own structure, run under one acquisition of the heap's lock through the
+ * very handlers of the single ioctls.
+ *
+ * A batch goes through four steps.  Whatever userspace can get wrong
+ * fails in the first two, before any entry runs:
+ *
+ *  1. Pin.  The pages of the entries' buffer and of the batch's own
+ *     structure are pinned for writing.  A buffer that is read-only or
+ *     not mapped fails here, with EFAULT.  Pinned pages stay put, so the
+ *     write-back of step 4 cannot fail: a batch that ran always reports
+ *     what it did, and every handle its entries returned reaches
+ *     userspace with its reference.  (Were the buffer unmapped while the
+ *     batch runs, the results would land in pages only the pin still
+ *     holds, exactly as if it had been unmapped just after the call.)
+ *
+ *  2. Copy and plan.  The buffer is copied once into kernel memory and
+ *     checked there: each entry is a batchable command whose structure
+ *     is at least its minimum size and ends inside the buffer, and the
+ *     entries fill the buffer exactly.  Offsets are added with
+ *     check_add_overflow(), so no size can wrap them, whatever the width
+ *     of size_t.  Where each entry's structure lies, its size and its
+ *     command go into a plan, and step 3 runs the plan: nothing of the
+ *     layout is read again.  The plan also adds up the payload bytes the
+ *     entries would copy (struct objheap_batch's kernel-doc says which);
+ *     over OBJHEAP_BATCH_MAX_BYTES the batch is refused, so the work of a
+ *     batch is bounded, not only its number of entries.
+ *
+ *  3. Run.  The entries run in order, on the kernel copy.  Between two
+ *     entries the batch reschedules now and then, and a fatal signal
+ *     stops it: the entries left are cancelled as after a failure and the
+ *     call returns -EINTR.  Each entry leaves the heap consistent, so a
+ *     batch stopped between two entries does too.
+ *
+ *  4. Write back.  The whole buffer, outputs and results, then out_done
+ *     and out_failed, go back through the pinned pages.
+ *
+ * An entry that creates an object or returns a reference follows the
+ * creation rule of kmod/object.c: its response is written before the
+ * object is published or the reference counted.  Inside a batch that
+ * write goes to the kernel copy, which step 4 cannot fail to deliver.
+ *
+ * Context: every function here runs with the heap's lock held; the
+ * dispatcher takes it before objheap_batch() runs.
+ */
+#include <linux/highmem.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "objheap.h"
+
+/* Batch entries run between two cond_resched() calls. */
+#define OBJHEAP_BATCH_RESCHED_EVERY 64
+
+/*
+ * Page pointers kept inline: the batch's own structure, or a buffer of a
+ * few dozen entries, spans at most two pages.
+ */
+#define OBJHEAP_UPIN_INLINE 2
+
+/**
+ * struct objheap_upin - A user range whose pages are pinned for writing.
+ * @pages: @npages pages, @inline_pages when they fit there.
+ * @inline_pages: Room for small ranges.
+ * @npages: Pages pinned.
+ * @offset: Where the range starts in its first page.
+ * @len: Bytes in the range.
+ */
+struct objheap_upin {
+	struct page **pages;
+	struct page *inline_pages[OBJHEAP_UPIN_INLINE];
+	unsigned int npages;
+	unsigned int offset;
+	size_t len;
+};
+
+/**
+ * struct objheap_batch_step - One entry of the plan.
+ * @op: The entry's command.
+ * @off: Where the command's structure starts in the kernel copy; the
+ *       struct objheap_batch_entry is just before it.
+ * @size: The structure's size, as checked.
+ * @out_handle: The handle the entry returned, or 0.
+ */
+struct objheap_batch_step {
+	const struct objheap_ioctl_op *op;
+	u32 off;
+	u32 size;
+	u64 out_handle;
+};
+
+/**
+ * struct objheap_batch_ctx - An OBJHEAP_BATCH in progress.
+ * @steps: The plan, one step per entry.
+ * @cur: The entry running.
+ */
+struct objheap_batch_ctx {
+	struct objheap_batch_step *steps;
+	u32 cur;
+};
+
+/**
+ * objheap_batch_ref() - Resolve OBJHEAP_BATCH_REF(i) inside a batch.
+ * @ucmd: The command holding the reference.
+ * @ref: The reference.
+ *
+ * Return: The handle entry i returned, or 0 when @ref is not a reference
+ * to an earlier entry of the running batch that returned one.
+ */
+u64 objheap_batch_ref(struct objheap_ucmd *ucmd, u64 ref)
+{
+	struct objheap_batch_ctx *ctx = ucmd->batch;
+	u64 i = ref & ~OBJHEAP_HANDLE_BATCH_BIT;
+
+	if (!ctx || i >= ctx->cur)
+		return 0;
+	return ctx->steps[i].out_handle;
+}
+
+/*
+ * Pin the @len bytes at @uptr for writing.  Return: 0, -EFAULT when a page
+ * of the range is not mapped writable, -ENOMEM, or -EINTR on a fatal
+ * signal.
+ */
+static int objheap_upin(struct objheap_upin *p, u64 uptr, size_t len)
+{
+	unsigned long start = uptr;
+	size_t offset = offset_in_page(start), last;
+	int n;
+
+	if (start != uptr || !len || check_add_overflow(offset, len - 1, &last))
+		return -EFAULT;
+	p->offset = offset;
+	p->len = len;
+	p->npages = last / PAGE_SIZE + 1;
+	p->pages = p->inline_pages;
+	if (p->npages > OBJHEAP_UPIN_INLINE) {
+		p->pages = kvmalloc_array(p->npages, sizeof(*p->pages),
+					  OH_GFP_LARGE);
+		if (!p->pages)
+			return -ENOMEM;
+	}
+	n = pin_user_pages_fast(start & PAGE_MASK, p->npages, FOLL_WRITE,
+				p->pages);
+	if (n == p->npages)
+		return 0;
+	if (n > 0)
+		unpin_user_pages(p->pages, n);
+	if (p->pages != p->inline_pages)
+		kvfree(p->pages);
+	return n == -ENOMEM || n == -EINTR ? n : -EFAULT;
+}
+
+/* Unpin, marking the pages dirty if they were written. */
+static void objheap_unpin(struct objheap_upin *p, bool written)
+{
+	unpin_user_pages_dirty_lock(p->pages, p->npages, written);
+	if (p->pages != p->inline_pages)
+		kvfree(p->pages);
+}
+
+/* Copy the pinned range into @dst. */
+static void objheap_upin_read(const struct objheap_upin *p, void *dst)
+{
+	size_t off = p->offset, done = 0, n;
+	unsigned int i;
+
+	for (i = 0; done < p->len; i++, off = 0) {
+		n = min_t(size_t, PAGE_SIZE - off, p->len - done);
+		memcpy_from_page(dst + done, p->pages[i], off, n);
+		done += n;
+	}
+}
+
+/* Copy @src over the pinned range; this cannot fail. */
+static void objheap_upin_write(const struct objheap_upin *p, const void *src)
+{
+	size_t off = p->offset, done = 0, n;
+	unsigned int i;
+
+	for (i = 0; done < p->len; i++, off = 0) {
+		n = min_t(size_t, PAGE_SIZE - off, p->len - done);
+		memcpy_to_page(p->pages[i], off, src + done, n);
+		done += n;
+	}
+}
+
+/*
+ * Give @buf the kernel's view of an entry's structure of @size bytes at
+ * @ustruct, as copy_struct_from_user() would: fields past @size zero.
+ */
+static void objheap_batch_load(union ucmd_buffer *buf,
+			       const struct objheap_ioctl_op *op,
+			       const void *ustruct, u32 size)
+{
+	memset(buf, 0, op->size);
+	memcpy(buf, ustruct, min(size, op->size));
+}
+
+/*
+ * The payload bytes an entry would copy or clear, which the batch's
+ * budget counts: a new object's payload and slot array, an interned
+ * payload, a read or a write.  The other batchable commands do a bounded
+ * amount of work each.
+ */
+static u64 objheap_batch_cost(const struct objheap_ioctl_op *op,
+			      const void *ustruct, u32 size)
+{
+	union ucmd_buffer cmd;
+
+	switch (op->ioctl_num) {
+	case OBJHEAP_NEW:
+	case OBJHEAP_INTERN:
+	case OBJHEAP_READ:
+	case OBJHEAP_WRITE:
+		break;
+	default:
+		return 0;
+	}
+	objheap_batch_load(&cmd, op, ustruct, size);
+	switch (op->ioctl_num) {
+	case OBJHEAP_NEW:
+		return (u64)cmd.new.data_len + (u64)cmd.new.nslots * sizeof(u64);
+	case OBJHEAP_INTERN:
+		return cmd.intern.data_len;
+	default:
+		return cmd.rw.len;
+	}
+}
+
+/*
+ * Check the layout of the kernel copy @buf of @len bytes and record in
+ * @ctx where each of its @count entries is.  Return: 0, or -EINVAL.
+ */
+static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
+			      u32 len, u32 count)
+{
+	const u32 head = sizeof(struct objheap_batch_entry) +
+			 sizeof(struct objheap_cmd_header);
+	const struct objheap_batch_entry *entry;
+	const struct objheap_ioctl_op *op;
+	u32 off = 0, end = 0, body, size, i;
+	u64 bytes = 0;
+
+	for (i = 0; i < count; i++) {
+		/* The entry, then its structure's size and flags. */
+		if (check_add_overflow(off, head, &end) || end > len)
+			return -EINVAL;
+		entry = buf + off;
+		if (entry->cmd > _IOC_NRMASK)
+			return -EINVAL;
+		op = objheap_find_op(_IO(OBJHEAP_TYPE, entry->cmd));
+		if (!op || !op->batchable)
+			return -EINVAL;
+		body = off + sizeof(*entry);
+		size = ((const struct objheap_cmd_header *)(buf + body))->size;
+		if (size < op->min_size ||
+		    check_add_overflow(body, size, &end) || end > len)
+			return -EINVAL;
+		if (check_add_overflow(bytes, objheap_batch_cost(op, buf + body,
+								 size),
+				       &bytes) ||
+		    bytes > OBJHEAP_BATCH_MAX_BYTES)
+			return -EINVAL;
+		ctx->steps[i] = (struct objheap_batch_step){
+			.op = op,
+			.off = body,
+			.size = size,
+		};
+		/* @end <= @len <= OBJHEAP_BATCH_MAX_LEN: this cannot wrap. */
+		off = ALIGN(end, sizeof(u64));
+	}
+	return end == len ? 0 : -EINVAL;
+}
+
+/*
+ * Run one entry, whose structure of @size bytes is at @ustruct in the
+ * kernel's copy of the batch, exactly as copy_struct_from_user() and the
+ * dispatcher would have: zero-extended, trailing bytes zero, flags known.
+ * An entry of exactly the kernel's size (what libobjheap sends) runs in
+ * place: handlers write their outputs only when they succeed.
+ */
+static int objheap_batch_run_entry(struct objheap_ucmd *ucmd,
+				   const struct objheap_batch_step *step,
+				   void *ustruct)
+{
+	const struct objheap_ioctl_op *op = step->op;
+	struct objheap_cmd_header *hdr = ustruct;
+	union ucmd_buffer buf;
+	u32 size = step->size;
+	int ret;
+
+	if (size != op->size) {
+		if (size > op->size &&
+		    memchr_inv(ustruct + op->size, 0, size - op->size))
+			return -E2BIG;
+		objheap_batch_load(&buf, op, ustruct, size);
+		hdr = &buf.hdr;
+	}
+	if (hdr->flags & ~op->flags)
+		return -EINVAL;
+
+	ucmd->cmd = hdr;
+	ucmd->user_size = size;
+	ucmd->out_handle = 0;
+	ret = op->execute(ucmd);
+	if (!ret && hdr == &buf.hdr)
+		memcpy(ustruct, &buf, min(size, op->size));
+	return ret;
+}
+
+/*
+ * Run the plan on the kernel copy @buf.  Return: 0, or -EINTR when a fatal
+ * signal stopped the batch between two entries.
+ */
+static int objheap_batch_run(struct objheap_ucmd *ucmd,
+			     struct objheap_batch_ctx *ctx, void *buf)
+{
+	struct objheap_batch *cmd = ucmd->cmd;
+	struct objheap_ucmd sub = {
+		.heap = ucmd->heap,
+		.batch = ctx,
+	};
+	struct objheap_batch_entry *entry;
+	struct objheap_batch_step *step;
+	int ret = 0;
+
+	cmd->out_done = 0;
+	cmd->out_failed = 0;
+	for (ctx->cur = 0; ctx->cur < cmd->count; ctx->cur++) {
+		step = &ctx->steps[ctx->cur];
+		entry = buf + step->off - sizeof(*entry);
+		if (!ret && fatal_signal_pending(current))
+			ret = -EINTR;
+		if (ret || (cmd->out_failed &&
+			    !(cmd->flags & OBJHEAP_BATCH_CONTINUE))) {
+			entry->out_result = -ECANCELED;
+			continue;
+		}
+		entry->out_result = objheap_batch_run_entry(&sub, step,
+							    buf + step->off);
+		cmd->out_done++;
+		if (entry->out_result)
+			cmd->out_failed++;
+		else
+			step->out_handle = sub.out_handle;
+		if (!(cmd->out_done % OBJHEAP_BATCH_RESCHED_EVERY))
+			cond_resched();
+	}
+	return ret;
+}
+
+/**
+ * objheap_batch() - OBJHEAP_BATCH.
+ * @ucmd: The command.
+ *
+ * Context: The heap's lock is held.
+ * Return: 0; -EINTR when a fatal signal stopped the batch, whose results
+ * are written back all the same; or, before any entry runs, -EINVAL,
+ * -EFAULT or -ENOMEM (see struct objheap_batch).
+ */
+int objheap_batch(struct objheap_ucmd *ucmd)
+{
+	struct objheap_batch *cmd = ucmd->cmd;
+	struct objheap_upin ucmd_pin, buf_pin;
+	struct objheap_batch_ctx ctx = {};
+	bool written = false;
+	void *buf;
+	int ret;
+
+	if (!cmd->count || cmd->count > OBJHEAP_BATCH_MAX_COUNT ||
+	    !cmd->len || cmd->len > OBJHEAP_BATCH_MAX_LEN)
+		return -EINVAL;
+	buf = kvmalloc(cmd->len, OH_GFP_LARGE);
+	ctx.steps = kvmalloc_array(cmd->count, sizeof(*ctx.steps), OH_GFP_LARGE);
+	ret = -ENOMEM;
+	if (!buf || !ctx.steps)
+		goto out_free;
+
+	ret = objheap_upin(&ucmd_pin, (unsigned long)ucmd->ubuffer,
+			   min_t(size_t, ucmd->user_size, sizeof(*cmd)));
+	if (ret)
+		goto out_free;
+	ret = objheap_upin(&buf_pin, cmd->buf_uptr, cmd->len);
+	if (ret)
+		goto out_unpin_ucmd;
+	objheap_upin_read(&buf_pin, buf);
+	ret = objheap_batch_plan(&ctx, buf, cmd->len, cmd->count);
+	if (ret)
+		goto out_unpin_buf;
+
+	ret = objheap_batch_run(ucmd, &ctx, buf);
+	objheap_upin_write(&buf_pin, buf);
+	objheap_upin_write(&ucmd_pin, cmd);
+	written = true;
+out_unpin_buf:
+	objheap_unpin(&buf_pin, written);
+out_unpin_ucmd:
+	objheap_unpin(&ucmd_pin, written);
+out_free:
+	kvfree(ctx.steps);
+	kvfree(buf);
+	return ret;
+}
