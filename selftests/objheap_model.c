@@ -543,6 +543,12 @@ static void m_collect(u32 g, u64 *found_out)
 			}
 		}
 	}
+	/*
+	 * A set kept alive for PEP 442 finalization is not collected (as in
+	 * CPython): the collection that later frees it counts it.
+	 */
+	if (handed)
+		nu = 0;
 	M.st_coll[g]++;
 	M.st_found[g] += nu;
 	if (M.evmask & OBJHEAP_EVENTS_GC) {
