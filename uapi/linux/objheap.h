@@ -16,25 +16,26 @@
 /**
  * DOC: General ioctl format
  *
- * The ioctl interface follows a general format to allow for extensibility.
- * Each ioctl is passed a structure pointer as the argument providing the
- * size of the structure in the first u32.  The kernel checks that any
- * structure space beyond what it understands is 0.  This allows userspace
- * to use the backward compatible portion while consistently using the
- * newer, larger, structures.
+ * Every command takes a pointer to one structure whose first field,
+ * ``size``, says how many bytes of it the caller passes.  The module
+ * copies what it knows of the structure and insists that anything past
+ * that is zero, so a program built against a newer header runs on an
+ * older module as long as it leaves the new fields zero, and a program
+ * built against an older header keeps working on a newer module, which
+ * treats the fields it did not pass as zero.
  *
- * ioctls use a standard meaning for common errnos:
+ * The errnos mean the same for every command; each structure's comment
+ * adds what is particular to it:
  *
- *  - ENOTTY: The ioctl number itself is not supported at all
- *  - E2BIG: The ioctl number is supported, but the provided structure has
- *    non-zero in a part the kernel does not understand.
- *  - EOPNOTSUPP: The ioctl number is supported, and the structure is
- *    understood, however a known field has a value the kernel does not
- *    understand or support.
- *  - EINVAL: Everything about the ioctl was understood, but a field is not
- *    correct: the size is smaller than the first version of the structure,
- *    a flag is unknown to the command, a reserved field is not zero, or a
- *    value is out of range.
+ *  - ENOTTY: No such command in this module (see OBJHEAP_QUERY).
+ *  - E2BIG: The command exists, but a byte past the end of the structure
+ *    as this module knows it is not zero: the caller asks for something
+ *    newer than the module.
+ *  - EOPNOTSUPP: The structure is understood, but a field holds a value
+ *    this module cannot honour.
+ *  - EINVAL: A field is wrong: ``size`` below the structure's first
+ *    version, a flag the command does not take, a reserved field that is
+ *    not zero, or a value out of range.
  *  - ENOENT: A provided handle does not refer to a live object of this
  *    heap.
  *  - EFAULT: A user pointer (the argument itself or one inside the
@@ -970,8 +971,10 @@ struct objheap_weakref_list {
  * file.  A buffer that faults is EFAULT and takes nothing from the queue
  * (records copied before the fault are returned); neither waiting nor
  * copying holds the heap's lock, so other commands on the heap go on.
- * poll(), select() and epoll report EPOLLIN while a record is pending.
- * The file cannot seek.
+ * A blocking read() interrupted by a signal fails with EINTR (or is
+ * restarted, as the signal's SA_RESTART says).  poll(), select() and
+ * epoll report EPOLLIN while a record is pending.  The file has no other
+ * file operations: lseek() is ESPIPE, write() EINVAL and mmap() ENODEV.
  *
  * The queue's memory counts against the heap's limit.  When an event
  * cannot be queued it is lost, never silently: the next record queued
