@@ -493,6 +493,14 @@ static void m_collect(u32 g, u64 *found_out)
 		M.ll_total = survivors;
 	}
 
+	/*
+	 * Weak references that are garbage themselves are cleared, silently,
+	 * before any weak reference to the garbage (bpo-38006); they stay
+	 * cleared if PEP 442 keeps the set alive.
+	 */
+	for (i = 0; i < nu; i++)
+		if (m_is_weakref(&M.o[u[i]]))
+			M.o[u[i]].target = -1;
 	for (i = 0; i < nu; i++)
 		m_weak_clear(u[i]);
 	for (i = 0; i < nu; i++)
