@@ -39,6 +39,9 @@
 
 #include "objheap.h"
 
+/* Records a read() moves per round: 512 bytes of stack. */
+#define OH_EVENT_READ_BATCH 8
+
 /* A chunk is one page: its header, then as many records as fit. */
 #define OH_EVENT_CHUNK_HEADER	32
 #define OH_EVENT_CHUNK_RECORDS	\
@@ -267,38 +270,37 @@ static void oh_events_consume(struct objheap *heap, size_t n)
  * @buf: Room for @n records.
  * @n: At least 1.
  *
- * Records are copied to userspace a chunk's worth at a time, from a
- * kernel buffer, with the heap's lock dropped; only records copied
- * successfully leave the queue.  A fatal signal stops the copy between
+ * Records are copied to userspace OH_EVENT_READ_BATCH at a time, through
+ * a buffer on the stack, with the heap's lock dropped; only records
+ * copied successfully leave the queue.  Nothing is allocated, so a read
+ * never fails for want of memory.  A fatal signal stops the copy between
  * two rounds.
  *
  * Context: Process context; takes the queue's @read_lock and, briefly,
  * the heap's lock.  Neither is held on return.
  * Return: The bytes copied, 0 when nothing is pending, or -EFAULT (not
- * even the first record could be copied), -ENOMEM (no kernel buffer) or
- * -EINTR (a signal while waiting for a lock) when nothing was copied.
+ * even the first record could be copied) or -EINTR (a signal while
+ * waiting for a lock) when nothing was copied.
  */
 ssize_t oh_events_read(struct objheap *heap, char __user *buf, size_t n)
 {
 	const size_t rec = sizeof(struct objheap_event);
 	struct oh_events *q = &heap->events;
-	size_t done = 0, max, k;
-	struct objheap_event *kbuf;
-	ssize_t ret = 0;
+	struct objheap_event kbuf[OH_EVENT_READ_BATCH];
+	size_t done = 0, k;
+	ssize_t ret;
 	u64 lost;
 
-	max = min_t(size_t, n, OH_EVENT_CHUNK_RECORDS);
-	kbuf = kmalloc_array(max, rec, GFP_KERNEL_ACCOUNT);
-	if (!kbuf)
-		return -ENOMEM;
 	ret = mutex_lock_interruptible(&q->read_lock);
 	if (ret)
-		goto out_free;
+		return ret;
 	while (done < n && !fatal_signal_pending(current)) {
 		ret = mutex_lock_interruptible(&heap->lock);
 		if (ret)
 			break;
-		k = oh_events_peek(heap, kbuf, min(n - done, max), &lost);
+		k = oh_events_peek(heap, kbuf,
+				   min_t(size_t, n - done, ARRAY_SIZE(kbuf)),
+				   &lost);
 		mutex_unlock(&heap->lock);
 		if (!k)
 			break;
@@ -320,8 +322,6 @@ ssize_t oh_events_read(struct objheap *heap, char __user *buf, size_t n)
 		mutex_unlock(&heap->lock);
 	}
 	mutex_unlock(&q->read_lock);
-out_free:
-	kfree(kbuf);
 	return done ? done * rec : ret;
 }
 
