@@ -21,7 +21,12 @@ mode=${1:?usage: vm.sh run|check|bench|shell [stock|trixie|sid|debug|debug-sid]}
 kernel=${2:-stock}
 build=$TOP_DIR/build
 VM_MEM=${VM_MEM:-2048}
-VM_TIMEOUT=${VM_TIMEOUT:-1500}
+# A stock kernel runs the suite in a few minutes; a debug kernel, with
+# KASAN and the fail-nth loops in 64 and 32 bits, in about half an hour.
+case "$kernel" in
+debug*)	VM_TIMEOUT=${VM_TIMEOUT:-3600} ;;
+*)	VM_TIMEOUT=${VM_TIMEOUT:-1500} ;;
+esac
 
 kernel_line=$("$VM_DIR/kernel.sh" "$kernel") || exit 1
 read -r vmlinuz kdir suite <<<"$kernel_line"
