@@ -137,22 +137,6 @@ static void fn_expect_unchanged(struct __test_metadata *_metadata,
 	EXPECT_EQ(a->lost, b->lost);
 }
 
-/* The allocator's own: fail its @nth raw allocation from now on. */
-static int fn_raw_arm(int fd, uint32_t nth, uint32_t *prev)
-{
-	struct objheap_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = OBJHEAP_TEST_OP_ALLOC_FAIL_NTH,
-		.fail_nth = { .nth = nth },
-	};
-
-	if (ioctl(fd, OBJHEAP_TEST, &cmd))
-		return -errno;
-	if (prev)
-		*prev = cmd.fail_nth.out_prev;
-	return 0;
-}
-
 struct fn_result {
 	unsigned int calls, failures, absorbed;
 };
@@ -191,9 +175,9 @@ static void fn_run(struct __test_metadata *_metadata, const struct fn_case *fc,
 			fired = fail_nth_fired(nth_fd);
 			ASSERT_EQ(0, fail_nth_write(nth_fd, 0));
 		} else {
-			ASSERT_EQ(0, fn_raw_arm(c.fd, nth, NULL));
+			ASSERT_EQ(0, raw_fail_nth(c.fd, nth, NULL));
 			ret = fc->act(&c);
-			ASSERT_EQ(0, fn_raw_arm(c.fd, 0, &left));
+			ASSERT_EQ(0, raw_fail_nth(c.fd, 0, &left));
 			fired = !left;
 		}
 		res->calls++;

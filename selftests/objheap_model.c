@@ -136,12 +136,7 @@ static void diverge(const char *fmt, ...)
 
 static u64 rnd(void)
 {
-	/* splitmix64 */
-	u64 z = (M.rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&M.rng);
 }
 
 static u32 rn(u32 n)

@@ -1022,22 +1022,6 @@ TEST_F(obj, forked_child_shares_the_heap)
 	close(pipefd[1]);
 }
 
-/* The allocator's own: fail its @nth raw allocation from now on. */
-static int raw_fail_nth(int fd, uint32_t nth, uint32_t *prev)
-{
-	struct objheap_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = OBJHEAP_TEST_OP_ALLOC_FAIL_NTH,
-		.fail_nth = { .nth = nth },
-	};
-
-	if (ioctl(fd, OBJHEAP_TEST, &cmd))
-		return -errno;
-	if (prev)
-		*prev = cmd.fail_nth.out_prev;
-	return 0;
-}
-
 /*
  * Every allocation an object command makes, failed in turn, as
  * iommufd_fail_nth does: n = 1, 2, ... until the command no longer

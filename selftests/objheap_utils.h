@@ -142,6 +142,36 @@ static inline int fail_nth_fired(int fd)
 }
 
 /*
+ * The module's own fail-nth (every kernel, through the test interface):
+ * fail the heap's @nth raw allocation from now on, 0 to disarm; *@prev
+ * gets how many were still to go.
+ */
+static inline int raw_fail_nth(int fd, uint32_t nth, uint32_t *prev)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_ALLOC_FAIL_NTH,
+		.fail_nth = { .nth = nth },
+	};
+
+	if (ioctl(fd, OBJHEAP_TEST, &cmd))
+		return -errno;
+	if (prev)
+		*prev = cmd.fail_nth.out_prev;
+	return 0;
+}
+
+/* splitmix64: the generated tests' random numbers, from one u64 state. */
+static inline __u64 splitmix64(__u64 *state)
+{
+	__u64 z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
  * The start of every object test, in its FIXTURE_SETUP: a heap through
  * libobjheap, skipping when the module is missing or was built without
  * its test interface.
