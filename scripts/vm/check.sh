@@ -16,6 +16,10 @@ set -uo pipefail
 
 kernels=${OBJHEAP_KERNELS:-stock trixie sid debug}
 total_pass=0 total_fail=0 total_skip=0
+# Every failure and its diagnostics, repeated at the end so that the last
+# lines of a long log (all a CI report may keep) say what failed.
+recap=$(mktemp)
+trap 'rm -f "$recap"' EXIT
 
 # Read one VM's out.log; print TAP lines prefixed with the kernel's name
 # and, last, "pass fail skip".
@@ -54,6 +58,7 @@ if [ "${OBJHEAP_HOST_TESTS:-1}" = 1 ]; then
 	sed -n 's/^\(not \)\{0,1\}ok [0-9]* /[host] &/p' <<<"$host_out" |
 		sed 's/ok [0-9]* /ok /'
 	grep -q '^1\.\.' <<<"$host_out" || { echo "$host_out"; fail=$((fail + 1)); }
+	grep '^not ok' <<<"$host_out" | sed 's/^/[host] /' >>"$recap"
 	echo "objheap: [host] $pass passed, $fail failed"
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
@@ -75,15 +80,18 @@ for k in $kernels; do
 	release=$(sed -n 's/^objheap-vm: kernel \([^ ]*\) .*/\1/p' "$out")
 	results=$(parse_results "$k" "$out")
 	grep -v '^[0-9]* [0-9]* [0-9]*$' <<<"$results"
+	grep '^\[.*\] not ok' <<<"$results" >>"$recap"
 	read -r pass fail skip < <(tail -n 1 <<<"$results")
 	if [ $vm_status != 0 ]; then
-		echo "[$k] not ok - VM run clean (insmod, rmmod, finished, kernel log: see above)"
+		echo "[$k] not ok - VM run clean (insmod, rmmod, finished, kernel log: see above)" |
+			tee -a "$recap"
 		fail=$((fail + 1))
 		# A failing test's own diagnostics, for the CI log.
 		grep -E '^# ' "$out" | grep -vE '^# +(RUN|OK) |^# Starting|^# Totals' | tail -40
 	fi
 	if [ "$fail" != 0 ]; then
-		grep -E '^# ' "$out" | grep -E 'FAIL|Expected|ASSERT|fail' | head -60
+		grep -E '^# ' "$out" | grep -E 'FAIL|Expected|ASSERT|fail' |
+			head -60 | sed "s/^/[$k] /" | tee -a "$recap"
 	fi
 	echo "objheap: [$k] ${release:-no kernel booted}: $pass passed, $fail failed, $skip skipped in $((SECONDS - start)) s"
 	total_pass=$((total_pass + pass))
@@ -91,5 +99,9 @@ for k in $kernels; do
 	total_skip=$((total_skip + skip))
 done
 
+if [ -s "$recap" ]; then
+	echo "objheap: what failed, again:"
+	tail -n 30 "$recap"
+fi
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ $total_fail = 0 ]
