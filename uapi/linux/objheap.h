@@ -52,6 +52,8 @@
  *    Objects and handles).  A heap's allocations never invoke the OOM
  *    killer, in a memory cgroup or not: running out is always ENOMEM.
  *  - EPERM: The object is immutable and the command would change it;
+ *    the caller's attachment is read-only and the command would change
+ *    the heap (see DOC: Sharing a heap);
  *    OBJHEAP_SET_LIMIT above the default limit without CAP_SYS_RESOURCE.
  *  - EOVERFLOW: A reference count would pass OBJHEAP_REFCNT_MAX.  Counts
  *    saturate: the reference is refused, the count never wraps.
@@ -125,6 +127,12 @@ enum {
 	OBJHEAP_CMD_FINALIZE_DETACH = OBJHEAP_CMD_BASE + 36,
 	OBJHEAP_CMD_FINALIZE_ALIVE = OBJHEAP_CMD_BASE + 37,
 	OBJHEAP_CMD_EVENT_CTL = OBJHEAP_CMD_BASE + 38,
+	OBJHEAP_CMD_ATTACH = OBJHEAP_CMD_BASE + 39,
+	OBJHEAP_CMD_ATTACH_INFO = OBJHEAP_CMD_BASE + 40,
+	OBJHEAP_CMD_SEND = OBJHEAP_CMD_BASE + 41,
+	OBJHEAP_CMD_PUBLISH = OBJHEAP_CMD_BASE + 42,
+	OBJHEAP_CMD_LOOKUP = OBJHEAP_CMD_BASE + 43,
+	OBJHEAP_CMD_UNPUBLISH = OBJHEAP_CMD_BASE + 44,
 };
 
 /* The version of this header's ABI, reported by OBJHEAP_QUERY. */
@@ -302,9 +310,10 @@ struct objheap_set_limit {
  * collector traverses.
  *
  * Userspace reaches an object only through its handle: a non-zero u64
- * made of an index into the heap's object table and a generation.  A
- * handle whose object has been freed gives ENOENT, even when its table
- * index has been reused.  Handle 0 is "no object" (an empty slot).
+ * made of an index into the attachment's table of handles (see DOC:
+ * Sharing a heap) and a generation.  A handle whose object has been
+ * freed gives ENOENT, even when its table index has been reused.  Handle
+ * 0 is "no object" (an empty slot).
  *
  * Every handle the kernel returns owns one reference, like a PyObject *
  * held by C code: OBJHEAP_NEW, OBJHEAP_DUP, OBJHEAP_GET_SLOT and
@@ -479,9 +488,11 @@ struct objheap_rw {
  * @size: sizeof(struct objheap_info)
  * @flags: Must be 0
  * @handle: The object
- * @out_refcnt: All references: handles and slots; OBJHEAP_REFCNT_IMMORTAL
- *              for an immortal object
- * @out_user_refs: The references userspace holds through handles
+ * @out_refcnt: All references: every attachment's handles, slots and
+ *              published names; OBJHEAP_REFCNT_IMMORTAL for an immortal
+ *              object
+ * @out_user_refs: The references the caller's attachment holds through
+ *                 its handle
  * @out_type: The type tag
  * @out_flags: OBJHEAP_OBJ_* flags
  * @out_nslots: Number of slots
@@ -996,6 +1007,11 @@ struct objheap_weakref_list {
  * @OBJHEAP_EVENT_GC_STOP: It ended: @generation, @collected,
  *                         @uncollectable and @duration_ns as
  *                         OBJHEAP_GC_COLLECT reports them.
+ * @OBJHEAP_EVENT_RECEIVED: Another attachment sent an object with
+ *                          OBJHEAP_SEND: @handle is the object, owning one
+ *                          new reference of this attachment.
+ * @OBJHEAP_EVENT_DETACHED: Another attachment of the heap went away; what
+ *                          it held was dropped (see DOC: Sharing a heap).
  */
 enum objheap_event_type {
 	OBJHEAP_EVENT_LOST = 0,
@@ -1004,6 +1020,8 @@ enum objheap_event_type {
 	OBJHEAP_EVENT_FINALIZE = 3,
 	OBJHEAP_EVENT_GC_START = 4,
 	OBJHEAP_EVENT_GC_STOP = 5,
+	OBJHEAP_EVENT_RECEIVED = 6,
+	OBJHEAP_EVENT_DETACHED = 7,
 };
 
 /**
@@ -1023,16 +1041,25 @@ enum objheap_event_reason {
  * @type: OBJHEAP_EVENT_*
  * @reason: WEAKREF, FINALIZER, FINALIZE: OBJHEAP_REASON_*.  Others: 0.
  * @lost: Events lost between the previous record and this one
- * @cookie: WEAKREF, FINALIZER: the cookie given at creation.  Others: 0.
+ * @cookie: WEAKREF, FINALIZER: the cookie given at creation.  RECEIVED:
+ *          the cookie the sender gave.  DETACHED: the pid of the process
+ *          that made the attachment, as this attachment's creator sees
+ *          pids (0 when it cannot see that process's pid namespace).
+ *          Others: 0.
  * @handle: WEAKREF, FINALIZER: the weak reference's handle, owning no
  *          reference (it names nothing once that is freed, as a finalizer
- *          is when it fires unless userspace holds it).  FINALIZE: the
- *          object, owning one reference.  Others: 0.
+ *          is when it fires unless userspace holds it).  FINALIZE,
+ *          RECEIVED: the object, owning one reference.  Others: 0.
  * @target_type: WEAKREF, FINALIZER, FINALIZE: the type tag of the object
- *               that died.  Others: 0.
- * @generation: GC_START, GC_STOP: the generation collected.  Others: 0.
+ *               that died.  RECEIVED: the type tag of the object sent.
+ *               Others: 0.
+ * @generation: GC_START, GC_STOP: the generation collected.  RECEIVED:
+ *              the sender's attachment id.  DETACHED: the id of the
+ *              attachment that went.  Others: 0.
  * @collected: GC_STOP: unreachable objects freed (or saved), as
- *             @out_collected of OBJHEAP_GC_COLLECT.  Others: 0.
+ *             @out_collected of OBJHEAP_GC_COLLECT.  DETACHED: the
+ *             references the attachment held through handles, all
+ *             dropped.  Others: 0.
  * @uncollectable: GC_STOP: unreachable objects that could not be freed.
  *                 Others: 0.
  * @duration_ns: GC_STOP: the collection's duration.  Others: 0.
@@ -1088,5 +1115,198 @@ struct objheap_event_ctl {
 	__aligned_u64 out_bytes;
 };
 #define OBJHEAP_EVENT_CTL _IO(OBJHEAP_TYPE, OBJHEAP_CMD_EVENT_CTL)
+
+/**
+ * DOC: Sharing a heap
+ *
+ * A heap may be used by several processes at once.  Each use is an
+ * *attachment*: a file of its own with its own handles, its own
+ * references and its own event queue.  open("/dev/objheap") makes a heap
+ * and its first attachment; OBJHEAP_ATTACH makes another and returns its
+ * file descriptor, which the process hands to another one (SCM_RIGHTS
+ * over a unix socket, or inheritance across fork() and exec()).  There is
+ * no name by which a process could reach a heap it was not given.  A
+ * process that forks shares its attachments with the child, as it shares
+ * any open file: the two then hold the same handles and references.
+ *
+ * Handles belong to their attachment.  Each attachment numbers its
+ * handles itself, so a handle's value says nothing about any other
+ * attachment, and a handle of one attachment is ENOENT in every other.
+ * Within its attachment a handle names its object from the moment the
+ * attachment is given it until the object dies, as in a heap of one
+ * attachment.
+ *
+ * An object reaches another attachment only by being passed: sent with
+ * OBJHEAP_SEND, which queues an OBJHEAP_EVENT_RECEIVED in the other
+ * attachment carrying a handle of its own that owns one reference, or
+ * published under a name (OBJHEAP_PUBLISH) that any attachment of the
+ * heap may look up (OBJHEAP_LOOKUP).  A published object is held by the
+ * heap itself until OBJHEAP_UNPUBLISH, so it outlives the attachment
+ * that published it.
+ *
+ * An attachment made with OBJHEAP_ATTACH_READONLY may look objects up,
+ * follow slots, read payloads, take and give back its own references,
+ * send and receive, and read the heap's state.  It may not create
+ * objects, write payloads, set slots, publish or unpublish names, change
+ * the heap's limit or the collector's settings, clear its garbage list
+ * or detach finalizers: OBJHEAP_NEW, _WRITE, _SET_SLOT, _INTERN,
+ * _WEAKREF_NEW, _FINALIZE_DETACH, _SET_LIMIT, _GC_ENABLE, _GC_DISABLE,
+ * _GC_SET_THRESHOLD, _GC_FREEZE, _GC_UNFREEZE, _GC_SET_DEBUG,
+ * _GC_CLEAR_GARBAGE, _PUBLISH and _UNPUBLISH give it EPERM, alone or as
+ * an entry of a batch.  Its own attachments must be read-only too
+ * (OBJHEAP_ATTACH without OBJHEAP_ATTACH_READONLY is EPERM): rights only
+ * narrow as they are passed on.
+ *
+ * When an attachment's file is closed for the last time (close(), exit,
+ * SIGKILL, the OOM killer), the heap drops every reference the
+ * attachment held through handles.  Its weak references stop queueing
+ * events and its finalizers are detached, neither firing; objects it
+ * created with OBJHEAP_OBJ_FINALIZE will not be handed out again.  What
+ * only it held is freed at once, with the usual weak-reference events in
+ * the other attachments; cycles it leaves behind are found by the next
+ * collection, since the collector's roots are every attachment's
+ * references and the published names.  Each remaining attachment then
+ * gets one OBJHEAP_EVENT_DETACHED.  The heap's lock is given up now and
+ * then during this cleanup, so the other attachments keep working.  The
+ * heap itself goes with its last attachment.
+ *
+ * The collector's settings, statistics and limit are the heap's, shared
+ * by all its attachments; OBJHEAP_EVENTS_GC is asked for by each
+ * attachment for its own queue.  The list commands return handles of
+ * the calling attachment.
+ */
+
+/* The most attachments a heap may have at once. */
+#define OBJHEAP_ATTACH_MAX 1024
+
+/**
+ * enum objheap_attach_flags - Flags of OBJHEAP_ATTACH
+ * @OBJHEAP_ATTACH_READONLY: The new attachment is read-only.  A read-only
+ *                           attachment must give this flag (else EPERM).
+ */
+enum objheap_attach_flags {
+	OBJHEAP_ATTACH_READONLY = 1 << 0,
+};
+
+/**
+ * struct objheap_attach - ioctl(OBJHEAP_ATTACH)
+ * @size: sizeof(struct objheap_attach)
+ * @flags: OBJHEAP_ATTACH_*
+ * @out_fd: The new attachment's file descriptor, opened O_RDWR |
+ *          O_CLOEXEC (clear FD_CLOEXEC to keep it across exec())
+ * @out_id: The new attachment's id, unique in its heap for the heap's
+ *          life
+ *
+ * Makes a new attachment of the caller's heap, with no handles.  Fails
+ * with ENOSPC when the heap has OBJHEAP_ATTACH_MAX attachments, EMFILE
+ * when the process has no free descriptor, ENOMEM (the attachment counts
+ * against the heap's limit), and EPERM as above.  When copying the
+ * structure back fails (EFAULT) no descriptor is left open.
+ */
+struct objheap_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 out_fd;
+	__u32 out_id;
+};
+#define OBJHEAP_ATTACH _IO(OBJHEAP_TYPE, OBJHEAP_CMD_ATTACH)
+
+/**
+ * struct objheap_attach_info - ioctl(OBJHEAP_ATTACH_INFO)
+ * @size: sizeof(struct objheap_attach_info)
+ * @flags: Must be 0
+ * @id: The attachment to describe, or 0 for the caller's own
+ * @out_id: Its id
+ * @out_flags: OBJHEAP_ATTACH_* flags it was made with
+ * @out_attached: The heap's attachments, the caller's included
+ * @out_pid: The pid of the process that made it, as the caller's
+ *           pid namespace sees it (0 when it cannot)
+ * @__reserved: Must be 0
+ * @out_handles: Objects it has a handle for
+ * @out_refs: References it holds through handles
+ * @out_created: Objects it has created (NEW, INTERN of a new value,
+ *               WEAKREF_NEW)
+ *
+ * Fails with ESRCH when no attachment of the caller's heap has @id (it
+ * never existed or has gone).
+ */
+struct objheap_attach_info {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 out_id;
+	__u32 out_flags;
+	__u32 out_attached;
+	__u32 out_pid;
+	__u32 __reserved;
+	__aligned_u64 out_handles;
+	__aligned_u64 out_refs;
+	__aligned_u64 out_created;
+};
+#define OBJHEAP_ATTACH_INFO _IO(OBJHEAP_TYPE, OBJHEAP_CMD_ATTACH_INFO)
+
+/**
+ * struct objheap_send - ioctl(OBJHEAP_SEND)
+ * @size: sizeof(struct objheap_send)
+ * @flags: Must be 0
+ * @handle: The object to send, a handle of the caller
+ * @cookie: Passed to the receiver in its event
+ * @to: The id of the attachment to send to (not the caller's own)
+ * @__reserved: Must be 0
+ *
+ * Queues an OBJHEAP_EVENT_RECEIVED in attachment @to whose handle owns
+ * one new reference of @to.  The caller's own reference is unchanged.
+ * Fails with ESRCH when @to names no attachment of the heap (or has
+ * gone), EINVAL when it is the caller's own, EOVERFLOW when the object's
+ * count is full, ENOMEM when @to's queue cannot take the record: then
+ * nothing was sent.  Nothing is counted lost.
+ */
+struct objheap_send {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__aligned_u64 cookie;
+	__u32 to;
+	__u32 __reserved;
+};
+#define OBJHEAP_SEND _IO(OBJHEAP_TYPE, OBJHEAP_CMD_SEND)
+
+/* A name's longest length, and the most names a heap may hold. */
+#define OBJHEAP_NAME_MAX 256
+#define OBJHEAP_NAMES_MAX 65536
+
+/**
+ * struct objheap_name - ioctl(OBJHEAP_PUBLISH), (OBJHEAP_LOOKUP) and
+ *                       (OBJHEAP_UNPUBLISH)
+ * @size: sizeof(struct objheap_name)
+ * @flags: Must be 0
+ * @name_uptr: The name: any bytes, 1 to OBJHEAP_NAME_MAX of them
+ * @name_len: Its length
+ * @__reserved: Must be 0
+ * @handle: PUBLISH: the object to publish.  Others: must be 0.
+ * @out_handle: LOOKUP: the object published under the name, owning one
+ *              new reference.  Others: 0.
+ *
+ * PUBLISH makes the heap hold one reference to the object under the name
+ * (the caller's own is unchanged); EEXIST when the name is taken, ENOSPC
+ * when the heap holds OBJHEAP_NAMES_MAX names, EOVERFLOW when the
+ * object's count is full, ENOMEM.  LOOKUP and UNPUBLISH give ENOENT for
+ * a name nothing is published under; UNPUBLISH drops the heap's
+ * reference, which may free the object.  A name's memory counts against
+ * the heap's limit.  PUBLISH and UNPUBLISH give EPERM in a read-only
+ * attachment.
+ */
+struct objheap_name {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 name_uptr;
+	__u32 name_len;
+	__u32 __reserved;
+	__aligned_u64 handle;
+	__aligned_u64 out_handle;
+};
+#define OBJHEAP_PUBLISH _IO(OBJHEAP_TYPE, OBJHEAP_CMD_PUBLISH)
+#define OBJHEAP_LOOKUP _IO(OBJHEAP_TYPE, OBJHEAP_CMD_LOOKUP)
+#define OBJHEAP_UNPUBLISH _IO(OBJHEAP_TYPE, OBJHEAP_CMD_UNPUBLISH)
 
 #endif /* _UAPI_LINUX_OBJHEAP_H */
