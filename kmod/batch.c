@@ -309,6 +309,8 @@ static int objheap_batch_run_entry(struct objheap_ucmd *ucmd,
 	}
 	if (hdr->flags & ~op->flags)
 		return -EINVAL;
+	if (!objheap_op_permitted(op, ucmd))
+		return -EPERM;
 
 	ucmd->cmd = hdr;
 	ucmd->user_size = size;

@@ -4,11 +4,13 @@
  *
  * What happens to objects is decided by the kernel, but what must follow
  * a death (closing a file, evicting a cache entry, running a finalizer)
- * is userspace's business, so the kernel tells it through the heap's
- * file: every death a weak reference asked to hear of, every PEP 442
- * finalization and, when asked for, the start and end of every collection
- * become a fixed-size struct objheap_event that read() returns, oldest
- * first.  poll() reports EPOLLIN while a record is pending.
+ * is userspace's business, so the kernel tells it through the files of
+ * the heap's attachments, each with a queue of its own.  Every death a
+ * weak reference asked to hear of, every PEP 442 finalization, every
+ * object sent to an attachment, every attachment gone and, when asked
+ * for, the start and end of every collection become a fixed-size struct
+ * objheap_event that read() returns, oldest first, to the attachment
+ * concerned.  poll() reports EPOLLIN while a record is pending.
  *
  * Records are queued in chunks of about a page, allocated as the queue
  * grows and freed as read() drains them.  Their memory is charged against
@@ -62,14 +64,14 @@ struct oh_event_chunk {
 };
 
 /**
- * oh_events_init() - Set up a new heap's empty queue.
- * @heap: The heap being opened.
+ * oh_events_init() - Set up a new attachment's empty queue.
+ * @att: The attachment being made.
  *
- * Context: Process context, before the heap is visible.
+ * Context: Process context, before the attachment is visible.
  */
-void oh_events_init(struct objheap *heap)
+void oh_events_init(struct oh_attach *att)
 {
-	struct oh_events *q = &heap->events;
+	struct oh_events *q = &att->events;
 
 	BUILD_BUG_ON(offsetof(struct oh_event_chunk, recs) > OH_EVENT_CHUNK_HEADER);
 	INIT_LIST_HEAD(&q->chunks);
@@ -77,29 +79,29 @@ void oh_events_init(struct objheap *heap)
 	mutex_init(&q->read_lock);
 }
 
-static void oh_event_chunk_free(struct objheap *heap, struct oh_event_chunk *c)
+static void oh_event_chunk_free(struct oh_attach *att, struct oh_event_chunk *c)
 {
 	list_del(&c->link);
 	kfree(c);
-	heap->events.bytes -= sizeof(*c);
-	oh_uncharge(&heap->alloc, sizeof(*c));
+	att->events.bytes -= sizeof(*c);
+	oh_uncharge(&att->heap->alloc, sizeof(*c));
 }
 
 /**
- * oh_events_destroy() - Discard what a closing heap's queue holds.
- * @heap: The heap, which nothing else can reach any more.
+ * oh_events_destroy() - Discard what a closed attachment's queue holds.
+ * @att: The attachment, which nothing can reach any more.
  *
  * Context: Process context, from the file's release().
  */
-void oh_events_destroy(struct objheap *heap)
+void oh_events_destroy(struct oh_attach *att)
 {
 	struct oh_event_chunk *c, *tmp;
 
-	list_for_each_entry_safe(c, tmp, &heap->events.chunks, link) {
-		oh_event_chunk_free(heap, c);
+	list_for_each_entry_safe(c, tmp, &att->events.chunks, link) {
+		oh_event_chunk_free(att, c);
 		cond_resched();
 	}
-	mutex_destroy(&heap->events.read_lock);
+	mutex_destroy(&att->events.read_lock);
 }
 
 /* Publish the new state to poll() and to sleeping readers. */
@@ -113,76 +115,63 @@ static void oh_events_update(struct oh_events *q)
 
 /**
  * oh_events_ready() - Whether a read would return a record now.
- * @heap: The heap.
+ * @att: The attachment.
  *
  * Context: Any; the heap's lock need not be held.
  * Return: true when a record is pending.
  */
-bool oh_events_ready(struct objheap *heap)
+bool oh_events_ready(struct oh_attach *att)
 {
-	return READ_ONCE(heap->events.ready) != 0;
+	return READ_ONCE(att->events.ready) != 0;
 }
 
 /**
  * oh_event_lose() - Count an event that could not be delivered.
- * @heap: The heap.
+ * @att: The attachment.
  *
  * Context: The heap's lock is held.
  */
-void oh_event_lose(struct objheap *heap)
+void oh_event_lose(struct oh_attach *att)
 {
-	struct oh_events *q = &heap->events;
+	struct oh_events *q = &att->events;
 
-	lockdep_assert_held(&heap->lock);
+	lockdep_assert_held(&att->heap->lock);
 
 	q->pending_lost++;
 	q->lost_total++;
 	oh_events_update(q);
 }
 
-static struct oh_event_chunk *oh_event_chunk_new(struct objheap *heap)
+static struct oh_event_chunk *oh_event_chunk_new(struct oh_attach *att)
 {
 	struct oh_event_chunk *c;
 
-	if (oh_charge(&heap->alloc, sizeof(*c)))
+	if (oh_charge(&att->heap->alloc, sizeof(*c)))
 		return NULL;
 	c = kmalloc(sizeof(*c), OH_GFP);
 	if (!c) {
-		oh_uncharge(&heap->alloc, sizeof(*c));
+		oh_uncharge(&att->heap->alloc, sizeof(*c));
 		return NULL;
 	}
 	c->head = 0;
 	c->tail = 0;
-	list_add_tail(&c->link, &heap->events.chunks);
-	heap->events.bytes += sizeof(*c);
+	list_add_tail(&c->link, &att->events.chunks);
+	att->events.bytes += sizeof(*c);
 	return c;
 }
 
-/**
- * oh_event_queue() - Queue a record.
- * @heap: The heap.
- * @ev: The record, zeroed and then filled but for @ev->lost, which this
- *      sets.
- *
- * Context: The heap's lock is held; may sleep to allocate.
- * Return: 0, or -ENOMEM when the queue could not grow: the event is then
- * counted as lost.
- */
-int oh_event_queue(struct objheap *heap, struct objheap_event *ev)
+/* Append @ev, or fail with -ENOMEM when the queue cannot grow. */
+static int oh_event_append(struct oh_attach *att, struct objheap_event *ev)
 {
-	struct oh_events *q = &heap->events;
+	struct oh_events *q = &att->events;
 	struct oh_event_chunk *c = NULL;
-
-	lockdep_assert_held(&heap->lock);
 
 	if (!list_empty(&q->chunks))
 		c = list_last_entry(&q->chunks, struct oh_event_chunk, link);
 	if (!c || c->tail == OH_EVENT_CHUNK_RECORDS) {
-		c = oh_event_chunk_new(heap);
-		if (!c) {
-			oh_event_lose(heap);
+		c = oh_event_chunk_new(att);
+		if (!c)
 			return -ENOMEM;
-		}
 	}
 	ev->lost = q->pending_lost;
 	q->pending_lost = 0;
@@ -190,6 +179,53 @@ int oh_event_queue(struct objheap *heap, struct objheap_event *ev)
 	q->queued++;
 	oh_events_update(q);
 	return 0;
+}
+
+/**
+ * oh_event_queue() - Queue a record.
+ * @att: The attachment whose queue it goes to.
+ * @ev: The record, zeroed and then filled but for @ev->lost, which this
+ *      sets.
+ *
+ * An attachment whose file is gone takes no record, and counts none
+ * lost: nobody will read it.
+ *
+ * Context: The heap's lock is held; may sleep to allocate.
+ * Return: 0; -ESRCH when @att is closing; -ENOMEM when the queue could
+ * not grow: the event is then counted as lost.
+ */
+int oh_event_queue(struct oh_attach *att, struct objheap_event *ev)
+{
+	int ret;
+
+	lockdep_assert_held(&att->heap->lock);
+
+	if (att->closing)
+		return -ESRCH;
+	ret = oh_event_append(att, ev);
+	if (ret)
+		oh_event_lose(att);
+	return ret;
+}
+
+/**
+ * oh_event_deliver() - Queue a record that must not be lost.
+ * @att: The attachment whose queue it goes to.
+ * @ev: As for oh_event_queue().
+ *
+ * For a record that carries a reference (OBJHEAP_EVENT_RECEIVED): when it
+ * cannot be queued, the command that would send it fails instead.
+ *
+ * Context: The heap's lock is held; may sleep to allocate.
+ * Return: 0; -ESRCH when @att is closing; -ENOMEM, with nothing counted.
+ */
+int oh_event_deliver(struct oh_attach *att, struct objheap_event *ev)
+{
+	lockdep_assert_held(&att->heap->lock);
+
+	if (att->closing)
+		return -ESRCH;
+	return oh_event_append(att, ev);
 }
 
 /*
@@ -200,10 +236,10 @@ int oh_event_queue(struct objheap *heap, struct objheap_event *ev)
  * oh_events_unpeek_lost() if the copy to userspace fails).  Returns the
  * records copied.
  */
-static size_t oh_events_peek(struct objheap *heap, struct objheap_event *kbuf,
+static size_t oh_events_peek(struct oh_attach *att, struct objheap_event *kbuf,
 			     size_t n, u64 *lost)
 {
-	struct oh_events *q = &heap->events;
+	struct oh_events *q = &att->events;
 	struct oh_event_chunk *c;
 	size_t done = 0, k;
 
@@ -232,9 +268,9 @@ static size_t oh_events_peek(struct objheap *heap, struct objheap_event *kbuf,
  * in order.  Records queued meanwhile come after those losses, so the
  * first of them carries them; otherwise they are pending again.
  */
-static void oh_events_unpeek_lost(struct objheap *heap, u64 lost)
+static void oh_events_unpeek_lost(struct oh_attach *att, u64 lost)
 {
-	struct oh_events *q = &heap->events;
+	struct oh_events *q = &att->events;
 	struct oh_event_chunk *c;
 
 	c = list_first_entry_or_null(&q->chunks, struct oh_event_chunk, link);
@@ -246,9 +282,9 @@ static void oh_events_unpeek_lost(struct objheap *heap, u64 lost)
 }
 
 /* Consume the @n records at the head of the queue, which were peeked. */
-static void oh_events_consume(struct objheap *heap, size_t n)
+static void oh_events_consume(struct oh_attach *att, size_t n)
 {
-	struct oh_events *q = &heap->events;
+	struct oh_events *q = &att->events;
 	struct oh_event_chunk *c;
 	size_t k;
 
@@ -259,14 +295,14 @@ static void oh_events_consume(struct objheap *heap, size_t n)
 		q->queued -= k;
 		n -= k;
 		if (c->head == c->tail)
-			oh_event_chunk_free(heap, c);
+			oh_event_chunk_free(att, c);
 	}
 	oh_events_update(q);
 }
 
 /**
  * oh_events_read() - Move pending records to a user buffer.
- * @heap: The heap.
+ * @att: The attachment.
  * @buf: Room for @n records.
  * @n: At least 1.
  *
@@ -282,10 +318,10 @@ static void oh_events_consume(struct objheap *heap, size_t n)
  * even the first record could be copied) or -EINTR (a signal while
  * waiting for a lock) when nothing was copied.
  */
-ssize_t oh_events_read(struct objheap *heap, char __user *buf, size_t n)
+ssize_t oh_events_read(struct oh_attach *att, char __user *buf, size_t n)
 {
 	const size_t rec = sizeof(struct objheap_event);
-	struct oh_events *q = &heap->events;
+	struct oh_events *q = &att->events;
 	struct objheap_event kbuf[OH_EVENT_READ_BATCH];
 	size_t done = 0, k;
 	ssize_t ret;
@@ -295,20 +331,20 @@ ssize_t oh_events_read(struct objheap *heap, char __user *buf, size_t n)
 	if (ret)
 		return ret;
 	while (done < n && !fatal_signal_pending(current)) {
-		ret = mutex_lock_interruptible(&heap->lock);
+		ret = mutex_lock_interruptible(&att->heap->lock);
 		if (ret)
 			break;
-		k = oh_events_peek(heap, kbuf,
+		k = oh_events_peek(att, kbuf,
 				   min_t(size_t, n - done, ARRAY_SIZE(kbuf)),
 				   &lost);
-		mutex_unlock(&heap->lock);
+		mutex_unlock(&att->heap->lock);
 		if (!k)
 			break;
 		if (copy_to_user(buf + done * rec, kbuf, k * rec)) {
 			if (lost) {
-				mutex_lock(&heap->lock);
-				oh_events_unpeek_lost(heap, lost);
-				mutex_unlock(&heap->lock);
+				mutex_lock(&att->heap->lock);
+				oh_events_unpeek_lost(att, lost);
+				mutex_unlock(&att->heap->lock);
 			}
 			ret = -EFAULT;
 			break;
@@ -317,9 +353,9 @@ ssize_t oh_events_read(struct objheap *heap, char __user *buf, size_t n)
 		if (lost)
 			break;	/* a LOST record is the last */
 		/* Uninterruptible: the records are copied, they must go. */
-		mutex_lock(&heap->lock);
-		oh_events_consume(heap, k);
-		mutex_unlock(&heap->lock);
+		mutex_lock(&att->heap->lock);
+		oh_events_consume(att, k);
+		mutex_unlock(&att->heap->lock);
 	}
 	mutex_unlock(&q->read_lock);
 	return done ? done * rec : ret;
@@ -335,7 +371,7 @@ ssize_t oh_events_read(struct objheap *heap, char __user *buf, size_t n)
 int objheap_cmd_event_ctl(struct objheap_ucmd *ucmd)
 {
 	struct objheap_event_ctl *cmd = ucmd->cmd;
-	struct oh_events *q = &ucmd->heap->events;
+	struct oh_events *q = &ucmd->att->events;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 

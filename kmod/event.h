@@ -13,10 +13,11 @@
 #include <linux/objheap.h>
 
 struct objheap;
+struct oh_attach;
 struct objheap_ucmd;
 
 /**
- * struct oh_events - One heap's event queue.
+ * struct oh_events - One attachment's event queue.
  * @chunks: The records, in chunks of OH_EVENT_CHUNK_RECORDS, oldest first.
  * @wait: Readers and pollers wait here for @ready.
  * @read_lock: Serializes readers, which copy records out without the
@@ -25,7 +26,7 @@ struct objheap_ucmd;
  *         pending loss.  Written under the heap's lock, read without it.
  * @queued: Records in @chunks.
  * @pending_lost: Events lost since the last record was queued.
- * @lost_total: Events lost since the heap was opened.
+ * @lost_total: Events lost since the attachment was made.
  * @bytes: Bytes of @chunks, charged to the heap.
  * @mask: OBJHEAP_EVENTS_* bits.
  */
@@ -41,12 +42,13 @@ struct oh_events {
 	u32 mask;
 };
 
-void oh_events_init(struct objheap *heap);
-void oh_events_destroy(struct objheap *heap);
-int oh_event_queue(struct objheap *heap, struct objheap_event *ev);
-void oh_event_lose(struct objheap *heap);
-ssize_t oh_events_read(struct objheap *heap, char __user *buf, size_t n);
-bool oh_events_ready(struct objheap *heap);
+void oh_events_init(struct oh_attach *att);
+void oh_events_destroy(struct oh_attach *att);
+int oh_event_queue(struct oh_attach *att, struct objheap_event *ev);
+int oh_event_deliver(struct oh_attach *att, struct objheap_event *ev);
+void oh_event_lose(struct oh_attach *att);
+ssize_t oh_events_read(struct oh_attach *att, char __user *buf, size_t n);
+bool oh_events_ready(struct oh_attach *att);
 
 int objheap_cmd_event_ctl(struct objheap_ucmd *ucmd);
 

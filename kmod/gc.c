@@ -459,15 +459,21 @@ static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachabl
 static void gc_event(struct objheap *heap, u32 type, u32 generation,
 		     u64 collected, u64 elapsed)
 {
-	struct objheap_event ev = {
-		.type = type,
-		.generation = generation,
-		.collected = collected,
-		.duration_ns = elapsed,
-	};
+	struct objheap_event ev;
+	struct oh_attach *att;
+	unsigned long id;
 
-	if (heap->events.mask & OBJHEAP_EVENTS_GC)
-		oh_event_queue(heap, &ev);
+	xa_for_each(&heap->attachments, id, att) {
+		if (!(att->events.mask & OBJHEAP_EVENTS_GC))
+			continue;
+		ev = (struct objheap_event){
+			.type = type,
+			.generation = generation,
+			.collected = collected,
+			.duration_ns = elapsed,
+		};
+		oh_event_queue(att, &ev);
+	}
 }
 
 /**

@@ -180,7 +180,7 @@ static int oh_intern_new(struct objheap_ucmd *ucmd, const void *data,
 	ret = oh_intern_reserve(heap);
 	if (ret)
 		return ret;
-	obj = oh_object_create(heap, cmd->type,
+	obj = oh_object_create(ucmd->att, cmd->type,
 			       cmd->flags | OBJHEAP_OBJ_IMMUTABLE |
 			       OBJHEAP_OBJ_INTERNED, 0, cmd->data_len);
 	if (IS_ERR(obj))

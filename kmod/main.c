@@ -2,10 +2,11 @@
 /*
  * objheap: a managed object heap behind /dev/objheap.
  *
- * Every open of /dev/objheap creates one heap; closing the last reference
- * to the file destroys it with everything in it.  Userspace drives a heap
- * only through the ioctls of uapi/linux/objheap.h and never sees a kernel
- * address.
+ * Every open of /dev/objheap creates one heap and its first attachment;
+ * OBJHEAP_ATTACH makes more, each a file of its own (kmod/attach.c).  The
+ * heap goes, with everything in it, when the last of its attachments'
+ * files is released.  Userspace drives a heap only through the ioctls of
+ * uapi/linux/objheap.h and never sees a kernel address.
  *
  * This file holds the device and the ioctl dispatcher.  The dispatcher
  * follows iommufd: each command has an entry in objheap_ioctl_ops[] that
@@ -17,13 +18,13 @@
  * OBJHEAP_BATCH, which runs many of these commands in one call, is in
  * kmod/batch.c.
  *
- * The heap's file is also where its events are read (kmod/event.c):
+ * An attachment's file is also where its events are read (kmod/event.c):
  * read() returns whole records and poll() reports them pending.
  *
  * Lock order:
- *   objheap->events.read_lock (read())
+ *   oh_attach->events.read_lock (read())
  *     objheap->lock
- *       objheap->events.wait.lock (wake_up() on queueing an event)
+ *       oh_attach->events.wait.lock (wake_up() on queueing an event)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -44,7 +45,7 @@
 #include "objheap_test.h"
 #include "user.h"
 
-#define __IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, _test, _batch)	\
+#define __IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, _test, _batch, _wr) \
 	[_IOC_NR(_ioctl) - OBJHEAP_CMD_BASE] = {			\
 		.size = sizeof(_struct) +				\
 			BUILD_BUG_ON_ZERO(sizeof(union ucmd_buffer) <	\
@@ -54,16 +55,22 @@
 		.flags = _flags,					\
 		.test_only = _test,					\
 		.batchable = _batch,					\
+		.writes = _wr,						\
 		.execute = _fn,						\
 	}
+/* The _W variants change the heap: a read-only attachment gets EPERM. */
 #define IOCTL_OP(_ioctl, _fn, _struct, _last, _flags) \
-	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, false)
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, false, false)
+#define IOCTL_OP_W(_ioctl, _fn, _struct, _last, _flags) \
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, false, true)
 #define IOCTL_BATCH_OP(_ioctl, _fn, _struct, _last, _flags) \
-	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, true)
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, true, false)
+#define IOCTL_BATCH_OP_W(_ioctl, _fn, _struct, _last, _flags) \
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, true, true)
 /* A production build has no handler, so not even a stub is linked in. */
 #define IOCTL_TEST_OP(_ioctl, _fn, _struct, _last, _flags)		\
 	__IOCTL_OP(_ioctl, IS_ENABLED(CONFIG_OBJHEAP_TEST) ? _fn : NULL,	\
-		   _struct, _last, _flags, true, false)
+		   _struct, _last, _flags, true, false, true)
 
 static int objheap_query(struct objheap_ucmd *ucmd);
 
@@ -72,49 +79,49 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 		 out_cmd_flags, 0),
 	IOCTL_OP(OBJHEAP_STATS, objheap_stats, struct objheap_stats,
 		 out_large_bytes, 0),
-	IOCTL_OP(OBJHEAP_SET_LIMIT, objheap_set_limit, struct objheap_set_limit,
-		 limit, 0),
-	IOCTL_BATCH_OP(OBJHEAP_NEW, objheap_cmd_new, struct objheap_new,
-		       out_handle, OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL |
-		       OBJHEAP_OBJ_FINALIZE),
+	IOCTL_OP_W(OBJHEAP_SET_LIMIT, objheap_set_limit, struct objheap_set_limit,
+		   limit, 0),
+	IOCTL_BATCH_OP_W(OBJHEAP_NEW, objheap_cmd_new, struct objheap_new,
+			 out_handle, OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL |
+			 OBJHEAP_OBJ_FINALIZE),
 	IOCTL_BATCH_OP(OBJHEAP_DUP, objheap_cmd_dup, struct objheap_handle_cmd,
 		       out_handle, 0),
 	IOCTL_BATCH_OP(OBJHEAP_RELEASE, objheap_cmd_release,
 		       struct objheap_handle_cmd, out_handle, 0),
-	IOCTL_BATCH_OP(OBJHEAP_SET_SLOT, objheap_cmd_set_slot,
-		       struct objheap_slot, out_handle, 0),
+	IOCTL_BATCH_OP_W(OBJHEAP_SET_SLOT, objheap_cmd_set_slot,
+			 struct objheap_slot, out_handle, 0),
 	IOCTL_BATCH_OP(OBJHEAP_GET_SLOT, objheap_cmd_get_slot,
 		       struct objheap_slot, out_handle, 0),
 	IOCTL_BATCH_OP(OBJHEAP_READ, objheap_cmd_read, struct objheap_rw,
 		       buf_uptr, 0),
-	IOCTL_BATCH_OP(OBJHEAP_WRITE, objheap_cmd_write, struct objheap_rw,
-		       buf_uptr, 0),
+	IOCTL_BATCH_OP_W(OBJHEAP_WRITE, objheap_cmd_write, struct objheap_rw,
+			 buf_uptr, 0),
 	IOCTL_BATCH_OP(OBJHEAP_INFO, objheap_cmd_info, struct objheap_info,
 		       out_data_len, 0),
-	IOCTL_BATCH_OP(OBJHEAP_INTERN, objheap_cmd_intern,
-		       struct objheap_intern, out_handle, OBJHEAP_OBJ_IMMORTAL),
+	IOCTL_BATCH_OP_W(OBJHEAP_INTERN, objheap_cmd_intern,
+			 struct objheap_intern, out_handle, OBJHEAP_OBJ_IMMORTAL),
 	IOCTL_OP(OBJHEAP_BATCH, objheap_batch, struct objheap_batch,
 		 out_failed, OBJHEAP_BATCH_CONTINUE),
 	IOCTL_OP(OBJHEAP_GC_COLLECT, objheap_cmd_gc_collect,
 		 struct objheap_gc_collect, out_elapsed_ns, 0),
-	IOCTL_OP(OBJHEAP_GC_ENABLE, objheap_cmd_gc_enable,
-		 struct objheap_gc_value, out_value, 0),
-	IOCTL_OP(OBJHEAP_GC_DISABLE, objheap_cmd_gc_disable,
-		 struct objheap_gc_value, out_value, 0),
+	IOCTL_OP_W(OBJHEAP_GC_ENABLE, objheap_cmd_gc_enable,
+		   struct objheap_gc_value, out_value, 0),
+	IOCTL_OP_W(OBJHEAP_GC_DISABLE, objheap_cmd_gc_disable,
+		   struct objheap_gc_value, out_value, 0),
 	IOCTL_OP(OBJHEAP_GC_ISENABLED, objheap_cmd_gc_isenabled,
 		 struct objheap_gc_value, out_value, 0),
 	IOCTL_OP(OBJHEAP_GC_GET_THRESHOLD, objheap_cmd_gc_get_threshold,
 		 struct objheap_gc_threshold, __reserved2, 0),
-	IOCTL_OP(OBJHEAP_GC_SET_THRESHOLD, objheap_cmd_gc_set_threshold,
-		 struct objheap_gc_threshold, __reserved2, 0),
+	IOCTL_OP_W(OBJHEAP_GC_SET_THRESHOLD, objheap_cmd_gc_set_threshold,
+		   struct objheap_gc_threshold, __reserved2, 0),
 	IOCTL_OP(OBJHEAP_GC_GET_COUNT, objheap_cmd_gc_get_count,
 		 struct objheap_gc_count, __reserved, 0),
 	IOCTL_OP(OBJHEAP_GC_GET_STATS, objheap_cmd_gc_get_stats,
 		 struct objheap_gc_stats, out_gen, 0),
-	IOCTL_OP(OBJHEAP_GC_FREEZE, objheap_cmd_gc_freeze,
-		 struct objheap_gc_value, out_value, 0),
-	IOCTL_OP(OBJHEAP_GC_UNFREEZE, objheap_cmd_gc_unfreeze,
-		 struct objheap_gc_value, out_value, 0),
+	IOCTL_OP_W(OBJHEAP_GC_FREEZE, objheap_cmd_gc_freeze,
+		   struct objheap_gc_value, out_value, 0),
+	IOCTL_OP_W(OBJHEAP_GC_UNFREEZE, objheap_cmd_gc_unfreeze,
+		   struct objheap_gc_value, out_value, 0),
 	IOCTL_OP(OBJHEAP_GC_GET_FREEZE_COUNT, objheap_cmd_gc_get_freeze_count,
 		 struct objheap_gc_value, out_value, 0),
 	IOCTL_OP(OBJHEAP_GC_GET_OBJECTS, objheap_cmd_gc_get_objects,
@@ -125,29 +132,41 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 		 struct objheap_gc_list, __reserved, 0),
 	IOCTL_OP(OBJHEAP_GC_IS_TRACKED, objheap_cmd_gc_is_tracked,
 		 struct objheap_gc_object, __reserved, 0),
-	IOCTL_OP(OBJHEAP_GC_SET_DEBUG, objheap_cmd_gc_set_debug,
-		 struct objheap_gc_value, out_value, 0),
+	IOCTL_OP_W(OBJHEAP_GC_SET_DEBUG, objheap_cmd_gc_set_debug,
+		   struct objheap_gc_value, out_value, 0),
 	IOCTL_OP(OBJHEAP_GC_GET_DEBUG, objheap_cmd_gc_get_debug,
 		 struct objheap_gc_value, out_value, 0),
 	IOCTL_OP(OBJHEAP_GC_GET_GARBAGE, objheap_cmd_gc_get_garbage,
 		 struct objheap_gc_list, __reserved, 0),
-	IOCTL_OP(OBJHEAP_GC_CLEAR_GARBAGE, objheap_cmd_gc_clear_garbage,
-		 struct objheap_gc_value, out_value, 0),
-	IOCTL_BATCH_OP(OBJHEAP_WEAKREF_NEW, objheap_cmd_weakref_new,
-		       struct objheap_weakref, out_handle,
-		       OBJHEAP_WEAKREF_CALLBACK | OBJHEAP_WEAKREF_FINALIZER),
+	IOCTL_OP_W(OBJHEAP_GC_CLEAR_GARBAGE, objheap_cmd_gc_clear_garbage,
+		   struct objheap_gc_value, out_value, 0),
+	IOCTL_BATCH_OP_W(OBJHEAP_WEAKREF_NEW, objheap_cmd_weakref_new,
+			 struct objheap_weakref, out_handle,
+			 OBJHEAP_WEAKREF_CALLBACK | OBJHEAP_WEAKREF_FINALIZER),
 	IOCTL_BATCH_OP(OBJHEAP_WEAKREF_GET, objheap_cmd_weakref_get,
 		       struct objheap_weakref, out_handle, 0),
 	IOCTL_OP(OBJHEAP_WEAKREF_COUNT, objheap_cmd_weakref_count,
 		 struct objheap_weakref_list, buf_uptr, 0),
 	IOCTL_OP(OBJHEAP_WEAKREF_LIST, objheap_cmd_weakref_list,
 		 struct objheap_weakref_list, buf_uptr, 0),
-	IOCTL_OP(OBJHEAP_FINALIZE_DETACH, objheap_cmd_finalize_detach,
-		 struct objheap_weakref, out_handle, 0),
+	IOCTL_OP_W(OBJHEAP_FINALIZE_DETACH, objheap_cmd_finalize_detach,
+		   struct objheap_weakref, out_handle, 0),
 	IOCTL_OP(OBJHEAP_FINALIZE_ALIVE, objheap_cmd_finalize_alive,
 		 struct objheap_weakref, out_handle, 0),
 	IOCTL_OP(OBJHEAP_EVENT_CTL, objheap_cmd_event_ctl,
 		 struct objheap_event_ctl, out_bytes, OBJHEAP_EVENT_CTL_SET_MASK),
+	IOCTL_OP(OBJHEAP_ATTACH, objheap_cmd_attach, struct objheap_attach,
+		 out_id, OBJHEAP_ATTACH_READONLY),
+	IOCTL_OP(OBJHEAP_ATTACH_INFO, objheap_cmd_attach_info,
+		 struct objheap_attach_info, out_created, 0),
+	IOCTL_OP(OBJHEAP_SEND, objheap_cmd_send, struct objheap_send,
+		 __reserved, 0),
+	IOCTL_OP_W(OBJHEAP_PUBLISH, objheap_cmd_publish, struct objheap_name,
+		   out_handle, 0),
+	IOCTL_OP(OBJHEAP_LOOKUP, objheap_cmd_lookup, struct objheap_name,
+		 out_handle, 0),
+	IOCTL_OP_W(OBJHEAP_UNPUBLISH, objheap_cmd_unpublish,
+		   struct objheap_name, out_handle, 0),
 	IOCTL_TEST_OP(OBJHEAP_TEST, objheap_test_cmd, struct objheap_test_cmd,
 		      __reserved, 0),
 };
@@ -175,6 +194,19 @@ const struct objheap_ioctl_op *objheap_find_op(unsigned int cmd)
 	if (op->ioctl_num != cmd || !objheap_op_supported(op))
 		return NULL;
 	return op;
+}
+
+/**
+ * objheap_op_permitted() - Whether the caller's attachment may run @op.
+ * @op: The command's entry.
+ * @ucmd: The command in flight.
+ *
+ * Return: false when @op changes the heap and the attachment is read-only.
+ */
+int objheap_op_permitted(const struct objheap_ioctl_op *op,
+			 const struct objheap_ucmd *ucmd)
+{
+	return !op->writes || !oh_attach_readonly(ucmd->att);
 }
 
 /**
@@ -233,8 +265,10 @@ static int objheap_query(struct objheap_ucmd *ucmd)
 static long objheap_fops_ioctl(struct file *filp, unsigned int cmd,
 			       unsigned long arg)
 {
+	struct oh_attach *att = filp->private_data;
 	struct objheap_ucmd ucmd = {
-		.heap = filp->private_data,
+		.heap = att->heap,
+		.att = att,
 		.ubuffer = (void __user *)arg,
 	};
 	const struct objheap_ioctl_op *op;
@@ -258,6 +292,8 @@ static long objheap_fops_ioctl(struct file *filp, unsigned int cmd,
 		return ret;
 	if (buf.hdr.flags & ~op->flags)
 		return -EINVAL;
+	if (!objheap_op_permitted(op, &ucmd))
+		return -EPERM;
 
 	ret = mutex_lock_killable(&ucmd.heap->lock);
 	if (ret)
@@ -283,41 +319,62 @@ static void objheap_debugfs_init(struct objheap *heap)
 
 static int objheap_fops_open(struct inode *inode, struct file *filp)
 {
+	struct oh_attach *att;
 	struct objheap *heap;
-
 	int ret;
 
 	heap = kzalloc(sizeof(*heap), OH_GFP);
 	if (!heap)
 		return -ENOMEM;
 	mutex_init(&heap->lock);
-	ret = oh_alloc_init(&heap->alloc, kmalloc_size_roundup(sizeof(*heap)));
+	refcount_set(&heap->users, 1);
+	xa_init_flags(&heap->attachments, XA_FLAGS_ALLOC1);
+	ret = oh_alloc_init(&heap->alloc, kmalloc_size_roundup(sizeof(*heap)) +
+			    kmalloc_size_roundup(sizeof(*att)));
 	if (ret)
 		goto err_free_heap;
 	oh_objects_init(heap);
-	oh_events_init(heap);
+	att = oh_attach_new(heap, 0, false);
+	if (IS_ERR(att)) {
+		ret = PTR_ERR(att);
+		goto err_destroy_alloc;
+	}
+	att->announced = true;
 
 	objheap_debugfs_init(heap);
-	filp->private_data = heap;
+	filp->private_data = att;
 	return stream_open(inode, filp);
 
+err_destroy_alloc:
+	oh_alloc_destroy(&heap->alloc);
 err_free_heap:
+	xa_destroy(&heap->attachments);
 	mutex_destroy(&heap->lock);
 	kfree(heap);
 	return ret;
 }
 
-static int objheap_fops_release(struct inode *inode, struct file *filp)
+/**
+ * objheap_destroy() - Free a heap whose last attachment was released.
+ * @heap: The heap.
+ *
+ * Context: Process context, without the heap's lock.
+ */
+void objheap_destroy(struct objheap *heap)
 {
-	struct objheap *heap = filp->private_data;
-
 	debugfs_remove_recursive(heap->debugfs);
 	oh_objects_destroy(heap);
 	oh_weak_destroy(heap);
-	oh_events_destroy(heap);
+	oh_holders_destroy(heap);
+	xa_destroy(&heap->attachments);
 	oh_alloc_destroy(&heap->alloc);
 	mutex_destroy(&heap->lock);
 	kfree(heap);
+}
+
+static int objheap_fops_release(struct inode *inode, struct file *filp)
+{
+	oh_attach_release(filp->private_data);
 	return 0;
 }
 
@@ -329,20 +386,20 @@ static int objheap_fops_release(struct inode *inode, struct file *filp)
 static ssize_t objheap_fops_read(struct file *filp, char __user *buf,
 				 size_t count, loff_t *ppos)
 {
-	struct objheap *heap = filp->private_data;
+	struct oh_attach *att = filp->private_data;
 	size_t n = count / sizeof(struct objheap_event);
 	ssize_t ret;
 
 	if (!n)
 		return -EINVAL;
 	for (;;) {
-		ret = oh_events_read(heap, buf, n);
+		ret = oh_events_read(att, buf, n);
 		if (ret)
 			return ret;
 		if (filp->f_flags & O_NONBLOCK)
 			return -EAGAIN;
-		ret = wait_event_interruptible(heap->events.wait,
-					       oh_events_ready(heap));
+		ret = wait_event_interruptible(att->events.wait,
+					       oh_events_ready(att));
 		if (ret)
 			return ret;
 	}
@@ -350,7 +407,7 @@ static ssize_t objheap_fops_read(struct file *filp, char __user *buf,
 
 static __poll_t objheap_fops_poll(struct file *filp, poll_table *wait)
 {
-	struct objheap *heap = filp->private_data;
+	struct oh_attach *att = filp->private_data;
 
 	/*
 	 * Our entry on the wait queue is ordered before the readiness test
@@ -358,11 +415,11 @@ static __poll_t objheap_fops_poll(struct file *filp, poll_table *wait)
 	 * either we see the record, or the producer sees us and wakes us.
 	 * poll_wait() is the barrier (compat.h gives older kernels one).
 	 */
-	poll_wait(filp, &heap->events.wait, wait);
-	return oh_events_ready(heap) ? EPOLLIN | EPOLLRDNORM : 0;
+	poll_wait(filp, &att->events.wait, wait);
+	return oh_events_ready(att) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
-static const struct file_operations objheap_fops = {
+const struct file_operations objheap_fops = {
 	.owner = THIS_MODULE,
 	.open = objheap_fops_open,
 	.release = objheap_fops_release,

@@ -5,17 +5,19 @@
  * An object is one block of the heap's allocator: a struct oh_object
  * header, then its slots, then its payload.  Userspace names it by a
  * handle, (generation << 32) | index, where index is the object's entry in
- * the heap's table.  The generation is in [1, OH_GEN_MAX]: a handle is
- * never 0 and never has bit 63 set (which OBJHEAP_BATCH_REF() uses).  When
- * an object is freed its entry's generation moves on, so an old handle
- * finds no object even after the entry is reused; an entry whose
- * generation is spent is retired, never reused.
+ * the table of the attachment that holds the handle, both masked with
+ * that attachment's keys (kmod/attach.c).  A handle is never 0 and never
+ * has bit 63 set (which OBJHEAP_BATCH_REF() uses).  When an object is
+ * freed its entries' generations move on, so an old handle finds no
+ * object even after the entry is reused; an entry whose generation is
+ * spent is retired, never reused.
  *
  * References follow CPython: every handle returned owns one reference and
  * every non-empty slot owns one.  Unlike CPython, the kernel cannot trust
  * the owner of a reference to count right, so it keeps the references
- * userspace owns (@user_refs) apart, and refuses a release userspace does
- * not own: whatever userspace does, no slot can point to a freed object.
+ * each attachment owns apart, in its entry for the object, and refuses a
+ * release the attachment does not own: whatever userspace does, no slot
+ * can point to a freed object.
  * Counts are refused, never wrapped, at OBJHEAP_REFCNT_MAX.  Immortal
  * objects ignore reference counting altogether, as in PEP 683.
  *
@@ -77,13 +79,6 @@
 #include "objheap.h"
 #include "object.h"
 
-/* Generations run from 1 to OH_GEN_MAX: bit 63 of a handle stays clear. */
-#define OH_GEN_MAX (U32_MAX >> 1)
-
-/* The table starts with a page of entries and doubles up to 2^30 entries. */
-#define OH_TABLE_MIN (PAGE_SIZE / sizeof(struct oh_entry))
-#define OH_TABLE_MAX BIT(30)
-
 /* Objects freed between two cond_resched() calls. */
 #define OH_RESCHED_EVERY 256
 
@@ -99,71 +94,25 @@ static size_t oh_object_bytes(const struct oh_object *obj)
 
 void oh_objects_init(struct objheap *heap)
 {
-	heap->table.free_head = OH_NO_INDEX;
 	oh_gc_init(heap);
 }
 
-/* Double the table; only called when no entry is free. */
-static int oh_table_grow(struct objheap *heap)
-{
-	struct oh_table *t = &heap->table;
-	u32 old = t->capacity, new, i;
-	struct oh_entry *entries;
-	int ret;
-
-	if (old >= OH_TABLE_MAX)
-		return -ENOMEM;
-	new = old ? old * 2 : OH_TABLE_MIN;
-	ret = oh_charge(&heap->alloc, (size_t)(new - old) * sizeof(*entries));
-	if (ret)
-		return ret;
-	entries = kvmalloc_array(new, sizeof(*entries),
-				 OH_GFP_LARGE);
-	if (!entries) {
-		oh_uncharge(&heap->alloc, (size_t)(new - old) * sizeof(*entries));
-		return -ENOMEM;
-	}
-	if (old)
-		memcpy(entries, t->entries, old * sizeof(*entries));
-	for (i = old; i < new; i++) {
-		entries[i].obj = NULL;
-		entries[i].gen = 1;
-		entries[i].next_free = i + 1;
-	}
-	entries[new - 1].next_free = OH_NO_INDEX;
-	kvfree(t->entries);
-	t->entries = entries;
-	t->capacity = new;
-	t->free_head = old;
-	return 0;
-}
-
 /**
- * oh_handle() - The handle of a published object.
- * @heap: The heap.
- * @obj: The object.
+ * oh_handle() - The handle of an object in an attachment that has one.
+ * @att: The attachment.
+ * @obj: The object, for which @att has an entry.
  *
  * Return: The handle; it owns no reference by itself.
  */
-u64 oh_handle(struct objheap *heap, const struct oh_object *obj)
+u64 oh_handle(struct oh_attach *att, const struct oh_object *obj)
 {
-	lockdep_assert_held(&heap->lock);
+	u32 index = oh_entry_find(att, obj);
 
-	return (u64)heap->table.entries[obj->index].gen << 32 | obj->index;
-}
+	lockdep_assert_held(&att->heap->lock);
 
-static struct oh_object *oh_lookup(struct objheap *heap, u64 handle)
-{
-	struct oh_table *t = &heap->table;
-	u32 index = lower_32_bits(handle);
-	struct oh_entry *e;
-
-	if (index >= t->capacity)
-		return NULL;
-	e = &t->entries[array_index_nospec(index, t->capacity)];
-	if (e->gen != upper_32_bits(handle))
-		return NULL;
-	return e->obj;
+	if (WARN_ON_ONCE(index == OH_NO_INDEX))
+		return 0;
+	return oh_entry_handle(att, index);
 }
 
 /**
@@ -186,40 +135,39 @@ struct oh_object *oh_get(struct objheap_ucmd *ucmd, u64 handle)
 		if (!handle)
 			return ERR_PTR(-EINVAL);
 	}
-	obj = oh_lookup(ucmd->heap, handle);
+	obj = oh_table_lookup(ucmd->att, handle);
 	return obj ?: ERR_PTR(-ENOENT);
 }
 
 /**
  * oh_object_create() - Allocate an object, not yet visible to userspace.
- * @heap: The heap.
+ * @att: The attachment creating it.
  * @type: Its type tag.
  * @flags: OBJHEAP_OBJ_* flags.
  * @nslots: Its number of slots, all empty.
  * @data_len: Its payload size; the payload is not initialized.
  *
- * The object has one user reference.  It must be finished with
- * oh_respond_new() (or oh_object_publish(), which cannot fail), or undone
- * with oh_object_abort(); in between, the heap must not create another
- * object, so that its table entry, whose handle oh_object_next_handle()
- * tells, stays the first free one.
+ * The object has one reference, for the handle it will get in @att.  It
+ * must be finished with oh_respond_new() (or oh_object_publish(), which
+ * cannot fail), or undone with oh_object_abort(); in between, @att must
+ * not take another entry, so that the one reserved here, whose handle
+ * oh_object_next_handle() tells, stays the first free one.
  *
  * Return: The object, or an ERR_PTR(): -ENOMEM when out of memory or over
  * the heap's limit.
  */
-struct oh_object *oh_object_create(struct objheap *heap, u32 type, u32 flags,
+struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 				   u32 nslots, u32 data_len)
 {
+	struct objheap *heap = att->heap;
 	struct oh_object *obj;
 	int ret;
 
 	lockdep_assert_held(&heap->lock);
 
-	if (heap->table.free_head == OH_NO_INDEX) {
-		ret = oh_table_grow(heap);
-		if (ret)
-			return ERR_PTR(ret);
-	}
+	ret = oh_table_reserve(att);
+	if (ret)
+		return ERR_PTR(ret);
 	obj = oh_alloc(&heap->alloc, oh_object_size(nslots, data_len));
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
@@ -229,7 +177,7 @@ struct oh_object *oh_object_create(struct objheap *heap, u32 type, u32 flags,
 	else
 		INIT_HLIST_NODE(&obj->intern_link);
 	obj->refcnt = 1;
-	obj->user_refs = 1;
+	obj->home = 0;
 	obj->type = type;
 	obj->flags = flags;
 	obj->nslots = nslots;
@@ -242,39 +190,39 @@ struct oh_object *oh_object_create(struct objheap *heap, u32 type, u32 flags,
 
 /**
  * oh_object_next_handle() - The handle the next published object gets.
- * @heap: The heap, with an object created and not yet published.
+ * @att: The attachment, with an object created and not yet published.
  *
  * Return: The handle oh_object_publish() will return.
  */
-static u64 oh_object_next_handle(struct objheap *heap)
+static u64 oh_object_next_handle(struct oh_attach *att)
 {
-	struct oh_table *t = &heap->table;
-
-	return (u64)t->entries[t->free_head].gen << 32 | t->free_head;
+	return oh_entry_handle(att, att->table.free_head);
 }
 
 /**
- * oh_object_publish() - Give a created object its table entry.
- * @heap: The heap.
+ * oh_object_publish() - Give a created object its handle in @att.
+ * @att: The attachment that created it, which becomes its home.
  * @obj: From oh_object_create().
  *
  * Return: The object's handle, which owns the object's one reference.
  */
-u64 oh_object_publish(struct objheap *heap, struct oh_object *obj)
+u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj)
 {
-	struct oh_table *t = &heap->table;
-	u32 index = t->free_head;
-	struct oh_entry *e = &t->entries[index];
+	struct objheap *heap = att->heap;
+	u32 index;
 
 	lockdep_assert_held(&heap->lock);
 
-	t->free_head = e->next_free;
-	e->obj = obj;
+	index = oh_table_take(att, obj);
+	obj->home = att->id;
 	obj->index = index;
-	t->nr_live++;
+	att->table.entries[index].refs = 1;
+	att->refs++;
+	att->created++;
+	heap->nr_objects++;
 	if (oh_tracked(obj))
 		oh_gc_track(heap, obj);
-	return (u64)e->gen << 32 | index;
+	return oh_entry_handle(att, index);
 }
 
 /**
@@ -294,32 +242,43 @@ int oh_ref(struct oh_object *obj)
 
 /**
  * __oh_ref_user() - Count a reference for a handle userspace now holds.
- * @obj: The object; oh_ref_full() was false for it under the same hold of
- *       the heap's lock, so this cannot fail.
+ * @att: The attachment holding it.
+ * @index: Its entry for the object; oh_ref_full() was false for the object
+ *         under the same hold of the heap's lock, so this cannot fail.
  */
-void __oh_ref_user(struct oh_object *obj)
+void __oh_ref_user(struct oh_attach *att, u32 index)
 {
-	if (oh_immortal(obj) || WARN_ON_ONCE(oh_ref_full(obj)))
+	struct oh_entry *e = &att->table.entries[index];
+
+	if (oh_immortal(e->obj) || WARN_ON_ONCE(oh_ref_full(e->obj)))
 		return;
-	obj->refcnt++;
-	obj->user_refs++;
+	e->obj->refcnt++;
+	e->refs++;
+	att->refs++;
 }
 
 /**
  * oh_unref_user_undo() - Give back a user reference the running command
  *                        took on an object that was alive before it.
+ * @att: The attachment the command runs in.
  * @obj: The object.
  *
  * The count falls back to what it was before the command, never to zero,
  * so nothing dies and no death machinery runs.
  */
-void oh_unref_user_undo(struct oh_object *obj)
+void oh_unref_user_undo(struct oh_attach *att, struct oh_object *obj)
 {
-	if (oh_immortal(obj) ||
-	    WARN_ON_ONCE(obj->refcnt < 2 || !obj->user_refs))
+	u32 index = oh_entry_find(att, obj);
+	struct oh_entry *e;
+
+	if (oh_immortal(obj) || WARN_ON_ONCE(index == OH_NO_INDEX))
+		return;
+	e = &att->table.entries[index];
+	if (WARN_ON_ONCE(obj->refcnt < 2 || !e->refs))
 		return;
 	obj->refcnt--;
-	obj->user_refs--;
+	e->refs--;
+	att->refs--;
 }
 
 /**
@@ -328,14 +287,12 @@ void oh_unref_user_undo(struct oh_object *obj)
  * @obj: The object: its count is zero, it is on no list, and its slots
  *       hold nothing (or the caller has already dropped what they hold).
  *
- * Frees its memory and its table entry.  Its weak references are cleared
- * first, so that none is left pointing to freed memory.
+ * Frees its memory and its handles in every attachment.  Its weak
+ * references are cleared first, so that none is left pointing to freed
+ * memory.
  */
 void oh_object_free(struct objheap *heap, struct oh_object *obj)
 {
-	struct oh_table *t = &heap->table;
-	struct oh_entry *e = &t->entries[obj->index];
-
 	lockdep_assert_held(&heap->lock);
 
 	if (obj->flags & OH_OBJ_WEAKREFED)
@@ -346,13 +303,8 @@ void oh_object_free(struct objheap *heap, struct oh_object *obj)
 		oh_intern_del(heap, obj);
 	else if (oh_tracked(obj))
 		oh_gc_count_free(heap);
-	e->obj = NULL;
-	t->nr_live--;
-	if (e->gen < OH_GEN_MAX) {
-		e->gen++;
-		e->next_free = t->free_head;
-		t->free_head = obj->index;
-	}
+	oh_handles_forget(heap, obj);
+	heap->nr_objects--;
 	oh_free(&heap->alloc, obj, oh_object_bytes(obj));
 }
 
@@ -364,9 +316,10 @@ void oh_object_free(struct objheap *heap, struct oh_object *obj)
  *
  * If @obj was created with OBJHEAP_OBJ_FINALIZE and has not been handed
  * out yet, it is flagged OBJHEAP_OBJ_FINALIZED and an
- * OBJHEAP_EVENT_FINALIZE is queued whose handle owns one new reference.
- * If the event cannot be queued (it is counted as lost) or the count is
- * full, @obj stays finalized but is not handed out.
+ * OBJHEAP_EVENT_FINALIZE is queued to its home, the attachment that made
+ * it, whose handle owns one new reference there.  If the event cannot be
+ * queued (it is counted as lost), the count is full or the home is
+ * leaving, @obj stays finalized but is not handed out.
  *
  * Context: The heap's lock is held; may sleep.
  * Return: true when @obj was handed out, and so has one more reference.
@@ -376,23 +329,26 @@ bool oh_finalize_object(struct objheap *heap, struct oh_object *obj)
 	struct objheap_event ev = {
 		.type = OBJHEAP_EVENT_FINALIZE,
 	};
+	struct oh_attach *home;
 
 	lockdep_assert_held(&heap->lock);
 
 	if (!oh_wants_finalize(obj))
 		return false;
 	obj->flags |= OBJHEAP_OBJ_FINALIZED;
+	home = oh_home(heap, obj);
+	if (!home || home->closing)
+		return false;
 	if (obj->refcnt >= OBJHEAP_REFCNT_MAX) {
-		oh_event_lose(heap);
+		oh_event_lose(home);
 		return false;
 	}
 	ev.reason = oh_death_reason(heap);
-	ev.handle = oh_handle(heap, obj);
+	ev.handle = oh_entry_handle(home, obj->index);
 	ev.target_type = obj->type;
-	if (oh_event_queue(heap, &ev))
+	if (oh_event_queue(home, &ev))
 		return false;
-	obj->refcnt++;
-	obj->user_refs++;
+	__oh_ref_user(home, obj->index);
 	return true;
 }
 
@@ -453,22 +409,29 @@ void oh_unref(struct objheap *heap, struct oh_object *obj)
 }
 
 /**
- * oh_unref_user() - Give back a reference userspace owns.
- * @heap: The heap.
+ * oh_unref_user() - Give back a reference an attachment owns.
+ * @att: The attachment.
  * @obj: The object; it may be freed.
  *
- * Return: 0, or -EINVAL when userspace owns no reference to @obj.
+ * Return: 0, or -EINVAL when @att owns no reference to @obj.
  */
-int oh_unref_user(struct objheap *heap, struct oh_object *obj)
+int oh_unref_user(struct oh_attach *att, struct oh_object *obj)
 {
-	lockdep_assert_held(&heap->lock);
+	u32 index = oh_entry_find(att, obj);
+	struct oh_entry *e;
+
+	lockdep_assert_held(&att->heap->lock);
 
 	if (oh_immortal(obj))
 		return 0;
-	if (!obj->user_refs)
+	if (index == OH_NO_INDEX)
 		return -EINVAL;
-	obj->user_refs--;
-	oh_unref(heap, obj);
+	e = &att->table.entries[index];
+	if (!e->refs)
+		return -EINVAL;
+	e->refs--;
+	att->refs--;
+	oh_unref(att->heap, obj);
 	return 0;
 }
 
@@ -498,28 +461,18 @@ void oh_object_abort(struct objheap *heap, struct oh_object *obj)
 }
 
 /**
- * oh_objects_destroy() - Free every object of a closing heap.
- * @heap: The heap, which nothing else can reach any more.
+ * oh_objects_destroy() - Forget every object of a heap being freed.
+ * @heap: The heap, which nothing can reach any more.
  *
- * Reference counts no longer matter: every object goes, cycles, immortal
- * objects and all, in one pass over the table.
+ * Reference counts no longer matter and no object is freed one by one:
+ * every object is a block of the heap's allocator, which frees its arenas
+ * whole (oh_alloc_destroy()).  Only the tables that point to objects go
+ * here.
  */
 void oh_objects_destroy(struct objheap *heap)
 {
-	struct oh_table *t = &heap->table;
-	struct oh_object *obj;
-	u32 i;
-
-	for (i = 0; i < t->capacity; i++) {
-		obj = t->entries[i].obj;
-		if (obj)
-			oh_free(&heap->alloc, obj, oh_object_bytes(obj));
-		if (!(i % OH_RESCHED_EVERY))
-			cond_resched();
-	}
-	kvfree(t->entries);
-	oh_uncharge(&heap->alloc, (size_t)t->capacity * sizeof(*t->entries));
 	oh_intern_destroy(heap);
+	oh_names_destroy(heap);
 }
 
 static int oh_fill_data(struct oh_object *obj, u64 data_uptr)
@@ -573,23 +526,31 @@ static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
  * handle's reference counted.  The creation rule: see the top of this
  * file.
  *
- * Return: 0; -EOVERFLOW when @obj's count is full, or -EFAULT, both with
- * nothing changed.
+ * Return: 0; -EOVERFLOW when @obj's count is full, -ENOMEM when the
+ * attachment has no entry for @obj and cannot make one, or -EFAULT, all
+ * with no reference taken (the attachment may keep a new entry for @obj,
+ * which holds none).
  */
 int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		      u64 *out_handle, size_t cmd_len)
 {
+	u32 index = OH_NO_INDEX;
 	int ret;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
-	if (obj && oh_ref_full(obj))
-		return -EOVERFLOW;
-	*out_handle = obj ? oh_handle(ucmd->heap, obj) : 0;
+	if (obj) {
+		if (oh_ref_full(obj))
+			return -EOVERFLOW;
+		ret = oh_entry_get(ucmd->att, obj, &index);
+		if (ret)
+			return ret;
+	}
+	*out_handle = obj ? oh_entry_handle(ucmd->att, index) : 0;
 	ucmd->out_handle = *out_handle;
 	ret = objheap_ucmd_respond(ucmd, cmd_len);
 	if (!ret && obj)
-		__oh_ref_user(obj);
+		__oh_ref_user(ucmd->att, index);
 	return ret;
 }
 
@@ -617,12 +578,14 @@ void oh_list_resched(struct oh_lister *l)
  * @l: The walk.
  * @obj: The object.
  *
- * Counts it, writes its handle with a new reference (-EOVERFLOW or
- * -EFAULT in @l->err if that fails, with no reference taken), or gives
+ * Counts it, writes its handle with a new reference (-EOVERFLOW, -ENOMEM
+ * or -EFAULT in @l->err if that fails, with no reference taken), or gives
  * back the reference the writing pass took, according to the pass.
  */
 void oh_list_add(struct oh_lister *l, struct oh_object *obj)
 {
+	u32 index;
+
 	if (l->err)
 		return;
 	switch (l->pass) {
@@ -632,15 +595,19 @@ void oh_list_add(struct oh_lister *l, struct oh_object *obj)
 		/* The creation rule: write the handle, then count it. */
 		if (oh_ref_full(obj))
 			l->err = -EOVERFLOW;
-		else if (put_user(oh_handle(l->heap, obj), &l->buf[l->n]))
+		else
+			l->err = oh_entry_get(l->att, obj, &index);
+		if (l->err)
+			break;
+		if (put_user(oh_entry_handle(l->att, index), &l->buf[l->n]))
 			l->err = -EFAULT;
 		else
-			__oh_ref_user(obj);
+			__oh_ref_user(l->att, index);
 		break;
 	case OH_LIST_UNDO:
 		/* Each was alive before the command: none dies. */
 		if (l->n < l->done)
-			oh_unref_user_undo(obj);
+			oh_unref_user_undo(l->att, obj);
 		break;
 	}
 	if (!l->err)
@@ -688,7 +655,7 @@ int oh_list_count(struct objheap *heap, oh_list_walk_fn walk, const void *arg,
  * gets all the handles, each owning a reference, or none.  The heap's
  * lock is held throughout, so the three walks see the same sequence.
  *
- * Return: 0, -EMSGSIZE, -EOVERFLOW, -EFAULT or -EINTR.
+ * Return: 0, -EMSGSIZE, -EOVERFLOW, -ENOMEM, -EFAULT or -EINTR.
  */
 int oh_list_handles(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
 		    const void *arg, u64 buf_uptr, u32 count, u32 *out_count,
@@ -696,6 +663,7 @@ int oh_list_handles(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
 {
 	struct oh_lister l = {
 		.heap = ucmd->heap,
+		.att = ucmd->att,
 		.buf = u64_to_user_ptr(buf_uptr),
 	};
 	int ret;
@@ -744,14 +712,14 @@ int oh_respond_new(struct objheap_ucmd *ucmd, struct oh_object *obj,
 {
 	int ret;
 
-	*out_handle = oh_object_next_handle(ucmd->heap);
+	*out_handle = oh_object_next_handle(ucmd->att);
 	ucmd->out_handle = *out_handle;
 	ret = objheap_ucmd_respond(ucmd, cmd_len);
 	if (ret) {
 		oh_object_abort(ucmd->heap, obj);
 		return ret;
 	}
-	oh_object_publish(ucmd->heap, obj);
+	oh_object_publish(ucmd->att, obj);
 	return 0;
 }
 
@@ -769,7 +737,7 @@ int objheap_cmd_new(struct objheap_ucmd *ucmd)
 	if (cmd->nslots > OBJHEAP_MAX_SLOTS || cmd->data_len > OBJHEAP_MAX_SIZE)
 		return -EINVAL;
 
-	obj = oh_object_create(heap, cmd->type, cmd->flags, cmd->nslots,
+	obj = oh_object_create(ucmd->att, cmd->type, cmd->flags, cmd->nslots,
 			       cmd->data_len);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
@@ -815,7 +783,7 @@ int objheap_cmd_release(struct objheap_ucmd *ucmd)
 	obj = oh_get(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	return oh_unref_user(ucmd->heap, obj);
+	return oh_unref_user(ucmd->att, obj);
 }
 
 /* The object and slot a slot command names, checked. */
@@ -934,6 +902,7 @@ int objheap_cmd_info(struct objheap_ucmd *ucmd)
 {
 	struct objheap_info *cmd = ucmd->cmd;
 	struct oh_object *obj;
+	u32 index;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
@@ -941,7 +910,9 @@ int objheap_cmd_info(struct objheap_ucmd *ucmd)
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	cmd->out_refcnt = oh_immortal(obj) ? OBJHEAP_REFCNT_IMMORTAL : obj->refcnt;
-	cmd->out_user_refs = obj->user_refs;
+	/* oh_get() found the caller's entry: it exists. */
+	index = oh_entry_find(ucmd->att, obj);
+	cmd->out_user_refs = ucmd->att->table.entries[index].refs;
 	cmd->out_type = obj->type;
 	cmd->out_flags = obj->flags & OH_OBJ_UAPI_FLAGS;
 	cmd->out_nslots = obj->nslots;

@@ -11,6 +11,7 @@
 
 struct objheap;
 struct objheap_ucmd;
+struct oh_attach;
 
 /**
  * struct oh_object - The header of every object, followed by its slots and
@@ -19,14 +20,15 @@ struct objheap_ucmd;
  *           (none for an immortal one), or the list of objects being freed.
  * @intern_link: Interned objects only: their bucket of the intern table.
  *               Interned objects have no slots, so never use @gc_link.
- * @refcnt: References from handles and from slots.  Zero only while the
- *          object is being freed.
- * @user_refs: The part of @refcnt that userspace holds through handles.
+ * @refcnt: References from handles, slots and published names.  Zero
+ *          only while the object is being freed.
+ * @home: The id of the attachment whose table holds its handle at
+ *        @index, or 0 (see kmod/attach.c).
  * @type: The type tag userspace gave.
  * @flags: OBJHEAP_OBJ_* flags.
  * @nslots: Number of @slots.
  * @data_len: Payload bytes, after the slots.
- * @index: The object's entry in the heap's table.
+ * @index: Its entry in the table of attachment @home.
  * @gc_refs: The collector's scratch count.
  * @hash: Interned objects only: the hash of their type and payload.
  * @slots: References to other objects of the heap, or NULL.
@@ -37,7 +39,7 @@ struct oh_object {
 		struct hlist_node intern_link;
 	};
 	u32 refcnt;
-	u32 user_refs;
+	u32 home;
 	u32 type;
 	u32 flags;
 	u32 nslots;
@@ -48,33 +50,6 @@ struct oh_object {
 		u32 hash;
 	};
 	struct oh_object *slots[];
-};
-
-/**
- * struct oh_entry - One entry of the object table.
- * @obj: The object, or NULL while the entry is free.
- * @gen: The generation: bumped each time the entry's object is freed, so
- *       old handles to it never match again.
- * @next_free: While free: the next free entry, or OH_NO_INDEX.
- */
-struct oh_entry {
-	struct oh_object *obj;
-	u32 gen;
-	u32 next_free;
-};
-
-/**
- * struct oh_table - The heap's object table: handle to object.
- * @entries: @capacity entries.
- * @capacity: Entries allocated.
- * @free_head: The first free entry, or OH_NO_INDEX.
- * @nr_live: Objects alive.
- */
-struct oh_table {
-	struct oh_entry *entries;
-	u32 capacity;
-	u32 free_head;
-	u32 nr_live;
 };
 
 /**
@@ -105,6 +80,8 @@ struct oh_intern {
 /* The weak references' marks (see kmod/weakref.c). */
 #define OH_OBJ_WEAKREFED	BIT(19)	/* a target with weakrefs in the table */
 #define OH_OBJ_WR_CALLBACK	BIT(20)	/* a weakref that queues an event */
+/* Attachments other than @home hold handles to it (see kmod/attach.c). */
+#define OH_OBJ_SHARED		BIT(21)
 
 static inline bool oh_immortal(const struct oh_object *obj)
 {
@@ -158,19 +135,19 @@ static inline u32 oh_payload_len(const struct oh_object *obj)
 void oh_objects_init(struct objheap *heap);
 void oh_objects_destroy(struct objheap *heap);
 
-struct oh_object *oh_object_create(struct objheap *heap, u32 type, u32 flags,
+struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 				   u32 nslots, u32 data_len);
 void oh_object_abort(struct objheap *heap, struct oh_object *obj);
 void oh_object_free(struct objheap *heap, struct oh_object *obj);
-u64 oh_object_publish(struct objheap *heap, struct oh_object *obj);
-u64 oh_handle(struct objheap *heap, const struct oh_object *obj);
+u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj);
+u64 oh_handle(struct oh_attach *att, const struct oh_object *obj);
 struct oh_object *oh_get(struct objheap_ucmd *ucmd, u64 handle);
 int oh_ref(struct oh_object *obj);
 void oh_unref(struct objheap *heap, struct oh_object *obj);
-void __oh_ref_user(struct oh_object *obj);
-int oh_unref_user(struct objheap *heap, struct oh_object *obj);
+void __oh_ref_user(struct oh_attach *att, u32 index);
+int oh_unref_user(struct oh_attach *att, struct oh_object *obj);
 bool oh_finalize_object(struct objheap *heap, struct oh_object *obj);
-void oh_unref_user_undo(struct oh_object *obj);
+void oh_unref_user_undo(struct oh_attach *att, struct oh_object *obj);
 int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		      u64 *out_handle, size_t cmd_len);
 int oh_respond_new(struct objheap_ucmd *ucmd, struct oh_object *obj,
@@ -185,6 +162,7 @@ enum oh_list_pass { OH_LIST_COUNT, OH_LIST_EMIT, OH_LIST_UNDO };
 /**
  * struct oh_lister - One pass of a walk over the objects a command lists.
  * @heap: The heap.
+ * @att: The attachment the handles are written for.
  * @pass: Counting, writing handles, or giving back what writing took.
  * @buf: OH_LIST_EMIT: where the handles go.
  * @n: Objects seen so far in this pass.
@@ -194,6 +172,7 @@ enum oh_list_pass { OH_LIST_COUNT, OH_LIST_EMIT, OH_LIST_UNDO };
  */
 struct oh_lister {
 	struct objheap *heap;
+	struct oh_attach *att;
 	enum oh_list_pass pass;
 	u64 __user *buf;
 	u32 n;

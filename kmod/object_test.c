@@ -8,8 +8,10 @@
 static int oh_test_set_user_refs(struct objheap_ucmd *ucmd,
 				 struct objheap_test_cmd *cmd)
 {
+	struct oh_attach *att = ucmd->att;
 	struct oh_object *obj;
-	u32 slot_refs;
+	struct oh_entry *e;
+	u32 other_refs;
 
 	if (cmd->refs.__reserved)
 		return -EINVAL;
@@ -18,12 +20,14 @@ static int oh_test_set_user_refs(struct objheap_ucmd *ucmd,
 		return PTR_ERR(obj);
 	if (oh_immortal(obj))
 		return -EINVAL;
-	slot_refs = obj->refcnt - obj->user_refs;
+	e = &att->table.entries[oh_entry_find(att, obj)];
+	other_refs = obj->refcnt - e->refs;
 	if (!cmd->refs.user_refs ||
-	    cmd->refs.user_refs > OBJHEAP_REFCNT_MAX - slot_refs)
+	    cmd->refs.user_refs > OBJHEAP_REFCNT_MAX - other_refs)
 		return -EINVAL;
-	obj->user_refs = cmd->refs.user_refs;
-	obj->refcnt = slot_refs + obj->user_refs;
+	att->refs += (u64)cmd->refs.user_refs - e->refs;
+	e->refs = cmd->refs.user_refs;
+	obj->refcnt = other_refs + e->refs;
 	return 0;
 }
 
@@ -34,10 +38,10 @@ int oh_object_test_cmd(struct objheap_ucmd *ucmd)
 
 	switch (cmd->op) {
 	case OBJHEAP_TEST_OP_OBJECTS:
-		cmd->objects.out_live = heap->table.nr_live;
+		cmd->objects.out_live = heap->nr_objects;
 		cmd->objects.out_containers = oh_gc_nr_tracked(heap);
 		cmd->objects.out_interned = heap->intern.count;
-		cmd->objects.out_table_capacity = heap->table.capacity;
+		cmd->objects.out_table_capacity = ucmd->att->table.capacity;
 		return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 	case OBJHEAP_TEST_OP_SET_USER_REFS:
 		return oh_test_set_user_refs(ucmd, cmd);

@@ -7,9 +7,13 @@
 #define __OBJHEAP_H
 
 #include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 #include "alloc.h"
+#include "attach.h"
 #include "event.h"
 #include "gc.h"
 #include "object.h"
@@ -20,26 +24,38 @@ struct dentry;
 struct objheap_batch_ctx;
 
 /**
- * struct objheap - One heap: everything behind one open of /dev/objheap.
- * @lock: Serializes every command on this heap.  Commands may come from
- *        several threads, or from a child that inherited the file.
+ * struct objheap - One heap, shared by its attachments (kmod/attach.c).
+ * @lock: Serializes every command on this heap, from any attachment.
+ * @users: The attachments not yet freed; the last one frees the heap.
  * @alloc: The heap's allocator: every byte the heap holds.
- * @table: Handle to object.
  * @gc: The cycle collector.
  * @intern: The intern table.
  * @weak: The weak table: target to weak references.
- * @events: The event queue, read through the heap's file.
+ * @names: The published names.
+ * @attachments: Attachment id to struct oh_attach, until it is released.
+ * @holders: Object to the attachments other than its home that hold a
+ *           handle to it (struct oh_holders); set up on first use.
+ * @holders_ready: @holders is set up.
+ * @next_id: The next attachment id to try.
+ * @nr_attached: Attachments in @attachments.
+ * @nr_objects: Objects alive.
  * @id: The heap's number, its directory's name in debugfs.
  * @debugfs: The heap's directory, /sys/kernel/debug/objheap/<id>/.
  */
 struct objheap {
 	struct mutex lock; /* see above */
+	refcount_t users;
 	struct oh_alloc alloc;
-	struct oh_table table;
 	struct oh_gc gc;
 	struct oh_intern intern;
 	struct oh_weak weak;
-	struct oh_events events;
+	struct oh_names names;
+	struct xarray attachments;
+	struct rhashtable holders;
+	bool holders_ready;
+	u32 next_id;
+	u32 nr_attached;
+	u64 nr_objects;
 	u64 id;
 	struct dentry *debugfs;
 };
@@ -53,6 +69,7 @@ static inline u32 oh_death_reason(const struct objheap *heap)
 /**
  * struct objheap_ucmd - One ioctl in flight.
  * @heap: The heap the file refers to.
+ * @att: The attachment the file is.
  * @ubuffer: The user's structure.
  * @user_size: The size the user says @ubuffer has.
  * @cmd: The kernel copy of the structure, already validated: its size is
@@ -65,6 +82,7 @@ static inline u32 oh_death_reason(const struct objheap *heap)
  */
 struct objheap_ucmd {
 	struct objheap *heap;
+	struct oh_attach *att;
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
@@ -100,6 +118,10 @@ union ucmd_buffer {
 	struct objheap_weakref weakref;
 	struct objheap_weakref_list weakref_list;
 	struct objheap_event_ctl event_ctl;
+	struct objheap_attach attach;
+	struct objheap_attach_info attach_info;
+	struct objheap_send send;
+	struct objheap_name name;
 	struct objheap_test_cmd test;
 };
 
@@ -112,6 +134,7 @@ union ucmd_buffer {
  * @flags: The flags the command accepts; others give EINVAL.
  * @test_only: Present only with CONFIG_OBJHEAP_TEST.
  * @batchable: May be an entry of OBJHEAP_BATCH.
+ * @writes: Changes the heap: EPERM in a read-only attachment.
  * @execute: The handler.  It runs with the heap's lock held.
  */
 struct objheap_ioctl_op {
@@ -121,10 +144,16 @@ struct objheap_ioctl_op {
 	u32 flags;
 	bool test_only;
 	bool batchable;
+	bool writes;
 	int (*execute)(struct objheap_ucmd *ucmd);
 };
 
+extern const struct file_operations objheap_fops;
+void objheap_destroy(struct objheap *heap);
+
 const struct objheap_ioctl_op *objheap_find_op(unsigned int cmd);
+int objheap_op_permitted(const struct objheap_ioctl_op *op,
+			 const struct objheap_ucmd *ucmd);
 int objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len);
 
 /* batch.c: OBJHEAP_BATCH. */

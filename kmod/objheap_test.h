@@ -56,8 +56,8 @@ enum {
  * @__reserved: Must be 0
  * @objects: OBJHEAP_TEST_OP_OBJECTS: the heap's live objects (@out_live),
  *           those the collector tracks (@out_containers), interned ones
- *           (@out_interned), and the object table's size
- *           (@out_table_capacity).
+ *           (@out_interned), and the size of the calling attachment's
+ *           table of handles (@out_table_capacity).
  * @alloc_blocks: OBJHEAP_TEST_OP_ALLOC_BLOCKS, below.
  * @free_block: OBJHEAP_TEST_OP_FREE_BLOCK, below.
  * @free_blocks: OBJHEAP_TEST_OP_FREE_BLOCKS, below.

@@ -99,7 +99,7 @@ static bool oh_is_finalizer(const struct oh_object *obj)
 static struct hlist_head *oh_weak_bucket(struct oh_weak *w,
 					 const struct oh_object *target)
 {
-	return &w->buckets[hash_32(target->index, ilog2(w->nbuckets))];
+	return &w->buckets[hash_ptr(target, ilog2(w->nbuckets))];
 }
 
 /* The oldest weak reference of @target, or NULL if it has none. */
@@ -246,6 +246,7 @@ static void oh_weak_unlink(struct objheap *heap, struct oh_weakref *wr)
 static void oh_weakref_fire(struct objheap *heap, struct oh_object *wobj,
 			    struct oh_weakref *wr, struct oh_object *target)
 {
+	struct oh_attach *home = oh_home(heap, wobj);
 	struct objheap_event ev = {};
 
 	if (oh_is_finalizer(wobj)) {
@@ -259,9 +260,12 @@ static void oh_weakref_fire(struct objheap *heap, struct oh_object *wobj,
 	}
 	ev.reason = oh_death_reason(heap);
 	ev.cookie = wr->cookie;
-	ev.handle = oh_handle(heap, wobj);
 	ev.target_type = target->type;
-	oh_event_queue(heap, &ev);
+	/* To the attachment that made it; one that left disarmed it. */
+	if (home) {
+		ev.handle = oh_entry_handle(home, wobj->index);
+		oh_event_queue(home, &ev);
+	}
 	/* The heap's hold: this may free @wobj, which has no weakrefs. */
 	if (oh_is_finalizer(wobj))
 		oh_unref(heap, wobj);
@@ -336,6 +340,27 @@ void oh_weakref_clear(struct objheap *heap, struct oh_object *wobj)
 		oh_weak_unlink(heap, wr);
 }
 
+/**
+ * oh_finalizer_detach() - Detach a finalizer that has not fired.
+ * @heap: The heap.
+ * @wobj: A weak reference; nothing happens unless it is a finalizer
+ *        whose target lives.
+ *
+ * Its target is forgotten and the heap's hold dropped, which may free it.
+ *
+ * Context: The heap's lock is held.
+ */
+void oh_finalizer_detach(struct objheap *heap, struct oh_object *wobj)
+{
+	struct oh_weakref *wr = oh_weakref(wobj);
+
+	lockdep_assert_held(&heap->lock);
+	if (!oh_is_finalizer(wobj) || !wr->target)
+		return;
+	oh_weak_unlink(heap, wr);
+	oh_unref(heap, wobj);
+}
+
 int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd)
 {
 	struct objheap_weakref *cmd = ucmd->cmd;
@@ -362,7 +387,7 @@ int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd)
 		flags |= OBJHEAP_OBJ_FINALIZER;
 	if (cmd->flags & OBJHEAP_WEAKREF_CALLBACK)
 		flags |= OH_OBJ_WR_CALLBACK;
-	wobj = oh_object_create(heap, 0, flags, 0, sizeof(*wr));
+	wobj = oh_object_create(ucmd->att, 0, flags, 0, sizeof(*wr));
 	if (IS_ERR(wobj))
 		return PTR_ERR(wobj);
 	wr = oh_weakref(wobj);
@@ -441,19 +466,16 @@ int objheap_cmd_finalize_alive(struct objheap_ucmd *ucmd)
 int objheap_cmd_finalize_detach(struct objheap_ucmd *ucmd)
 {
 	struct oh_object *wobj = oh_get_weakref(ucmd, true);
-	struct oh_weakref *wr;
 	int ret;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (IS_ERR(wobj))
 		return PTR_ERR(wobj);
-	wr = oh_weakref(wobj);
 	ret = oh_weakref_respond_target(ucmd, wobj);
-	if (ret || !wr->target)
+	if (ret)
 		return ret;
-	oh_weak_unlink(ucmd->heap, wr);
-	oh_unref(ucmd->heap, wobj);	/* the heap's hold; may free it */
+	oh_finalizer_detach(ucmd->heap, wobj);
 	return 0;
 }
 

@@ -33,6 +33,7 @@ void oh_weak_destroy(struct objheap *heap);
 void oh_weak_clear(struct objheap *heap, struct oh_object *target);
 void oh_weakref_free(struct objheap *heap, struct oh_object *wobj);
 void oh_weakref_clear(struct objheap *heap, struct oh_object *wobj);
+void oh_finalizer_detach(struct objheap *heap, struct oh_object *wobj);
 
 int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd);
 int objheap_cmd_weakref_get(struct objheap_ucmd *ucmd);

@@ -2,7 +2,8 @@
 /*
  * objheap: a managed object heap behind /dev/objheap.
  *
- * Each open of /dev/objheap is one heap.  This header is the whole ABI:
+ * Each open of /dev/objheap makes one heap, which other processes may
+ * share (see DOC: Sharing a heap).  This header is the whole ABI:
  * it is self-contained and compiles with -std=c90.
  */
 #ifndef _UAPI_LINUX_OBJHEAP_H
@@ -52,8 +53,8 @@
  *    Objects and handles).  A heap's allocations never invoke the OOM
  *    killer, in a memory cgroup or not: running out is always ENOMEM.
  *  - EPERM: The object is immutable and the command would change it;
- *    the caller's attachment is read-only and the command would change
- *    the heap (see DOC: Sharing a heap);
+ *    the caller's attachment is read-only and the command is one that
+ *    DOC: Sharing a heap lists as refused;
  *    OBJHEAP_SET_LIMIT above the default limit without CAP_SYS_RESOURCE.
  *  - EOVERFLOW: A reference count would pass OBJHEAP_REFCNT_MAX.  Counts
  *    saturate: the reference is refused, the count never wraps.
@@ -311,9 +312,10 @@ struct objheap_set_limit {
  *
  * Userspace reaches an object only through its handle: a non-zero u64
  * made of an index into the attachment's table of handles (see DOC:
- * Sharing a heap) and a generation.  A handle whose object has been
- * freed gives ENOENT, even when its table index has been reused.  Handle
- * 0 is "no object" (an empty slot).
+ * Sharing a heap) and a generation, each masked with a random key of the
+ * attachment, so that handle values look random.  A handle whose object
+ * has been freed gives ENOENT, even when its table index has been
+ * reused.  Handle 0 is "no object" (an empty slot).
  *
  * Every handle the kernel returns owns one reference, like a PyObject *
  * held by C code: OBJHEAP_NEW, OBJHEAP_DUP, OBJHEAP_GET_SLOT and
@@ -354,7 +356,7 @@ struct objheap_set_limit {
  * @OBJHEAP_OBJ_IMMUTABLE: Payload and slots are fixed at creation:
  *                         OBJHEAP_WRITE and OBJHEAP_SET_SLOT give EPERM.
  * @OBJHEAP_OBJ_IMMORTAL: Reference counting is a no-op (as PEP 683):
- *                        the object lives until the heap is closed.
+ *                        the object lives until the heap goes.
  * @OBJHEAP_OBJ_INTERNED: Set by OBJHEAP_INTERN on the objects it creates;
  *                        reported by OBJHEAP_INFO, never accepted as input.
  * @OBJHEAP_OBJ_WEAKREF: A weak reference (OBJHEAP_WEAKREF_NEW); reported
@@ -975,8 +977,9 @@ struct objheap_weakref_list {
 /**
  * DOC: The event queue
  *
- * Deaths and, when asked for, collections are reported through the
- * heap's file: read() returns whole struct objheap_event records, oldest
+ * Deaths, objects sent, attachments gone and, when asked for,
+ * collections are reported through each attachment's file, to the
+ * attachment concerned: read() returns whole struct objheap_event records, oldest
  * first, as many as fit in the buffer (EINVAL when not even one fits);
  * with nothing pending it blocks, or fails with EAGAIN on an O_NONBLOCK
  * file.  A buffer that faults is EFAULT and takes nothing from the queue
@@ -991,7 +994,9 @@ struct objheap_weakref_list {
  * cannot be queued it is lost, never silently: the next record queued
  * says in @lost how many were lost just before it, and when the queue
  * runs dry after a loss, read() returns an OBJHEAP_EVENT_LOST record.
- * Closing the heap discards what is pending.
+ * Closing an attachment discards what is pending in its queue; a
+ * reference a pending OBJHEAP_EVENT_RECEIVED or _FINALIZE carries is
+ * then dropped with the attachment's others.
  */
 
 /**
@@ -1043,8 +1048,10 @@ enum objheap_event_reason {
  * @lost: Events lost between the previous record and this one
  * @cookie: WEAKREF, FINALIZER: the cookie given at creation.  RECEIVED:
  *          the cookie the sender gave.  DETACHED: the pid of the process
- *          that made the attachment, as this attachment's creator sees
- *          pids (0 when it cannot see that process's pid namespace).
+ *          that made the attachment that went (the opener, or the caller
+ *          of OBJHEAP_ATTACH), in the pid namespace of the process that
+ *          made the receiving attachment; 0 when that namespace cannot
+ *          see it.
  *          Others: 0.
  * @handle: WEAKREF, FINALIZER: the weak reference's handle, owning no
  *          reference (it names nothing once that is freed, as a finalizer
@@ -1102,7 +1109,7 @@ enum objheap_event_ctl_flags {
  *        EINVAL).  Otherwise must be 0.
  * @out_mask: The optional events enabled, after the call
  * @out_queued: Records pending in the queue
- * @out_lost: Events lost since the heap was opened
+ * @out_lost: Events lost since the attachment was made
  * @out_bytes: Bytes the queue holds, counted against the heap's limit
  */
 struct objheap_event_ctl {
@@ -1130,8 +1137,11 @@ struct objheap_event_ctl {
  * any open file: the two then hold the same handles and references.
  *
  * Handles belong to their attachment.  Each attachment numbers its
- * handles itself, so a handle's value says nothing about any other
- * attachment, and a handle of one attachment is ENOENT in every other.
+ * handles itself, with keys of its own (see DOC: Objects and handles),
+ * so a handle's value says nothing about any other attachment, and a
+ * handle of one attachment is ENOENT in every other: it could name an
+ * object there only by a chance below 2^-31 per handle tried, as for any
+ * guessed value.
  * Within its attachment a handle names its object from the moment the
  * attachment is given it until the object dies, as in a heap of one
  * attachment.
@@ -1195,9 +1205,12 @@ enum objheap_attach_flags {
  * @out_fd: The new attachment's file descriptor, opened O_RDWR |
  *          O_CLOEXEC (clear FD_CLOEXEC to keep it across exec())
  * @out_id: The new attachment's id, unique in its heap for the heap's
- *          life
+ *          life.  Ids start at 1 (the opener's attachment); 0 is never
+ *          an id.
  *
- * Makes a new attachment of the caller's heap, with no handles.  Fails
+ * Makes a new attachment of the caller's heap, with no handles.  Its
+ * memory, as that of its table and queue, is in @out_bytes_charged of
+ * OBJHEAP_STATS.  Fails
  * with ENOSPC when the heap has OBJHEAP_ATTACH_MAX attachments, EMFILE
  * when the process has no free descriptor, ENOMEM (the attachment counts
  * against the heap's limit), and EPERM as above.  When copying the
@@ -1223,7 +1236,8 @@ struct objheap_attach {
  *           pid namespace sees it (0 when it cannot)
  * @__reserved: Must be 0
  * @out_handles: Objects it has a handle for
- * @out_refs: References it holds through handles
+ * @out_refs: References it holds through handles, those carried by
+ *            records still in its queue included
  * @out_created: Objects it has created (NEW, INTERN of a new value,
  *               WEAKREF_NEW)
  *
@@ -1293,7 +1307,7 @@ struct objheap_send {
  * object's count is full, ENOMEM.  LOOKUP and UNPUBLISH give ENOENT for
  * a name nothing is published under; UNPUBLISH drops the heap's
  * reference, which may free the object.  A name's memory counts against
- * the heap's limit.  PUBLISH and UNPUBLISH give EPERM in a read-only
+ * the heap's limit, in @out_bytes_charged of OBJHEAP_STATS.  PUBLISH and UNPUBLISH give EPERM in a read-only
  * attachment.
  */
 struct objheap_name {

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * objheap's attachments: the processes sharing a heap, each with its own
+ * handles, references and event queue.
+ */
+#ifndef __OBJHEAP_ATTACH_H
+#define __OBJHEAP_ATTACH_H
+
+#include <linux/list.h>
+#include <linux/rbtree.h>
+#include <linux/rhashtable-types.h>
+#include <linux/types.h>
+
+#include "event.h"
+
+struct objheap;
+struct objheap_ucmd;
+struct oh_object;
+struct pid;
+
+/**
+ * struct oh_entry - One entry of an attachment's table of handles.
+ * @obj: The object, or NULL while the entry is free.
+ * @gen: The generation: bumped each time the entry is freed, so that old
+ *       handles to it never match again.
+ * @refs: In use: the references the attachment holds through the handle.
+ *        Free: the next free entry, or OH_NO_INDEX.
+ */
+struct oh_entry {
+	struct oh_object *obj;
+	u32 gen;
+	u32 refs;
+};
+
+/**
+ * struct oh_table - An attachment's table: handle to object.
+ * @entries: @capacity entries.
+ * @capacity: Entries allocated.
+ * @free_head: The first free entry, or OH_NO_INDEX.
+ * @nr_used: Entries in use.
+ */
+struct oh_table {
+	struct oh_entry *entries;
+	u32 capacity;
+	u32 free_head;
+	u32 nr_used;
+};
+
+/**
+ * struct oh_attach - One attachment of a heap: one file.
+ * @heap: The heap.
+ * @table: Its handles.
+ * @events: Its event queue.
+ * @pid: The process that made it.
+ * @id: Its number, unique in the heap for the heap's life.
+ * @flags: OBJHEAP_ATTACH_* flags.
+ * @gen_key: XORed into the generation of its handles; bit 31 clear.
+ * @index_key: XORed into the index of its handles.
+ * @charged: Its own memory is charged to the heap (not the opener's).
+ * @announced: Userspace got its file: its going will be told.
+ * @closing: Its file is gone: it takes no new handle and no event.
+ * @refs: References it holds through handles.
+ * @created: Objects it created.
+ */
+struct oh_attach {
+	struct objheap *heap;
+	struct oh_table table;
+	struct oh_events events;
+	struct pid *pid;
+	u32 id;
+	u32 flags;
+	u32 gen_key;
+	u32 index_key;
+	bool charged;
+	bool announced;
+	bool closing;
+	u64 refs;
+	u64 created;
+};
+
+/**
+ * struct oh_names - The heap's published names.
+ * @root: struct oh_name nodes, ordered by length, then bytes.
+ * @count: Names published.
+ */
+struct oh_names {
+	struct rb_root root;
+	u32 count;
+};
+
+static inline bool oh_attach_readonly(const struct oh_attach *att)
+{
+	return att->flags & OBJHEAP_ATTACH_READONLY;
+}
+
+struct oh_attach *oh_attach_new(struct objheap *heap, u32 flags, bool charge);
+void oh_attach_release(struct oh_attach *att);
+void oh_attach_destroy(struct oh_attach *att);
+void oh_holders_destroy(struct objheap *heap);
+
+u32 oh_entry_find(struct oh_attach *att, const struct oh_object *obj);
+int oh_entry_get(struct oh_attach *att, struct oh_object *obj, u32 *indexp);
+int oh_table_reserve(struct oh_attach *att);
+u32 oh_table_take(struct oh_attach *att, struct oh_object *obj);
+u64 oh_entry_handle(const struct oh_attach *att, u32 index);
+struct oh_object *oh_table_lookup(struct oh_attach *att, u64 handle);
+void oh_handles_forget(struct objheap *heap, struct oh_object *obj);
+struct oh_attach *oh_home(struct objheap *heap, const struct oh_object *obj);
+
+void oh_names_destroy(struct objheap *heap);
+
+int objheap_cmd_attach(struct objheap_ucmd *ucmd);
+int objheap_cmd_attach_info(struct objheap_ucmd *ucmd);
+int objheap_cmd_send(struct objheap_ucmd *ucmd);
+int objheap_cmd_publish(struct objheap_ucmd *ucmd);
+int objheap_cmd_lookup(struct objheap_ucmd *ucmd);
+int objheap_cmd_unpublish(struct objheap_ucmd *ucmd);
+
+#endif /* __OBJHEAP_ATTACH_H */
