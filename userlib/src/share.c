@@ -216,13 +216,13 @@ OBJHEAP_API int objheap_recv_fd(int sock, int *fdp)
 	if (n < 0)
 		return -errno;
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		size_t len;
+		size_t len, j;
 
 		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
 			continue;
 		len = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < (int)len && nfds < 2; i++)
-			memcpy(&fds[nfds++], CMSG_DATA(cmsg) + i * sizeof(int),
+		for (j = 0; j < len && nfds < 2; j++)
+			memcpy(&fds[nfds++], CMSG_DATA(cmsg) + j * sizeof(int),
 			       sizeof(int));
 	}
 	if (nfds == 1 && !(msg.msg_flags & MSG_CTRUNC)) {
