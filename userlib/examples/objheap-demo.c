@@ -10,16 +10,23 @@
  * Then it makes pairs of objects that hold each other, which reference
  * counting cannot free, and lets the cycle collector find them, with a
  * weak reference on one of them whose callback, and the collection's
- * start and stop, arrive through the heap's event queue.  The heap's
- * allocator statistics are shown along the way.
+ * start and stop, arrive through the heap's event queue.  Last, two
+ * processes share the heap: a forked child is handed a read-only
+ * attachment over a unix socket, looks up a published object and reads
+ * it, and exits still holding it; the parent sees the heap drop what the
+ * child held.  The heap's allocator statistics are shown along the way.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <libobjheap.h>
 
-enum { TYPE_WORD = 1, TYPE_NODE = 2 };
+enum { TYPE_WORD = 1, TYPE_NODE = 2, TYPE_TEXT = 3 };
 enum { NODE_WORD, NODE_NEXT, NODE_SLOTS };	/* a node's slots */
 
 #define NODES (40 * BATCH)
@@ -92,6 +99,94 @@ static unsigned int refs(struct objheap *heap, uint64_t h)
 	struct objheap_info info;
 
 	return objheap_info(heap, h, &info) ? 0 : info.out_refcnt;
+}
+
+static const char greeting[] = "hello from the parent";
+
+static void on_detached(struct objheap *heap, const struct objheap_event *ev,
+			void *arg)
+{
+	(void)heap;
+	(void)arg;
+	printf("  event: attachment %u detached; the heap dropped the %llu reference(s) it held\n",
+	       ev->generation, (unsigned long long)ev->collected);
+}
+
+/* The child of section 6, on the attachment it is sent; its exit status. */
+static int share_child(int sock)
+{
+	struct objheap_attach_info self;
+	char buf[sizeof(greeting)];
+	struct objheap *heap;
+	uint64_t obj;
+	int fd, ret;
+
+	CHECK(objheap_recv_fd(sock, &fd));
+	CHECK(objheap_from_fd(fd, &heap));
+	CHECK(objheap_attach_info(heap, 0, &self));
+	CHECK(objheap_lookup_str(heap, "greeting", &obj));
+	CHECK(objheap_read(heap, obj, 0, buf, sizeof(buf)));
+	buf[sizeof(buf) - 1] = 0;
+	printf("  child: on attachment %u%s, looked up \"greeting\": \"%s\"\n",
+	       self.out_id,
+	       self.out_flags & OBJHEAP_ATTACH_READONLY ? " (read-only)" : "", buf);
+	ret = objheap_write(heap, obj, 0, "J", 1);
+	printf("  child: writing to it gives %s; exiting without releasing it\n",
+	       ret == -EPERM ? "EPERM" : ret ? strerror(-ret) : "success (WRONG)");
+	/* No objheap_close(): exiting closes the attachment all the same. */
+	return 0;
+}
+
+/*
+ * 6. Two processes, one heap: publish an object, fork, hand the child a
+ * new read-only attachment over a unix socket (SCM_RIGHTS).  The child
+ * looks the object up by name and reads it; when it exits, the heap
+ * drops its reference and queues OBJHEAP_EVENT_DETACHED for the parent.
+ */
+static int share(struct objheap *heap)
+{
+	struct pollfd pfd = { .fd = objheap_fd(heap), .events = POLLIN };
+	int sv[2], fd, status;
+	uint64_t obj;
+	uint32_t id;
+	pid_t pid;
+
+	CHECK(objheap_new(heap, TYPE_TEXT, 0, 0, greeting, sizeof(greeting),
+			  NULL, &obj));
+	CHECK(objheap_publish_str(heap, "greeting", obj));
+	CHECK(objheap_on_detached(heap, on_detached, NULL));
+	printf("two processes: published \"greeting\", forked a child and sent it a read-only attachment\n");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		CHECK(-errno);
+	fflush(stdout);		/* or the child writes it out again */
+	pid = fork();
+	if (pid < 0)
+		CHECK(-errno);
+	if (!pid) {
+		/* The parent's attachment is not the child's to use. */
+		objheap_close(heap);
+		close(sv[0]);
+		status = share_child(sv[1]);
+		fflush(stdout);
+		_exit(status);
+	}
+	close(sv[1]);
+	/* Made after the fork, so that the child gets it only by the socket. */
+	CHECK(objheap_attach(heap, OBJHEAP_ATTACH_READONLY, &fd, &id));
+	CHECK(objheap_send_fd(sv[0], fd));
+	close(fd);		/* the child's now: it detaches when the child exits */
+	close(sv[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		CHECK(-errno);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		CHECK(-ECHILD);
+	poll(&pfd, 1, 1000);
+	CHECK(objheap_dispatch(heap, 0));
+	printf("\"greeting\" is held %u times again (the name and the parent); unpublished and released, it is gone\n",
+	       refs(heap, obj));
+	CHECK(objheap_unpublish_str(heap, "greeting"));
+	CHECK(objheap_release(heap, obj));
+	return 0;
 }
 
 int main(void)
@@ -198,6 +293,9 @@ int main(void)
 	CHECK(objheap_weakref_get(heap, watch, &next));
 	printf("the weak reference now gives %s\n", next ? "its target" : "nothing (0)");
 	CHECK(objheap_release(heap, watch));
+
+	if (share(heap))
+		return 1;
 
 	for (i = 0, j = 0; i < NWORDS; i++)
 		j += !objheap_release(heap, word[i]);

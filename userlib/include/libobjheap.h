@@ -18,7 +18,11 @@
 extern "C" {
 #endif
 
-/* An open heap: one open file description of /dev/objheap. */
+/*
+ * An attachment of a heap: one open file description of /dev/objheap, or
+ * of an attachment made by objheap_attach().  A heap may have several
+ * attachments, in one process or several (see "Sharing a heap" below).
+ */
 struct objheap;
 
 /*
@@ -33,7 +37,12 @@ struct objheap;
  */
 int objheap_open(struct objheap **heapp);
 
-/* objheap_close() - Close a heap: everything in it is freed.  NULL is ok. */
+/*
+ * objheap_close() - Close the attachment: the references its handles held
+ * are dropped.  The heap, and everything in it, goes with its last
+ * attachment (a copy of the descriptor kept across fork() or sent to
+ * another process keeps the attachment open).  NULL is ok.
+ */
 void objheap_close(struct objheap *heap);
 
 /* objheap_fd() - The heap's file descriptor, for poll(2) and friends. */
@@ -325,6 +334,20 @@ int objheap_on_gc(struct objheap *heap, objheap_event_fn fn, void *arg);
 int objheap_on_lost(struct objheap *heap, objheap_lost_fn fn, void *arg);
 
 /*
+ * Registration for shared heaps (see "Sharing a heap" below), one callback
+ * per kind as above: objheap_on_received() for OBJHEAP_EVENT_RECEIVED
+ * (ev->handle owns one reference of this attachment, which the callback
+ * owns; with no callback registered the dispatcher releases it; ev->cookie
+ * is the sender's cookie, ev->generation the sender's attachment id,
+ * ev->target_type the object's type tag), objheap_on_detached() for
+ * OBJHEAP_EVENT_DETACHED (ev->generation is the id of the attachment that
+ * went, ev->collected the references it held through handles, ev->cookie
+ * the pid of the process that made it).
+ */
+int objheap_on_received(struct objheap *heap, objheap_event_fn fn, void *arg);
+int objheap_on_detached(struct objheap *heap, objheap_event_fn fn, void *arg);
+
+/*
  * objheap_dispatch() - Read pending records, without blocking, and call
  * the registered callbacks in order.  @max: at most this many records,
  * 0 for all that are pending.  Call it when objheap_fd() polls readable.
@@ -332,6 +355,122 @@ int objheap_on_lost(struct objheap *heap, objheap_lost_fn fn, void *arg);
  * Return: the records read (0 when none was pending), or -errno.
  */
 int objheap_dispatch(struct objheap *heap, unsigned int max);
+
+/*
+ * Sharing a heap (Documentation/sharing.rst).  Every attachment has its
+ * own handles: a handle of one attachment is -ENOENT in every other.  An
+ * object reaches another attachment by objheap_send() or under a
+ * published name.  A read-only attachment gets -EPERM from anything that
+ * would create objects, write payloads or slots, publish or unpublish.
+ */
+
+/*
+ * objheap_attach() - Make a new attachment of @heap's heap.
+ * @flags: 0, or OBJHEAP_ATTACH_READONLY (required when @heap is itself
+ *         read-only: rights only narrow).
+ * @fdp: On success, its file descriptor, O_CLOEXEC: hand it to another
+ *       process with objheap_send_fd(), then close it.
+ * @idp: NULL, or on success its id, unique in the heap for the heap's
+ *       life (what objheap_send() and the DETACHED event name).
+ *
+ * The new attachment has no handles.  Use objheap_from_fd() to work with
+ * it in this process.
+ *
+ * Return: 0, -ENOSPC when the heap has OBJHEAP_ATTACH_MAX attachments,
+ * -EMFILE, -ENOMEM, -EPERM (a writable attachment asked of a read-only
+ * one), or -errno.
+ */
+int objheap_attach(struct objheap *heap, uint32_t flags, int *fdp,
+		   uint32_t *idp);
+
+/*
+ * objheap_from_fd() - A library heap for an attachment's descriptor, as
+ * objheap_attach() made it or objheap_recv_fd() received it.
+ * @fd: The descriptor.  On success the heap owns it (objheap_close()
+ *      closes it) and its open file description is made O_NONBLOCK, as
+ *      objheap_open() makes its own, so that objheap_dispatch() never
+ *      waits; every copy of the descriptor shares that flag.
+ * @heapp: On success, the heap.
+ *
+ * Return: 0, -ENOTTY when @fd is not an objheap file (it fails
+ * OBJHEAP_QUERY), -EBADF, -ENOMEM, or -errno; on failure @fd is left open
+ * and unchanged.
+ */
+int objheap_from_fd(int fd, struct objheap **heapp);
+
+/*
+ * objheap_attach_info() - Describe attachment @id of the heap, 0 for the
+ * caller's own: its id, flags, creator's pid, handles, references, the
+ * objects it created, and the heap's number of attachments.
+ *
+ * Return: 0, -ESRCH when no attachment of the heap has @id (any more), or
+ * -errno.
+ */
+int objheap_attach_info(struct objheap *heap, uint32_t id,
+			struct objheap_attach_info *out);
+
+/*
+ * objheap_send() - Send @handle's object to attachment @to: @to gets an
+ * OBJHEAP_EVENT_RECEIVED carrying @cookie and a handle of its own that
+ * owns one new reference (objheap_on_received()).  The caller's reference
+ * is unchanged.
+ *
+ * Return: 0, -ESRCH when @to is no attachment of the heap (or has gone),
+ * -EINVAL when it is the caller's own, -ENOENT, -EOVERFLOW, -ENOMEM when
+ * @to's queue cannot take the record (nothing sent), or -errno.
+ */
+int objheap_send(struct objheap *heap, uint64_t handle, uint32_t to,
+		 uint64_t cookie);
+
+/*
+ * Named roots.  A name is 1 to OBJHEAP_NAME_MAX bytes, any bytes; the
+ * _str() variants take a C string (its terminating NUL is not part of the
+ * name).
+ *
+ * objheap_publish() - The heap holds one reference to @handle's object
+ * under the name, until objheap_unpublish(), whatever becomes of the
+ * attachment that published it.  -EEXIST when the name is taken, -ENOSPC
+ * at OBJHEAP_NAMES_MAX names, -EOVERFLOW, -ENOMEM, -EPERM (read-only).
+ *
+ * objheap_lookup() - *@handlep is the object published under the name,
+ * owning one new reference of this attachment.  -ENOENT when nothing is.
+ *
+ * objheap_unpublish() - Drop the name and the heap's reference, which may
+ * free the object.  -ENOENT when nothing is published under it, -EPERM
+ * (read-only).
+ *
+ * All: -EINVAL when the name is empty or longer than OBJHEAP_NAME_MAX.
+ */
+int objheap_publish(struct objheap *heap, const void *name, uint32_t name_len,
+		    uint64_t handle);
+int objheap_lookup(struct objheap *heap, const void *name, uint32_t name_len,
+		   uint64_t *handlep);
+int objheap_unpublish(struct objheap *heap, const void *name,
+		      uint32_t name_len);
+int objheap_publish_str(struct objheap *heap, const char *name,
+			uint64_t handle);
+int objheap_lookup_str(struct objheap *heap, const char *name,
+		       uint64_t *handlep);
+int objheap_unpublish_str(struct objheap *heap, const char *name);
+
+/*
+ * objheap_send_fd() - Send descriptor @fd (an attachment, say) over the
+ * connected unix socket @sock, with SCM_RIGHTS and one byte of data.  The
+ * caller's @fd stays open: close it once sent, or the attachment outlives
+ * the process it was meant for.  SIGPIPE is not raised.
+ *
+ * objheap_recv_fd() - Receive one descriptor that objheap_send_fd() sent
+ * on @sock, O_CLOEXEC, into *@fdp; blocks as @sock does.
+ *
+ * On a stream socket each call moves one byte besides the descriptor:
+ * keep other traffic off the socket, or use SOCK_SEQPACKET.
+ *
+ * Return: 0 or -errno.  objheap_recv_fd(): -ECONNRESET when the peer
+ * closed the socket with nothing sent, -ENOMSG when a byte came without a
+ * descriptor, -EMSGSIZE when more than one came (none is kept open).
+ */
+int objheap_send_fd(int sock, int fd);
+int objheap_recv_fd(int sock, int *fdp);
 
 #ifdef __cplusplus
 }

@@ -16,14 +16,17 @@ struct objheap_handler {
 };
 
 /*
- * An open heap.  @on_death: OBJHEAP_EVENT_WEAKREF and _FINALIZER.
- * @on_finalize: OBJHEAP_EVENT_FINALIZE.  @on_gc: _GC_START and _GC_STOP.
+ * An attachment of a heap.  @on_death: OBJHEAP_EVENT_WEAKREF and
+ * _FINALIZER.  @on_finalize: OBJHEAP_EVENT_FINALIZE.  @on_gc: _GC_START
+ * and _GC_STOP.  @on_received: _RECEIVED.  @on_detached: _DETACHED.
  */
 struct objheap {
 	int fd;
 	struct objheap_handler on_death;
 	struct objheap_handler on_finalize;
 	struct objheap_handler on_gc;
+	struct objheap_handler on_received;
+	struct objheap_handler on_detached;
 	objheap_lost_fn on_lost;
 	void *on_lost_arg;
 };

@@ -189,6 +189,17 @@ static void dispatch_one(struct objheap *heap, const struct objheap_event *ev)
 	case OBJHEAP_EVENT_GC_STOP:
 		h = &heap->on_gc;
 		break;
+	case OBJHEAP_EVENT_RECEIVED:
+		h = &heap->on_received;
+		/* Nobody to own the reference: give it back. */
+		if (!h->fn) {
+			objheap_release(heap, ev->handle);
+			return;
+		}
+		break;
+	case OBJHEAP_EVENT_DETACHED:
+		h = &heap->on_detached;
+		break;
 	}
 	if (h && h->fn)
 		h->fn(heap, ev, h->arg);
