@@ -426,9 +426,12 @@ static struct rbatch *rb_alloc(void)
 {
 	struct rbatch *b = calloc(1, sizeof(*b));
 
-	if (b && !(b->buf = calloc(1, OBJHEAP_BATCH_MAX_LEN))) {
+	if (!b)
+		return NULL;
+	b->buf = calloc(1, OBJHEAP_BATCH_MAX_LEN);
+	if (!b->buf) {
 		free(b);
-		b = NULL;
+		return NULL;
 	}
 	return b;
 }
