@@ -400,20 +400,6 @@ static int wait_events(int fd, struct objheap_event *ev, int max,
 	}
 }
 
-/* The first handle a brand new heap gives, or 0. */
-static uint64_t fresh_heap_first_handle(void)
-{
-	int fd = open(OBJHEAP_DEV, O_RDWR | O_CLOEXEC);
-	uint64_t h = 0;
-
-	if (fd < 0)
-		return 0;
-	if (obj_new(fd, 1, 0, 0, NULL, 8, NULL, &h))
-		h = 0;
-	close(fd);
-	return h;
-}
-
 /* ---- a raw batch builder, for attachments other than A ---- */
 
 struct rbatch {
@@ -797,46 +783,51 @@ TEST_F(share, handles_of_one_attachment_are_enoent_in_another)
 }
 
 /*
- * Each attachment numbers its handles itself: however many objects A
- * holds, B's first handle is the one a brand new heap would give.
+ * Each attachment masks its handles with keys of its own: even when both
+ * hold a thousand objects, no handle of A names anything in B, nor one of
+ * B anything in A, and one object has different handles in the two.
  */
-TEST_F(share, a_new_attachment_numbers_its_handles_from_the_start)
+TEST_F(share, handles_of_two_busy_attachments_never_meet)
 {
 	const uint32_t n = 1000;
-	uint64_t first, *hs, hb;
-	struct objheap_batch_buf *batch;
+	uint64_t *ha, *hb, got;
+	struct objheap_event ev;
 	struct objheap_info info;
-	uint32_t i;
+	uint32_t i, bid;
 	int b;
 
-	first = fresh_heap_first_handle();
-	ASSERT_NE(0, first);
-	hs = calloc(n, sizeof(*hs));
-	ASSERT_NE(NULL, hs);
-	ASSERT_EQ(0, objheap_batch_alloc(&batch, n));
-	for (i = 0; i < n; i++)
-		ASSERT_LE(0, objheap_batch_new(batch, 1, 0, 0, NULL, 8, NULL));
-	ASSERT_EQ(0, objheap_batch_submit(self->heap, batch, 0));
-	for (i = 0; i < n; i++)
-		hs[i] = objheap_batch_handle(batch, i);
-	objheap_batch_free(batch);
-	EXPECT_EQ(first, hs[0]);
-	EXPECT_LIVE(n);
-
-	b = track(self, attach(self->fd, 0, NULL));
+	ha = calloc(n, sizeof(*ha));
+	hb = calloc(n, sizeof(*hb));
+	ASSERT_NE(NULL, ha);
+	ASSERT_NE(NULL, hb);
+	b = track(self, attach(self->fd, 0, &bid));
 	ASSERT_LE(0, b);
-	ASSERT_EQ(0, obj_new(b, 99, 0, 0, NULL, 8, NULL, &hb));
-	EXPECT_EQ(first, hb);
-	/* The same value in A still names A's object. */
-	ASSERT_EQ(0, obj_info(self->fd, hb, &info));
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, obj_new(self->fd, 1, 0, 0, NULL, 8, NULL, &ha[i]));
+		ASSERT_EQ(0, obj_new(b, 2, 0, 0, NULL, 8, NULL, &hb[i]));
+	}
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(-ENOENT, obj_info(b, ha[i], &info));
+		EXPECT_EQ(-ENOENT, obj_info(self->fd, hb[i], &info));
+	}
+
+	/* One object, two handles. */
+	ASSERT_EQ(0, send_obj(self->fd, ha[0], 5, bid));
+	ASSERT_EQ(1, read_events(b, &ev, 1));
+	got = ev.handle;
+	EXPECT_NE(ha[0], got);
+	ASSERT_EQ(0, obj_info(b, got, &info));
 	EXPECT_EQ(1, info.out_type);
-	ASSERT_EQ(0, obj_info(b, hb, &info));
-	EXPECT_EQ(99, info.out_type);
-	ASSERT_EQ(0, obj_release(b, hb));
-	EXPECT_EQ(1, refcnt(self->fd, hs[0]));
-	ASSERT_EQ(0, objheap_release_array(self->heap, hs, n));
+	EXPECT_EQ(-ENOENT, obj_info(self->fd, got, &info));
+	ASSERT_EQ(0, obj_release(b, got));
+
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, obj_release(self->fd, ha[i]));
+		ASSERT_EQ(0, obj_release(b, hb[i]));
+	}
 	EXPECT_LIVE(0);
-	free(hs);
+	free(ha);
+	free(hb);
 }
 
 /* ---- 3. sending ---- */

@@ -18,7 +18,8 @@ timeout=${OBJHEAP_TEST_TIMEOUT:-900}
 # model seeds and 20 fuzz seeds), so that a run is reproducible and a
 # landing cannot fail on a new seed; make stress and a hand-run program
 # draw them from the clock, to find what the fixed ones do not.
-only=
+# OBJHEAP_ONLY=prog1,prog2 on the kernel command line runs only those.
+only=$(echo "${OBJHEAP_ONLY:-}" | tr , ' ')
 if [ -z "${OBJHEAP_STRESS:-}" ]; then
 	export OBJHEAP_SEED=${OBJHEAP_SEED:-4242000}
 fi
