@@ -34,7 +34,7 @@ typedef unsigned long long u64;
 typedef unsigned int u32;
 typedef unsigned char u8;
 
-#define NR_CMDS		(OBJHEAP_CMD_EVENT_CTL - OBJHEAP_CMD_BASE + 1)
+#define NR_CMDS		(OBJHEAP_CMD_UNPUBLISH - OBJHEAP_CMD_BASE + 1)
 #define CMD(nr)		((nr) - OBJHEAP_CMD_BASE)
 #define ARENA_SIZE	(256 * 1024)
 #define POOL		64
@@ -45,7 +45,8 @@ enum {
 	A_E2BIG = 1 << 0, A_EINVAL = 1 << 1, A_EFAULT = 1 << 2,
 	A_ENOENT = 1 << 3, A_ENOMEM = 1 << 4, A_EPERM = 1 << 5,
 	A_EOVERFLOW = 1 << 6, A_EMSGSIZE = 1 << 7, A_EOPNOTSUPP = 1 << 8,
-	A_ECANCELED = 1 << 9,
+	A_ECANCELED = 1 << 9, A_ESRCH = 1 << 10, A_EEXIST = 1 << 11,
+	A_ENOSPC = 1 << 12, A_EMFILE = 1 << 13,
 };
 
 static u32 errno_bit(int e)
@@ -61,6 +62,10 @@ static u32 errno_bit(int e)
 	case EMSGSIZE: return A_EMSGSIZE;
 	case EOPNOTSUPP: return A_EOPNOTSUPP;
 	case ECANCELED: return A_ECANCELED;
+	case ESRCH: return A_ESRCH;
+	case EEXIST: return A_EEXIST;
+	case ENOSPC: return A_ENOSPC;
+	case EMFILE: return A_EMFILE;
 	}
 	return 0;
 }
@@ -69,7 +74,8 @@ static u32 errno_bit(int e)
  * Every command: E2BIG, EINVAL and EFAULT (DOC: General ioctl format).
  * Then ENOENT where a handle is read, ENOMEM where the heap allocates,
  * EPERM where an immutable object would change, EOVERFLOW where a
- * reference is taken, EMSGSIZE for lists, EOPNOTSUPP for QUERY.
+ * reference is taken, EMSGSIZE for lists, EOPNOTSUPP for QUERY; ESRCH,
+ * EEXIST, ENOSPC and EMFILE where DOC: Sharing a heap's commands say.
  */
 #define BASIC (A_E2BIG | A_EINVAL | A_EFAULT)
 static const u32 allowed[NR_CMDS] = {
@@ -112,12 +118,19 @@ static const u32 allowed[NR_CMDS] = {
 	[CMD(OBJHEAP_CMD_FINALIZE_DETACH)] = BASIC | A_ENOENT | A_EOVERFLOW,
 	[CMD(OBJHEAP_CMD_FINALIZE_ALIVE)] = BASIC | A_ENOENT,
 	[CMD(OBJHEAP_CMD_EVENT_CTL)] = BASIC,
+	[CMD(OBJHEAP_CMD_ATTACH)] = BASIC | A_EPERM | A_ENOSPC | A_EMFILE | A_ENOMEM,
+	[CMD(OBJHEAP_CMD_ATTACH_INFO)] = BASIC | A_ESRCH,
+	[CMD(OBJHEAP_CMD_SEND)] = BASIC | A_ENOENT | A_ESRCH | A_EOVERFLOW | A_ENOMEM,
+	[CMD(OBJHEAP_CMD_PUBLISH)] = BASIC | A_ENOENT | A_EEXIST | A_ENOSPC |
+				       A_EOVERFLOW | A_ENOMEM,
+	[CMD(OBJHEAP_CMD_LOOKUP)] = BASIC | A_ENOENT | A_EOVERFLOW | A_ENOMEM,
+	[CMD(OBJHEAP_CMD_UNPUBLISH)] = BASIC | A_ENOENT,
 };
 
 /* What a field of a structure holds, for the generator. */
 enum kind {
 	K_END, K_HANDLE, K_UPTR, K_SLOTS_UPTR, K_LEN, K_COUNT, K_FLAGS,
-	K_RES, K_OUT, K_U32, K_GEN, K_CMDNR, K_LIMIT, K_U64,
+	K_RES, K_OUT, K_U32, K_GEN, K_CMDNR, K_LIMIT, K_U64, K_NAMELEN,
 };
 
 struct field {
@@ -262,6 +275,26 @@ static const struct cmd_desc cmds[NR_CMDS] = {
 	[CMD(OBJHEAP_CMD_EVENT_CTL)] = { "EVENT_CTL", sizeof(struct objheap_event_ctl),
 		OBJHEAP_EVENT_CTL_SET_MASK, false,
 		{ FLD(objheap_event_ctl, mask, K_U32), FLD(objheap_event_ctl, out_queued, K_OUT) } },
+	[CMD(OBJHEAP_CMD_ATTACH)] = { "ATTACH", sizeof(struct objheap_attach),
+		OBJHEAP_ATTACH_READONLY, false, { FLD(objheap_attach, out_fd, K_OUT) } },
+	[CMD(OBJHEAP_CMD_ATTACH_INFO)] = { "ATTACH_INFO", sizeof(struct objheap_attach_info), 0,
+		false, { FLD(objheap_attach_info, id, K_U32),
+			 FLD(objheap_attach_info, __reserved, K_RES) } },
+	[CMD(OBJHEAP_CMD_SEND)] = { "SEND", sizeof(struct objheap_send), 0, false,
+		{ FLD(objheap_send, handle, K_HANDLE), FLD(objheap_send, cookie, K_U64),
+		  FLD(objheap_send, to, K_U32), FLD(objheap_send, __reserved, K_RES) } },
+	[CMD(OBJHEAP_CMD_PUBLISH)] = { "PUBLISH", sizeof(struct objheap_name), 0, false,
+		{ FLD(objheap_name, name_len, K_NAMELEN), FLD(objheap_name, name_uptr, K_UPTR),
+		  FLD(objheap_name, handle, K_HANDLE), FLD(objheap_name, __reserved, K_RES),
+		  FLD(objheap_name, out_handle, K_OUT) } },
+	[CMD(OBJHEAP_CMD_LOOKUP)] = { "LOOKUP", sizeof(struct objheap_name), 0, false,
+		{ FLD(objheap_name, name_len, K_NAMELEN), FLD(objheap_name, name_uptr, K_UPTR),
+		  FLD(objheap_name, handle, K_RES), FLD(objheap_name, __reserved, K_RES),
+		  FLD(objheap_name, out_handle, K_OUT) } },
+	[CMD(OBJHEAP_CMD_UNPUBLISH)] = { "UNPUBLISH", sizeof(struct objheap_name), 0, false,
+		{ FLD(objheap_name, name_len, K_NAMELEN), FLD(objheap_name, name_uptr, K_UPTR),
+		  FLD(objheap_name, handle, K_RES), FLD(objheap_name, __reserved, K_RES),
+		  FLD(objheap_name, out_handle, K_OUT) } },
 };
 
 /* Where a returned handle lies, for the commands that return one. */
@@ -276,6 +309,7 @@ static int out_handle_off(u32 cmd)
 	case OBJHEAP_CMD_WEAKREF_GET:
 	case OBJHEAP_CMD_FINALIZE_DETACH:
 		return offsetof(struct objheap_weakref, out_handle);
+	case OBJHEAP_CMD_LOOKUP: return offsetof(struct objheap_name, out_handle);
 	}
 	return -1;
 }
@@ -451,6 +485,11 @@ static void fill_struct(u8 *s, u32 nr, u32 size)
 			break;
 		case K_COUNT:
 			len = pick_count();
+			put(s, f, len);
+			break;
+		case K_NAMELEN:
+			/* A few short names, so that they meet again. */
+			len = chance(90) ? 1 + rn(2) : pick_len();
 			put(s, f, len);
 			break;
 		case K_RES:
@@ -654,6 +693,8 @@ static void fuzz_ioctl(void)
 		report(cmds[CMD(nr)].name, err, bits);
 	if (ret || arg < F.arena || arg >= F.arena + ARENA_SIZE)
 		return;
+	if (nr == OBJHEAP_CMD_ATTACH)
+		close(((struct objheap_attach *)arg)->out_fd);
 	if (out_handle_off(nr) >= 0)
 		pool_add(*(u64 *)(arg + out_handle_off(nr)));
 	if (nr == OBJHEAP_CMD_RELEASE && F.nstale < POOL)

@@ -83,8 +83,14 @@ struct model {
 	int n, cap;
 	int *live;
 	int nlive;
-	int *by_index;		/* the kernel's table index -> newest object */
-	u32 by_index_cap;
+	/*
+	 * Handle -> the object it names, newest first: an open-addressing
+	 * table, since handle values are masked and say nothing of the
+	 * kernel's table.
+	 */
+	u64 *hkeys;
+	int *hvals;
+	u32 hcap, hused;
 	u64 dead[M_DEAD_RING];
 	unsigned int ndead;
 
@@ -183,30 +189,71 @@ static u32 m_refcnt(const struct mobj *o)
 	       (o->gen == GEN_GARBAGE);
 }
 
+/* The slot of @handle in the handle table, or the empty slot for it. */
+static u32 m_hslot(u64 handle)
+{
+	u32 i = (u32)(handle * 0x9e3779b97f4a7c15ULL >> 32) & (M.hcap - 1);
+
+	while (M.hkeys[i] && M.hkeys[i] != handle)
+		i = (i + 1) & (M.hcap - 1);
+	return i;
+}
+
+/* The object @handle last named, or -1. */
+static int m_hfind(u64 handle)
+{
+	u32 i;
+
+	if (!M.hcap || !handle)
+		return -1;
+	i = m_hslot(handle);
+	return M.hkeys[i] ? M.hvals[i] : -1;
+}
+
+static void m_hput(u64 handle, int id)
+{
+	u64 *okeys = M.hkeys;
+	int *ovals = M.hvals;
+	u32 ocap = M.hcap, i;
+
+	if ((M.hused + 1) * 2 > M.hcap) {
+		M.hcap = M.hcap ? M.hcap * 2 : 4096;
+		M.hkeys = calloc(M.hcap, sizeof(*M.hkeys));
+		M.hvals = calloc(M.hcap, sizeof(*M.hvals));
+		for (i = 0; i < ocap; i++) {
+			if (okeys[i]) {
+				u32 j = m_hslot(okeys[i]);
+
+				M.hkeys[j] = okeys[i];
+				M.hvals[j] = ovals[i];
+			}
+		}
+		free(okeys);
+		free(ovals);
+	}
+	i = m_hslot(handle);
+	if (!M.hkeys[i])
+		M.hused++;
+	M.hkeys[i] = handle;
+	M.hvals[i] = id;
+}
+
 static int m_new_obj(u64 handle)
 {
 	struct mobj *o;
-	u32 idx = (u32)handle;
-	int id, i;
+	int id, i, old;
 
 	if (M.n == M.cap) {
 		M.cap = M.cap ? M.cap * 2 : 1024;
 		M.o = realloc(M.o, M.cap * sizeof(*M.o));
 		M.live = realloc(M.live, M.cap * sizeof(*M.live));
 	}
-	if (idx >= M.by_index_cap) {
-		u32 ncap = idx * 2 + 64;
-
-		M.by_index = realloc(M.by_index, ncap * sizeof(int));
-		for (i = M.by_index_cap; i < (int)ncap; i++)
-			M.by_index[i] = -1;
-		M.by_index_cap = ncap;
-	}
 	if (!handle || (handle & OBJHEAP_HANDLE_BATCH_BIT))
 		diverge("the kernel returned handle %#llx", handle);
-	if (M.by_index[idx] >= 0 && M.o[M.by_index[idx]].alive)
-		diverge("handle %#llx reuses the entry of live object %#llx",
-			handle, M.o[M.by_index[idx]].handle);
+	old = m_hfind(handle);
+	if (old >= 0)
+		diverge("handle %#llx, once object %d's (%s), came back for a new object",
+			handle, old, M.o[old].alive ? "alive" : "dead");
 	id = M.n++;
 	o = &M.o[id];
 	memset(o, 0, sizeof(*o));
@@ -219,7 +266,7 @@ static int m_new_obj(u64 handle)
 		o->slots[i] = -1;
 	o->live_idx = M.nlive;
 	M.live[M.nlive++] = id;
-	M.by_index[idx] = id;
+	m_hput(handle, id);
 	return id;
 }
 
@@ -234,7 +281,6 @@ static void m_track(struct mobj *o)
 /* Resolve a handle exactly as oh_get() does: 0, -EINVAL or -ENOENT. */
 static int m_get(u64 handle, int *id)
 {
-	u32 idx;
 	int k;
 
 	if (handle & OBJHEAP_HANDLE_BATCH_BIT) {
@@ -244,11 +290,8 @@ static int m_get(u64 handle, int *id)
 			return -EINVAL;
 		handle = M.bout[i];
 	}
-	idx = (u32)handle;
-	if (idx >= M.by_index_cap)
-		return -ENOENT;
-	k = M.by_index[idx];
-	if (k < 0 || !M.o[k].alive || M.o[k].handle != handle)
+	k = m_hfind(handle);
+	if (k < 0 || !M.o[k].alive)
 		return -ENOENT;
 	*id = k;
 	return 0;
@@ -1929,7 +1972,8 @@ static void model_reset(int fd, u64 seed)
 
 	free(M.o);
 	free(M.live);
-	free(M.by_index);
+	free(M.hkeys);
+	free(M.hvals);
 	free(M.ev);
 	memset(&M, 0, sizeof(M));
 	M.fd = fd;

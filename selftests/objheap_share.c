@@ -873,11 +873,17 @@ TEST_F(share, sent_object_arrives_with_a_reference_of_the_receiver)
 	EXPECT_EQ(0, memcmp(data, "payload", 8));
 	EXPECT_EQ(-EAGAIN, read_events(b, ev, 4));
 
-	/* A lets go: B's reference keeps it. */
+	/*
+	 * A lets go: B's reference keeps it, and A's handle still names it,
+	 * holding nothing, for as long as it lives.
+	 */
 	ASSERT_EQ(0, obj_release(self->fd, o));
-	EXPECT_EQ(-ENOENT, obj_info(self->fd, o, &info));
+	ASSERT_EQ(0, obj_info(self->fd, o, &info));
+	EXPECT_EQ(0, info.out_user_refs);
+	EXPECT_EQ(-EINVAL, obj_release(self->fd, o));
 	EXPECT_EQ(1, refcnt(b, hb));
 	EXPECT_EQ(1, weakref_cmd(self->fd, OBJHEAP_WEAKREF_GET, w, &got));
+	EXPECT_EQ(o, got);
 	ASSERT_EQ(0, obj_release(self->fd, got));
 	EXPECT_EQ(-EAGAIN, read_events(self->fd, ev, 4));
 	EXPECT_LIVE(2);
@@ -885,6 +891,7 @@ TEST_F(share, sent_object_arrives_with_a_reference_of_the_receiver)
 	/* B's release frees it: A's weak reference reports the death. */
 	ASSERT_EQ(0, obj_release(b, hb));
 	EXPECT_EQ(-ENOENT, obj_release(b, hb));
+	EXPECT_EQ(-ENOENT, obj_info(self->fd, o, &info));
 	ASSERT_EQ(1, read_events(self->fd, ev, 4));
 	EXPECT_EQ(OBJHEAP_EVENT_WEAKREF, ev[0].type);
 	EXPECT_EQ(OBJHEAP_REASON_REFCOUNT, ev[0].reason);
