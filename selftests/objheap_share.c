@@ -2159,4 +2159,35 @@ TEST_F(share, heap_lives_while_any_attachment_lives_and_goes_with_the_last)
 	close(probe);
 }
 
+/*
+ * The example program, where the VM installs it next to the selftests'
+ * directory: a producer and eight workers, some killed, and its own
+ * consistency check, which decides its exit status.
+ */
+TEST(example_program_ends_consistent)
+{
+	char exe[512], path[sizeof(exe) + 32], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int status;
+	pid_t pid;
+
+	ASSERT_LT(0, n);
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	ASSERT_NE(NULL, slash);
+	*slash = 0;
+	snprintf(path, sizeof(path), "%s/../objheap-share", exe);
+	if (access(path, X_OK))
+		SKIP(return, "no %s", path);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		execl(path, path, "-w", "8", "-s", "4242", (char *)NULL);
+		_exit(127);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
 TEST_HARNESS_MAIN
