@@ -25,6 +25,10 @@
  *               was an event, which is then counted as lost: its verify
  *               step checks that the records read and the losses add up.
  *
+ * The sharing commands run between the heap's own attachment and others
+ * that setup makes (c->att[]), driven through their descriptors; fn_run()
+ * closes those before the heap's own file, so that the heap goes with it.
+ *
  * The NEW, INTERN and BATCH commands have their own loops in
  * objheap_object.c.  After every attempt the allocator's checker passes,
  * and once the heap is closed the module holds no page and no large
@@ -41,6 +45,7 @@
 #define FN_LIST		16
 #define FN_EVENTS	16
 #define FN_MAX_NTH	1000
+#define FN_ATTACH	3
 /*
  * Above 512 bytes, so a large object; within a page, so that kvmalloc()
  * has no vmalloc() fallback to absorb a failure.
@@ -63,6 +68,11 @@ struct fn_ctx {
 	struct objheap_event ev[FN_EVENTS];
 	int other_fd;			/* a second file act opened */
 	long expect;			/* what verify expects, set by setup */
+	/* Other attachments of the heap setup made (-1: none), their ids. */
+	int att[FN_ATTACH];
+	uint32_t att_id[FN_ATTACH];
+	uint64_t att_h[FN_ATTACH];	/* a handle each holds, or 0 */
+	char name[16];			/* the name the name cases publish */
 };
 
 struct fn_case {
@@ -155,9 +165,12 @@ static void fn_run(struct __test_metadata *_metadata, const struct fn_case *fc,
 
 	memset(res, 0, sizeof(*res));
 	for (nth = 1; nth < FN_MAX_NTH; nth++) {
-		struct fn_ctx c = { .other_fd = -1 };
+		struct fn_ctx c = { .other_fd = -1, .name = "fn-root" };
 		uint32_t left = 1;
+		int i;
 
+		for (i = 0; i < FN_ATTACH; i++)
+			c.att[i] = -1;
 		ASSERT_EQ(0, objheap_open(&c.heap));
 		c.fd = objheap_fd(c.heap);
 		/* Collections happen when a case asks for one. */
@@ -199,6 +212,10 @@ static void fn_run(struct __test_metadata *_metadata, const struct fn_case *fc,
 			fc->verify(_metadata, &c, ret);
 		if (c.other_fd >= 0)
 			close(c.other_fd);
+		/* The heap goes with its last attachment: the heap's own. */
+		for (i = 0; i < FN_ATTACH; i++)
+			if (c.att[i] >= 0)
+				close(c.att[i]);
 		CHECK_AND_CLOSE_HEAP(c.heap);
 		if (passed && !_metadata->passed)
 			TH_LOG("%s: %s fail-nth %u: returned %d, %s",
@@ -224,14 +241,23 @@ static uint32_t fn_refcnt(struct objheap *heap, uint64_t h)
 	return objheap_info(heap, h, &info) ? 0 : info.out_refcnt;
 }
 
-/* Read every pending record into c->ev; the records, or -errno. */
-static int fn_read_events(struct fn_ctx *c)
+/*
+ * Read every pending record of the attachment @fd (non-blocking) into
+ * c->ev; the records, or -errno.
+ */
+static int fn_read_fd(struct fn_ctx *c, int fd)
 {
-	ssize_t len = read(c->fd, c->ev, sizeof(c->ev));
+	ssize_t len = read(fd, c->ev, sizeof(c->ev));
 
 	if (len < 0)
 		return errno == EAGAIN ? 0 : -errno;
 	return len / sizeof(c->ev[0]);
+}
+
+/* The same for the heap's own attachment. */
+static int fn_read_events(struct fn_ctx *c)
+{
+	return fn_read_fd(c, c->fd);
 }
 
 /*
@@ -587,6 +613,516 @@ static void verify_collected_all_lost(struct __test_metadata *_metadata,
 	EXPECT_EQ(4, c->ev[0].lost);
 }
 
+/* ---- sharing: attachments, sends and names ---------------------------- */
+
+/*
+ * The other attachments are driven through their descriptors with raw
+ * ioctls (libobjheap wraps only the heap it opened), as in
+ * objheap_share.c.  An attachment's handle to an object is an entry in
+ * its table (a page of entries at first, doubling); the entries of an
+ * object other than its home's are listed in its "holders" record
+ * (kmod/attach.c), of room for 2, then 4, ..., kept in a hash that is set
+ * up on the heap's first such entry and never fails to be (it retries
+ * with __GFP_NOFAIL): a failure there is absorbed.
+ */
+
+static int fn_ioctl(int fd, unsigned long nr, void *arg)
+{
+	return ioctl(fd, nr, arg) ? -errno : 0;
+}
+
+/* Attachment @i, made from the heap's file, non-blocking like it. */
+static void fn_attach(struct __test_metadata *_metadata, struct fn_ctx *c,
+		      int i)
+{
+	struct objheap_attach a = { .size = sizeof(a) };
+	int fl;
+
+	ASSERT_EQ(0, fn_ioctl(c->fd, OBJHEAP_ATTACH, &a));
+	c->att[i] = a.out_fd;
+	c->att_id[i] = a.out_id;
+	fl = fcntl(c->att[i], F_GETFL);
+	ASSERT_LE(0, fl);
+	ASSERT_EQ(0, fcntl(c->att[i], F_SETFL, fl | O_NONBLOCK));
+}
+
+static int fn_att_info(int fd, uint32_t id, struct objheap_attach_info *ai)
+{
+	*ai = (struct objheap_attach_info){ .size = sizeof(*ai), .id = id };
+	return fn_ioctl(fd, OBJHEAP_ATTACH_INFO, ai);
+}
+
+/* The references attachment @i holds, as it sees them; ~0 on error. */
+static uint64_t fn_att_refs(struct fn_ctx *c, int i)
+{
+	struct objheap_attach_info ai;
+
+	return fn_att_info(c->att[i], 0, &ai) ? ~0ULL : ai.out_refs;
+}
+
+/* The heap's attachments, as its own file sees them; 0 on error. */
+static uint32_t fn_attached(struct fn_ctx *c)
+{
+	struct objheap_attach_info ai;
+
+	return fn_att_info(c->fd, 0, &ai) ? 0 : ai.out_attached;
+}
+
+/* OBJHEAP_INFO through attachment @fd's handle @h. */
+static int fn_fd_info(int fd, uint64_t h, struct objheap_info *info)
+{
+	*info = (struct objheap_info){ .size = sizeof(*info), .handle = h };
+	return fn_ioctl(fd, OBJHEAP_INFO, info);
+}
+
+/* The references attachment @fd holds through @h; ~0 on error. */
+static uint32_t fn_fd_user_refs(int fd, uint64_t h)
+{
+	struct objheap_info info;
+
+	return fn_fd_info(fd, h, &info) ? ~0U : info.out_user_refs;
+}
+
+static int fn_fd_get_slot(int fd, uint64_t h, uint32_t index, uint64_t *outp)
+{
+	struct objheap_slot s = { .size = sizeof(s), .handle = h, .index = index };
+	int ret = fn_ioctl(fd, OBJHEAP_GET_SLOT, &s);
+
+	if (!ret)
+		*outp = s.out_handle;
+	return ret;
+}
+
+static int fn_fd_lookup(struct fn_ctx *c, int fd, uint64_t *outp)
+{
+	struct objheap_name n = {
+		.size = sizeof(n), .name_uptr = (uintptr_t)c->name,
+		.name_len = strlen(c->name),
+	};
+	int ret = fn_ioctl(fd, OBJHEAP_LOOKUP, &n);
+
+	if (!ret)
+		*outp = n.out_handle;
+	return ret;
+}
+
+/* Attachment @fd's queue: records queued and events ever lost. */
+static void fn_fd_queue(struct __test_metadata *_metadata, int fd,
+			uint64_t *queued, uint64_t *lost)
+{
+	struct objheap_event_ctl ev = { .size = sizeof(ev) };
+
+	ASSERT_EQ(0, fn_ioctl(fd, OBJHEAP_EVENT_CTL, &ev));
+	*queued = ev.out_queued;
+	*lost = ev.out_lost;
+}
+
+/*
+ * Attachment @i takes the one record pending for it, the RECEIVED of @h
+ * (a handle of the heap's own file) sent with @cookie: the handle it got.
+ */
+static uint64_t fn_receive(struct __test_metadata *_metadata, struct fn_ctx *c,
+			   int i, uint64_t cookie)
+{
+	ASSERT_EQ(1, fn_read_fd(c, c->att[i]));
+	ASSERT_EQ(OBJHEAP_EVENT_RECEIVED, c->ev[0].type);
+	EXPECT_EQ(0, c->ev[0].lost);
+	EXPECT_EQ(cookie, c->ev[0].cookie);
+	EXPECT_NE(0, c->ev[0].handle);
+	return c->ev[0].handle;
+}
+
+/* Send h[@k] from the heap's file to attachment @i and take it there. */
+static uint64_t fn_send_take(struct __test_metadata *_metadata,
+			     struct fn_ctx *c, int k, int i)
+{
+	EXPECT_EQ(0, objheap_send(c->heap, c->h[k], c->att_id[i], 100 + i));
+	return fn_receive(_metadata, c, i, 100 + i);
+}
+
+/* ---- ATTACH: the attachment, an id, the file and its descriptor ------ */
+
+/* The descriptors this process has open. */
+static int fn_fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void setup_attach(struct __test_metadata *_metadata, struct fn_ctx *c)
+{
+	setup_target(_metadata, c);
+	c->expect = fn_fd_count();
+	ASSERT_LT(0, c->expect);
+	c->count = fn_attached(c);
+	ASSERT_EQ(1, c->count);
+}
+
+static int act_attach(struct fn_ctx *c)
+{
+	uint32_t id = 0;
+	int ret = objheap_attach(c->heap, 0, &c->other_fd, &id);
+
+	c->out = id;
+	return ret;
+}
+
+static void verify_attach(struct __test_metadata *_metadata, struct fn_ctx *c,
+			  int ret)
+{
+	struct objheap_attach_info ai;
+
+	if (ret) {
+		/* No descriptor left open, no attachment left behind. */
+		EXPECT_EQ(-1, c->other_fd);
+		EXPECT_EQ(c->expect, fn_fd_count());
+		EXPECT_EQ(c->count, fn_attached(c));
+		return;
+	}
+	ASSERT_LE(0, c->other_fd);
+	EXPECT_EQ(c->expect + 1, fn_fd_count());
+	EXPECT_EQ(c->count + 1, fn_attached(c));
+	/* The new attachment, seen from both files: empty. */
+	ASSERT_EQ(0, fn_att_info(c->fd, c->out, &ai));
+	EXPECT_EQ(c->out, ai.out_id);
+	EXPECT_EQ(0, ai.out_handles);
+	EXPECT_EQ(0, ai.out_refs);
+	ASSERT_EQ(0, fn_att_info(c->other_fd, 0, &ai));
+	EXPECT_EQ(c->out, ai.out_id);
+	/* Closed, it is gone; the heap's file is told. */
+	close(c->other_fd);
+	c->other_fd = -1;
+	EXPECT_EQ(c->expect, fn_fd_count());
+	EXPECT_EQ(c->count, fn_attached(c));
+	EXPECT_EQ(-ESRCH, fn_att_info(c->fd, c->out, &ai));
+	fn_expect_events(_metadata, c, 1, 1u << OBJHEAP_EVENT_DETACHED);
+	EXPECT_EQ(1, fn_refcnt(c->heap, c->h[0]));
+}
+
+/* ---- ATTACH_INFO ------------------------------------------------------ */
+
+/* h[0] sent to attachment 0, which holds it once. */
+static void setup_sent(struct __test_metadata *_metadata, struct fn_ctx *c)
+{
+	setup_target(_metadata, c);
+	fn_attach(_metadata, c, 0);
+	c->att_h[0] = fn_send_take(_metadata, c, 0, 0);
+	c->expect = fn_att_refs(c, 0);
+	ASSERT_EQ(1, c->expect);
+}
+
+static int act_attach_info(struct fn_ctx *c)
+{
+	struct objheap_attach_info ai;
+	int ret = objheap_attach_info(c->heap, c->att_id[0], &ai);
+
+	c->out = ai.out_refs;
+	c->count = ai.out_attached;
+	return ret;
+}
+
+static void verify_attach_info(struct __test_metadata *_metadata,
+			       struct fn_ctx *c, int ret)
+{
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(1, c->out);
+	EXPECT_EQ(2, c->count);
+}
+
+/* ---- SEND ------------------------------------------------------------- */
+
+/*
+ * To a new attachment, with no entry for h[0] yet: its table (a page of
+ * entries), the heap's hash of holders (set up on its first use, never
+ * failing), h[0]'s holders record, then the receiver's first event chunk.
+ * A failure at the last leaves the receiver an entry for h[0] that holds
+ * no reference: as a failed GET_SLOT may (oh_respond_handle()).
+ */
+static void setup_receiver(struct __test_metadata *_metadata, struct fn_ctx *c)
+{
+	setup_target(_metadata, c);
+	fn_attach(_metadata, c, 0);
+	c->expect = fn_att_refs(c, 0);
+	ASSERT_EQ(0, c->expect);
+}
+
+static int act_send(struct fn_ctx *c)
+{
+	return objheap_send(c->heap, c->h[0], c->att_id[0], 7);
+}
+
+/*
+ * After a failure nothing reached the receiver: no record, none lost, no
+ * reference.  After a success it holds one more, and takes one RECEIVED
+ * record carrying it: the same handle as before, if it had one.
+ */
+static void verify_send(struct __test_metadata *_metadata, struct fn_ctx *c,
+			int ret)
+{
+	struct objheap_attach_info ai;
+	struct objheap_info info;
+	uint64_t queued, lost, h;
+
+	fn_fd_queue(_metadata, c->att[0], &queued, &lost);
+	EXPECT_EQ(0, lost);
+	if (ret) {
+		EXPECT_EQ(0, queued);
+		EXPECT_EQ(0, fn_read_fd(c, c->att[0]));
+		EXPECT_EQ(c->expect, fn_att_refs(c, 0));
+		return;
+	}
+	EXPECT_EQ(1, queued);
+	EXPECT_EQ(c->expect + 1, fn_att_refs(c, 0));
+	h = fn_receive(_metadata, c, 0, 7);
+	ASSERT_EQ(0, fn_att_info(c->fd, 0, &ai));
+	EXPECT_EQ(ai.out_id, c->ev[0].generation);
+	EXPECT_EQ(7, c->ev[0].target_type);
+	if (c->att_h[0])
+		EXPECT_EQ(c->att_h[0], h);
+	ASSERT_EQ(0, fn_fd_info(c->att[0], h, &info));
+	EXPECT_EQ(c->expect + 1, info.out_user_refs);
+	/* The heap's file's reference and the receiver's. */
+	EXPECT_EQ(1 + c->expect + 1, info.out_refcnt);
+	EXPECT_EQ(info.out_refcnt, fn_refcnt(c->heap, c->h[0]));
+}
+
+/*
+ * To an attachment that holds h[0] already (setup_sent()), its queue read
+ * dry and so its chunk freed: the entry is found, only a chunk is
+ * allocated.  With the first RECEIVED still queued, nothing is.
+ */
+static void setup_sent_queued(struct __test_metadata *_metadata,
+			      struct fn_ctx *c)
+{
+	setup_target(_metadata, c);
+	fn_attach(_metadata, c, 0);
+	ASSERT_EQ(0, objheap_send(c->heap, c->h[0], c->att_id[0], 6));
+}
+
+static void verify_send_queued(struct __test_metadata *_metadata,
+			       struct fn_ctx *c, int ret)
+{
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(2, fn_att_refs(c, 0));
+	ASSERT_EQ(2, fn_read_fd(c, c->att[0]));
+	EXPECT_EQ(OBJHEAP_EVENT_RECEIVED, c->ev[0].type);
+	EXPECT_EQ(6, c->ev[0].cookie);
+	EXPECT_EQ(OBJHEAP_EVENT_RECEIVED, c->ev[1].type);
+	EXPECT_EQ(7, c->ev[1].cookie);
+	EXPECT_EQ(c->ev[0].handle, c->ev[1].handle);
+	EXPECT_EQ(2, fn_fd_user_refs(c->att[0], c->ev[0].handle));
+	EXPECT_EQ(3, fn_refcnt(c->heap, c->h[0]));
+}
+
+/* ---- GET_SLOT into a third holder: the holders record doubles -------- */
+
+/*
+ * h[0] -> h[1] (slot 0), both made by the heap's file, h[1]'s home.
+ * Attachments 0 and 1 got h[1]: its holders record, room for 2, is full.
+ * Attachment 2 got h[0] (its table made, the hash set up): its GET_SLOT
+ * allocates only h[1]'s record of 4, the old one going by RCU.
+ */
+static void setup_holders_full(struct __test_metadata *_metadata,
+			       struct fn_ctx *c)
+{
+	int i;
+
+	setup_target(_metadata, c);
+	c->h[1] = fn_node(c->heap, 0, 8);
+	ASSERT_NE(0, c->h[1]);
+	ASSERT_EQ(0, objheap_set_slot(c->heap, c->h[0], 0, c->h[1]));
+	for (i = 0; i < FN_ATTACH; i++)
+		fn_attach(_metadata, c, i);
+	c->att_h[0] = fn_send_take(_metadata, c, 1, 0);
+	c->att_h[1] = fn_send_take(_metadata, c, 1, 1);
+	c->att_h[2] = fn_send_take(_metadata, c, 0, 2);
+	/* The heap's file, the slot, attachments 0 and 1. */
+	ASSERT_EQ(4, fn_refcnt(c->heap, c->h[1]));
+	c->expect = fn_att_refs(c, 2);
+	ASSERT_EQ(1, c->expect);
+}
+
+static int act_get_slot_shared(struct fn_ctx *c)
+{
+	return fn_fd_get_slot(c->att[2], c->att_h[2], 0, &c->out);
+}
+
+static void verify_get_slot_shared(struct __test_metadata *_metadata,
+				   struct fn_ctx *c, int ret)
+{
+	int i;
+
+	if (ret) {
+		EXPECT_EQ(c->expect, fn_att_refs(c, 2));
+	} else {
+		EXPECT_NE(0, c->out);
+		EXPECT_EQ(c->expect + 1, fn_att_refs(c, 2));
+		EXPECT_EQ(1, fn_fd_user_refs(c->att[2], c->out));
+		EXPECT_EQ(5, fn_refcnt(c->heap, c->h[1]));
+	}
+	/*
+	 * The record, grown or not, still has the other two entries: what is
+	 * sent to them again arrives under the handle they had.
+	 */
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(c->att_h[i], fn_send_take(_metadata, c, 1, i));
+}
+
+/* ---- PUBLISH, LOOKUP, UNPUBLISH ---------------------------------------- */
+
+static int act_publish(struct fn_ctx *c)
+{
+	return objheap_publish_str(c->heap, c->name, c->h[0]);
+}
+
+/* A failure publishes nothing; a success holds one reference. */
+static void verify_publish(struct __test_metadata *_metadata,
+			   struct fn_ctx *c, int ret)
+{
+	uint64_t h = 0;
+
+	if (ret) {
+		EXPECT_EQ(-ENOENT, objheap_lookup_str(c->heap, c->name, &h));
+		EXPECT_EQ(1, fn_refcnt(c->heap, c->h[0]));
+		return;
+	}
+	EXPECT_EQ(2, fn_refcnt(c->heap, c->h[0]));
+	EXPECT_EQ(0, objheap_lookup_str(c->heap, c->name, &h));
+	EXPECT_EQ(c->h[0], h);
+	EXPECT_EQ(3, fn_refcnt(c->heap, c->h[0]));
+}
+
+/* h[0] published by the heap's file; attachment 0, new, empty. */
+static void setup_published(struct __test_metadata *_metadata,
+			    struct fn_ctx *c)
+{
+	setup_target(_metadata, c);
+	ASSERT_EQ(0, objheap_publish_str(c->heap, c->name, c->h[0]));
+	fn_attach(_metadata, c, 0);
+	c->expect = fn_att_refs(c, 0);
+	ASSERT_EQ(0, c->expect);
+}
+
+/*
+ * From attachment 0: a foreign entry, so its table, the hash of holders
+ * (absorbing its failure) and h[0]'s holders record.
+ */
+static int act_lookup_foreign(struct fn_ctx *c)
+{
+	return fn_fd_lookup(c, c->att[0], &c->out);
+}
+
+static void verify_lookup_foreign(struct __test_metadata *_metadata,
+				  struct fn_ctx *c, int ret)
+{
+	uint64_t h = 0;
+
+	if (ret) {
+		EXPECT_EQ(c->expect, fn_att_refs(c, 0));
+		/* The name is still there, and found. */
+		EXPECT_EQ(0, fn_fd_lookup(c, c->att[0], &h));
+		EXPECT_NE(0, h);
+		return;
+	}
+	EXPECT_NE(0, c->out);
+	EXPECT_EQ(c->expect + 1, fn_att_refs(c, 0));
+	EXPECT_EQ(1, fn_fd_user_refs(c->att[0], c->out));
+	/* The handle, the name, attachment 0's handle. */
+	EXPECT_EQ(3, fn_refcnt(c->heap, c->h[0]));
+	/* Its entry is found again: the same handle. */
+	EXPECT_EQ(0, fn_fd_lookup(c, c->att[0], &h));
+	EXPECT_EQ(c->out, h);
+}
+
+static int act_unpublish(struct fn_ctx *c)
+{
+	return objheap_unpublish_str(c->heap, c->name);
+}
+
+static void verify_unpublished(struct __test_metadata *_metadata,
+			       struct fn_ctx *c, int ret)
+{
+	uint64_t h = 0;
+
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(-ENOENT, objheap_lookup_str(c->heap, c->name, &h));
+	EXPECT_EQ(1, fn_refcnt(c->heap, c->h[0]));
+	EXPECT_LIVE_FD(c->fd, 1);
+}
+
+/* ---- close() of an attachment that holds references ------------------- */
+
+/*
+ * Attachment 0 holds h[0] twice (received, then DUP: a foreign entry)
+ * and an object of its own whose slot holds h[0]: 4 references to h[0].
+ * Closing it drops its 3 references, frees its object (and so the slot's
+ * reference), takes its entry out of h[0]'s holders record, which goes,
+ * and queues one DETACHED to the heap's file: the chunk for it is the
+ * only allocation, and its failure is a loss.
+ */
+static void setup_holding_attachment(struct __test_metadata *_metadata,
+				     struct fn_ctx *c)
+{
+	struct objheap_handle_cmd dup = { .size = sizeof(dup) };
+	struct objheap_new n = {
+		.size = sizeof(n), .type = 8, .nslots = 1, .data_len = 8,
+	};
+	struct objheap_slot s = { .size = sizeof(s) };
+
+	setup_target(_metadata, c);
+	fn_attach(_metadata, c, 0);
+	c->att_h[0] = fn_send_take(_metadata, c, 0, 0);
+	dup.handle = c->att_h[0];
+	ASSERT_EQ(0, fn_ioctl(c->att[0], OBJHEAP_DUP, &dup));
+	ASSERT_EQ(0, fn_ioctl(c->att[0], OBJHEAP_NEW, &n));
+	s.handle = n.out_handle;
+	s.target = c->att_h[0];
+	ASSERT_EQ(0, fn_ioctl(c->att[0], OBJHEAP_SET_SLOT, &s));
+	ASSERT_EQ(4, fn_refcnt(c->heap, c->h[0]));
+	ASSERT_EQ(3, fn_att_refs(c, 0));
+	EXPECT_LIVE_FD(c->fd, 2);
+	ASSERT_EQ(0, fn_read_events(c));
+}
+
+static int act_close_attachment(struct fn_ctx *c)
+{
+	int fd = c->att[0];
+
+	c->att[0] = -1;
+	return close(fd) ? -errno : 0;
+}
+
+static void verify_attachment_closed(struct __test_metadata *_metadata,
+				     struct fn_ctx *c, int ret)
+{
+	struct objheap_attach_info ai;
+
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(-ESRCH, fn_att_info(c->fd, c->att_id[0], &ai));
+	EXPECT_EQ(1, fn_attached(c));
+	/* Only the heap's file's reference is left, and its object. */
+	EXPECT_EQ(1, fn_refcnt(c->heap, c->h[0]));
+	EXPECT_LIVE_FD(c->fd, 1);
+	/* Told, or the telling counted lost. */
+	fn_expect_events(_metadata, c, 1, 1u << OBJHEAP_EVENT_DETACHED);
+	if (c->ev[0].type == OBJHEAP_EVENT_DETACHED) {
+		EXPECT_EQ(c->att_id[0], c->ev[0].generation);
+		EXPECT_EQ(3, c->ev[0].collected);
+		EXPECT_EQ(getpid(), c->ev[0].cookie);
+	} else {
+		EXPECT_EQ(OBJHEAP_EVENT_LOST, c->ev[0].type);
+		EXPECT_EQ(1, c->ev[0].lost);
+	}
+}
+
 /* ---- commands that allocate nothing ----------------------------------- */
 
 /*
@@ -755,6 +1291,26 @@ static const struct fn_case fn_cases[] = {
 	FN_CASE("intern_interned", FN_ENOMEM, 1, setup_interned,
 		act_intern_again, verify_intern_again),
 	FN_CASE("open", FN_ENOMEM, 1, setup_nothing, act_open, verify_open),
+	FN_CASE("attach", FN_ENOMEM, 2, setup_attach, act_attach,
+		verify_attach),
+	FN_CASE("attach_info", FN_NO_ALLOC, 0, setup_sent, act_attach_info,
+		verify_attach_info),
+	FN_CASE("send_new_entry", FN_ENOMEM, 3, setup_receiver, act_send,
+		verify_send),
+	FN_CASE("send_held", FN_ENOMEM, 1, setup_sent, act_send,
+		verify_send),
+	FN_CASE("send_queued", FN_NO_ALLOC, 0, setup_sent_queued,
+		act_send, verify_send_queued),
+	FN_CASE("get_slot_holders_grow", FN_ENOMEM, 1, setup_holders_full,
+		act_get_slot_shared, verify_get_slot_shared),
+	FN_CASE("publish", FN_ENOMEM, 1, setup_target, act_publish,
+		verify_publish),
+	FN_CASE("lookup_foreign", FN_ENOMEM, 2, setup_published,
+		act_lookup_foreign, verify_lookup_foreign),
+	FN_CASE("unpublish", FN_NO_ALLOC, 0, setup_published, act_unpublish,
+		verify_unpublished),
+	FN_CASE("close_attachment", FN_SURVIVES, 0, setup_holding_attachment,
+		act_close_attachment, verify_attachment_closed),
 	FN_CASE("release_with_events", FN_SURVIVES, 0, setup_watched,
 		act_release_target, verify_watched_died),
 	FN_CASE("release_pep442", FN_SURVIVES, 0, setup_finalizable,
