@@ -778,6 +778,7 @@ int objheap_cmd_send(struct objheap_ucmd *ucmd)
 	};
 	struct oh_object *obj;
 	struct oh_attach *to;
+	bool fresh;
 	u32 index;
 	int ret;
 
@@ -796,6 +797,7 @@ int objheap_cmd_send(struct objheap_ucmd *ucmd)
 	if (oh_ref_full(obj))
 		return -EOVERFLOW;
 
+	fresh = oh_entry_find(to, obj) == OH_NO_INDEX;
 	ret = oh_entry_get(to, obj, &index);
 	if (ret)
 		return ret;
@@ -804,8 +806,12 @@ int objheap_cmd_send(struct objheap_ucmd *ucmd)
 	ev.target_type = obj->type;
 	ev.generation = ucmd->att->id;
 	ret = oh_event_deliver(to, &ev);
-	if (ret)
+	if (ret) {
+		/* Nothing was sent: @to does not even see the object. */
+		if (fresh)
+			oh_entry_del(to, obj, index);
 		return ret;
+	}
 	__oh_ref_user(to, index);
 	return 0;
 }

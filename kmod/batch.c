@@ -331,6 +331,7 @@ static int objheap_batch_run(struct objheap_ucmd *ucmd,
 	struct objheap_batch *cmd = ucmd->cmd;
 	struct objheap_ucmd sub = {
 		.heap = ucmd->heap,
+		.att = ucmd->att,
 		.batch = ctx,
 	};
 	struct objheap_batch_entry *entry;
