@@ -877,6 +877,9 @@ static void verify_send(struct __test_metadata *_metadata, struct fn_ctx *c,
 		EXPECT_EQ(0, queued);
 		EXPECT_EQ(0, fn_read_fd(c, c->att[0]));
 		EXPECT_EQ(c->expect, fn_att_refs(c, 0));
+		/* Nothing was sent: a receiver new to h[0] has no entry. */
+		ASSERT_EQ(0, fn_att_info(c->att[0], 0, &ai));
+		EXPECT_EQ(c->att_h[0] ? 1 : 0, ai.out_handles);
 		return;
 	}
 	EXPECT_EQ(1, queued);
