@@ -403,9 +403,10 @@ static void verify_intern_again(struct __test_metadata *_metadata,
 
 /* ---- open() of the device --------------------------------------------- */
 
-static int fn_heap_dirs(void)
+/* The entries of directory @path, dot files aside, or -1. */
+static int fn_count_dir(const char *path)
 {
-	DIR *d = opendir("/sys/kernel/debug/objheap");
+	DIR *d = opendir(path);
 	struct dirent *e;
 	int n = 0;
 
@@ -415,6 +416,11 @@ static int fn_heap_dirs(void)
 		n += e->d_name[0] != '.';
 	closedir(d);
 	return n;
+}
+
+static int fn_heap_dirs(void)
+{
+	return fn_count_dir("/sys/kernel/debug/objheap");
 }
 
 static void setup_nothing(struct __test_metadata *_metadata,
@@ -745,16 +751,7 @@ static uint64_t fn_send_take(struct __test_metadata *_metadata,
 /* The descriptors this process has open. */
 static int fn_fd_count(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
+	return fn_count_dir("/proc/self/fd");
 }
 
 static void setup_attach(struct __test_metadata *_metadata, struct fn_ctx *c)
