@@ -786,7 +786,7 @@ int objheap_cmd_send(struct objheap_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EINVAL;
-	obj = oh_get(ucmd, cmd->handle);
+	obj = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	if (cmd->to == ucmd->att->id)

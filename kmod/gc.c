@@ -803,7 +803,7 @@ int objheap_cmd_gc_is_tracked(struct objheap_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EINVAL;
-	obj = oh_get(ucmd, cmd->handle);
+	obj = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	cmd->out_tracked = oh_tracked(obj);
@@ -935,7 +935,7 @@ static int gc_object_list_cmd(struct objheap_ucmd *ucmd, oh_list_walk_fn walk)
 	ret = gc_list_check(cmd, true, false);
 	if (ret)
 		return ret;
-	obj = oh_get(ucmd, cmd->handle);
+	obj = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	return gc_list_cmd(ucmd, walk, obj);

@@ -107,7 +107,7 @@ int objheap_cmd_publish(struct objheap_ucmd *ucmd)
 	ret = oh_name_copy(cmd, name);
 	if (ret)
 		return ret;
-	obj = oh_get(ucmd, cmd->handle);
+	obj = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	if (oh_name_find(heap, name, cmd->name_len, &link, &parent))

@@ -116,7 +116,7 @@ u64 oh_handle(struct oh_attach *att, const struct oh_object *obj)
 }
 
 /**
- * oh_get() - Find the object a handle of a command names.
+ * oh_lookup() - Find the object a handle of a command names.
  * @ucmd: The command, for OBJHEAP_BATCH_REF() handles inside a batch.
  * @handle: The handle.
  *
@@ -124,7 +124,7 @@ u64 oh_handle(struct oh_attach *att, const struct oh_object *obj)
  * handle names no live object, or ERR_PTR(-EINVAL) for a batch reference
  * that names no earlier, successful entry.
  */
-struct oh_object *oh_get(struct objheap_ucmd *ucmd, u64 handle)
+struct oh_object *oh_lookup(struct objheap_ucmd *ucmd, u64 handle)
 {
 	struct oh_object *obj;
 
@@ -503,7 +503,7 @@ static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
 			return -EFAULT;
 		if (!handle)
 			continue;
-		target = oh_get(ucmd, handle);
+		target = oh_lookup(ucmd, handle);
 		if (IS_ERR(target))
 			return PTR_ERR(target);
 		ret = oh_ref(target);
@@ -767,7 +767,7 @@ int objheap_cmd_dup(struct objheap_ucmd *ucmd)
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
-	obj = oh_get(ucmd, cmd->handle);
+	obj = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	return oh_respond_handle(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
@@ -780,7 +780,7 @@ int objheap_cmd_release(struct objheap_ucmd *ucmd)
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
-	obj = oh_get(ucmd, cmd->handle);
+	obj = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	return oh_unref_user(ucmd->att, obj);
@@ -794,7 +794,7 @@ static struct oh_object *oh_get_slot_owner(struct objheap_ucmd *ucmd,
 
 	if (cmd->__reserved)
 		return ERR_PTR(-EINVAL);
-	obj = oh_get(ucmd, cmd->handle);
+	obj = oh_lookup(ucmd, cmd->handle);
 	if (!IS_ERR(obj) && cmd->index >= obj->nslots)
 		return ERR_PTR(-EINVAL);
 	return obj;
@@ -815,7 +815,7 @@ int objheap_cmd_set_slot(struct objheap_ucmd *ucmd)
 	if (oh_immutable(obj))
 		return -EPERM;
 	if (cmd->target) {
-		target = oh_get(ucmd, cmd->target);
+		target = oh_lookup(ucmd, cmd->target);
 		if (IS_ERR(target))
 			return PTR_ERR(target);
 		ret = oh_ref(target);
@@ -855,7 +855,7 @@ static struct oh_object *oh_get_range(struct objheap_ucmd *ucmd,
 	struct oh_object *obj;
 	u32 end;
 
-	obj = oh_get(ucmd, cmd->handle);
+	obj = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return obj;
 	if (check_add_overflow(cmd->offset, cmd->len, &end) ||
@@ -906,11 +906,11 @@ int objheap_cmd_info(struct objheap_ucmd *ucmd)
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
-	obj = oh_get(ucmd, cmd->handle);
+	obj = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	cmd->out_refcnt = oh_immortal(obj) ? OBJHEAP_REFCNT_IMMORTAL : obj->refcnt;
-	/* oh_get() found the caller's entry: it exists. */
+	/* oh_lookup() found the caller's entry: it exists. */
 	index = oh_entry_find(ucmd->att, obj);
 	cmd->out_user_refs = ucmd->att->table.entries[index].refs;
 	cmd->out_type = obj->type;

@@ -141,7 +141,7 @@ void oh_object_abort(struct objheap *heap, struct oh_object *obj);
 void oh_object_free(struct objheap *heap, struct oh_object *obj);
 u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj);
 u64 oh_handle(struct oh_attach *att, const struct oh_object *obj);
-struct oh_object *oh_get(struct objheap_ucmd *ucmd, u64 handle);
+struct oh_object *oh_lookup(struct objheap_ucmd *ucmd, u64 handle);
 int oh_ref(struct oh_object *obj);
 void oh_unref(struct objheap *heap, struct oh_object *obj);
 void __oh_ref_user(struct oh_attach *att, u32 index);

@@ -15,7 +15,7 @@ static int oh_test_set_user_refs(struct objheap_ucmd *ucmd,
 
 	if (cmd->refs.__reserved)
 		return -EINVAL;
-	obj = oh_get(ucmd, cmd->refs.handle);
+	obj = oh_lookup(ucmd, cmd->refs.handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	if (oh_immortal(obj))

@@ -374,7 +374,7 @@ int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EINVAL;
-	target = oh_get(ucmd, cmd->handle);
+	target = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(target))
 		return PTR_ERR(target);
 	if (oh_is_weakref(target))
@@ -417,7 +417,7 @@ static struct oh_object *oh_get_weakref(struct objheap_ucmd *ucmd,
 
 	if (cmd->__reserved || cmd->cookie)
 		return ERR_PTR(-EINVAL);
-	wobj = oh_get(ucmd, cmd->handle);
+	wobj = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(wobj))
 		return wobj;
 	if (!oh_is_weakref(wobj) || (finalizer && !oh_is_finalizer(wobj)))
@@ -487,7 +487,7 @@ static struct oh_object *oh_get_weakref_target(struct objheap_ucmd *ucmd,
 
 	if (!list && (cmd->count || cmd->buf_uptr))
 		return ERR_PTR(-EINVAL);
-	return oh_get(ucmd, cmd->handle);
+	return oh_lookup(ucmd, cmd->handle);
 }
 
 /* The list walk over the weak references of @arg, a target, oldest first. */

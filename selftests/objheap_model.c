@@ -278,7 +278,7 @@ static void m_track(struct mobj *o)
 	}
 }
 
-/* Resolve a handle exactly as oh_get() does: 0, -EINVAL or -ENOENT. */
+/* Resolve a handle exactly as oh_lookup() does: 0, -EINVAL or -ENOENT. */
 static int m_get(u64 handle, int *id)
 {
 	int k;
