@@ -620,6 +620,46 @@ void oh_uncharge(struct oh_alloc *a, size_t bytes)
 }
 
 /**
+ * oh_array_alloc() - Allocate one of the heap's own arrays, charged to it.
+ * @a: The heap's allocator.
+ * @n: Elements.
+ * @size: Bytes each.
+ *
+ * For the tables that grow by doubling (of handles, interned objects,
+ * weak references): the bytes are charged against the heap's limit first,
+ * then allocated with kvmalloc(), so that a big table may be only
+ * virtually contiguous.
+ *
+ * Context: The heap's lock is held, or the heap is not visible.
+ * Return: The array, not initialized, or NULL with nothing charged.
+ */
+void *oh_array_alloc(struct oh_alloc *a, size_t n, size_t size)
+{
+	size_t bytes;
+	void *p;
+
+	if (check_mul_overflow(n, size, &bytes) || oh_charge(a, bytes))
+		return NULL;
+	p = kvmalloc(bytes, OH_GFP_LARGE);
+	if (!p)
+		oh_uncharge(a, bytes);
+	return p;
+}
+
+/**
+ * oh_array_free() - Free what oh_array_alloc() gave, and its charge.
+ * @a: The heap's allocator.
+ * @p: The array, or NULL (with @n 0).
+ * @n: Its elements, as allocated.
+ * @size: Bytes each.
+ */
+void oh_array_free(struct oh_alloc *a, void *p, size_t n, size_t size)
+{
+	kvfree(p);
+	oh_uncharge(a, n * size);
+}
+
+/**
  * oh_alloc_set_limit() - Set a heap's limit.
  * @a: The heap's allocator.
  * @limit: The most bytes held (see struct oh_alloc.held).

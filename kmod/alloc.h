@@ -177,6 +177,8 @@ void *oh_alloc(struct oh_alloc *a, size_t size);
 void oh_free(struct oh_alloc *a, void *p, size_t size);
 int oh_charge(struct oh_alloc *a, size_t bytes);
 void oh_uncharge(struct oh_alloc *a, size_t bytes);
+void *oh_array_alloc(struct oh_alloc *a, size_t n, size_t size);
+void oh_array_free(struct oh_alloc *a, void *p, size_t n, size_t size);
 int oh_alloc_set_limit(struct oh_alloc *a, u64 limit);
 void oh_alloc_get_stats(struct oh_alloc *a, struct oh_alloc_stats *st);
 void oh_alloc_show_stats(struct seq_file *m, const struct oh_alloc_stats *st);

@@ -129,24 +129,17 @@ static u32 oh_gen_next(const struct oh_attach *att, u32 gen)
 /* Double the table; only called when no entry is free. */
 static int oh_table_grow(struct oh_attach *att)
 {
+	struct oh_alloc *a = &att->heap->alloc;
 	struct oh_table *t = &att->table;
 	u32 old = t->capacity, new, i;
 	struct oh_entry *entries;
-	size_t bytes;
-	int ret;
 
 	if (old >= OH_TABLE_MAX)
 		return -ENOMEM;
 	new = old ? old * 2 : OH_TABLE_MIN;
-	bytes = (size_t)(new - old) * sizeof(*entries);
-	ret = oh_charge(&att->heap->alloc, bytes);
-	if (ret)
-		return ret;
-	entries = kvmalloc_array(new, sizeof(*entries), OH_GFP_LARGE);
-	if (!entries) {
-		oh_uncharge(&att->heap->alloc, bytes);
+	entries = oh_array_alloc(a, new, sizeof(*entries));
+	if (!entries)
 		return -ENOMEM;
-	}
 	if (old)
 		memcpy(entries, t->entries, old * sizeof(*entries));
 	for (i = old; i < new; i++) {
@@ -155,7 +148,7 @@ static int oh_table_grow(struct oh_attach *att)
 		entries[i].refs = i + 1;
 	}
 	entries[new - 1].refs = OH_NO_INDEX;
-	kvfree(t->entries);
+	oh_array_free(a, t->entries, old, sizeof(*entries));
 	t->entries = entries;
 	t->capacity = new;
 	t->free_head = old;
@@ -574,9 +567,8 @@ static void oh_attach_free(struct oh_attach *att)
 	struct objheap *heap = att->heap;
 
 	oh_events_destroy(att);
-	kvfree(att->table.entries);
-	oh_uncharge(&heap->alloc,
-		    (size_t)att->table.capacity * sizeof(*att->table.entries));
+	oh_array_free(&heap->alloc, att->table.entries, att->table.capacity,
+		      sizeof(*att->table.entries));
 	put_pid(att->pid);
 	if (att->charged)
 		oh_uncharge(&heap->alloc, sizeof(*att));

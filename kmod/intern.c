@@ -38,19 +38,14 @@ static struct hlist_head *oh_intern_chain(struct oh_intern *it, u32 hash)
 static int oh_intern_resize(struct objheap *heap, u32 nbuckets)
 {
 	struct oh_intern *it = &heap->intern;
-	size_t bytes = nbuckets * sizeof(struct hlist_head);
 	struct hlist_head *old = it->buckets;
 	u32 i, old_nbuckets = it->nbuckets;
 	struct hlist_node *tmp;
 	struct oh_object *obj;
 
-	if (oh_charge(&heap->alloc, bytes))
-		return -ENOMEM;
-	it->buckets = kvmalloc_array(nbuckets, sizeof(struct hlist_head),
-				     OH_GFP_LARGE);
+	it->buckets = oh_array_alloc(&heap->alloc, nbuckets, sizeof(*old));
 	if (!it->buckets) {
 		it->buckets = old;
-		oh_uncharge(&heap->alloc, bytes);
 		return -ENOMEM;
 	}
 	for (i = 0; i < nbuckets; i++)
@@ -63,8 +58,7 @@ static int oh_intern_resize(struct objheap *heap, u32 nbuckets)
 			hlist_add_head(&obj->intern_link,
 				       oh_intern_chain(it, obj->hash));
 		}
-	kvfree(old);
-	oh_uncharge(&heap->alloc, old_nbuckets * sizeof(struct hlist_head));
+	oh_array_free(&heap->alloc, old, old_nbuckets, sizeof(*old));
 	return 0;
 }
 
@@ -157,8 +151,8 @@ void oh_intern_destroy(struct objheap *heap)
 {
 	struct oh_intern *it = &heap->intern;
 
-	kvfree(it->buckets);
-	oh_uncharge(&heap->alloc, it->nbuckets * sizeof(struct hlist_head));
+	oh_array_free(&heap->alloc, it->buckets, it->nbuckets,
+		      sizeof(*it->buckets));
 	it->buckets = NULL;
 	it->nbuckets = 0;
 	it->count = 0;

@@ -144,14 +144,9 @@ static int oh_weak_resize(struct objheap *heap, u32 nbuckets)
 	struct hlist_node *tmp;
 	struct oh_weakref *wr;
 
-	if (oh_charge(&heap->alloc, nbuckets * sizeof(*new)))
+	new = oh_array_alloc(&heap->alloc, nbuckets, sizeof(*new));
+	if (!new)
 		return -ENOMEM;
-	new = kvmalloc_array(nbuckets, sizeof(*new),
-			     OH_GFP_LARGE);
-	if (!new) {
-		oh_uncharge(&heap->alloc, nbuckets * sizeof(*new));
-		return -ENOMEM;
-	}
 	for (i = 0; i < nbuckets; i++)
 		INIT_HLIST_HEAD(&new[i]);
 	w->buckets = new;
@@ -165,8 +160,7 @@ static int oh_weak_resize(struct objheap *heap, u32 nbuckets)
 			oh_weak_resched(&resched);
 		}
 	}
-	kvfree(old);
-	oh_uncharge(&heap->alloc, old_nbuckets * sizeof(*old));
+	oh_array_free(&heap->alloc, old, old_nbuckets, sizeof(*old));
 	return 0;
 }
 
@@ -192,8 +186,8 @@ void oh_weak_destroy(struct objheap *heap)
 {
 	struct oh_weak *w = &heap->weak;
 
-	kvfree(w->buckets);
-	oh_uncharge(&heap->alloc, w->nbuckets * sizeof(*w->buckets));
+	oh_array_free(&heap->alloc, w->buckets, w->nbuckets,
+		      sizeof(*w->buckets));
 	w->buckets = NULL;
 	w->nbuckets = 0;
 }
