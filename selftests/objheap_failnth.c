@@ -1305,7 +1305,7 @@ static const struct fn_case fn_cases[] = {
 		act_get_slot_shared, verify_get_slot_shared),
 	FN_CASE("publish", FN_ENOMEM, 1, setup_target, act_publish,
 		verify_publish),
-	FN_CASE("lookup_foreign", FN_ENOMEM, 2, setup_published,
+	FN_CASE("lookup_foreign", FN_ENOMEM, 1, setup_published,
 		act_lookup_foreign, verify_lookup_foreign),
 	FN_CASE("unpublish", FN_NO_ALLOC, 0, setup_published, act_unpublish,
 		verify_unpublished),
