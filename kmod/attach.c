@@ -70,7 +70,7 @@
 #define OH_TABLE_MAX BIT(30)
 
 /* Entries a leaving attachment drops between two yields of the lock. */
-#define OH_DETACH_BATCH 1024
+#define OH_DETACH_BATCH 256
 
 /**
  * struct oh_holder - One attachment's entry for an object, not its home.
@@ -230,10 +230,12 @@ u64 oh_entry_handle(const struct oh_attach *att, u32 index)
  * oh_table_lookup() - The object a handle of @att names.
  * @att: The attachment.
  * @handle: The handle, from userspace.
+ * @indexp: Where to put the handle's entry, or NULL.
  *
  * Return: The object, or NULL when the handle names none.
  */
-struct oh_object *oh_table_lookup(struct oh_attach *att, u64 handle)
+struct oh_object *oh_table_lookup(struct oh_attach *att, u64 handle,
+				  u32 *indexp)
 {
 	struct oh_table *t = &att->table;
 	u32 index = lower_32_bits(handle) ^ att->index_key;
@@ -244,6 +246,8 @@ struct oh_object *oh_table_lookup(struct oh_attach *att, u64 handle)
 	e = &t->entries[array_index_nospec(index, t->capacity)];
 	if (e->gen != (upper_32_bits(handle) ^ att->gen_key))
 		return NULL;
+	if (indexp)
+		*indexp = array_index_nospec(index, t->capacity);
 	return e->obj;
 }
 

@@ -103,7 +103,8 @@ int oh_entry_get(struct oh_attach *att, struct oh_object *obj, u32 *indexp);
 int oh_table_reserve(struct oh_attach *att);
 u32 oh_table_take(struct oh_attach *att, struct oh_object *obj);
 u64 oh_entry_handle(const struct oh_attach *att, u32 index);
-struct oh_object *oh_table_lookup(struct oh_attach *att, u64 handle);
+struct oh_object *oh_table_lookup(struct oh_attach *att, u64 handle,
+				  u32 *indexp);
 void oh_handles_forget(struct objheap *heap, struct oh_object *obj);
 struct oh_attach *oh_home(struct objheap *heap, const struct oh_object *obj);
 

@@ -116,15 +116,18 @@ u64 oh_handle(struct oh_attach *att, const struct oh_object *obj)
 }
 
 /**
- * oh_lookup() - Find the object a handle of a command names.
+ * oh_lookup_entry() - Find the object a handle of a command names.
  * @ucmd: The command, for OBJHEAP_BATCH_REF() handles inside a batch.
  * @handle: The handle.
+ * @indexp: Where to put the handle's entry in the caller's attachment,
+ *          or NULL.
  *
  * Return: The object (no reference is taken), ERR_PTR(-ENOENT) when the
  * handle names no live object, or ERR_PTR(-EINVAL) for a batch reference
  * that names no earlier, successful entry.
  */
-struct oh_object *oh_lookup(struct objheap_ucmd *ucmd, u64 handle)
+struct oh_object *oh_lookup_entry(struct objheap_ucmd *ucmd, u64 handle,
+				  u32 *indexp)
 {
 	struct oh_object *obj;
 
@@ -135,8 +138,20 @@ struct oh_object *oh_lookup(struct objheap_ucmd *ucmd, u64 handle)
 		if (!handle)
 			return ERR_PTR(-EINVAL);
 	}
-	obj = oh_table_lookup(ucmd->att, handle);
+	obj = oh_table_lookup(ucmd->att, handle, indexp);
 	return obj ?: ERR_PTR(-ENOENT);
+}
+
+/**
+ * oh_lookup() - oh_lookup_entry() without the entry.
+ * @ucmd: The command.
+ * @handle: The handle.
+ *
+ * Return: As oh_lookup_entry().
+ */
+struct oh_object *oh_lookup(struct objheap_ucmd *ucmd, u64 handle)
+{
+	return oh_lookup_entry(ucmd, handle, NULL);
 }
 
 /**
@@ -411,22 +426,19 @@ void oh_unref(struct objheap *heap, struct oh_object *obj)
 /**
  * oh_unref_user() - Give back a reference an attachment owns.
  * @att: The attachment.
- * @obj: The object; it may be freed.
+ * @index: Its entry for the object, which may be freed.
  *
- * Return: 0, or -EINVAL when @att owns no reference to @obj.
+ * Return: 0, or -EINVAL when @att owns no reference through the entry.
  */
-int oh_unref_user(struct oh_attach *att, struct oh_object *obj)
+int oh_unref_user(struct oh_attach *att, u32 index)
 {
-	u32 index = oh_entry_find(att, obj);
-	struct oh_entry *e;
+	struct oh_entry *e = &att->table.entries[index];
+	struct oh_object *obj = e->obj;
 
 	lockdep_assert_held(&att->heap->lock);
 
 	if (oh_immortal(obj))
 		return 0;
-	if (index == OH_NO_INDEX)
-		return -EINVAL;
-	e = &att->table.entries[index];
 	if (!e->refs)
 		return -EINVAL;
 	e->refs--;
@@ -777,13 +789,14 @@ int objheap_cmd_release(struct objheap_ucmd *ucmd)
 {
 	struct objheap_handle_cmd *cmd = ucmd->cmd;
 	struct oh_object *obj;
+	u32 index;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
-	obj = oh_lookup(ucmd, cmd->handle);
+	obj = oh_lookup_entry(ucmd, cmd->handle, &index);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	return oh_unref_user(ucmd->att, obj);
+	return oh_unref_user(ucmd->att, index);
 }
 
 /* The object and slot a slot command names, checked. */
@@ -906,12 +919,10 @@ int objheap_cmd_info(struct objheap_ucmd *ucmd)
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
-	obj = oh_lookup(ucmd, cmd->handle);
+	obj = oh_lookup_entry(ucmd, cmd->handle, &index);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	cmd->out_refcnt = oh_immortal(obj) ? OBJHEAP_REFCNT_IMMORTAL : obj->refcnt;
-	/* oh_lookup() found the caller's entry: it exists. */
-	index = oh_entry_find(ucmd->att, obj);
 	cmd->out_user_refs = ucmd->att->table.entries[index].refs;
 	cmd->out_type = obj->type;
 	cmd->out_flags = obj->flags & OH_OBJ_UAPI_FLAGS;

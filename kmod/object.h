@@ -141,11 +141,13 @@ void oh_object_abort(struct objheap *heap, struct oh_object *obj);
 void oh_object_free(struct objheap *heap, struct oh_object *obj);
 u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj);
 u64 oh_handle(struct oh_attach *att, const struct oh_object *obj);
+struct oh_object *oh_lookup_entry(struct objheap_ucmd *ucmd, u64 handle,
+				  u32 *indexp);
 struct oh_object *oh_lookup(struct objheap_ucmd *ucmd, u64 handle);
 int oh_ref(struct oh_object *obj);
 void oh_unref(struct objheap *heap, struct oh_object *obj);
 void __oh_ref_user(struct oh_attach *att, u32 index);
-int oh_unref_user(struct oh_attach *att, struct oh_object *obj);
+int oh_unref_user(struct oh_attach *att, u32 index);
 bool oh_finalize_object(struct objheap *heap, struct oh_object *obj);
 void oh_unref_user_undo(struct oh_attach *att, struct oh_object *obj);
 int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
