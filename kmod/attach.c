@@ -565,10 +565,15 @@ err_uncharge:
 	return ERR_PTR(ret);
 }
 
-/* Free what @att holds of its own; the heap stays. */
+/*
+ * Free what @att holds of its own; the heap stays.  Its memory leaves the
+ * heap's counts, so the heap's lock is held.
+ */
 static void oh_attach_free(struct oh_attach *att)
 {
 	struct objheap *heap = att->heap;
+
+	lockdep_assert_held(&heap->lock);
 
 	oh_events_destroy(att);
 	oh_array_free(&heap->alloc, att->table.entries, att->table.capacity,
@@ -677,9 +682,10 @@ void oh_attach_release(struct oh_attach *att)
 	}
 	xa_erase(&heap->attachments, att->id);
 	heap->nr_attached--;
+	/* Its memory is given back to the heap's counts: under the lock. */
+	oh_attach_free(att);
 	mutex_unlock(&heap->lock);
 
-	oh_attach_free(att);
 	if (refcount_dec_and_test(&heap->users))
 		objheap_destroy(heap);
 }

@@ -91,7 +91,8 @@ static void oh_event_chunk_free(struct oh_attach *att, struct oh_event_chunk *c)
  * oh_events_destroy() - Discard what a closed attachment's queue holds.
  * @att: The attachment, which nothing can reach any more.
  *
- * Context: Process context, from the file's release().
+ * Context: Process context, from the file's release(), with the heap's
+ * lock held: the chunks' memory leaves the heap's counts.
  */
 void oh_events_destroy(struct oh_attach *att)
 {

@@ -2160,6 +2160,62 @@ TEST_F(share, heap_lives_while_any_attachment_lives_and_goes_with_the_last)
 }
 
 /*
+ * Attachments come and go in three children while the parent allocates:
+ * an attachment's memory (its table, its queue, itself) leaves the
+ * heap's counts while other attachments' commands change them, and the
+ * heap's checker must find the counts exact afterwards.  (The counts were
+ * once given back without the heap's lock.)
+ */
+TEST_F(share, attachments_come_and_go_while_others_allocate)
+{
+	const int rounds = 150, children = 3;
+	struct objheap_stats st;
+	uint64_t h;
+	pid_t pid[3];
+	int i, k;
+
+	for (k = 0; k < children; k++) {
+		pid[k] = fork_child(self);
+		ASSERT_LE(0, pid[k]);
+		if (pid[k])
+			continue;
+		for (i = 0; i < rounds; i++) {
+			int b = attach(self->fd, 0, NULL);
+			uint64_t o;
+
+			if (b < 0)
+				_exit(1);
+			if (obj_new(b, 5, 0, 0, NULL, 24, NULL, &o) ||
+			    send_obj(b, o, i, 1))
+				_exit(2);
+			close(b);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < rounds * 20; i++) {
+		ASSERT_EQ(0, obj_new(self->fd, 6, 0, 0, NULL, 100 + i % 400,
+				     NULL, &h));
+		ASSERT_EQ(0, obj_release(self->fd, h));
+	}
+	for (k = 0; k < children; k++)
+		ASSERT_EQ(0, reap(self, pid[k]));
+	/* What the children sent is in A's queue, each with a reference. */
+	ASSERT_EQ(0, heap_stats(self->fd, &st));
+	EXPECT_LIVE(children * rounds);
+	for (;;) {
+		struct objheap_event ev[16];
+		int n = read_events(self->fd, ev, 16), j;
+
+		if (n <= 0)
+			break;
+		for (j = 0; j < n; j++)
+			if (ev[j].type == OBJHEAP_EVENT_RECEIVED)
+				ASSERT_EQ(0, obj_release(self->fd, ev[j].handle));
+	}
+	EXPECT_LIVE(0);
+}
+
+/*
  * The example program, where the VM installs it next to the selftests'
  * directory: a producer and eight workers, some killed, and its own
  * consistency check, which decides its exit status.
