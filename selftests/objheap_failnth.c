@@ -1401,7 +1401,8 @@ TEST_F_TIMEOUT(failnth, every_command_unwinds_failed_raw_allocations, 300)
 }
 
 /* Every slab and page allocation, on the debug kernel. */
-TEST_F_TIMEOUT(failnth, every_command_unwinds_failed_kernel_allocations, 600)
+/* Twenty minutes of the guest's clock: the debug kernel under TCG. */
+TEST_F_TIMEOUT(failnth, every_command_unwinds_failed_kernel_allocations, 1200)
 {
 	struct fn_result res;
 	unsigned int i;

@@ -1187,7 +1187,8 @@ TEST_F_TIMEOUT(obj, commands_unwind_every_failed_raw_allocation, 300)
 	EXPECT_LE(1, failures[FAIL_BATCH]);
 }
 
-TEST_F_TIMEOUT(obj, commands_unwind_every_failed_kernel_allocation, 600)
+/* Twenty minutes of the guest's clock: the debug kernel under TCG. */
+TEST_F_TIMEOUT(obj, commands_unwind_every_failed_kernel_allocation, 1200)
 {
 	uint32_t failures[NR_FAIL_OPS];
 	int op, nth_fd;

@@ -31,6 +31,8 @@ if [ -n "${OBJHEAP_STRESS:-}" ]; then
 	timeout=${OBJHEAP_TEST_TIMEOUT:-14400}
 	only="objheap_model objheap_fuzz"
 elif grep -q kasan /proc/cmdline; then
+	# Its fail-nth tests may take 20 minutes each.
+	timeout=${OBJHEAP_TEST_TIMEOUT:-1800}
 	export OBJHEAP_SEEDS=${OBJHEAP_SEEDS:-6}
 	export OBJHEAP_OPS=${OBJHEAP_OPS:-800}
 	export OBJHEAP_FUZZ_SEEDS=${OBJHEAP_FUZZ_SEEDS:-4}

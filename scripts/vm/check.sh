@@ -91,7 +91,10 @@ for k in $kernels; do
 	fi
 	if [ "$fail" != 0 ]; then
 		grep -E '^# ' "$out" | grep -E 'FAIL|Expected|ASSERT|fail' |
-			head -60 | sed "s/^/[$k] /" | tee -a "$recap"
+			head -60 | sed "s/^/[$k] /"
+		grep -E '^# ' "$out" |
+			grep -E 'FAIL |Expected|ASSERT|terminated|DIVERGENCE|undocumented' |
+			head -20 | sed "s/^/[$k] /" >>"$recap"
 	fi
 	echo "objheap: [$k] ${release:-no kernel booted}: $pass passed, $fail failed, $skip skipped in $((SECONDS - start)) s"
 	total_pass=$((total_pass + pass))
