@@ -134,6 +134,9 @@ enum {
 	OBJHEAP_CMD_PUBLISH = OBJHEAP_CMD_BASE + 42,
 	OBJHEAP_CMD_LOOKUP = OBJHEAP_CMD_BASE + 43,
 	OBJHEAP_CMD_UNPUBLISH = OBJHEAP_CMD_BASE + 44,
+	OBJHEAP_CMD_RESIZE = OBJHEAP_CMD_BASE + 45,
+	OBJHEAP_CMD_SEAL = OBJHEAP_CMD_BASE + 46,
+	OBJHEAP_CMD_MAP_OFFSET = OBJHEAP_CMD_BASE + 47,
 };
 
 /* The version of this header's ABI, reported by OBJHEAP_QUERY. */
@@ -369,6 +372,13 @@ struct objheap_set_limit {
  *                        otherwise be freed (see DOC: Weak references).
  * @OBJHEAP_OBJ_FINALIZED: Its OBJHEAP_EVENT_FINALIZE was queued (or lost);
  *                         it will not be handed out again.  Reported only.
+ * @OBJHEAP_OBJ_RESIZABLE: Accepted by OBJHEAP_NEW: the slots and payload
+ *                         live apart from the object's header, so that
+ *                         OBJHEAP_RESIZE can change their sizes (see DOC:
+ *                         Payloads).
+ * @OBJHEAP_OBJ_MAPPABLE: Accepted by OBJHEAP_NEW: the payload is whole
+ *                        pages of its own, which mmap() can map (see
+ *                        DOC: Payloads).
  */
 enum objheap_object_flags {
 	OBJHEAP_OBJ_IMMUTABLE = 1 << 0,
@@ -378,13 +388,16 @@ enum objheap_object_flags {
 	OBJHEAP_OBJ_FINALIZER = 1 << 4,
 	OBJHEAP_OBJ_FINALIZE = 1 << 5,
 	OBJHEAP_OBJ_FINALIZED = 1 << 6,
+	OBJHEAP_OBJ_RESIZABLE = 1 << 7,
+	OBJHEAP_OBJ_MAPPABLE = 1 << 8,
 };
 
 /**
  * struct objheap_new - ioctl(OBJHEAP_NEW)
  * @size: sizeof(struct objheap_new)
- * @flags: OBJHEAP_OBJ_IMMUTABLE, OBJHEAP_OBJ_IMMORTAL and
- *         OBJHEAP_OBJ_FINALIZE
+ * @flags: OBJHEAP_OBJ_IMMUTABLE, OBJHEAP_OBJ_IMMORTAL,
+ *         OBJHEAP_OBJ_FINALIZE, OBJHEAP_OBJ_RESIZABLE and
+ *         OBJHEAP_OBJ_MAPPABLE
  * @type: The object's type tag, any value
  * @nslots: Number of reference slots, at most OBJHEAP_MAX_SLOTS
  * @data_len: Payload size in bytes, at most OBJHEAP_MAX_SIZE
@@ -473,6 +486,18 @@ struct objheap_slot {
  * Copies between the payload and @buf_uptr.  OBJHEAP_WRITE on an
  * immutable object is EPERM.  If @buf_uptr faults (EFAULT), a write may
  * have changed part of the range.
+ *
+ * Outside a batch, a copy of more than OBJHEAP_RW_CHUNK bytes is done in
+ * pieces of that size, and the heap's lock is given up between pieces, so
+ * that other commands on the heap wait for one piece at most.  Each piece
+ * is atomic against other commands, the whole is not: a concurrent
+ * OBJHEAP_WRITE over the same range may show in some pieces of a READ
+ * and not in others.  The object stays alive for the whole copy, but a
+ * concurrent OBJHEAP_RESIZE may shrink its payload: a piece that would
+ * then pass the end fails the command with EINVAL, after the pieces
+ * before it were copied.  A mapping of the payload (see DOC: Payloads) is
+ * not ordered against READ and WRITE at all, as with read() and mmap()
+ * of one file.
  */
 struct objheap_rw {
 	__u32 size;
@@ -482,6 +507,7 @@ struct objheap_rw {
 	__u32 len;
 	__aligned_u64 buf_uptr;
 };
+#define OBJHEAP_RW_CHUNK (64U << 10)
 #define OBJHEAP_READ _IO(OBJHEAP_TYPE, OBJHEAP_CMD_READ)
 #define OBJHEAP_WRITE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_WRITE)
 
@@ -548,8 +574,11 @@ struct objheap_intern {
  * ioctl); the next entry starts at the next multiple of 8 bytes.
  *
  * Only NEW, DUP, RELEASE, SET_SLOT, GET_SLOT, READ, WRITE, INFO, INTERN,
- * WEAKREF_NEW and WEAKREF_GET may be batched.  A handle argument may be OBJHEAP_BATCH_REF(i): the
- * out_handle of entry i of the same batch, which must come earlier, have
+ * WEAKREF_NEW, WEAKREF_GET, RESIZE and SEAL may be batched.  A batch
+ * holds the heap's lock from its first entry to its last: its READ and
+ * WRITE entries are not split into pieces (OBJHEAP_RW_CHUNK), and its
+ * byte bound OBJHEAP_BATCH_MAX_BYTES bounds how long it holds the lock.
+ * A handle argument may be OBJHEAP_BATCH_REF(i): the out_handle of entry i of the same batch, which must come earlier, have
  * succeeded and have returned an object (EINVAL otherwise).  An entry
  * that succeeded with out_handle 0 (GET_SLOT of an empty slot,
  * WEAKREF_GET of a dead target) cannot be referred to: a reference
@@ -1162,8 +1191,9 @@ struct objheap_event_ctl {
  * or detach finalizers: OBJHEAP_NEW, _WRITE, _SET_SLOT, _INTERN,
  * _WEAKREF_NEW, _FINALIZE_DETACH, _SET_LIMIT, _GC_ENABLE, _GC_DISABLE,
  * _GC_SET_THRESHOLD, _GC_FREEZE, _GC_UNFREEZE, _GC_SET_DEBUG,
- * _GC_CLEAR_GARBAGE, _PUBLISH and _UNPUBLISH give it EPERM, alone or as
- * an entry of a batch.  Its own attachments must be read-only too
+ * _GC_CLEAR_GARBAGE, _PUBLISH, _UNPUBLISH, _RESIZE and _SEAL give it
+ * EPERM, alone or as an entry of a batch, and it maps payloads only
+ * without PROT_WRITE.  Its own attachments must be read-only too
  * (OBJHEAP_ATTACH without OBJHEAP_ATTACH_READONLY is EPERM): rights only
  * narrow as they are passed on.
  *
@@ -1322,5 +1352,152 @@ struct objheap_name {
 #define OBJHEAP_PUBLISH _IO(OBJHEAP_TYPE, OBJHEAP_CMD_PUBLISH)
 #define OBJHEAP_LOOKUP _IO(OBJHEAP_TYPE, OBJHEAP_CMD_LOOKUP)
 #define OBJHEAP_UNPUBLISH _IO(OBJHEAP_TYPE, OBJHEAP_CMD_UNPUBLISH)
+
+/**
+ * DOC: Payloads
+ *
+ * An object's payload is reached in three ways: copied with OBJHEAP_READ
+ * and OBJHEAP_WRITE, mapped into the caller's address space, and, for a
+ * resizable object, grown and shrunk in place.
+ *
+ * Mapping.  An object created with OBJHEAP_OBJ_MAPPABLE keeps its payload
+ * in pages of its own (the pages, rounded up from its length, and an
+ * array of pointers to them count against the heap's limit and are
+ * charged to the memory cgroup of the task that created or grew it).
+ * OBJHEAP_MAP_OFFSET gives the caller's attachment an offset for it, and
+ * mmap() of the attachment's file at that offset, plus a multiple of the
+ * page size, maps pages of the payload:
+ *
+ *  - Only MAP_SHARED: mappings, READ and WRITE of every attachment and
+ *    process see the same bytes.  MAP_PRIVATE is EINVAL.
+ *  - An offset is the attachment's own: another attachment's offsets, an
+ *    offset of a dead object and a range that passes the payload's last
+ *    page are ENXIO.  Bytes of the last page past the payload's end read
+ *    as zero; what is stored there is not part of the payload and is
+ *    cleared when OBJHEAP_RESIZE extends the payload over it.
+ *  - PROT_WRITE is EACCES on an immutable (or sealed) object and in a
+ *    read-only attachment.  A mapping made without PROT_WRITE never
+ *    becomes writable: mprotect() to add it is EACCES.  mremap() cannot
+ *    grow a mapping (EFAULT).
+ *  - A mapping holds the object alive: the object is freed when every
+ *    reference and every mapping is gone, whatever the order of
+ *    OBJHEAP_RELEASE, munmap(), close() and exit().  fork() copies
+ *    mappings as usual; each copy holds the object too.  A mapped object
+ *    with slots is a root for the collector: what it refers to stays.
+ *  - An offset stays valid as long as the object lives, even after the
+ *    attachment gave back its references; the attachment may map the
+ *    object again with it, which takes a new hold.  When no mapping and
+ *    no reference is left the object dies, and so does its offset.
+ *
+ * Resizing.  OBJHEAP_RESIZE changes the slot count or payload length of
+ * an object created with OBJHEAP_OBJ_RESIZABLE.  Its handle stays.  Its
+ * slots and payload live in a block of their own, which moves only when
+ * the new size no longer fits, or when a smaller block would save at
+ * least a quarter of it; growing leaves an eighth of room for the next
+ * growth, as CPython's lists do.  A mappable payload grows and shrinks by
+ * pages instead, and cannot change while it is mapped.
+ *
+ * Sealing.  OBJHEAP_SEAL makes an object immutable from then on, as if it
+ * had been created with OBJHEAP_OBJ_IMMUTABLE, and can enter it into the
+ * intern table.
+ */
+
+/**
+ * enum objheap_resize_flags - What OBJHEAP_RESIZE changes
+ * @OBJHEAP_RESIZE_SLOTS: The slot count, to @nslots.  Slots past the new
+ *                        count drop their references (which may free
+ *                        objects); new slots are empty.
+ * @OBJHEAP_RESIZE_DATA: The payload's length, to @data_len.  The payload
+ *                       is kept up to the smaller length; new bytes are
+ *                       zero.
+ */
+enum objheap_resize_flags {
+	OBJHEAP_RESIZE_SLOTS = 1 << 0,
+	OBJHEAP_RESIZE_DATA = 1 << 1,
+};
+
+/**
+ * struct objheap_resize - ioctl(OBJHEAP_RESIZE)
+ * @size: sizeof(struct objheap_resize)
+ * @flags: OBJHEAP_RESIZE_SLOTS, OBJHEAP_RESIZE_DATA, or both; at least one
+ * @handle: The object
+ * @nslots: The new slot count, at most OBJHEAP_MAX_SLOTS
+ * @data_len: The new payload length, at most OBJHEAP_MAX_SIZE
+ *
+ * Fails with EINVAL when no flag is given or the object was not created
+ * with OBJHEAP_OBJ_RESIZABLE, EPERM when it is immutable, EBUSY when the
+ * payload would change while a mapping of it exists, and ENOMEM; the
+ * object is then exactly as it was.  Changing only the slots of a mapped
+ * object is allowed.
+ */
+struct objheap_resize {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__u32 nslots;
+	__u32 data_len;
+};
+#define OBJHEAP_RESIZE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_RESIZE)
+
+/**
+ * enum objheap_seal_flags - Flags of OBJHEAP_SEAL
+ * @OBJHEAP_SEAL_INTERN: Also intern the sealed object: see
+ *                       struct objheap_seal.
+ */
+enum objheap_seal_flags {
+	OBJHEAP_SEAL_INTERN = 1 << 0,
+};
+
+/**
+ * struct objheap_seal - ioctl(OBJHEAP_SEAL)
+ * @size: sizeof(struct objheap_seal)
+ * @flags: OBJHEAP_SEAL_*
+ * @handle: The object
+ * @out_handle: With OBJHEAP_SEAL_INTERN: the interned object of the same
+ *              type and payload, owning one new reference.  That is the
+ *              object itself, now flagged OBJHEAP_OBJ_INTERNED, unless an
+ *              equal object was interned before.  Not written otherwise.
+ *
+ * Makes the object immutable: OBJHEAP_WRITE, OBJHEAP_SET_SLOT and
+ * OBJHEAP_RESIZE give EPERM from then on, and mmap() with PROT_WRITE
+ * EACCES.  Sealing an immutable object changes nothing.  Fails with EBUSY
+ * while a mapping made with PROT_WRITE exists, and, with
+ * OBJHEAP_SEAL_INTERN, with EINVAL when the object cannot be interned:
+ * it has slots, is mappable, is a weak reference or was created with
+ * OBJHEAP_OBJ_FINALIZE; the object is then not sealed either.
+ */
+struct objheap_seal {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__aligned_u64 out_handle;
+};
+#define OBJHEAP_SEAL _IO(OBJHEAP_TYPE, OBJHEAP_CMD_SEAL)
+
+/**
+ * struct objheap_map_offset - ioctl(OBJHEAP_MAP_OFFSET)
+ * @size: sizeof(struct objheap_map_offset)
+ * @flags: Must be 0
+ * @handle: The object, created with OBJHEAP_OBJ_MAPPABLE (EINVAL
+ *          otherwise)
+ * @out_offset: The offset to give mmap() for the payload's first page: a
+ *              multiple of the page size, the same each time the
+ *              attachment asks while the object lives
+ * @out_data_len: The payload's length now
+ * @__reserved: Must be 0
+ *
+ * Fails with ENOSPC when the attachment has no offset left: a program
+ * of 64 bits may hold offsets for 2^24 live objects at once, a program of
+ * 32 bits for 65535 (so that its offsets fit the off_t of mmap()).
+ */
+struct objheap_map_offset {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__aligned_u64 out_offset;
+	__u32 out_data_len;
+	__u32 __reserved;
+};
+#define OBJHEAP_MAP_OFFSET _IO(OBJHEAP_TYPE, OBJHEAP_CMD_MAP_OFFSET)
 
 #endif /* _UAPI_LINUX_OBJHEAP_H */
