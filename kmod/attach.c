@@ -548,6 +548,7 @@ struct oh_attach *oh_attach_new(struct objheap *heap, u32 flags, bool charge)
 	att->table.free_head = OH_NO_INDEX;
 	att->gen_key = get_random_u32() & OH_GEN_MAX;
 	att->index_key = get_random_u32();
+	xa_init_flags(&att->map_offsets, XA_FLAGS_ALLOC1);
 	ret = xa_alloc_cyclic(&heap->attachments, &att->id, att,
 			      XA_LIMIT(1, U32_MAX), &heap->next_id, OH_GFP);
 	if (ret < 0)
@@ -575,6 +576,7 @@ static void oh_attach_free(struct oh_attach *att)
 
 	lockdep_assert_held(&heap->lock);
 
+	oh_map_offsets_release(att);
 	oh_events_destroy(att);
 	oh_array_free(&heap->alloc, att->table.entries, att->table.capacity,
 		      sizeof(*att->table.entries));

@@ -10,6 +10,7 @@
 #include <linux/rbtree.h>
 #include <linux/rhashtable-types.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 #include "event.h"
 
@@ -61,6 +62,8 @@ struct oh_table {
  * @closing: Its file is gone: it takes no new handle and no event.
  * @refs: References it holds through handles.
  * @created: Objects it created.
+ * @map_offsets: Its offsets for mmap(): id to struct oh_map_offset
+ *               (kmod/payload.c).
  */
 struct oh_attach {
 	struct objheap *heap;
@@ -76,6 +79,7 @@ struct oh_attach {
 	bool closing;
 	u64 refs;
 	u64 created;
+	struct xarray map_offsets;
 };
 
 /**

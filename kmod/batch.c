@@ -210,8 +210,9 @@ static void objheap_batch_load(union ucmd_buffer *buf,
 /*
  * The payload bytes an entry would copy or clear, which the batch's
  * budget counts: a new object's payload and slot array, an interned
- * payload, a read or a write.  The other batchable commands do a bounded
- * amount of work each.
+ * payload, a read or a write, and the new size of a resized object (the
+ * most a move of its slots and payload copies and clears).  The other
+ * batchable commands do a bounded amount of work each.
  */
 static u64 objheap_batch_cost(const struct objheap_ioctl_op *op,
 			      const void *ustruct, u32 size)
@@ -223,6 +224,7 @@ static u64 objheap_batch_cost(const struct objheap_ioctl_op *op,
 	case OBJHEAP_INTERN:
 	case OBJHEAP_READ:
 	case OBJHEAP_WRITE:
+	case OBJHEAP_RESIZE:
 		break;
 	default:
 		return 0;
@@ -233,6 +235,9 @@ static u64 objheap_batch_cost(const struct objheap_ioctl_op *op,
 		return (u64)cmd.new.data_len + (u64)cmd.new.nslots * sizeof(u64);
 	case OBJHEAP_INTERN:
 		return cmd.intern.data_len;
+	case OBJHEAP_RESIZE:
+		return (u64)cmd.resize.data_len +
+		       (u64)cmd.resize.nslots * sizeof(u64);
 	default:
 		return cmd.rw.len;
 	}

@@ -22,6 +22,7 @@
 #define __OBJHEAP_COMPAT_H
 
 #include <linux/gfp.h>
+#include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/version.h>
 
@@ -55,6 +56,26 @@ static inline void oh_poll_wait(struct file *filp, wait_queue_head_t *wq,
 	}
 }
 #define poll_wait(filp, wq, p) oh_poll_wait(filp, wq, p)
+#endif
+
+/*
+ * 6.3 made a VMA's flags writable only through vm_flags_set() and
+ * vm_flags_clear(), which also take the VMA's own lock.  Before it the
+ * flags were a plain field, written under mmap_lock, as ->mmap() runs.
+ * Both are inline functions, so the version decides.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline void vm_flags_set(struct vm_area_struct *vma,
+				vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void vm_flags_clear(struct vm_area_struct *vma,
+				  vm_flags_t flags)
+{
+	vma->vm_flags &= ~flags;
+}
 #endif
 
 #endif /* __OBJHEAP_COMPAT_H */

@@ -78,6 +78,7 @@
 #include <linux/uaccess.h>
 
 #include "objheap.h"
+#include "payload.h"
 #include "objheap_trace.h"
 
 /* Objects handled between two cond_resched() calls. */
@@ -198,6 +199,9 @@ static int gc_update_refs(struct list_head *young)
 
 	list_for_each_entry(obj, young, gc_link) {
 		obj->gc_refs = obj->refcnt;
+		/* Mappings are references from outside (kmod/payload.c). */
+		if (unlikely(oh_mappable(obj)))
+			obj->gc_refs += oh_pages_gc_refs(obj);
 		obj->flags |= OH_OBJ_COLLECTING;
 		if (gc_resched_killed(&resched))
 			return -EINTR;
@@ -212,12 +216,13 @@ static int gc_update_refs(struct list_head *young)
 static int gc_subtract_refs(struct list_head *young)
 {
 	unsigned long resched = 0;
-	struct oh_object *obj, *target;
+	struct oh_object *obj, *target, **slots;
 	u32 i;
 
 	list_for_each_entry(obj, young, gc_link) {
+		slots = oh_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
-			target = obj->slots[i];
+			target = slots[i];
 			if (target && gc_is_young(target))
 				target->gc_refs--;
 		}
@@ -237,12 +242,12 @@ static int gc_subtract_refs(struct list_head *young)
 static unsigned long gc_visit_reachable(struct oh_object *obj,
 					struct list_head *young)
 {
+	struct oh_object *target, **slots = oh_slots(obj);
 	unsigned long rescued = 0;
-	struct oh_object *target;
 	u32 i;
 
 	for (i = 0; i < obj->nslots; i++) {
-		target = obj->slots[i];
+		target = slots[i];
 		if (!target || !gc_is_young(target))
 			continue;
 		if (gc_is_tentatively_unreachable(target)) {
@@ -327,6 +332,33 @@ static int gc_mark(struct list_head *young, struct list_head *unreachable,
 	return ret;
 }
 
+/*
+ * Between phases 3 and 4: no mapping may be made of an unreachable
+ * mappable object from now on, and none may have been made since phase 1
+ * counted its mappings (kmod/payload.c).  Returns false, with every such
+ * object mappable again, when one was.
+ */
+static bool gc_doom_mapped(struct list_head *unreachable)
+{
+	unsigned long resched = 0;
+	struct oh_object *obj;
+
+	list_for_each_entry(obj, unreachable, gc_link) {
+		if (oh_mappable(obj) && !oh_pages_gc_doom(obj))
+			goto undo;
+		gc_resched(&resched);
+	}
+	return true;
+
+undo:
+	list_for_each_entry_continue_reverse(obj, unreachable, gc_link) {
+		if (oh_mappable(obj))
+			oh_pages_gc_keep(obj);
+		gc_resched(&resched);
+	}
+	return false;
+}
+
 /* Phase 4: the survivors are ordinary objects again.  Returns how many. */
 static unsigned long gc_finish_reachable(struct list_head *young)
 {
@@ -390,6 +422,8 @@ static void gc_resurrect(struct list_head *unreachable, struct list_head *old)
 
 	list_for_each_entry(obj, unreachable, gc_link) {
 		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
+		if (oh_mappable(obj))
+			oh_pages_gc_keep(obj);
 		gc_resched(&resched);
 	}
 	list_splice_tail_init(unreachable, old);
@@ -405,6 +439,8 @@ static void gc_save_garbage(struct objheap *heap, struct list_head *unreachable)
 	while (!list_empty(unreachable)) {
 		obj = list_first_entry(unreachable, struct oh_object, gc_link);
 		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
+		if (oh_mappable(obj))
+			oh_pages_gc_keep(obj);
 		if (oh_ref(obj)) {
 			/* Its count is full: it survives, in the oldest. */
 			list_move_tail(&obj->gc_link,
@@ -427,7 +463,7 @@ static void gc_save_garbage(struct objheap *heap, struct list_head *unreachable)
  */
 static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachable)
 {
-	struct oh_object *obj, *target;
+	struct oh_object *obj, *target, **slots;
 	unsigned long resched = 0;
 	LIST_HEAD(cleared);
 	u32 i;
@@ -437,10 +473,11 @@ static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachabl
 		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
 		list_del_init(&obj->gc_link);
 		obj->refcnt++;
+		slots = oh_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
-			target = obj->slots[i];
+			target = slots[i];
 			if (target) {
-				obj->slots[i] = NULL;
+				slots[i] = NULL;
 				oh_unref(heap, target);
 			}
 		}
@@ -512,6 +549,17 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 	old = generation + 1 < OH_GC_GENS ? &gc->gens[generation + 1].objects : young;
 
 	ret = gc_mark(young, &unreachable, &flags_seen, &found);
+	if (!ret && (flags_seen & OBJHEAP_OBJ_MAPPABLE) &&
+	    !gc_doom_mapped(&unreachable)) {
+		/*
+		 * An unreachable object was mapped meanwhile: give up, with
+		 * nothing changed.  The next collection counts the mapping
+		 * from the start.
+		 */
+		gc_unmark(young, &unreachable);
+		elapsed = ktime_get_ns() - start;
+		goto out;
+	}
 	if (ret) {
 		elapsed = ktime_get_ns() - start;
 		goto out;
@@ -848,24 +896,26 @@ static void gc_walk_garbage(struct oh_lister *l, const void *unused)
 static void gc_walk_referents(struct oh_lister *l, const void *arg)
 {
 	const struct oh_object *obj = arg;
+	struct oh_object **slots = oh_slots(obj);
 	u32 i;
 
 	for (i = 0; i < obj->nslots; i++)
-		if (obj->slots[i])
-			oh_list_add(l, obj->slots[i]);
+		if (slots[i])
+			oh_list_add(l, slots[i]);
 }
 
 static void gc_walk_referrers_in(struct oh_lister *l, struct list_head *head,
 				 const struct oh_object *target)
 {
-	struct oh_object *obj;
+	struct oh_object *obj, **slots;
 	u32 i;
 
 	list_for_each_entry(obj, head, gc_link) {
 		if (oh_list_stopped(l))
 			return;
+		slots = oh_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
-			if (obj->slots[i] == target) {
+			if (slots[i] == target) {
 				oh_list_add(l, obj);
 				break;
 			}

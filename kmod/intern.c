@@ -221,3 +221,63 @@ out_free:
 		kvfree(data);
 	return ret;
 }
+
+/**
+ * oh_intern_object() - OBJHEAP_SEAL with OBJHEAP_SEAL_INTERN.
+ * @ucmd: The command.
+ * @obj: The object to seal and intern.
+ * @out_handle: The command's out_handle field.
+ * @cmd_len: The size of the command's structure.
+ *
+ * Hands userspace the interned object equal to @obj, which is @obj itself
+ * when none was interned before; @obj is sealed either way.  Its hash is
+ * computed here, now that its payload can no longer change.  Nothing
+ * changes unless the response was copied.
+ *
+ * Return: 0; -EINVAL when @obj cannot be interned; -EBUSY while it is on
+ * the collector's garbage list; or what oh_respond_handle() and
+ * oh_intern_reserve() return.
+ */
+int oh_intern_object(struct objheap_ucmd *ucmd, struct oh_object *obj,
+		     u64 *out_handle, size_t cmd_len)
+{
+	struct objheap *heap = ucmd->heap;
+	struct oh_object *found;
+	u32 hash;
+	int ret;
+
+	lockdep_assert_held(&heap->lock);
+
+	if (obj->flags & OBJHEAP_OBJ_INTERNED)
+		return oh_respond_handle(ucmd, obj, out_handle, cmd_len);
+	if (obj->nslots || (obj->flags & (OBJHEAP_OBJ_MAPPABLE |
+					  OBJHEAP_OBJ_WEAKREF |
+					  OBJHEAP_OBJ_FINALIZE)))
+		return -EINVAL;
+	if (obj->flags & OH_OBJ_GARBAGE)
+		return -EBUSY;
+
+	found = oh_intern_find(heap, obj->type, oh_data(obj), obj->data_len,
+			       &hash);
+	if (!found) {
+		ret = oh_intern_reserve(heap);
+		if (ret)
+			return ret;
+	}
+	ret = oh_respond_handle(ucmd, found ?: obj, out_handle, cmd_len);
+	if (ret)
+		return ret;
+	obj->flags |= OBJHEAP_OBJ_IMMUTABLE;
+	if (found)
+		return 0;
+
+	/* A resizable object leaves the collector: interned ones are not. */
+	if (oh_tracked(obj)) {
+		list_del(&obj->gc_link);
+		oh_gc_count_free(heap);
+	}
+	obj->flags |= OBJHEAP_OBJ_INTERNED;
+	obj->hash = hash;
+	oh_intern_add(heap, obj);
+	return 0;
+}

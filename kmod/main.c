@@ -83,7 +83,8 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 		   limit, 0),
 	IOCTL_BATCH_OP_W(OBJHEAP_NEW, objheap_cmd_new, struct objheap_new,
 			 out_handle, OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL |
-			 OBJHEAP_OBJ_FINALIZE),
+			 OBJHEAP_OBJ_FINALIZE | OBJHEAP_OBJ_RESIZABLE |
+			 OBJHEAP_OBJ_MAPPABLE),
 	IOCTL_BATCH_OP(OBJHEAP_DUP, objheap_cmd_dup, struct objheap_handle_cmd,
 		       out_handle, 0),
 	IOCTL_BATCH_OP(OBJHEAP_RELEASE, objheap_cmd_release,
@@ -169,6 +170,13 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 		   struct objheap_name, out_handle, 0),
 	IOCTL_TEST_OP(OBJHEAP_TEST, objheap_test_cmd, struct objheap_test_cmd,
 		      __reserved, 0),
+	IOCTL_BATCH_OP_W(OBJHEAP_RESIZE, objheap_cmd_resize,
+			 struct objheap_resize, data_len,
+			 OBJHEAP_RESIZE_SLOTS | OBJHEAP_RESIZE_DATA),
+	IOCTL_BATCH_OP_W(OBJHEAP_SEAL, objheap_cmd_seal, struct objheap_seal,
+			 out_handle, OBJHEAP_SEAL_INTERN),
+	IOCTL_OP(OBJHEAP_MAP_OFFSET, objheap_cmd_map_offset,
+		 struct objheap_map_offset, __reserved, 0),
 };
 
 static bool objheap_op_supported(const struct objheap_ioctl_op *op)
@@ -298,6 +306,9 @@ static long objheap_fops_ioctl(struct file *filp, unsigned int cmd,
 	ret = mutex_lock_killable(&ucmd.heap->lock);
 	if (ret)
 		return ret;
+	/* What munmap() let go of is let go before the command looks. */
+	if (unlikely(!llist_empty(&ucmd.heap->unmapped)))
+		oh_payloads_drain(ucmd.heap);
 	ret = op->execute(&ucmd);
 	mutex_unlock(&ucmd.heap->lock);
 	return ret;
@@ -329,6 +340,7 @@ static int objheap_fops_open(struct inode *inode, struct file *filp)
 	mutex_init(&heap->lock);
 	refcount_set(&heap->users, 1);
 	xa_init_flags(&heap->attachments, XA_FLAGS_ALLOC1);
+	oh_payloads_init(heap);
 	ret = oh_alloc_init(&heap->alloc, kmalloc_size_roundup(sizeof(*heap)) +
 			    kmalloc_size_roundup(sizeof(*att)));
 	if (ret)
@@ -366,6 +378,7 @@ void objheap_destroy(struct objheap *heap)
 	oh_objects_destroy(heap);
 	oh_weak_destroy(heap);
 	oh_holders_destroy(heap);
+	oh_payloads_destroy(heap);
 	xa_destroy(&heap->attachments);
 	oh_alloc_destroy(&heap->alloc);
 	mutex_destroy(&heap->lock);
@@ -425,6 +438,7 @@ const struct file_operations objheap_fops = {
 	.release = objheap_fops_release,
 	.read = objheap_fops_read,
 	.poll = objheap_fops_poll,
+	.mmap = objheap_fops_mmap,
 	.unlocked_ioctl = objheap_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -449,6 +463,9 @@ static int __init objheap_init(void)
 	ret = oh_alloc_setup();
 	if (ret)
 		return ret;
+	ret = oh_payload_setup();
+	if (ret)
+		return ret;
 	oh_user_setup();
 	objheap_debugfs_root = debugfs_create_dir("objheap", NULL);
 	ret = misc_register(&objheap_misc);
@@ -461,6 +478,7 @@ static int __init objheap_init(void)
 
 err_remove_debugfs:
 	debugfs_remove_recursive(objheap_debugfs_root);
+	oh_payload_cleanup();
 	return ret;
 }
 
@@ -468,6 +486,7 @@ static void __exit objheap_exit(void)
 {
 	misc_deregister(&objheap_misc);
 	debugfs_remove_recursive(objheap_debugfs_root);
+	oh_payload_cleanup();
 	oh_user_cleanup();
 }
 

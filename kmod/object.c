@@ -73,23 +73,48 @@
 #include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "objheap.h"
 #include "object.h"
+#include "payload.h"
 
 /* Objects freed between two cond_resched() calls. */
 #define OH_RESCHED_EVERY 256
 
-static size_t oh_object_size(u32 nslots, u32 data_len)
+/*
+ * The size of an object's block: its header, then its slots and payload,
+ * or what stands for them (see struct oh_object).
+ */
+static size_t oh_object_size(u32 flags, u32 nslots, u32 data_len)
 {
-	return struct_size((struct oh_object *)NULL, slots, nslots) + data_len;
+	if (flags & OBJHEAP_OBJ_RESIZABLE)
+		return sizeof(struct oh_object) + sizeof(struct oh_outline);
+	if (flags & OBJHEAP_OBJ_MAPPABLE)
+		data_len = sizeof(struct oh_pages *);
+	return struct_size((struct oh_object *)NULL, inline_slots, nslots) +
+	       data_len;
 }
 
 static size_t oh_object_bytes(const struct oh_object *obj)
 {
-	return oh_object_size(obj->nslots, obj->data_len);
+	return oh_object_size(obj->flags, obj->nslots, obj->data_len);
+}
+
+/* Free an object's memory: its payload's pages, its body, its block. */
+static void oh_object_free_mem(struct objheap *heap, struct oh_object *obj)
+{
+	struct oh_outline *out;
+
+	oh_payload_free(heap, obj);
+	if (oh_resizable(obj)) {
+		out = oh_outline(obj);
+		if (out->capacity)
+			oh_free(&heap->alloc, out->body, out->capacity);
+	}
+	oh_free(&heap->alloc, obj, oh_object_bytes(obj));
 }
 
 void oh_objects_init(struct objheap *heap)
@@ -160,7 +185,8 @@ struct oh_object *oh_lookup(struct objheap_ucmd *ucmd, u64 handle)
  * @type: Its type tag.
  * @flags: OBJHEAP_OBJ_* flags.
  * @nslots: Its number of slots, all empty.
- * @data_len: Its payload size; the payload is not initialized.
+ * @data_len: Its payload size; the payload is not initialized (see
+ *            oh_payload_init()).
  *
  * The object has one reference, for the handle it will get in @att.  It
  * must be finished with oh_respond_new() (or oh_object_publish(), which
@@ -175,7 +201,9 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 				   u32 nslots, u32 data_len)
 {
 	struct objheap *heap = att->heap;
+	struct oh_outline *out;
 	struct oh_object *obj;
+	size_t need;
 	int ret;
 
 	lockdep_assert_held(&heap->lock);
@@ -183,23 +211,42 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 	ret = oh_table_reserve(att);
 	if (ret)
 		return ERR_PTR(ret);
-	obj = oh_alloc(&heap->alloc, oh_object_size(nslots, data_len));
+	obj = oh_alloc(&heap->alloc, oh_object_size(flags, nslots, data_len));
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
+	obj->flags = flags;
+	obj->nslots = nslots;
+	obj->data_len = data_len;
 
-	if (nslots || (flags & OBJHEAP_OBJ_WEAKREF))
+	if (oh_resizable(obj)) {
+		out = oh_outline(obj);
+		need = nslots * sizeof(struct oh_object *) +
+		       (oh_mappable(obj) ? sizeof(struct oh_pages *) :
+					   data_len);
+		out->capacity = round_up(need, OH_ALIGN);
+		out->__pad = 0;
+		out->body = NULL;
+		if (out->capacity) {
+			out->body = oh_alloc(&heap->alloc, out->capacity);
+			if (!out->body) {
+				oh_free(&heap->alloc, obj, oh_object_bytes(obj));
+				return ERR_PTR(-ENOMEM);
+			}
+		}
+	}
+	if (oh_mappable(obj))
+		*(struct oh_pages **)oh_data(obj) = NULL;
+
+	if (oh_tracked(obj) || nslots)
 		INIT_LIST_HEAD(&obj->gc_link);
 	else
 		INIT_HLIST_NODE(&obj->intern_link);
 	obj->refcnt = 1;
 	obj->home = 0;
 	obj->type = type;
-	obj->flags = flags;
-	obj->nslots = nslots;
-	obj->data_len = data_len;
 	obj->index = OH_NO_INDEX;
 	obj->gc_refs = 0;
-	memset(obj->slots, 0, nslots * sizeof(obj->slots[0]));
+	memset(oh_slots(obj), 0, nslots * sizeof(struct oh_object *));
 	return obj;
 }
 
@@ -320,7 +367,7 @@ void oh_object_free(struct objheap *heap, struct oh_object *obj)
 		oh_gc_count_free(heap);
 	oh_handles_forget(heap, obj);
 	heap->nr_objects--;
-	oh_free(&heap->alloc, obj, oh_object_bytes(obj));
+	oh_object_free_mem(heap, obj);
 }
 
 /**
@@ -368,6 +415,18 @@ bool oh_finalize_object(struct objheap *heap, struct oh_object *obj)
 }
 
 /*
+ * Whether @obj, whose count just reached zero, lives on: handed to
+ * userspace for PEP 442 finalization, or held by its mappings.  If not, it
+ * is to be freed now, and nothing can bring it back.
+ */
+static bool oh_spared(struct objheap *heap, struct oh_object *obj)
+{
+	if (oh_wants_finalize(obj) && oh_finalize_object(heap, obj))
+		return true;
+	return oh_mappable(obj) && oh_pages_spare(obj);
+}
+
+/*
  * Free @obj, whose count just reached zero, and everything that only it
  * kept alive.  A tracked object that dies waits on @dying, linked through
  * its gc_link (it leaves the collector's list for it), until its slots are
@@ -376,7 +435,7 @@ bool oh_finalize_object(struct objheap *heap, struct oh_object *obj)
  */
 static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 {
-	struct oh_object *child;
+	struct oh_object *child, **slots;
 	unsigned int freed = 0;
 	LIST_HEAD(dying);
 	u32 i;
@@ -389,11 +448,11 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 	while (!list_empty(&dying)) {
 		obj = list_first_entry(&dying, struct oh_object, gc_link);
 		list_del(&obj->gc_link);
+		slots = oh_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
-			child = obj->slots[i];
+			child = slots[i];
 			if (!child || oh_immortal(child) || --child->refcnt ||
-			    (oh_wants_finalize(child) &&
-			     oh_finalize_object(heap, child)))
+			    oh_spared(heap, child))
 				continue;
 			if (oh_tracked(child))
 				list_move_tail(&child->gc_link, &dying);
@@ -418,8 +477,7 @@ void oh_unref(struct objheap *heap, struct oh_object *obj)
 
 	if (oh_immortal(obj))
 		return;
-	if (!--obj->refcnt &&
-	    !(oh_wants_finalize(obj) && oh_finalize_object(heap, obj)))
+	if (!--obj->refcnt && !oh_spared(heap, obj))
 		oh_dealloc(heap, obj);
 }
 
@@ -457,19 +515,19 @@ int oh_unref_user(struct oh_attach *att, u32 index)
  */
 void oh_object_abort(struct objheap *heap, struct oh_object *obj)
 {
-	struct oh_object *target;
+	struct oh_object *target, **slots = oh_slots(obj);
 	u32 i;
 
 	lockdep_assert_held(&heap->lock);
 
 	/* Each target was alive before the slot's reference: none dies. */
 	for (i = 0; i < obj->nslots; i++) {
-		target = obj->slots[i];
+		target = slots[i];
 		if (target && !oh_immortal(target) &&
 		    !WARN_ON_ONCE(target->refcnt < 2))
 			target->refcnt--;
 	}
-	oh_free(&heap->alloc, obj, oh_object_bytes(obj));
+	oh_object_free_mem(heap, obj);
 }
 
 /**
@@ -485,18 +543,6 @@ void oh_objects_destroy(struct objheap *heap)
 {
 	oh_intern_destroy(heap);
 	oh_names_destroy(heap);
-}
-
-static int oh_fill_data(struct oh_object *obj, u64 data_uptr)
-{
-	if (!data_uptr) {
-		memset(oh_data(obj), 0, obj->data_len);
-		return 0;
-	}
-	if (copy_from_user(oh_data(obj), u64_to_user_ptr(data_uptr),
-			   obj->data_len))
-		return -EFAULT;
-	return 0;
 }
 
 static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
@@ -521,7 +567,7 @@ static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		ret = oh_ref(target);
 		if (ret)
 			return ret;
-		obj->slots[i] = target;
+		oh_slots(obj)[i] = target;
 	}
 	return 0;
 }
@@ -753,7 +799,7 @@ int objheap_cmd_new(struct objheap_ucmd *ucmd)
 			       cmd->data_len);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	ret = oh_fill_data(obj, cmd->data_uptr);
+	ret = oh_payload_init(heap, obj, cmd->data_uptr);
 	if (ret)
 		goto err_abort;
 	ret = oh_fill_slots(ucmd, obj, cmd->slots_uptr);
@@ -837,8 +883,8 @@ int objheap_cmd_set_slot(struct objheap_ucmd *ucmd)
 	}
 
 	index = array_index_nospec(cmd->index, obj->nslots);
-	old = obj->slots[index];
-	obj->slots[index] = target;
+	old = oh_slots(obj)[index];
+	oh_slots(obj)[index] = target;
 	/* Last: this may free @obj itself, if only @old kept it alive. */
 	if (old)
 		oh_unref(ucmd->heap, old);
@@ -857,7 +903,7 @@ int objheap_cmd_get_slot(struct objheap_ucmd *ucmd)
 	obj = oh_get_slot_owner(ucmd, cmd);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	target = obj->slots[array_index_nospec(cmd->index, obj->nslots)];
+	target = oh_slots(obj)[array_index_nospec(cmd->index, obj->nslots)];
 	return oh_respond_handle(ucmd, target, &cmd->out_handle, sizeof(*cmd));
 }
 
@@ -877,7 +923,54 @@ static struct oh_object *oh_get_range(struct objheap_ucmd *ucmd,
 	return obj;
 }
 
-int objheap_cmd_read(struct objheap_ucmd *ucmd)
+/*
+ * Copy [@cmd->offset, + @cmd->len) of @obj's payload, in pieces of
+ * OBJHEAP_RW_CHUNK with the heap's lock given up in between, so that a
+ * large copy holds up other commands for one piece at most.  @obj is held
+ * meanwhile; each piece checks afresh that it is still within the payload
+ * (a concurrent OBJHEAP_RESIZE may have shrunk it) and, for a write, that
+ * the object is still mutable.
+ */
+static int oh_rw_chunked(struct objheap_ucmd *ucmd, struct oh_object *obj,
+			 struct objheap_rw *cmd, bool to_user)
+{
+	struct objheap *heap = ucmd->heap;
+	u32 done = 0, n;
+	int ret = 0;
+
+	if (!oh_immortal(obj))
+		obj->refcnt++;
+	while (done < cmd->len) {
+		if (done) {
+			mutex_unlock(&heap->lock);
+			cond_resched();
+			mutex_lock(&heap->lock);
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				break;
+			}
+			if (cmd->offset + cmd->len > oh_payload_len(obj)) {
+				ret = -EINVAL;
+				break;
+			}
+			if (!to_user && oh_immutable(obj)) {
+				ret = -EPERM;
+				break;
+			}
+		}
+		n = min(cmd->len - done, OBJHEAP_RW_CHUNK);
+		ret = oh_payload_copy(obj, cmd->offset + done,
+				      cmd->buf_uptr + done, n, to_user);
+		if (ret)
+			break;
+		done += n;
+	}
+	if (!oh_immortal(obj))
+		oh_unref(heap, obj);
+	return ret;
+}
+
+static int oh_rw(struct objheap_ucmd *ucmd, bool to_user)
 {
 	struct objheap_rw *cmd = ucmd->cmd;
 	struct oh_object *obj;
@@ -887,28 +980,23 @@ int objheap_cmd_read(struct objheap_ucmd *ucmd)
 	obj = oh_get_range(ucmd, cmd);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	if (copy_to_user(u64_to_user_ptr(cmd->buf_uptr),
-			 oh_data(obj) + cmd->offset, cmd->len))
-		return -EFAULT;
-	return 0;
+	if (!to_user && oh_immutable(obj))
+		return -EPERM;
+	/* A batch holds the lock throughout (see DOC: Batches). */
+	if (cmd->len > OBJHEAP_RW_CHUNK && !ucmd->batch)
+		return oh_rw_chunked(ucmd, obj, cmd, to_user);
+	return oh_payload_copy(obj, cmd->offset, cmd->buf_uptr, cmd->len,
+			       to_user);
+}
+
+int objheap_cmd_read(struct objheap_ucmd *ucmd)
+{
+	return oh_rw(ucmd, true);
 }
 
 int objheap_cmd_write(struct objheap_ucmd *ucmd)
 {
-	struct objheap_rw *cmd = ucmd->cmd;
-	struct oh_object *obj;
-
-	lockdep_assert_held(&ucmd->heap->lock);
-
-	obj = oh_get_range(ucmd, cmd);
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
-	if (oh_immutable(obj))
-		return -EPERM;
-	if (copy_from_user(oh_data(obj) + cmd->offset,
-			   u64_to_user_ptr(cmd->buf_uptr), cmd->len))
-		return -EFAULT;
-	return 0;
+	return oh_rw(ucmd, false);
 }
 
 int objheap_cmd_info(struct objheap_ucmd *ucmd)

@@ -13,13 +13,23 @@ struct objheap;
 struct objheap_ucmd;
 struct oh_attach;
 
+struct oh_pages;
+
 /**
  * struct oh_object - The header of every object, followed by its slots and
  *                    its payload, all in one block of the heap's allocator.
- * @gc_link: Objects with slots only: the collector's list the object is on
- *           (none for an immortal one), or the list of objects being freed.
+ *
+ * A resizable object (OBJHEAP_OBJ_RESIZABLE) has a struct oh_outline after
+ * its header instead, which points to its slots and payload in a block of
+ * their own: the header never moves, since slots, handle tables and weak
+ * references point to it.  A mappable object (OBJHEAP_OBJ_MAPPABLE) has,
+ * in place of its payload's bytes, a pointer to the struct oh_pages that
+ * holds them (kmod/payload.c).  oh_slots() and oh_data() find either.
+ * @gc_link: Tracked objects only (oh_tracked()): the collector's list the
+ *           object is on, or the list of objects being freed.
  * @intern_link: Interned objects only: their bucket of the intern table.
- *               Interned objects have no slots, so never use @gc_link.
+ *               Interned objects are never tracked, so never use
+ *               @gc_link.
  * @refcnt: References from handles, slots and published names.  Zero
  *          only while the object is being freed.
  * @home: The id of the attachment whose table holds its handle at
@@ -31,7 +41,8 @@ struct oh_attach;
  * @index: Its entry in the table of attachment @home.
  * @gc_refs: The collector's scratch count.
  * @hash: Interned objects only: the hash of their type and payload.
- * @slots: References to other objects of the heap, or NULL.
+ * @inline_slots: References to other objects of the heap, or NULL; use
+ *                oh_slots().
  */
 struct oh_object {
 	union {
@@ -49,7 +60,22 @@ struct oh_object {
 		u32 gc_refs;
 		u32 hash;
 	};
-	struct oh_object *slots[];
+	struct oh_object *inline_slots[];
+};
+
+/**
+ * struct oh_outline - Where a resizable object's slots and payload are.
+ * @body: Its slots, then its payload (or its struct oh_pages pointer), in
+ *        a block of @capacity bytes of the heap's allocator; NULL when
+ *        @capacity is 0.
+ * @capacity: The size of @body's block: room for growth beyond the
+ *            object's slots and payload (see kmod/payload.c).
+ * @__pad: Zero.
+ */
+struct oh_outline {
+	void *body;
+	u32 capacity;
+	u32 __pad;
 };
 
 /**
@@ -73,7 +99,8 @@ struct oh_intern {
 #define OH_OBJ_UAPI_FLAGS	(OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL | \
 				 OBJHEAP_OBJ_INTERNED | OBJHEAP_OBJ_WEAKREF | \
 				 OBJHEAP_OBJ_FINALIZER | OBJHEAP_OBJ_FINALIZE | \
-				 OBJHEAP_OBJ_FINALIZED)
+				 OBJHEAP_OBJ_FINALIZED | OBJHEAP_OBJ_RESIZABLE | \
+				 OBJHEAP_OBJ_MAPPABLE)
 #define OH_OBJ_COLLECTING	BIT(16)	/* in the generations collected */
 #define OH_OBJ_UNREACHABLE	BIT(17)	/* tentatively unreachable */
 #define OH_OBJ_GARBAGE		BIT(18)	/* on the garbage list, held by it */
@@ -111,19 +138,51 @@ static inline bool oh_wants_finalize(const struct oh_object *obj)
 	       OBJHEAP_OBJ_FINALIZE;
 }
 
+static inline bool oh_resizable(const struct oh_object *obj)
+{
+	return obj->flags & OBJHEAP_OBJ_RESIZABLE;
+}
+
+static inline bool oh_mappable(const struct oh_object *obj)
+{
+	return obj->flags & OBJHEAP_OBJ_MAPPABLE;
+}
+
 /*
  * Whether the collector tracks @obj: it can die and has slots, or is a
- * weak reference (which the collector must know to be garbage or not).
- * Tracked objects use @gc_link.
+ * weak reference (which the collector must know to be garbage or not),
+ * or is resizable (so that a change of its slot count never moves it
+ * between lists), unless it is interned.  Tracked objects use @gc_link.
  */
 static inline bool oh_tracked(const struct oh_object *obj)
 {
-	return (obj->nslots || oh_is_weakref(obj)) && !oh_immortal(obj);
+	return (obj->nslots ||
+		(obj->flags & (OBJHEAP_OBJ_WEAKREF | OBJHEAP_OBJ_RESIZABLE))) &&
+	       !(obj->flags & (OBJHEAP_OBJ_IMMORTAL | OBJHEAP_OBJ_INTERNED));
 }
 
+static inline struct oh_outline *oh_outline(struct oh_object *obj)
+{
+	return (struct oh_outline *)obj->inline_slots;
+}
+
+/* The object's slots, wherever they are. */
+static inline struct oh_object **oh_slots(const struct oh_object *obj)
+{
+	if (oh_resizable(obj))
+		return ((const struct oh_outline *)obj->inline_slots)->body;
+	return (struct oh_object **)obj->inline_slots;
+}
+
+/* The payload's bytes; for a mappable object, where its pages are named. */
 static inline u8 *oh_data(struct oh_object *obj)
 {
-	return (u8 *)&obj->slots[obj->nslots];
+	return (u8 *)(oh_slots(obj) + obj->nslots);
+}
+
+static inline struct oh_pages *oh_pages_of(struct oh_object *obj)
+{
+	return *(struct oh_pages **)oh_data(obj);
 }
 
 /* The payload userspace sees: a weak reference's is the kernel's own. */
@@ -207,6 +266,8 @@ void oh_intern_del(struct objheap *heap, struct oh_object *obj);
 struct oh_object *oh_intern_find(struct objheap *heap, u32 type,
 				 const void *data, u32 data_len, u32 *hashp);
 void oh_intern_destroy(struct objheap *heap);
+int oh_intern_object(struct objheap_ucmd *ucmd, struct oh_object *obj,
+		     u64 *out_handle, size_t cmd_len);
 
 /*
  * The handlers of the object commands; uapi/linux/objheap.h documents

@@ -6,10 +6,12 @@
 #ifndef __OBJHEAP_H
 #define __OBJHEAP_H
 
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "alloc.h"
@@ -17,6 +19,7 @@
 #include "event.h"
 #include "gc.h"
 #include "object.h"
+#include "payload.h"
 #include "weakref.h"
 #include "objheap_test.h"
 
@@ -36,6 +39,9 @@ struct objheap_batch_ctx;
  * @holders: Object to the attachments other than its home that hold a
  *           handle to it (struct oh_holders); set up on first use.
  * @holders_ready: @holders is set up.
+ * @payloads: The mappable payloads of live objects (kmod/payload.c).
+ * @unmapped: Payloads whose last mapping went, with a reference to drop.
+ * @unmap_work: Drains @unmapped when no command comes to do it.
  * @next_id: The next attachment id to try.
  * @nr_attached: Attachments in @attachments.
  * @nr_objects: Objects alive.
@@ -53,6 +59,9 @@ struct objheap {
 	struct xarray attachments;
 	struct rhashtable holders;
 	bool holders_ready;
+	struct list_head payloads;
+	struct llist_head unmapped;
+	struct work_struct unmap_work;
 	u32 next_id;
 	u32 nr_attached;
 	u64 nr_objects;
@@ -122,6 +131,9 @@ union ucmd_buffer {
 	struct objheap_attach_info attach_info;
 	struct objheap_send send;
 	struct objheap_name name;
+	struct objheap_resize resize;
+	struct objheap_seal seal;
+	struct objheap_map_offset map_offset;
 	struct objheap_test_cmd test;
 };
 

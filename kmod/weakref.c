@@ -88,7 +88,7 @@ static struct oh_weakref *oh_weakref(struct oh_object *wobj)
 /* The weak reference whose payload @wr is (it has no slots). */
 static struct oh_object *oh_weakref_obj(struct oh_weakref *wr)
 {
-	return (struct oh_object *)((u8 *)wr - offsetof(struct oh_object, slots));
+	return (struct oh_object *)((u8 *)wr - offsetof(struct oh_object, inline_slots));
 }
 
 static bool oh_is_finalizer(const struct oh_object *obj)

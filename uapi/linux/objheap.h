@@ -578,11 +578,12 @@ struct objheap_intern {
  * holds the heap's lock from its first entry to its last: its READ and
  * WRITE entries are not split into pieces (OBJHEAP_RW_CHUNK), and its
  * byte bound OBJHEAP_BATCH_MAX_BYTES bounds how long it holds the lock.
- * A handle argument may be OBJHEAP_BATCH_REF(i): the out_handle of entry i of the same batch, which must come earlier, have
- * succeeded and have returned an object (EINVAL otherwise).  An entry
- * that succeeded with out_handle 0 (GET_SLOT of an empty slot,
- * WEAKREF_GET of a dead target) cannot be referred to: a reference
- * always names an object, never "no object".
+ * A handle argument may be OBJHEAP_BATCH_REF(i): the out_handle of entry
+ * i of the same batch, which must come earlier, have succeeded and have
+ * returned an object (EINVAL otherwise).  An entry that succeeded with
+ * out_handle 0 (GET_SLOT of an empty slot, WEAKREF_GET of a dead target)
+ * cannot be referred to: a reference always names an object, never "no
+ * object".
  *
  * Each entry gets its own result.  Unless OBJHEAP_BATCH_CONTINUE is set,
  * the first failing entry stops the batch and the entries after it get
@@ -613,7 +614,8 @@ struct objheap_intern {
 /**
  * struct objheap_batch_entry - One entry of a batch
  * @cmd: The command: OBJHEAP_CMD_NEW ... OBJHEAP_CMD_INTERN,
- *       OBJHEAP_CMD_WEAKREF_NEW or OBJHEAP_CMD_WEAKREF_GET
+ *       OBJHEAP_CMD_WEAKREF_NEW, OBJHEAP_CMD_WEAKREF_GET,
+ *       OBJHEAP_CMD_RESIZE or OBJHEAP_CMD_SEAL
  * @out_result: 0, or the negative errno the command failed with
  */
 struct objheap_batch_entry {
@@ -640,8 +642,8 @@ enum objheap_batch_flags {
  * @out_failed: Entries that ran and failed
  *
  * The work budget: the payload bytes the entries name, data_len plus 8
- * bytes per slot for NEW, data_len for INTERN and len for READ and WRITE,
- * added over every entry (whether it runs or not), must not pass
+ * bytes per slot for NEW and RESIZE (the sizes it asks for), data_len for
+ * INTERN and len for READ and WRITE, added over every entry (whether it runs or not), must not pass
  * OBJHEAP_BATCH_MAX_BYTES.
  *
  * Fails before any entry runs, with the buffer and this structure
