@@ -1018,8 +1018,9 @@ struct objheap_weakref_list {
  * copying holds the heap's lock, so other commands on the heap go on.
  * A blocking read() interrupted by a signal fails with EINTR (or is
  * restarted, as the signal's SA_RESTART says).  poll(), select() and
- * epoll report EPOLLIN while a record is pending.  The file has no other
- * file operations: lseek() is ESPIPE, write() EINVAL and mmap() ENODEV.
+ * epoll report EPOLLIN while a record is pending.  Besides mmap() of
+ * payloads (see DOC: Payloads), the file has no other file operations:
+ * lseek() is ESPIPE and write() EINVAL.
  *
  * The queue's memory counts against the heap's limit.  When an event
  * cannot be queued it is lost, never silently: the next record queued
@@ -1383,7 +1384,10 @@ struct objheap_name {
  *    grow a mapping (EFAULT).
  *  - A mapping holds the object alive: the object is freed when every
  *    reference and every mapping is gone, whatever the order of
- *    OBJHEAP_RELEASE, munmap(), close() and exit().  fork() copies
+ *    OBJHEAP_RELEASE, munmap(), close() and exit().  When only mappings
+ *    hold it, their hold shows as one reference in OBJHEAP_INFO's
+ *    out_refcnt; otherwise mappings are not counted there.  The first
+ *    command on the heap after the last munmap() sees the object freed.  fork() copies
  *    mappings as usual; each copy holds the object too.  A mapped object
  *    with slots is a root for the collector: what it refers to stays.
  *  - An offset stays valid as long as the object lives, even after the
