@@ -242,6 +242,14 @@ int objheap_batch_intern(struct objheap_batch_buf *batch, uint32_t type,
 int objheap_batch_weakref_new(struct objheap_batch_buf *batch, uint64_t target,
 			      uint64_t cookie, uint32_t flags);
 int objheap_batch_weakref_get(struct objheap_batch_buf *batch, uint64_t wr);
+int objheap_batch_resize(struct objheap_batch_buf *batch, uint64_t handle,
+			 uint32_t data_len);
+int objheap_batch_resize_slots(struct objheap_batch_buf *batch,
+			       uint64_t handle, uint32_t nslots);
+int objheap_batch_seal(struct objheap_batch_buf *batch, uint64_t handle);
+/* Its handle (objheap_batch_handle()) is the interned object. */
+int objheap_batch_seal_intern(struct objheap_batch_buf *batch,
+			      uint64_t handle);
 
 /*
  * objheap_batch_submit() - Run the batch's entries in one OBJHEAP_BATCH.
@@ -259,7 +267,10 @@ int objheap_batch_submit(struct objheap *heap, struct objheap_batch_buf *batch,
 /* After submit: entry @i's result (0 or -errno, -ECANCELED if not run). */
 int objheap_batch_result(const struct objheap_batch_buf *batch, uint32_t i);
 
-/* After submit: the handle entry @i returned (NEW, DUP, GET_SLOT, INTERN). */
+/*
+ * After submit: the handle entry @i returned (NEW, DUP, GET_SLOT, INTERN,
+ * WEAKREF_NEW, WEAKREF_GET, SEAL with intern), or 0.
+ */
 uint64_t objheap_batch_handle(const struct objheap_batch_buf *batch, uint32_t i);
 
 /* After submit: entry @i's struct objheap_info (an INFO entry), or NULL. */
