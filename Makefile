@@ -43,8 +43,10 @@ LIB_SRCS	:= $(wildcard userlib/src/*.c)
 LIB_OBJS	:= $(LIB_SRCS:userlib/src/%.c=$(BUILD)/userlib/%.o)
 LIB_PIC_OBJS	:= $(LIB_SRCS:userlib/src/%.c=$(BUILD)/userlib/%.pic.o)
 LIB_HDRS	:= userlib/include/libobjheap.h uapi/linux/objheap.h
+# A 64-bit off_t everywhere, so that a 32-bit library's mmap() is mmap64():
+# a payload's offset (OBJHEAP_MAP_OFFSET) may pass 4 GiB.
 LIB_CFLAGS	:= -std=gnu11 $(WARNFLAGS) $(UAPI_CFLAGS) -Iuserlib/include \
-		   -fvisibility=hidden $(CFLAGS)
+		   -D_FILE_OFFSET_BITS=64 -fvisibility=hidden $(CFLAGS)
 LIB_A		:= $(BUILD)/userlib/libobjheap.a
 LIB_SO		:= $(BUILD)/userlib/libobjheap.so.$(VERSION)
 LIB_SONAME	:= libobjheap.so.$(SOVERSION)

@@ -14,19 +14,24 @@
  * processes share the heap: a forked child is handed a read-only
  * attachment over a unix socket, looks up a published object and reads
  * it, and exits still holding it; the parent sees the heap drop what the
- * child held.  The heap's allocator statistics are shown along the way.
+ * child held.  Then payloads: a 4 MiB object is mapped and read in place,
+ * and outlives its last handle for as long as it is mapped; a resizable
+ * object grows word by word and is sealed.  The heap's allocator
+ * statistics are shown along the way.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <libobjheap.h>
 
-enum { TYPE_WORD = 1, TYPE_NODE = 2, TYPE_TEXT = 3 };
+enum { TYPE_WORD = 1, TYPE_NODE = 2, TYPE_TEXT = 3, TYPE_BLOB = 4 };
 enum { NODE_WORD, NODE_NEXT, NODE_SLOTS };	/* a node's slots */
 
 #define NODES (40 * BATCH)
@@ -189,6 +194,177 @@ static int share(struct objheap *heap)
 	return 0;
 }
 
+/* -errno as the demo prints it: EPERM, EACCES, or the message. */
+static const char *err_name(int ret)
+{
+	switch (ret) {
+	case 0:
+		return "success (WRONG)";
+	case -EPERM:
+		return "EPERM";
+	case -EACCES:
+		return "EACCES";
+	}
+	return strerror(-ret);
+}
+
+#define BLOB_LEN (4U << 20)
+#define MIB (1ULL << 20)
+
+/* The mappable object's bytes: they differ from one page to the next. */
+static uint8_t blob_byte(uint32_t i)
+{
+	return (uint8_t)(i ^ (i >> 12));
+}
+
+/* What the heap holds (its limit counts this), or 0. */
+static unsigned long long held(struct objheap *heap)
+{
+	struct objheap_stats st;
+
+	return objheap_stats(heap, &st, NULL, 0) ? 0 : st.out_bytes_held;
+}
+
+/*
+ * 7. A mappable payload: filled by WRITE, mapped read-only and read in
+ * place, not copied.  WRITEs show through the mapping at once, and the
+ * mapping keeps the object alive after its handle's last reference is
+ * released: a weak reference and the heap's byte count show it, until
+ * munmap() lets it go.
+ */
+static int payload_map(struct objheap *heap)
+{
+	struct pollfd pfd = { .fd = objheap_fd(heap), .events = POLLIN };
+	unsigned long long before, while_mapped, after;
+	struct objheap_info info;
+	uint64_t blob, wr, target, sum = 0;
+	uint32_t i, wrong = 0;
+	const uint8_t *map;
+	uint8_t *buf;
+	void *addr;
+	size_t len;
+	int ret;
+
+	buf = malloc(BLOB_LEN);
+	if (!buf)
+		CHECK(-ENOMEM);
+	for (i = 0; i < BLOB_LEN; i++)
+		buf[i] = blob_byte(i);
+	before = held(heap);
+	ret = objheap_new(heap, TYPE_BLOB, OBJHEAP_OBJ_MAPPABLE, 0, NULL,
+			  BLOB_LEN, NULL, &blob);
+	if (!ret)
+		ret = objheap_write(heap, blob, 0, buf, BLOB_LEN);
+	free(buf);
+	CHECK(ret);
+	CHECK(objheap_info(heap, blob, &info));
+	printf("a mappable object of %u MiB, filled by one WRITE (done in %u KiB pieces): refcount %u%s\n",
+	       info.out_data_len >> 20, OBJHEAP_RW_CHUNK >> 10, info.out_refcnt,
+	       info.out_flags & OBJHEAP_OBJ_MAPPABLE ? ", flagged mappable" : "");
+
+	CHECK(objheap_map(heap, blob, PROT_READ, &addr, &len));
+	map = addr;
+	for (i = 0; i < len; i++) {
+		wrong += map[i] != blob_byte(i);
+		sum += map[i];
+	}
+	printf("mapped it read-only and summed its %zu bytes in place: %llu, %s\n",
+	       len, (unsigned long long)sum,
+	       wrong ? "some bytes WRONG" : "every byte as written");
+	ret = mprotect(addr, len, PROT_READ | PROT_WRITE) ? -errno : 0;
+	printf("  making the mapping writable with mprotect() gives %s\n",
+	       err_name(ret));
+	CHECK(objheap_write(heap, blob, MIB, "objheap", 7));
+	printf("  a WRITE of \"objheap\" at 1 MiB shows through the mapping at once: \"%.7s\"\n",
+	       (const char *)map + MIB);
+
+	CHECK(objheap_weakref_new(heap, blob, (uintptr_t)"mapped payload",
+				  OBJHEAP_WEAKREF_CALLBACK, &wr));
+	CHECK(objheap_info(heap, blob, &info));
+	CHECK(objheap_release(heap, blob));
+	CHECK(objheap_weakref_get(heap, wr, &target));
+	if (target)
+		CHECK(objheap_release(heap, target));
+	while_mapped = held(heap);
+	printf("released its handle, owner of %u reference, while mapped: the weak reference %s,\n"
+	       "  and the heap holds %llu MiB more than before the object\n",
+	       info.out_user_refs,
+	       target ? "still gives the object" : "gives nothing (WRONG)",
+	       while_mapped > before ? (while_mapped - before) / MIB : 0);
+
+	CHECK(objheap_unmap(addr, len));
+	printf("unmapped it:\n");
+	poll(&pfd, 1, 1000);
+	CHECK(objheap_dispatch(heap, 0));
+	CHECK(objheap_weakref_get(heap, wr, &target));
+	after = held(heap);
+	printf("the weak reference now gives %s; the heap gave back %llu MiB\n",
+	       target ? "its target (WRONG)" : "nothing (0)",
+	       after < while_mapped ? (while_mapped - after) / MIB : 0);
+	if (target)
+		CHECK(objheap_release(heap, target));
+	CHECK(objheap_release(heap, wr));
+	return 0;
+}
+
+/*
+ * 8. A resizable object grows in place, word by word, under one handle,
+ * and is sealed: immutable from then on.  Another, spelled like an
+ * interned word and sealed with OBJHEAP_SEAL_INTERN, turns out to be
+ * that word.
+ */
+static int payload_resize(struct objheap *heap, uint64_t fox)
+{
+	static const char *const more[] = { "quick", "brown", "fox" };
+	uint32_t sizes[4], len = 3;
+	struct objheap_info info;
+	uint64_t text, word, interned;
+	char buf[64];
+	unsigned int i;
+	int ret;
+
+	CHECK(objheap_new(heap, TYPE_TEXT, OBJHEAP_OBJ_RESIZABLE, 0, "the", len,
+			  NULL, &text));
+	sizes[0] = len;
+	for (i = 0; i < 3; i++) {
+		uint32_t n = strlen(more[i]);
+
+		CHECK(objheap_resize(heap, text, len + 1 + n));
+		CHECK(objheap_write(heap, text, len, " ", 1));
+		CHECK(objheap_write(heap, text, len + 1, more[i], n));
+		len += 1 + n;
+		CHECK(objheap_info(heap, text, &info));
+		sizes[i + 1] = info.out_data_len;
+	}
+	CHECK(objheap_read(heap, text, 0, buf, len));
+	printf("a resizable object grows in place, word by word: %u, %u, %u and %u bytes, \"%.*s\"\n",
+	       sizes[0], sizes[1], sizes[2], sizes[3], (int)len, buf);
+
+	CHECK(objheap_seal(heap, text));
+	CHECK(objheap_info(heap, text, &info));
+	printf("sealed it: %s; writing gives %s, resizing gives %s\n",
+	       info.out_flags & OBJHEAP_OBJ_IMMUTABLE ? "immutable" : "MUTABLE",
+	       err_name(objheap_write(heap, text, 0, "T", 1)),
+	       err_name(objheap_resize(heap, text, 0)));
+	CHECK(objheap_release(heap, text));
+
+	CHECK(objheap_new(heap, TYPE_WORD, OBJHEAP_OBJ_RESIZABLE, 0, "fo", 2,
+			  NULL, &word));
+	ret = objheap_resize(heap, word, 3);
+	if (!ret)
+		ret = objheap_write(heap, word, 2, "x", 1);
+	if (!ret)
+		ret = objheap_seal_intern(heap, word, &interned);
+	if (ret)
+		objheap_release(heap, word);
+	CHECK(ret);
+	printf("\"fo\" grown to \"fox\" and sealed with OBJHEAP_SEAL_INTERN is the interned word (%s)\n",
+	       interned == fox ? "same handle" : "DIFFERENT");
+	CHECK(objheap_release(heap, interned));
+	CHECK(objheap_release(heap, word));
+	return 0;
+}
+
 int main(void)
 {
 	static uint64_t slots[BATCH][NODE_SLOTS];
@@ -294,7 +470,8 @@ int main(void)
 	printf("the weak reference now gives %s\n", next ? "its target" : "nothing (0)");
 	CHECK(objheap_release(heap, watch));
 
-	if (share(heap))
+	if (share(heap) || payload_map(heap) ||
+	    payload_resize(heap, word[3]))
 		return 1;
 
 	for (i = 0, j = 0; i < NWORDS; i++)

@@ -68,7 +68,8 @@ int objheap_query(struct objheap *heap, uint32_t query_cmd,
 
 /*
  * objheap_new() - Create an object with one reference.
- * @type: Type tag.  @flags: OBJHEAP_OBJ_IMMUTABLE, OBJHEAP_OBJ_IMMORTAL.
+ * @type: Type tag.  @flags: OBJHEAP_OBJ_IMMUTABLE, OBJHEAP_OBJ_IMMORTAL,
+ * OBJHEAP_OBJ_FINALIZE, OBJHEAP_OBJ_RESIZABLE, OBJHEAP_OBJ_MAPPABLE.
  * @nslots: Slot count.  @data, @data_len: initial payload (NULL: zeros).
  * @slots: NULL, or @nslots handles to store in the slots (0: empty).
  * @handlep: On success, the new object.
@@ -109,6 +110,106 @@ int objheap_intern(struct objheap *heap, uint32_t type, uint32_t flags,
 		   const void *data, uint32_t data_len, uint64_t *handlep);
 
 /*
+ * Payloads (Documentation/objects.rst, "Payloads"): mapped, resized and
+ * sealed.  An object created with OBJHEAP_OBJ_MAPPABLE can be mapped, one
+ * created with OBJHEAP_OBJ_RESIZABLE resized.
+ */
+
+/*
+ * objheap_map_offset() - Where mmap() finds a mappable payload.
+ * @heap: The attachment; the offset is valid in its file only.
+ * @handle: An object created with OBJHEAP_OBJ_MAPPABLE.
+ * @offsetp: NULL, or on success the offset of the payload's first page:
+ *           a multiple of the page size, the same for as long as the
+ *           object lives.
+ * @lenp: NULL, or on success the payload's length now, in bytes.
+ *
+ * For a caller that maps part of a payload itself: mmap(2) of objheap_fd()
+ * with MAP_SHARED, at the offset plus a multiple of the page size.
+ *
+ * Return: 0, -EINVAL when the object is not mappable, -ENOSPC when the
+ * attachment has no offset left, -ENOENT, or -errno.
+ */
+int objheap_map_offset(struct objheap *heap, uint64_t handle,
+		       uint64_t *offsetp, uint32_t *lenp);
+
+/*
+ * objheap_map() - Map a whole payload, MAP_SHARED.
+ * @heap: The attachment.
+ * @handle: An object created with OBJHEAP_OBJ_MAPPABLE.
+ * @prot: PROT_READ, or PROT_READ | PROT_WRITE.
+ * @addrp: On success, the mapping's address.
+ * @lenp: On success, the payload's length in bytes: the mapping is that
+ *        rounded up to the page size, and what lies past the payload's
+ *        end in its last page reads as zero and is not part of it.
+ *
+ * The mapping sees every READ, WRITE and other mapping of the payload at
+ * once, and holds the object alive: releasing the handle, closing the
+ * heap or exiting frees it only once the mapping is gone too.  The
+ * payload cannot be resized while it is mapped (-EBUSY).
+ *
+ * Return: 0, -ENXIO when the payload is empty (nothing to map) or the
+ * object died meanwhile, -EINVAL when @prot is neither of the above or the
+ * object is not mappable, -EACCES for PROT_WRITE on an immutable object
+ * or in a read-only attachment, -ENOSPC (objheap_map_offset()), -ENOENT,
+ * -ENOMEM, or -errno.
+ */
+int objheap_map(struct objheap *heap, uint64_t handle, int prot, void **addrp,
+		size_t *lenp);
+
+/*
+ * objheap_unmap() - munmap(2) of what objheap_map() mapped.
+ * @addr: The mapping's address.
+ * @len: The length objheap_map() gave in *lenp; the library rounds it up
+ *       to the page size.
+ *
+ * The object dies here if nothing else holds it.
+ *
+ * Return: 0, -EINVAL (@len 0, or @addr not page-aligned), or -errno.
+ */
+int objheap_unmap(void *addr, size_t len);
+
+/*
+ * objheap_resize() - Set the payload's length of an object created with
+ * OBJHEAP_OBJ_RESIZABLE to @data_len (at most OBJHEAP_MAX_SIZE): the
+ * bytes up to the smaller length are kept, new bytes are zero.  The
+ * handle stays.
+ *
+ * objheap_resize_slots() - Set its slot count to @nslots (at most
+ * OBJHEAP_MAX_SLOTS): slots past the new count drop their references,
+ * which may free objects; new slots are empty.
+ *
+ * Return: 0, -EINVAL when the object is not resizable or a size is too
+ * large, -EPERM when it is immutable (or sealed), -EBUSY when its
+ * payload is mapped (objheap_resize() only), -ENOMEM, -ENOENT, or -errno;
+ * on failure the object is as it was.
+ */
+int objheap_resize(struct objheap *heap, uint64_t handle, uint32_t data_len);
+int objheap_resize_slots(struct objheap *heap, uint64_t handle,
+			 uint32_t nslots);
+
+/*
+ * objheap_seal() - Make the object immutable from now on, as if created
+ * with OBJHEAP_OBJ_IMMUTABLE: writes, slot stores and resizes are -EPERM,
+ * a writable mapping -EACCES.  Sealing an immutable object does nothing.
+ *
+ * objheap_seal_intern() - Seal it and enter it into the intern table:
+ * *@internedp is the interned object of its type and payload, owning one
+ * new reference (the caller's reference to @handle stays).  That is the
+ * object itself, now flagged OBJHEAP_OBJ_INTERNED, unless an equal one
+ * was interned before, as objheap_intern() would return it.
+ *
+ * Return: 0, -EBUSY while a writable mapping of it exists, -EINVAL
+ * (objheap_seal_intern() only) when it cannot be interned: it has slots,
+ * is mappable, is a weak reference or was created with
+ * OBJHEAP_OBJ_FINALIZE; -EPERM in a read-only attachment, -ENOENT, or
+ * -errno.  On failure it is not sealed.
+ */
+int objheap_seal(struct objheap *heap, uint64_t handle);
+int objheap_seal_intern(struct objheap *heap, uint64_t handle,
+			uint64_t *internedp);
+
+/*
  * Batches: many commands in one system call.  Add entries, submit, then
  * read each entry's result and returned handle.  An entry's handle
  * argument may be OBJHEAP_BATCH_REF(i), the handle entry i returned.
@@ -141,6 +242,14 @@ int objheap_batch_intern(struct objheap_batch_buf *batch, uint32_t type,
 int objheap_batch_weakref_new(struct objheap_batch_buf *batch, uint64_t target,
 			      uint64_t cookie, uint32_t flags);
 int objheap_batch_weakref_get(struct objheap_batch_buf *batch, uint64_t wr);
+int objheap_batch_resize(struct objheap_batch_buf *batch, uint64_t handle,
+			 uint32_t data_len);
+int objheap_batch_resize_slots(struct objheap_batch_buf *batch,
+			       uint64_t handle, uint32_t nslots);
+int objheap_batch_seal(struct objheap_batch_buf *batch, uint64_t handle);
+/* Its handle (objheap_batch_handle()) is the interned object. */
+int objheap_batch_seal_intern(struct objheap_batch_buf *batch,
+			      uint64_t handle);
 
 /*
  * objheap_batch_submit() - Run the batch's entries in one OBJHEAP_BATCH.
@@ -158,7 +267,10 @@ int objheap_batch_submit(struct objheap *heap, struct objheap_batch_buf *batch,
 /* After submit: entry @i's result (0 or -errno, -ECANCELED if not run). */
 int objheap_batch_result(const struct objheap_batch_buf *batch, uint32_t i);
 
-/* After submit: the handle entry @i returned (NEW, DUP, GET_SLOT, INTERN). */
+/*
+ * After submit: the handle entry @i returned (NEW, DUP, GET_SLOT, INTERN,
+ * WEAKREF_NEW, WEAKREF_GET, SEAL with intern), or 0.
+ */
 uint64_t objheap_batch_handle(const struct objheap_batch_buf *batch, uint32_t i);
 
 /* After submit: entry @i's struct objheap_info (an INFO entry), or NULL. */

@@ -19,6 +19,8 @@ union batch_cmd {
 	struct objheap_info info;
 	struct objheap_intern intern;
 	struct objheap_weakref weakref;
+	struct objheap_resize resize;
+	struct objheap_seal seal;
 };
 
 #define ENTRY_MAX (sizeof(struct objheap_batch_entry) + sizeof(union batch_cmd))
@@ -249,6 +251,57 @@ OBJHEAP_API int objheap_batch_intern(struct objheap_batch_buf *b, uint32_t type,
 	return b->count - 1;
 }
 
+static int batch_resize_cmd(struct objheap_batch_buf *b, uint64_t handle,
+			    uint32_t flags, uint32_t nslots, uint32_t data_len)
+{
+	struct objheap_resize *cmd = BATCH_ADD(b, OBJHEAP_CMD_RESIZE,
+					       struct objheap_resize);
+
+	if (!cmd)
+		return -ENOSPC;
+	cmd->flags = flags;
+	cmd->handle = handle;
+	cmd->nslots = nslots;
+	cmd->data_len = data_len;
+	return b->count - 1;
+}
+
+OBJHEAP_API int objheap_batch_resize(struct objheap_batch_buf *b,
+				     uint64_t handle, uint32_t data_len)
+{
+	return batch_resize_cmd(b, handle, OBJHEAP_RESIZE_DATA, 0, data_len);
+}
+
+OBJHEAP_API int objheap_batch_resize_slots(struct objheap_batch_buf *b,
+					   uint64_t handle, uint32_t nslots)
+{
+	return batch_resize_cmd(b, handle, OBJHEAP_RESIZE_SLOTS, nslots, 0);
+}
+
+static int batch_seal_cmd(struct objheap_batch_buf *b, uint64_t handle,
+			  uint32_t flags)
+{
+	struct objheap_seal *cmd = BATCH_ADD(b, OBJHEAP_CMD_SEAL,
+					     struct objheap_seal);
+
+	if (!cmd)
+		return -ENOSPC;
+	cmd->flags = flags;
+	cmd->handle = handle;
+	return b->count - 1;
+}
+
+OBJHEAP_API int objheap_batch_seal(struct objheap_batch_buf *b, uint64_t handle)
+{
+	return batch_seal_cmd(b, handle, 0);
+}
+
+OBJHEAP_API int objheap_batch_seal_intern(struct objheap_batch_buf *b,
+					  uint64_t handle)
+{
+	return batch_seal_cmd(b, handle, OBJHEAP_SEAL_INTERN);
+}
+
 OBJHEAP_API int objheap_batch_submit(struct objheap *heap,
 				     struct objheap_batch_buf *b, uint32_t flags)
 {
@@ -294,6 +347,9 @@ OBJHEAP_API uint64_t objheap_batch_handle(const struct objheap_batch_buf *b,
 	case OBJHEAP_CMD_WEAKREF_NEW:
 	case OBJHEAP_CMD_WEAKREF_GET:
 		return cmd->weakref.out_handle;
+	case OBJHEAP_CMD_SEAL:
+		/* Not written without OBJHEAP_SEAL_INTERN: still 0. */
+		return cmd->seal.out_handle;
 	}
 	return 0;
 }
