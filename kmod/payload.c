@@ -644,7 +644,8 @@ int objheap_fops_mmap(struct file *filp, struct vm_area_struct *vma)
 	struct oh_pages *pg = NULL;
 	int ret;
 
-	if (!(vma->vm_flags & VM_SHARED))
+	/* VM_MAYSHARE: a file open read-only loses VM_SHARED, not it. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (!id || id > OH_MAP_IDS)
 		return -ENXIO;
