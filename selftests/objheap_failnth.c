@@ -83,7 +83,7 @@ struct fn_ctx {
 	uint64_t att_h[FN_ATTACH];	/* a handle each holds, or 0 */
 	char name[16];			/* the name the name cases publish */
 	uint64_t off;			/* h[0]'s offset, for mmap() */
-	void *map;			/* what act mapped, unmapped by fn_run() */
+	void *map;			/* act mapped it; fn_run() unmaps */
 	size_t map_len;
 };
 
