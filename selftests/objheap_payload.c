@@ -1226,11 +1226,12 @@ TEST_F(payload, mapped_object_with_slots_is_a_collector_root)
 }
 
 /*
- * A heap whose only attachment is closed lives while a mapping of one
- * of its objects does: the mapping reads and stores as before, and
- * munmap() then frees the object and the heap.  What all heaps hold,
- * module-wide, tells: more than before the heap was opened while it
- * lives, as much once it is gone.
+ * A heap whose only file descriptor is closed lives while a mapping of
+ * one of its objects does (the mapping holds the file, and the object):
+ * the mapping reads and stores as before, and munmap() then frees the
+ * object and the heap.  What all heaps hold, module-wide, tells: more
+ * than before the heap was opened while it lives, as much once it is
+ * gone.
  */
 TEST_F(payload, heap_lives_while_mapped_after_close)
 {
@@ -1251,7 +1252,6 @@ TEST_F(payload, heap_lives_while_mapped_after_close)
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_LT(before, module_held(self->fd));
 
-	/* The handle's reference goes with the file. */
 	close(fd);
 	EXPECT_LT(before, module_held(self->fd));
 	EXPECT_EQ(-1, mismatch(p, 0, len, 50));
@@ -1522,7 +1522,10 @@ TEST_F(payload, read_only_attachment_maps_for_reading_only)
 	ASSERT_EQ(0, obj_write(self->fd, h, len - 1, "\x99", 1));
 	EXPECT_EQ(0x99, p[len - 1]);
 
-	/* R closed, A's reference and the name gone: R's mapping holds it. */
+	/*
+	 * R's descriptor closed, A's reference and the name gone: R's
+	 * mapping holds the object (and R's file).
+	 */
 	untrack_close(self, r);
 	ASSERT_EQ(0, name_cmd(self->fd, OBJHEAP_UNPUBLISH, "ro", 0, NULL));
 	ASSERT_EQ(0, obj_release(self->fd, h));
