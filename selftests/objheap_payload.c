@@ -1094,14 +1094,16 @@ TEST_F(payload, forked_children_store_through_inherited_and_own_mappings)
 	EXPECT_EQ(-1, read_mismatch(self->fd, h, len, 31));
 
 	/* And the parent's WRITE reaches a child's mapping. */
+	p[len - 1] = 0;
 	pid = fork_kid(self);
 	ASSERT_LE(0, pid);
 	if (!pid) {
+		volatile uint8_t *last = p + len - 1;
 		int i;
 
-		for (i = 0; i < 10000 && p[len - 1] != 0x42; i++)
+		for (i = 0; i < 10000 && *last != 0x42; i++)
 			usleep(1000);
-		CHECK(p[len - 1] == 0x42);
+		CHECK(*last == 0x42);
 		_exit(0);
 	}
 	ASSERT_EQ(0, obj_write(self->fd, h, len - 1, "\x42", 1));
