@@ -88,6 +88,15 @@ TEST_F(objheap, query_unsupported_command_is_eopnotsupp)
 TEST_F(objheap, cmd_length)
 {
 	TEST_LENGTH(self->fd, objheap_query, OBJHEAP_QUERY, out_cmd_flags);
+	/*
+	 * The payload commands with no object: ENOENT at both exact sizes.
+	 * objheap_payload.c sweeps them again on live objects.
+	 */
+	TEST_LENGTH(self->fd, objheap_resize, OBJHEAP_RESIZE, data_len,
+		    .flags = OBJHEAP_RESIZE_DATA);
+	TEST_LENGTH(self->fd, objheap_seal, OBJHEAP_SEAL, out_handle);
+	TEST_LENGTH(self->fd, objheap_map_offset, OBJHEAP_MAP_OFFSET,
+		    __reserved);
 	if (objheap_has_test_interface(self->fd))
 		TEST_LENGTH(self->fd, objheap_test_cmd, OBJHEAP_TEST, __reserved,
 			    .op = OBJHEAP_TEST_OP_NOP);

@@ -29,13 +29,22 @@
  * that setup makes (c->att[]), driven through their descriptors; fn_run()
  * closes those before the heap's own file, so that the heap goes with it.
  *
+ * The payload commands (DOC: Payloads) are RESIZE of a resizable object
+ * growing and shrinking, and of a mappable one growing by pages, SEAL
+ * alone and with OBJHEAP_SEAL_INTERN (a new value and one interned
+ * before), MAP_OFFSET, and mmap() of a mappable payload: a failed mmap()
+ * must leave no hold on the object, which then dies with its handle.
+ *
  * The NEW, INTERN and BATCH commands have their own loops in
  * objheap_object.c.  After every attempt the allocator's checker passes,
  * and once the heap is closed the module holds no page and no large
  * allocation; kmemleak, on the debug kernel, sees the rest.
  */
+/* Offsets are 64 bits wide, in a 32-bit program too (mmap2's pgoff). */
+#define _FILE_OFFSET_BITS 64
 #include <dirent.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "kselftest_harness.h"
 #include "objheap_utils.h"
@@ -73,6 +82,9 @@ struct fn_ctx {
 	uint32_t att_id[FN_ATTACH];
 	uint64_t att_h[FN_ATTACH];	/* a handle each holds, or 0 */
 	char name[16];			/* the name the name cases publish */
+	uint64_t off;			/* h[0]'s offset, for mmap() */
+	void *map;			/* act mapped it; fn_run() unmaps */
+	size_t map_len;
 };
 
 struct fn_case {
@@ -210,6 +222,8 @@ static void fn_run(struct __test_metadata *_metadata, const struct fn_case *fc,
 		}
 		if (fc->verify)
 			fc->verify(_metadata, &c, ret);
+		if (c.map)
+			munmap(c.map, c.map_len);
 		if (c.other_fd >= 0)
 			close(c.other_fd);
 		/* The heap goes with its last attachment: the heap's own. */
@@ -1276,6 +1290,404 @@ static void verify_listed(struct __test_metadata *_metadata, struct fn_ctx *c,
 	EXPECT_LT(0, c->count);
 }
 
+/* ---- payloads: RESIZE, SEAL, MAP_OFFSET, mmap() ----------------------- */
+
+/* Byte @i of the payloads below: never zero. */
+static uint8_t fn_pat(uint32_t i)
+{
+	return 1 + i % 251;
+}
+
+static void fn_fill(uint8_t *buf, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = fn_pat(i);
+}
+
+/*
+ * Whether h[0]'s first @len bytes are the pattern and the next @zero
+ * bytes zero, read with OBJHEAP_READ.
+ */
+static bool fn_payload_is(struct fn_ctx *c, uint32_t len, uint32_t zero)
+{
+	static uint8_t buf[4 * FN_LARGE];
+	uint32_t i;
+
+	if (len + zero > sizeof(buf) ||
+	    objheap_read(c->heap, c->h[0], 0, buf, len + zero))
+		return false;
+	for (i = 0; i < len + zero; i++)
+		if (buf[i] != (i < len ? fn_pat(i) : 0))
+			return false;
+	return true;
+}
+
+static uint32_t fn_info_field(struct fn_ctx *c, uint64_t h, int which)
+{
+	struct objheap_info info;
+
+	if (objheap_info(c->heap, h, &info))
+		return ~0U;
+	return which == 0 ? info.out_data_len :
+	       which == 1 ? info.out_nslots : info.out_flags;
+}
+
+#define FN_DATA_LEN(c, h)	fn_info_field(c, h, 0)
+#define FN_NSLOTS(c, h)		fn_info_field(c, h, 1)
+#define FN_FLAGS(c, h)		fn_info_field(c, h, 2)
+
+/* What slot @index of h[0] holds (the reference given back), or ~0. */
+static uint64_t fn_slot(struct fn_ctx *c, uint32_t index)
+{
+	uint64_t got;
+
+	if (objheap_get_slot(c->heap, c->h[0], index, &got))
+		return ~0ULL;
+	if (got && objheap_release(c->heap, got))
+		return ~0ULL;
+	return got;
+}
+
+static int fn_resize(struct fn_ctx *c, uint32_t flags, uint32_t nslots,
+		     uint32_t len)
+{
+	struct objheap_resize r = {
+		.size = sizeof(r), .flags = flags, .handle = c->h[0],
+		.nslots = nslots, .data_len = len,
+	};
+
+	return fn_ioctl(c->fd, OBJHEAP_RESIZE, &r);
+}
+
+static int fn_seal(struct fn_ctx *c, uint32_t flags)
+{
+	struct objheap_seal s = {
+		.size = sizeof(s), .flags = flags, .handle = c->h[0],
+	};
+	int ret = fn_ioctl(c->fd, OBJHEAP_SEAL, &s);
+
+	if (!ret)
+		c->out = s.out_handle;
+	return ret;
+}
+
+static int fn_map_offset(struct fn_ctx *c, uint64_t *offp, uint32_t *lenp)
+{
+	struct objheap_map_offset m = { .size = sizeof(m), .handle = c->h[0] };
+	int ret = fn_ioctl(c->fd, OBJHEAP_MAP_OFFSET, &m);
+
+	if (!ret) {
+		*offp = m.out_offset;
+		if (lenp)
+			*lenp = m.out_data_len;
+	}
+	return ret;
+}
+
+/*
+ * h[0]: resizable, @len bytes of the pattern and @nslots slots, slot 0
+ * holding h[1] (which has its handle too) and the last slot h[2] (held
+ * by that slot only).
+ */
+static void fn_setup_resizable(struct __test_metadata *_metadata,
+			       struct fn_ctx *c, uint32_t len, uint32_t nslots)
+{
+	uint8_t buf[3 * FN_LARGE];
+	uint64_t slots[4] = { 0 };
+
+	ASSERT_GE(sizeof(buf), len);
+	ASSERT_GE(4, nslots);
+	c->h[1] = fn_node(c->heap, 0, 8);
+	c->h[2] = fn_node(c->heap, 0, 8);
+	ASSERT_NE(0, c->h[1]);
+	ASSERT_NE(0, c->h[2]);
+	slots[0] = c->h[1];
+	slots[nslots - 1] = c->h[2];
+	fn_fill(buf, len);
+	ASSERT_EQ(0, objheap_new(c->heap, 7, OBJHEAP_OBJ_RESIZABLE, nslots,
+				 buf, len, slots, &c->h[0]));
+	ASSERT_EQ(0, objheap_release(c->heap, c->h[2]));
+}
+
+/* 100 bytes and two slots, grown to a large block (3000 bytes, 4 slots). */
+static void setup_resizable_small(struct __test_metadata *_metadata,
+				  struct fn_ctx *c)
+{
+	fn_setup_resizable(_metadata, c, 100, 2);
+}
+
+static int act_resize_grow(struct fn_ctx *c)
+{
+	return fn_resize(c, OBJHEAP_RESIZE_DATA | OBJHEAP_RESIZE_SLOTS, 4,
+			 3 * FN_LARGE);
+}
+
+static void verify_resize_grow(struct __test_metadata *_metadata,
+			       struct fn_ctx *c, int ret)
+{
+	if (ret) {
+		/* Exactly as it was. */
+		EXPECT_EQ(100, FN_DATA_LEN(c, c->h[0]));
+		EXPECT_EQ(2, FN_NSLOTS(c, c->h[0]));
+		EXPECT_TRUE(fn_payload_is(c, 100, 0));
+		EXPECT_EQ(c->h[2], fn_slot(c, 1));
+	} else {
+		EXPECT_EQ(3 * FN_LARGE, FN_DATA_LEN(c, c->h[0]));
+		EXPECT_EQ(4, FN_NSLOTS(c, c->h[0]));
+		EXPECT_TRUE(fn_payload_is(c, 100, 3 * FN_LARGE - 100));
+		EXPECT_EQ(c->h[2], fn_slot(c, 1));
+		EXPECT_EQ(0, fn_slot(c, 2));
+		EXPECT_EQ(0, fn_slot(c, 3));
+	}
+	EXPECT_EQ(c->h[1], fn_slot(c, 0));
+	EXPECT_EQ(2, fn_refcnt(c->heap, c->h[1]));
+	EXPECT_EQ(1, fn_refcnt(c->heap, c->h[2]));
+}
+
+/*
+ * 3000 bytes and four slots, the last one the only holder of h[2],
+ * shrunk to 100 bytes and one slot: a smaller block saves more than a
+ * quarter, so it moves; a failure to allocate it may fail the command
+ * or leave the block where it is.
+ */
+static void setup_resizable_large(struct __test_metadata *_metadata,
+				  struct fn_ctx *c)
+{
+	fn_setup_resizable(_metadata, c, 3 * FN_LARGE, 4);
+}
+
+static int act_resize_shrink(struct fn_ctx *c)
+{
+	return fn_resize(c, OBJHEAP_RESIZE_DATA | OBJHEAP_RESIZE_SLOTS, 1,
+			 100);
+}
+
+static void verify_resize_shrink(struct __test_metadata *_metadata,
+				 struct fn_ctx *c, int ret)
+{
+	if (ret) {
+		EXPECT_EQ(3 * FN_LARGE, FN_DATA_LEN(c, c->h[0]));
+		EXPECT_EQ(4, FN_NSLOTS(c, c->h[0]));
+		EXPECT_TRUE(fn_payload_is(c, 3 * FN_LARGE, 0));
+		EXPECT_EQ(c->h[2], fn_slot(c, 3));
+		EXPECT_EQ(1, fn_refcnt(c->heap, c->h[2]));
+		EXPECT_LIVE_FD(c->fd, 3);
+	} else {
+		EXPECT_EQ(100, FN_DATA_LEN(c, c->h[0]));
+		EXPECT_EQ(1, FN_NSLOTS(c, c->h[0]));
+		EXPECT_TRUE(fn_payload_is(c, 100, 0));
+		/* The dropped slot's target went. */
+		EXPECT_EQ(0, fn_refcnt(c->heap, c->h[2]));
+		EXPECT_LIVE_FD(c->fd, 2);
+	}
+	EXPECT_EQ(c->h[1], fn_slot(c, 0));
+	EXPECT_EQ(2, fn_refcnt(c->heap, c->h[1]));
+}
+
+/* A mappable, resizable payload of 100 bytes, with its offset. */
+static void setup_mappable_resizable(struct __test_metadata *_metadata,
+				     struct fn_ctx *c)
+{
+	uint8_t buf[100];
+
+	fn_fill(buf, sizeof(buf));
+	ASSERT_EQ(0, objheap_new(c->heap, 7, OBJHEAP_OBJ_MAPPABLE |
+				 OBJHEAP_OBJ_RESIZABLE, 0, buf, sizeof(buf),
+				 NULL, &c->h[0]));
+	ASSERT_EQ(0, fn_map_offset(c, &c->off, NULL));
+}
+
+/* Grown by pages: five more, and a byte. */
+static int act_resize_pages(struct fn_ctx *c)
+{
+	return fn_resize(c, OBJHEAP_RESIZE_DATA, 0, 5 * getpagesize() + 1);
+}
+
+static void verify_resize_pages(struct __test_metadata *_metadata,
+				struct fn_ctx *c, int ret)
+{
+	size_t page = getpagesize(), n = ret ? 1 : 6;
+	uint32_t len = ret ? 100 : 5 * page + 1, l = 0;
+	uint64_t off = 0;
+	uint8_t *p;
+	size_t i;
+
+	EXPECT_EQ(len, FN_DATA_LEN(c, c->h[0]));
+	ASSERT_EQ(0, fn_map_offset(c, &off, &l));
+	EXPECT_EQ(c->off, off);
+	EXPECT_EQ(len, l);
+	/* As many pages as the payload has, no more, whole. */
+	p = mmap(NULL, (n + 1) * page, PROT_READ, MAP_SHARED, c->fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	if (p != MAP_FAILED)
+		munmap(p, (n + 1) * page);
+	p = mmap(NULL, n * page, PROT_READ, MAP_SHARED, c->fd, off);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < n * page; i++)
+		if (p[i] != (i < 100 ? fn_pat(i) : 0))
+			break;
+	EXPECT_EQ(n * page, i);
+	munmap(p, n * page);
+}
+
+/* h[0]: 100 bytes of the pattern, no slots; for SEAL_INTERN, h[1]. */
+static void setup_sealable(struct __test_metadata *_metadata,
+			   struct fn_ctx *c)
+{
+	uint8_t buf[100];
+
+	fn_fill(buf, sizeof(buf));
+	ASSERT_EQ(0, objheap_new(c->heap, 7, 0, 0, buf, sizeof(buf), NULL,
+				 &c->h[0]));
+}
+
+/* The same, with the same value interned before as h[1]. */
+static void setup_sealable_interned(struct __test_metadata *_metadata,
+				    struct fn_ctx *c)
+{
+	uint8_t buf[100];
+
+	setup_sealable(_metadata, c);
+	fn_fill(buf, sizeof(buf));
+	ASSERT_EQ(0, objheap_intern(c->heap, 7, 0, buf, sizeof(buf),
+				    &c->h[1]));
+}
+
+static int act_seal(struct fn_ctx *c)
+{
+	return fn_seal(c, 0);
+}
+
+static int act_seal_intern(struct fn_ctx *c)
+{
+	return fn_seal(c, OBJHEAP_SEAL_INTERN);
+}
+
+/* Sealed after a success, not sealed (and still writable) otherwise. */
+static void verify_sealed(struct __test_metadata *_metadata,
+			  struct fn_ctx *c, int ret, uint32_t flags)
+{
+	EXPECT_EQ(ret ? 0 : flags, FN_FLAGS(c, c->h[0]));
+	EXPECT_EQ(ret ? 0 : -EPERM,
+		  objheap_write(c->heap, c->h[0], 0, "\x01", 1));
+}
+
+static void verify_seal(struct __test_metadata *_metadata,
+			struct fn_ctx *c, int ret)
+{
+	verify_sealed(_metadata, c, ret, OBJHEAP_OBJ_IMMUTABLE);
+}
+
+/* A new value: the object itself, interned, with one more reference. */
+static void verify_seal_intern(struct __test_metadata *_metadata,
+			       struct fn_ctx *c, int ret)
+{
+	verify_sealed(_metadata, c, ret,
+		      OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_INTERNED);
+	EXPECT_EQ(ret ? 0 : 1,
+		  objheap_test_objects(c->fd).objects.out_interned);
+	EXPECT_EQ(ret ? 1 : 2, fn_refcnt(c->heap, c->h[0]));
+	if (!ret)
+		EXPECT_EQ(c->h[0], c->out);
+}
+
+/* A value interned before: that object, with one more reference. */
+static void verify_seal_interned(struct __test_metadata *_metadata,
+				 struct fn_ctx *c, int ret)
+{
+	verify_sealed(_metadata, c, ret, OBJHEAP_OBJ_IMMUTABLE);
+	EXPECT_EQ(1, objheap_test_objects(c->fd).objects.out_interned);
+	EXPECT_EQ(ret ? 1 : 2, fn_refcnt(c->heap, c->h[1]));
+	EXPECT_EQ(1, fn_refcnt(c->heap, c->h[0]));
+	if (!ret)
+		EXPECT_EQ(c->h[1], c->out);
+}
+
+/* A mappable payload of a page and a byte. */
+static void setup_mappable(struct __test_metadata *_metadata,
+			   struct fn_ctx *c)
+{
+	uint8_t buf[2 * FN_LARGE];
+	uint32_t len = getpagesize() + 1;
+
+	ASSERT_GE(sizeof(buf), len);
+	fn_fill(buf, len);
+	ASSERT_EQ(0, objheap_new(c->heap, 7, OBJHEAP_OBJ_MAPPABLE, 0, buf,
+				 len, NULL, &c->h[0]));
+}
+
+static int act_map_offset(struct fn_ctx *c)
+{
+	return fn_map_offset(c, &c->off, NULL);
+}
+
+/* The offset, the same again; or, after a failure, one given now. */
+static void verify_map_offset(struct __test_metadata *_metadata,
+			      struct fn_ctx *c, int ret)
+{
+	uint64_t off = ~0ULL;
+	uint32_t l = 0;
+	uint8_t *p;
+
+	ASSERT_EQ(0, fn_map_offset(c, &off, &l));
+	EXPECT_EQ(getpagesize() + 1, l);
+	EXPECT_EQ(0, off % getpagesize());
+	if (!ret)
+		EXPECT_EQ(c->off, off);
+	p = mmap(NULL, 2 * getpagesize(), PROT_READ, MAP_SHARED, c->fd, off);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(fn_pat(getpagesize()), p[getpagesize()]);
+	munmap(p, 2 * getpagesize());
+}
+
+static void setup_mapped_offset(struct __test_metadata *_metadata,
+				struct fn_ctx *c)
+{
+	setup_mappable(_metadata, c);
+	ASSERT_EQ(0, fn_map_offset(c, &c->off, NULL));
+}
+
+static int act_mmap(struct fn_ctx *c)
+{
+	void *p = mmap(NULL, 2 * getpagesize(), PROT_READ | PROT_WRITE,
+		       MAP_SHARED, c->fd, (off_t)c->off);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	c->map = p;
+	c->map_len = 2 * getpagesize();
+	return 0;
+}
+
+/*
+ * A mapping that was made shows the payload and takes stores; once it
+ * and the handle are gone, so is the object.  A failed mmap() took no
+ * hold: the object goes with its handle.
+ */
+static void verify_mmap(struct __test_metadata *_metadata,
+			struct fn_ctx *c, int ret)
+{
+	uint8_t *p = c->map, byte = 0;
+
+	if (!ret) {
+		ASSERT_NE(NULL, p);
+		EXPECT_EQ(fn_pat(0), p[0]);
+		EXPECT_EQ(fn_pat(getpagesize()), p[getpagesize()]);
+		EXPECT_EQ(0, p[getpagesize() + 1]);
+		p[1] = 0;
+		EXPECT_EQ(0, objheap_read(c->heap, c->h[0], 1, &byte, 1));
+		EXPECT_EQ(0, byte);
+		EXPECT_EQ(0, munmap(p, c->map_len));
+		c->map = NULL;
+	} else {
+		EXPECT_EQ(NULL, p);
+	}
+	EXPECT_EQ(0, objheap_release(c->heap, c->h[0]));
+	EXPECT_LIVE_FD(c->fd, 0);
+}
+
 #define FN_CASE(_name, _kind, _min, _setup, _act, _verify)		\
 	{ .name = _name, .kind = _kind, .min_failures = _min,	\
 	  .setup = _setup, .act = _act, .verify = _verify }
@@ -1354,6 +1766,21 @@ static const struct fn_case fn_cases[] = {
 		act_set_limit, NULL),
 	FN_CASE("file_read", FN_NO_ALLOC, 0, setup_assorted,
 		act_read_event, NULL),
+	FN_CASE("resize_grow", FN_ENOMEM, 1, setup_resizable_small,
+		act_resize_grow, verify_resize_grow),
+	FN_CASE("resize_shrink", FN_ENOMEM, 0, setup_resizable_large,
+		act_resize_shrink, verify_resize_shrink),
+	FN_CASE("resize_mappable", FN_ENOMEM, 1, setup_mappable_resizable,
+		act_resize_pages, verify_resize_pages),
+	FN_CASE("seal", FN_ENOMEM, 0, setup_sealable, act_seal, verify_seal),
+	FN_CASE("seal_intern_new", FN_ENOMEM, 0, setup_sealable,
+		act_seal_intern, verify_seal_intern),
+	FN_CASE("seal_intern_interned", FN_ENOMEM, 0, setup_sealable_interned,
+		act_seal_intern, verify_seal_interned),
+	FN_CASE("map_offset", FN_ENOMEM, 0, setup_mappable, act_map_offset,
+		verify_map_offset),
+	FN_CASE("mmap", FN_ENOMEM, 1, setup_mapped_offset, act_mmap,
+		verify_mmap),
 };
 
 #define FN_NR_CASES ARRAY_SIZE(fn_cases)

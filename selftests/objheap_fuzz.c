@@ -7,7 +7,9 @@
  * random values (live, stale, random and batch handles; NULL, unmapped,
  * read-only, kernel and half-mapped pointers; lengths and counts at and
  * around the limits), then sometimes corrupted byte by byte; random
- * batches; and read(), write(), poll(), mmap() and lseek() on the file.
+ * batches; read(), write(), poll() and lseek() on the file; and mmap()
+ * of payloads at the offsets OBJHEAP_MAP_OFFSET gave and at others, with
+ * mprotect(), mremap() and munmap() of what was mapped.
  *
  * Each errno must be one uapi/linux/objheap.h documents for the command:
  * the table below is built from the header's comments (the general ioctl
@@ -20,6 +22,9 @@
  * Environment: OBJHEAP_SEED (default from the clock), OBJHEAP_FUZZ_SEEDS
  * (heaps, one seed each), OBJHEAP_FUZZ_ITERS (calls per seed).
  */
+#define _GNU_SOURCE
+/* Offsets are 64 bits wide, in a 32-bit program too (mmap2's pgoff). */
+#define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -34,11 +39,12 @@ typedef unsigned long long u64;
 typedef unsigned int u32;
 typedef unsigned char u8;
 
-#define NR_CMDS		(OBJHEAP_CMD_UNPUBLISH - OBJHEAP_CMD_BASE + 1)
+#define NR_CMDS		(OBJHEAP_CMD_MAP_OFFSET - OBJHEAP_CMD_BASE + 1)
 #define CMD(nr)		((nr) - OBJHEAP_CMD_BASE)
 #define ARENA_SIZE	(256 * 1024)
 #define POOL		64
 #define FUZZ_LIMIT	(64ULL << 20)
+#define MAPS		8
 
 /* The errnos of the general ioctl format, as bits. */
 enum {
@@ -46,7 +52,7 @@ enum {
 	A_ENOENT = 1 << 3, A_ENOMEM = 1 << 4, A_EPERM = 1 << 5,
 	A_EOVERFLOW = 1 << 6, A_EMSGSIZE = 1 << 7, A_EOPNOTSUPP = 1 << 8,
 	A_ECANCELED = 1 << 9, A_ESRCH = 1 << 10, A_EEXIST = 1 << 11,
-	A_ENOSPC = 1 << 12, A_EMFILE = 1 << 13,
+	A_ENOSPC = 1 << 12, A_EMFILE = 1 << 13, A_EBUSY = 1 << 14,
 };
 
 static u32 errno_bit(int e)
@@ -66,6 +72,7 @@ static u32 errno_bit(int e)
 	case EEXIST: return A_EEXIST;
 	case ENOSPC: return A_ENOSPC;
 	case EMFILE: return A_EMFILE;
+	case EBUSY: return A_EBUSY;
 	}
 	return 0;
 }
@@ -75,7 +82,13 @@ static u32 errno_bit(int e)
  * Then ENOENT where a handle is read, ENOMEM where the heap allocates,
  * EPERM where an immutable object would change, EOVERFLOW where a
  * reference is taken, EMSGSIZE for lists, EOPNOTSUPP for QUERY; ESRCH,
- * EEXIST, ENOSPC and EMFILE where DOC: Sharing a heap's commands say.
+ * EEXIST, ENOSPC and EMFILE where DOC: Sharing a heap's commands say;
+ * EBUSY where DOC: Payloads' commands say (RESIZE of a mapped payload,
+ * SEAL of an object mapped with PROT_WRITE), ENOSPC for MAP_OFFSET.
+ * SEAL takes a reference with OBJHEAP_SEAL_INTERN (EOVERFLOW) and may
+ * grow the intern table (ENOMEM); it is never EPERM in the fuzzer's
+ * attachment, which is not read-only, since sealing an immutable object
+ * changes nothing.
  */
 #define BASIC (A_E2BIG | A_EINVAL | A_EFAULT)
 static const u32 allowed[NR_CMDS] = {
@@ -125,6 +138,11 @@ static const u32 allowed[NR_CMDS] = {
 				       A_EOVERFLOW | A_ENOMEM,
 	[CMD(OBJHEAP_CMD_LOOKUP)] = BASIC | A_ENOENT | A_EOVERFLOW | A_ENOMEM,
 	[CMD(OBJHEAP_CMD_UNPUBLISH)] = BASIC | A_ENOENT,
+	[CMD(OBJHEAP_CMD_RESIZE)] = BASIC | A_ENOENT | A_EPERM | A_EBUSY |
+				    A_ENOMEM,
+	[CMD(OBJHEAP_CMD_SEAL)] = BASIC | A_ENOENT | A_EBUSY | A_EOVERFLOW |
+				  A_ENOMEM,
+	[CMD(OBJHEAP_CMD_MAP_OFFSET)] = BASIC | A_ENOENT | A_ENOSPC | A_ENOMEM,
 };
 
 /* What a field of a structure holds, for the generator. */
@@ -158,7 +176,8 @@ static const struct cmd_desc cmds[NR_CMDS] = {
 	[CMD(OBJHEAP_CMD_SET_LIMIT)] = { "SET_LIMIT", sizeof(struct objheap_set_limit), 0, false,
 		{ FLD(objheap_set_limit, limit, K_LIMIT) } },
 	[CMD(OBJHEAP_CMD_NEW)] = { "NEW", sizeof(struct objheap_new),
-		OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL | OBJHEAP_OBJ_FINALIZE, true,
+		OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL | OBJHEAP_OBJ_FINALIZE |
+		OBJHEAP_OBJ_RESIZABLE | OBJHEAP_OBJ_MAPPABLE, true,
 		{ FLD(objheap_new, type, K_U32), FLD(objheap_new, nslots, K_COUNT),
 		  FLD(objheap_new, data_len, K_LEN), FLD(objheap_new, __reserved, K_RES),
 		  FLD(objheap_new, data_uptr, K_UPTR), FLD(objheap_new, slots_uptr, K_SLOTS_UPTR),
@@ -295,12 +314,34 @@ static const struct cmd_desc cmds[NR_CMDS] = {
 		{ FLD(objheap_name, name_len, K_NAMELEN), FLD(objheap_name, name_uptr, K_UPTR),
 		  FLD(objheap_name, handle, K_RES), FLD(objheap_name, __reserved, K_RES),
 		  FLD(objheap_name, out_handle, K_OUT) } },
+	[CMD(OBJHEAP_CMD_RESIZE)] = { "RESIZE", sizeof(struct objheap_resize),
+		OBJHEAP_RESIZE_SLOTS | OBJHEAP_RESIZE_DATA, true,
+		{ FLD(objheap_resize, handle, K_HANDLE), FLD(objheap_resize, nslots, K_COUNT),
+		  FLD(objheap_resize, data_len, K_LEN) } },
+	[CMD(OBJHEAP_CMD_SEAL)] = { "SEAL", sizeof(struct objheap_seal), OBJHEAP_SEAL_INTERN, true,
+		{ FLD(objheap_seal, handle, K_HANDLE), FLD(objheap_seal, out_handle, K_OUT) } },
+	[CMD(OBJHEAP_CMD_MAP_OFFSET)] = { "MAP_OFFSET", sizeof(struct objheap_map_offset), 0,
+		false, { FLD(objheap_map_offset, handle, K_HANDLE),
+			 FLD(objheap_map_offset, out_offset, K_OUT),
+			 FLD(objheap_map_offset, out_data_len, K_OUT),
+			 FLD(objheap_map_offset, __reserved, K_RES) } },
 };
 
-/* Where a returned handle lies, for the commands that return one. */
-static int out_handle_off(u32 cmd)
+/*
+ * Where a returned handle lies, for the commands that return one; @s is
+ * the structure, for SEAL, which returns one only with
+ * OBJHEAP_SEAL_INTERN.
+ */
+static int out_handle_off(u32 cmd, const u8 *s)
 {
+	u32 flags;
+
 	switch (cmd) {
+	case OBJHEAP_CMD_SEAL:
+		memcpy(&flags, s + 4, 4);
+		if (!(flags & OBJHEAP_SEAL_INTERN))
+			return -1;
+		return offsetof(struct objheap_seal, out_handle);
 	case OBJHEAP_CMD_NEW: return offsetof(struct objheap_new, out_handle);
 	case OBJHEAP_CMD_DUP: return offsetof(struct objheap_handle_cmd, out_handle);
 	case OBJHEAP_CMD_GET_SLOT: return offsetof(struct objheap_slot, out_handle);
@@ -322,6 +363,10 @@ struct fuzz {
 	u64 pool[POOL];		/* handles the kernel returned */
 	u64 stale[POOL];	/* handles released once, maybe dead */
 	unsigned int npool, nstale;
+	u64 offs[POOL];		/* offsets OBJHEAP_MAP_OFFSET gave */
+	unsigned int noffs;
+	struct fmap { u8 *p; size_t len; int prot; } maps[MAPS];
+	unsigned int nmaps;
 	u64 calls, bad, batches, entries;
 	u64 by_errno[140];
 };
@@ -362,6 +407,14 @@ static void pool_add(u64 h)
 		F.pool[F.npool++] = h;
 	else
 		F.pool[rn(POOL)] = h;
+}
+
+static void offset_add(u64 off)
+{
+	if (F.noffs < POOL)
+		F.offs[F.noffs++] = off;
+	else
+		F.offs[rn(POOL)] = off;
 }
 
 static u64 pick_handle(void)
@@ -556,6 +609,7 @@ static u32 build_batch(u8 *buf, u32 room, u32 *count)
 		OBJHEAP_CMD_SET_SLOT, OBJHEAP_CMD_GET_SLOT, OBJHEAP_CMD_READ,
 		OBJHEAP_CMD_WRITE, OBJHEAP_CMD_INFO, OBJHEAP_CMD_INTERN,
 		OBJHEAP_CMD_WEAKREF_NEW, OBJHEAP_CMD_WEAKREF_GET,
+		OBJHEAP_CMD_RESIZE, OBJHEAP_CMD_SEAL,
 	};
 	u32 n = 1 + rn(16), i, off = 0, end = 0;
 
@@ -594,7 +648,8 @@ static void check_batch(u8 *buf, u32 count, u32 len)
 
 	for (i = 0; i < count; i++) {
 		struct objheap_batch_entry *e = (void *)(buf + off);
-		u32 size = *(u32 *)(e + 1);
+		u8 *s = (u8 *)(e + 1);
+		u32 size = *(u32 *)s;
 		u32 bits;
 
 		F.entries++;
@@ -605,8 +660,8 @@ static void check_batch(u8 *buf, u32 count, u32 len)
 		bits = allowed[CMD(e->cmd)] | A_ECANCELED;
 		if (e->out_result && !(errno_bit(-e->out_result) & bits))
 			report(cmds[CMD(e->cmd)].name, -e->out_result, bits);
-		if (!e->out_result && out_handle_off(e->cmd) >= 0)
-			pool_add(*(u64 *)((u8 *)(e + 1) + out_handle_off(e->cmd)));
+		if (!e->out_result && out_handle_off(e->cmd, s) >= 0)
+			pool_add(*(u64 *)(s + out_handle_off(e->cmd, s)));
 		off = (off + sizeof(*e) + size + 7) & ~7U;
 		if (off > len)
 			break;
@@ -695,8 +750,15 @@ static void fuzz_ioctl(void)
 		return;
 	if (nr == OBJHEAP_CMD_ATTACH)
 		close(((struct objheap_attach *)arg)->out_fd);
-	if (out_handle_off(nr) >= 0)
-		pool_add(*(u64 *)(arg + out_handle_off(nr)));
+	if (out_handle_off(nr, arg) >= 0)
+		pool_add(*(u64 *)(arg + out_handle_off(nr, arg)));
+	if (nr == OBJHEAP_CMD_MAP_OFFSET) {
+		u64 off;
+
+		memcpy(&off, arg + offsetof(struct objheap_map_offset,
+					    out_offset), 8);
+		offset_add(off);
+	}
 	if (nr == OBJHEAP_CMD_RELEASE && F.nstale < POOL)
 		F.stale[F.nstale++] = *(u64 *)(arg + 8);
 	if (nr == OBJHEAP_CMD_BATCH) {
@@ -705,6 +767,103 @@ static void fuzz_ioctl(void)
 		F.batches++;
 		check_batch((u8 *)(uintptr_t)b->buf_uptr, b->count, b->len);
 	}
+}
+
+static void unmap_one(unsigned int i)
+{
+	if (munmap(F.maps[i].p, F.maps[i].len))
+		report("munmap()", errno, 0);
+	F.maps[i] = F.maps[--F.nmaps];
+}
+
+/*
+ * mmap() of the heap's file (DOC: Payloads): at an offset the attachment
+ * was given, plus a few pages, or at another; of a length that fits or
+ * not; shared or private; readable, writable or neither.  It may give
+ * EINVAL (MAP_PRIVATE, and mmap()'s own for a zero length or an offset
+ * that is not a page multiple), ENXIO (an offset not given, of a dead
+ * object, a range past the payload), EACCES (PROT_WRITE on an immutable
+ * or sealed object) and ENOMEM.  What maps is touched, kept a while, then
+ * unmapped; a kept mapping is also mprotect()ed, which may give EACCES
+ * and must for a mapping made without PROT_WRITE, and grown with
+ * mremap(), which must fail with EFAULT.
+ */
+static void fuzz_mmap(void)
+{
+	static const int prots[] = {
+		PROT_READ, PROT_READ | PROT_WRITE, PROT_WRITE, PROT_NONE,
+	};
+	size_t page = 4096, len;
+	u32 r = rn(100), i;
+	int prot, flags;
+	u64 off;
+	u8 *p;
+
+	if (F.nmaps && r < 15) {
+		unmap_one(rn(F.nmaps));
+		return;
+	}
+	if (F.nmaps && r < 25) {
+		i = rn(F.nmaps);
+		prot = PROT_READ | PROT_WRITE;
+		if (!mprotect(F.maps[i].p, F.maps[i].len, prot)) {
+			if (!(F.maps[i].prot & PROT_WRITE))
+				report("mprotect() to write a mapping made without PROT_WRITE",
+				       0, 0);
+			F.maps[i].prot = PROT_READ | PROT_WRITE;
+		} else if (errno != EACCES) {
+			report("mprotect()", errno, 0);
+		}
+		return;
+	}
+	if (F.nmaps && r < 30) {
+		i = rn(F.nmaps);
+		p = mremap(F.maps[i].p, F.maps[i].len, F.maps[i].len + page,
+			   chance(50) ? MREMAP_MAYMOVE : 0);
+		if (p != MAP_FAILED) {
+			report("mremap() that grows a mapping", 0, 0);
+			F.maps[i].p = p;
+			F.maps[i].len += page;
+		} else if (errno != EFAULT) {
+			report("mremap()", errno, 0);
+		}
+		return;
+	}
+
+	r = rn(100);
+	if (r < 60 && F.noffs)
+		off = F.offs[rn(F.noffs)] + rn(4) * page;
+	else if (r < 70 && F.noffs)
+		off = F.offs[rn(F.noffs)] + 1 + rn(page - 1);
+	else if (r < 80)
+		off = 0;
+	else
+		off = (rnd() & ((1ULL << 40) - 1)) & ~(u64)(page - 1);
+	r = rn(100);
+	len = r < 70 ? (1 + rn(4)) * page : r < 80 ? 0 : 1 + rn(3 * page);
+	prot = prots[rn(ARRAY_SIZE(prots))];
+	flags = chance(90) ? MAP_SHARED : MAP_PRIVATE;
+	p = mmap(NULL, len, prot, flags, F.fd, (off_t)off);
+	if (p == MAP_FAILED) {
+		if (errno != EINVAL && errno != ENXIO && errno != EACCES &&
+		    errno != ENOMEM)
+			report("mmap()", errno, 0);
+		if (errno == EINVAL && flags == MAP_SHARED && len &&
+		    !(off & (page - 1)))
+			report("mmap() of a shared mapping", EINVAL, 0);
+		return;
+	}
+	if (flags == MAP_PRIVATE)
+		report("mmap() with MAP_PRIVATE", 0, 0);
+	/* Every page of the range is the payload's: touch the last one. */
+	len = (len + page - 1) & ~(page - 1);
+	if (prot & PROT_READ)
+		(void)*(volatile u8 *)(p + len - 1);
+	if (prot & PROT_WRITE)
+		p[len - page] = rnd();
+	if (F.nmaps == MAPS)
+		unmap_one(rn(MAPS));
+	F.maps[F.nmaps++] = (struct fmap){ .p = p, .len = len, .prot = prot };
 }
 
 /* read(), write(), poll(), mmap(), lseek() on the heap's file. */
@@ -718,7 +877,6 @@ static void fuzz_file(void)
 	size_t len = sizes[rn(ARRAY_SIZE(sizes))];
 	void *buf = F.arena + ARENA_SIZE - 4096;
 	ssize_t r;
-	void *p;
 
 	switch (rn(6)) {
 	case 0:
@@ -746,12 +904,7 @@ static void fuzz_file(void)
 			report("write()", errno, 0);
 		break;
 	case 4:
-		/* No mmap operation: ENODEV. */
-		p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, F.fd, 0);
-		if (p != MAP_FAILED || errno != ENODEV)
-			report("mmap()", errno, 0);
-		if (p != MAP_FAILED)
-			munmap(p, 4096);
+		fuzz_mmap();
 		break;
 	default:
 		/* "The file cannot seek": ESPIPE. */
@@ -820,6 +973,8 @@ static int open_heap(void)
 		return -errno;
 	F.npool = 0;
 	F.nstale = 0;
+	F.noffs = 0;
+	F.nmaps = 0;
 	/* Keep what one heap can take well inside the VM's memory. */
 	return ioctl(F.fd, OBJHEAP_SET_LIMIT, &sl) ? -errno : 0;
 }
@@ -830,6 +985,9 @@ static void close_heap_and_check(void)
 	int probe;
 
 	sanity_check();
+	/* A mapping would keep the heap alive. */
+	while (F.nmaps)
+		unmap_one(F.nmaps - 1);
 	close(F.fd);
 	probe = open(OBJHEAP_DEV, O_RDWR);
 	if (probe < 0 || ioctl(probe, OBJHEAP_TEST, &t) || t.held.out_pages ||
