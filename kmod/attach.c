@@ -58,6 +58,7 @@
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/workqueue.h>
 #include <linux/slab.h>
 
 #include "objheap.h"
@@ -673,11 +674,14 @@ static void oh_attach_announce(struct oh_attach *att, u64 dropped)
 void oh_attach_release(struct oh_attach *att)
 {
 	struct objheap *heap = att->heap;
+	bool last;
 	u64 dropped;
 
 	mutex_lock(&heap->lock);
 	att->closing = true;
-	if (heap->nr_attached > 1) {
+	oh_payloads_drain(heap);
+	last = heap->nr_attached == 1;
+	if (!last) {
 		dropped = oh_attach_drop_all(att);
 		if (att->announced)
 			oh_attach_announce(att, dropped);
@@ -688,6 +692,13 @@ void oh_attach_release(struct oh_attach *att)
 	oh_attach_free(att);
 	mutex_unlock(&heap->lock);
 
+	/*
+	 * No mapping is left when the last attachment goes, and what the
+	 * unmap work would drain was drained above: a pending run need not
+	 * hold the heap, so the last close frees it at once.
+	 */
+	if (last && cancel_work_sync(&heap->unmap_work))
+		refcount_dec(&heap->users);
 	if (refcount_dec_and_test(&heap->users))
 		objheap_destroy(heap);
 }

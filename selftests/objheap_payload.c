@@ -299,6 +299,7 @@ static int seal(int fd, uint64_t h, uint32_t flags, uint64_t *outp)
 {
 	struct objheap_seal s = {
 		.size = sizeof(s), .flags = flags, .handle = h,
+		.out_handle = outp ? *outp : 0,
 	};
 	int ret = xioctl(fd, OBJHEAP_SEAL, &s);
 
@@ -1141,7 +1142,8 @@ TEST_F(payload, mapping_keeps_the_object_after_its_handles_go)
 	/* The weak reference hands it out again, with its payload. */
 	ASSERT_EQ(1, weak_get(self->fd, w, &got));
 	ASSERT_EQ(h, got);
-	EXPECT_EQ(1, refcnt(self->fd, got));
+	/* The mappings' hold, and the new handle's reference. */
+	EXPECT_EQ(2, refcnt(self->fd, got));
 	ASSERT_EQ(0, obj_read(self->fd, got, 0, buf, len));
 	EXPECT_EQ(0x77, buf[0]);
 	EXPECT_EQ(-1, mismatch(buf + 1, 1, len - 1, 40));

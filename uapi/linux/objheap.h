@@ -1384,10 +1384,11 @@ struct objheap_name {
  *    grow a mapping (EFAULT).
  *  - A mapping holds the object alive: the object is freed when every
  *    reference and every mapping is gone, whatever the order of
- *    OBJHEAP_RELEASE, munmap(), close() and exit().  When only mappings
- *    hold it, their hold shows as one reference in OBJHEAP_INFO's
- *    out_refcnt; otherwise mappings are not counted there.  The first
- *    command on the heap after the last munmap() sees the object freed.  fork() copies
+ *    OBJHEAP_RELEASE, munmap(), close() and exit().  Mappings are not
+ *    counted in OBJHEAP_INFO's out_refcnt until they are all that holds
+ *    the object; from then until the last of them goes, their hold shows
+ *    there as one reference.  The first command on the heap after the
+ *    last munmap() sees the object freed.  fork() copies
  *    mappings as usual; each copy holds the object too.  A mapped object
  *    with slots is a root for the collector: what it refers to stays.
  *  - An offset stays valid as long as the object lives, even after the
