@@ -1609,7 +1609,7 @@ static void verify_seal_interned(struct __test_metadata *_metadata,
 static void setup_mappable(struct __test_metadata *_metadata,
 			   struct fn_ctx *c)
 {
-	uint8_t buf[2 * FN_LARGE];
+	uint8_t buf[2 * 4096 + 2];
 	uint32_t len = getpagesize() + 1;
 
 	ASSERT_GE(sizeof(buf), len);
