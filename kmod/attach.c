@@ -619,9 +619,7 @@ static u64 oh_attach_drop_all(struct oh_attach *att)
 
 	for (i = 0; i < t->capacity; i++) {
 		if (i && !(i % OH_DETACH_BATCH)) {
-			mutex_unlock(&heap->lock);
-			cond_resched();
-			mutex_lock(&heap->lock);
+			objheap_lock_yield(heap);
 		}
 		obj = t->entries[i].obj;
 		if (!obj)
@@ -677,7 +675,7 @@ void oh_attach_release(struct oh_attach *att)
 	bool last;
 	u64 dropped;
 
-	mutex_lock(&heap->lock);
+	objheap_lock(heap, false);
 	att->closing = true;
 	oh_payloads_drain(heap);
 	last = heap->nr_attached == 1;

@@ -31,6 +31,7 @@
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mm.h>
@@ -303,7 +304,7 @@ static long objheap_fops_ioctl(struct file *filp, unsigned int cmd,
 	if (!objheap_op_permitted(op, &ucmd))
 		return -EPERM;
 
-	ret = mutex_lock_killable(&ucmd.heap->lock);
+	ret = objheap_lock(ucmd.heap, true);
 	if (ret)
 		return ret;
 	/* What munmap() let go of is let go before the command looks. */
@@ -312,6 +313,56 @@ static long objheap_fops_ioctl(struct file *filp, unsigned int cmd,
 	ret = op->execute(&ucmd);
 	mutex_unlock(&ucmd.heap->lock);
 	return ret;
+}
+
+/**
+ * objheap_lock() - Take the heap's lock, counted as a waiter meanwhile.
+ * @heap: The heap.
+ * @killable: Give up with -EINTR when the task is killed.
+ *
+ * Return: 0 with the lock held, or -EINTR.
+ */
+int objheap_lock(struct objheap *heap, bool killable)
+{
+	int ret = 0;
+
+	if (mutex_trylock(&heap->lock))
+		return 0;
+	atomic_inc(&heap->lock_waiters);
+	if (killable)
+		ret = mutex_lock_killable(&heap->lock);
+	else
+		mutex_lock(&heap->lock);
+	atomic_dec(&heap->lock_waiters);
+	return ret;
+}
+
+/* How long objheap_lock_yield() waits for a waiter to take the lock. */
+#define OH_YIELD_NS	NSEC_PER_MSEC
+
+/**
+ * objheap_lock_yield() - Let the commands waiting for the heap's lock run.
+ * @heap: The heap, whose lock the caller holds and takes back.
+ *
+ * A long command that gives up the lock now and then (a READ in pieces,
+ * an attachment's cleanup) would otherwise mostly take it straight back:
+ * a mutex favours the task that is running.  When a task waits, the lock
+ * stays free until one has it, or for OH_YIELD_NS at most.
+ */
+void objheap_lock_yield(struct objheap *heap)
+{
+	u64 deadline;
+
+	mutex_unlock(&heap->lock);
+	if (atomic_read(&heap->lock_waiters)) {
+		deadline = ktime_get_ns() + OH_YIELD_NS;
+		while (atomic_read(&heap->lock_waiters) &&
+		       !mutex_is_locked(&heap->lock) &&
+		       ktime_get_ns() < deadline)
+			cpu_relax();
+	}
+	cond_resched();
+	objheap_lock(heap, false);
 }
 
 /* /sys/kernel/debug/objheap/, with a directory per heap named by its id. */

@@ -942,9 +942,7 @@ static int oh_rw_chunked(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		obj->refcnt++;
 	while (done < cmd->len) {
 		if (done) {
-			mutex_unlock(&heap->lock);
-			cond_resched();
-			mutex_lock(&heap->lock);
+			objheap_lock_yield(heap);
 			if (fatal_signal_pending(current)) {
 				ret = -EINTR;
 				break;

@@ -29,6 +29,8 @@ struct objheap_batch_ctx;
 /**
  * struct objheap - One heap, shared by its attachments (kmod/attach.c).
  * @lock: Serializes every command on this heap, from any attachment.
+ * @lock_waiters: Tasks waiting for @lock in objheap_lock(), for
+ *                objheap_lock_yield().
  * @users: The attachments not yet freed; the last one frees the heap.
  * @alloc: The heap's allocator: every byte the heap holds.
  * @gc: The cycle collector.
@@ -50,6 +52,7 @@ struct objheap_batch_ctx;
  */
 struct objheap {
 	struct mutex lock; /* see above */
+	atomic_t lock_waiters;
 	refcount_t users;
 	struct oh_alloc alloc;
 	struct oh_gc gc;
@@ -162,6 +165,8 @@ struct objheap_ioctl_op {
 
 extern const struct file_operations objheap_fops;
 void objheap_destroy(struct objheap *heap);
+int objheap_lock(struct objheap *heap, bool killable);
+void objheap_lock_yield(struct objheap *heap);
 
 const struct objheap_ioctl_op *objheap_find_op(unsigned int cmd);
 int objheap_op_permitted(const struct objheap_ioctl_op *op,

@@ -497,7 +497,7 @@ static void oh_payloads_work(struct work_struct *work)
 	struct objheap *heap = container_of(work, struct objheap,
 					    unmap_work);
 
-	mutex_lock(&heap->lock);
+	objheap_lock(heap, false);
 	oh_payloads_drain(heap);
 	mutex_unlock(&heap->lock);
 	if (refcount_dec_and_test(&heap->users))
@@ -678,6 +678,12 @@ int objheap_fops_mmap(struct file *filp, struct vm_area_struct *vma)
 	vm_flags_set(vma, VM_DONTEXPAND);
 	vma->vm_private_data = pg;
 	vma->vm_ops = &oh_vm_ops;
+	/*
+	 * The pages are there already: map them all now rather than one
+	 * fault at a time.  Their array cannot change while @maps counts
+	 * this mapping.  Whatever is not mapped here faults in.
+	 */
+	vm_insert_pages(vma, vma->vm_start, pg->pages + first, &n);
 	return 0;
 
 out_unlock:
