@@ -618,9 +618,8 @@ static u64 oh_attach_drop_all(struct oh_attach *att)
 	u32 i, refs;
 
 	for (i = 0; i < t->capacity; i++) {
-		if (i && !(i % OH_DETACH_BATCH)) {
+		if (i && !(i % OH_DETACH_BATCH))
 			objheap_lock_yield(heap);
-		}
 		obj = t->entries[i].obj;
 		if (!obj)
 			continue;
