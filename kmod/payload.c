@@ -885,7 +885,7 @@ int objheap_cmd_resize(struct objheap_ucmd *ucmd)
 			oh_free(&heap->alloc, out->body, out->capacity);
 		out->body = body;
 		out->capacity = capacity;
-	} else {
+	} else if (nslots != old_nslots) {
 		memmove(new_slots + nslots, slots + old_nslots, data_keep);
 	}
 	for (i = keep; i < nslots; i++)
