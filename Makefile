@@ -13,7 +13,8 @@
 #   make bench      benchmarks, in one VM boot of Debian's kernel
 #   make shell      a shell in the VM with the module loaded
 #   make deps       install what all of the above needs (Debian 12)
-#   make install    module, library, header, pkg-config file
+#   make man        the manual pages, into build/man
+#   make install    module, library, header, pkg-config file, manual pages
 
 # One version for the module, the library and the DKMS package.
 VERSION		:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
@@ -26,6 +27,7 @@ KERNEL		?= stock
 PREFIX		?= /usr/local
 LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
+MANDIR		?= $(PREFIX)/share/man
 DESTDIR		?=
 
 # The kselftest harness comes from Debian's linux-source-6.1, unpacked
@@ -79,8 +81,8 @@ SELFTEST_CFLAGS	= -isystem $(KSFT_DIR) -Ikmod -Wno-sign-compare \
 		  -DOBJHEAP_VERSION='"$(VERSION)"'
 
 .PHONY: FORCE all module lib examples tools selftests selftests32 benches deps run \
-	check check-debug-newest stress bench shell \
-	install install-lib modules_install checkpatch clean
+	check check-debug-newest stress bench shell man \
+	install install-lib install-man modules_install checkpatch clean
 
 all: module lib examples tools selftests benches
 
@@ -174,6 +176,21 @@ $(BUILD)/bench/%: bench/%.c $(LIB_A) $(LIB_HDRS) $(SELFTEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -Ikmod -o $@ $< $(LIB_A) -lm
 
+# The manual pages: objheapctl(1), libobjheap(3) and a page (or a .so link)
+# per function, objheap(4).  The bulk of objheap(4) is made from the
+# kernel-doc comments of the uapi header and the module_param()s of kmod/
+# (scripts/gen-man.py), so that it says what they say.
+PYTHON		?= python3
+MAN_DIR		:= $(BUILD)/man
+MAN_SRCS	:= $(wildcard man/man1/*.1 man/man3/*.3) man/man4/objheap.4.in
+
+man: $(MAN_DIR)/.stamp
+
+$(MAN_DIR)/.stamp: $(MAN_SRCS) uapi/linux/objheap.h $(wildcard kmod/*.c) \
+		scripts/gen-man.py dkms.conf
+	$(PYTHON) scripts/gen-man.py --version $(VERSION) --out $(MAN_DIR)
+	touch $@
+
 deps:
 	scripts/vm/deps.sh
 
@@ -211,7 +228,7 @@ shell: lib examples tools selftests
 	scripts/vm/deps.sh --if-missing
 	scripts/vm/vm.sh shell $(KERNEL)
 
-install: modules_install install-lib
+install: modules_install install-lib install-man
 
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
@@ -225,6 +242,13 @@ install-lib: lib
 	install -m 644 userlib/include/libobjheap.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 uapi/linux/objheap.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	install -m 644 $(LIB_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+install-man: man
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(MANDIR)/man4
+	install -m 644 $(MAN_DIR)/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN_DIR)/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(MAN_DIR)/man4/*.4 $(DESTDIR)$(MANDIR)/man4/
 
 checkpatch:
 	scripts/vm/checkpatch.sh
