@@ -24,6 +24,9 @@ PACKAGES=(
 	python3.11
 	# chroots of newer suites, whose toolchains build for newer kernels
 	debootstrap
+	# the manual pages: scripts/gen-man.py makes objheap(4), groff checks
+	# every page (scripts/host-tests.sh)
+	python3 groff-base
 )
 
 missing=()
