@@ -525,9 +525,10 @@ def render_limits(chapters, fmt):
             if isinstance(item, Consts):
                 groups.append(item)
             elif isinstance(item, Item) and item.consts:
-                groups.append(Consts(['See %s.' % ', '.join(item.ioctls or
-                                      ['struct ' + item.name])],
-                                     item.consts))
+                names = item.ioctls or ['struct ' + item.name]
+                see = ' and '.join([', '.join(names[:-1]), names[-1]]
+                                   if len(names) > 1 else names)
+                groups.append(Consts(['See %s.' % see], item.consts))
             for group in groups:
                 bounds = [(n, v) for n, v in group.defines
                           if re.search(r'_MAX|_CHUNK', n)]
