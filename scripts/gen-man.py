@@ -282,7 +282,7 @@ class Formatter:
         self.re = re.compile(INLINE % titles.replace(' ', '\\ '), re.X)
 
     def inline(self, text):
-        """One line of comment text as roff, with fonts for the names."""
+        """Comment text as roff, with fonts for the names it holds."""
         out = []
         pos = 0
         for m in self.re.finditer(text):
