@@ -881,8 +881,9 @@ struct objheap_gc_list {
  * @size: sizeof(struct objheap_gc_object)
  * @flags: Must be 0
  * @handle: The object
- * @out_tracked: 1 when the collector tracks it (it has slots or is a weak
- *               reference, and is not immortal), else 0
+ * @out_tracked: 1 when the collector tracks it (it has slots, is a weak
+ *               reference or is resizable, and is neither immortal nor
+ *               interned), else 0
  * @__reserved: Must be 0
  */
 struct objheap_gc_object {
@@ -1469,9 +1470,11 @@ enum objheap_seal_flags {
  * OBJHEAP_RESIZE give EPERM from then on, and mmap() with PROT_WRITE
  * EACCES.  Sealing an immutable object changes nothing.  Fails with EBUSY
  * while a mapping made with PROT_WRITE exists, and, with
- * OBJHEAP_SEAL_INTERN, with EINVAL when the object cannot be interned:
- * it has slots, is mappable, is a weak reference or was created with
- * OBJHEAP_OBJ_FINALIZE; the object is then not sealed either.
+ * OBJHEAP_SEAL_INTERN, with EINVAL when the object cannot be interned
+ * (it has slots, is mappable, is a weak reference or was created with
+ * OBJHEAP_OBJ_FINALIZE) and with EBUSY while it is on the collector's
+ * garbage list (OBJHEAP_GC_DEBUG_SAVEALL); the object is then not sealed
+ * either.
  */
 struct objheap_seal {
 	__u32 size;

@@ -199,11 +199,12 @@ int objheap_resize_slots(struct objheap *heap, uint64_t handle,
  * object itself, now flagged OBJHEAP_OBJ_INTERNED, unless an equal one
  * was interned before, as objheap_intern() would return it.
  *
- * Return: 0, -EBUSY while a writable mapping of it exists, -EINVAL
- * (objheap_seal_intern() only) when it cannot be interned: it has slots,
- * is mappable, is a weak reference or was created with
- * OBJHEAP_OBJ_FINALIZE; -EPERM in a read-only attachment, -ENOENT, or
- * -errno.  On failure it is not sealed.
+ * Return: 0; -EBUSY (objheap_seal() only) while a writable mapping of it
+ * exists; -EINVAL (objheap_seal_intern() only) when it cannot be
+ * interned: it has slots, is mappable, is a weak reference or was
+ * created with OBJHEAP_OBJ_FINALIZE; -EBUSY (objheap_seal_intern() only)
+ * while it is on the collector's garbage list; -EPERM in a read-only
+ * attachment, -ENOENT, or -errno.  On failure it is not sealed.
  */
 int objheap_seal(struct objheap *heap, uint64_t handle);
 int objheap_seal_intern(struct objheap *heap, uint64_t handle,

@@ -57,6 +57,15 @@ static const char *const cmd_names[] = {
 	[OBJHEAP_CMD_FINALIZE_DETACH - OBJHEAP_CMD_BASE] = "finalize_detach",
 	[OBJHEAP_CMD_FINALIZE_ALIVE - OBJHEAP_CMD_BASE] = "finalize_alive",
 	[OBJHEAP_CMD_EVENT_CTL - OBJHEAP_CMD_BASE] = "event_ctl",
+	[OBJHEAP_CMD_ATTACH - OBJHEAP_CMD_BASE] = "attach",
+	[OBJHEAP_CMD_ATTACH_INFO - OBJHEAP_CMD_BASE] = "attach_info",
+	[OBJHEAP_CMD_SEND - OBJHEAP_CMD_BASE] = "send",
+	[OBJHEAP_CMD_PUBLISH - OBJHEAP_CMD_BASE] = "publish",
+	[OBJHEAP_CMD_LOOKUP - OBJHEAP_CMD_BASE] = "lookup",
+	[OBJHEAP_CMD_UNPUBLISH - OBJHEAP_CMD_BASE] = "unpublish",
+	[OBJHEAP_CMD_RESIZE - OBJHEAP_CMD_BASE] = "resize",
+	[OBJHEAP_CMD_SEAL - OBJHEAP_CMD_BASE] = "seal",
+	[OBJHEAP_CMD_MAP_OFFSET - OBJHEAP_CMD_BASE] = "map_offset",
 	[63] = "test",
 };
 
