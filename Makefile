@@ -28,6 +28,7 @@ PREFIX		?= /usr/local
 LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
+BINDIR		?= $(PREFIX)/bin
 DESTDIR		?=
 
 # The kselftest harness comes from Debian's linux-source-6.1, unpacked
@@ -82,7 +83,7 @@ SELFTEST_CFLAGS	= -isystem $(KSFT_DIR) -Ikmod -Wno-sign-compare \
 
 .PHONY: FORCE all module lib examples tools selftests selftests32 benches deps run \
 	check check-debug-newest stress bench shell man \
-	install install-lib install-man modules_install checkpatch clean
+	install install-lib install-tools install-man modules_install checkpatch clean
 
 all: module lib examples tools selftests benches
 
@@ -228,7 +229,11 @@ shell: lib examples tools selftests
 	scripts/vm/deps.sh --if-missing
 	scripts/vm/vm.sh shell $(KERNEL)
 
-install: modules_install install-lib install-man
+install: modules_install install-lib install-tools install-man
+
+install-tools: tools
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
