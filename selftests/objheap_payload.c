@@ -32,6 +32,7 @@
 
 #include "kselftest_harness.h"
 #include "objheap_utils.h"
+#include "objheap_raw.h"
 #include <libobjheap.h>
 
 #define MAX_MAPS	64
@@ -83,59 +84,12 @@ FIXTURE_TEARDOWN(payload)
 
 /* ---- raw helpers: 0 (or a documented value) on success, -errno ---- */
 
-static int xioctl(int fd, unsigned long nr, void *arg)
-{
-	return ioctl(fd, nr, arg) ? -errno : 0;
-}
-
-static int obj_new(int fd, uint32_t type, uint32_t flags, uint32_t nslots,
-		   const void *data, uint32_t len, const uint64_t *slots,
-		   uint64_t *hp)
-{
-	struct objheap_new n = {
-		.size = sizeof(n), .flags = flags, .type = type,
-		.nslots = nslots, .data_len = len,
-		.data_uptr = (uintptr_t)data, .slots_uptr = (uintptr_t)slots,
-	};
-	int ret = xioctl(fd, OBJHEAP_NEW, &n);
-
-	if (!ret)
-		*hp = n.out_handle;
-	return ret;
-}
-
 /* A new object of type 7 with @flags and @len zero bytes, or 0. */
 static uint64_t node(int fd, uint32_t flags, uint32_t nslots, uint32_t len)
 {
 	uint64_t h = 0;
 
 	return obj_new(fd, 7, flags, nslots, NULL, len, NULL, &h) ? 0 : h;
-}
-
-static int handle_cmd(int fd, unsigned long nr, uint64_t h)
-{
-	struct objheap_handle_cmd c = { .size = sizeof(c), .handle = h };
-
-	return xioctl(fd, nr, &c);
-}
-
-static int obj_release(int fd, uint64_t h)
-{
-	return handle_cmd(fd, OBJHEAP_RELEASE, h);
-}
-
-static int obj_info(int fd, uint64_t h, struct objheap_info *info)
-{
-	*info = (struct objheap_info){ .size = sizeof(*info), .handle = h };
-	return xioctl(fd, OBJHEAP_INFO, info);
-}
-
-/* The object's count of all references, or 0 when INFO fails. */
-static uint32_t refcnt(int fd, uint64_t h)
-{
-	struct objheap_info info;
-
-	return obj_info(fd, h, &info) ? 0 : info.out_refcnt;
 }
 
 /* Its flags, or ~0 when INFO fails. */
@@ -306,25 +260,6 @@ static int seal(int fd, uint64_t h, uint32_t flags, uint64_t *outp)
 	if (!ret && outp)
 		*outp = s.out_handle;
 	return ret;
-}
-
-static int heap_stats(int fd, struct objheap_stats *st)
-{
-	*st = (struct objheap_stats){ .size = sizeof(*st) };
-	return xioctl(fd, OBJHEAP_STATS, st);
-}
-
-/*
- * The bytes the heap's live allocations take, without its own tables
- * (which may keep what they grew to), or ~0 on error.
- */
-static uint64_t object_bytes(int fd)
-{
-	struct objheap_stats st;
-
-	if (heap_stats(fd, &st))
-		return ~0ULL;
-	return st.out_bytes_in_use - st.out_bytes_charged;
 }
 
 static uint32_t live(int fd)
