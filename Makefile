@@ -83,7 +83,7 @@ SELFTEST_CFLAGS	= -isystem $(KSFT_DIR) -Ikmod -Wno-sign-compare \
 		  -DOBJHEAP_VERSION='"$(VERSION)"'
 
 .PHONY: FORCE all module lib examples tools selftests selftests32 benches deps run \
-	check check-debug-newest stress bench shell python wheel \
+	check check-debug-newest stress bench shell python python-fake wheel \
 	install install-lib install-python modules_install checkpatch clean
 
 all: module lib examples tools selftests benches
@@ -192,6 +192,20 @@ PYTHON_SITEDIR	?= $(shell $(PYTHON) python/sitedir.py $(PREFIX) 2>/dev/null)
 python: $(LIB_PIC_A)
 	$(PY_SETUP) build --build-base=$(CURDIR)/$(BUILD)/python-build \
 		--build-lib=$(PY_BUILD)
+
+# The binding over a stand-in for the library (python/tests/fake), for
+# scripts/host-tests.sh on a machine without the module: build/python-fake.
+FAKE_A		:= $(BUILD)/fake/libobjheap-fake.a
+
+$(FAKE_A): python/tests/fake/fakeheap.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -fPIC -c -o $(BUILD)/fake/fakeheap.o $<
+	$(AR) rcs $@ $(BUILD)/fake/fakeheap.o
+
+python-fake: $(FAKE_A)
+	cd python && OBJHEAP_PIC_LIB=$(CURDIR)/$(FAKE_A) OBJHEAP_PY_CFLAGS="-O1 -g" \
+		$(PYTHON) setup.py -q build --build-base=$(CURDIR)/$(BUILD)/python-fake-build \
+		--build-lib=$(CURDIR)/$(BUILD)/python-fake
 
 wheel: $(LIB_PIC_A)
 	$(PY_SETUP) egg_info --egg-base=$(CURDIR)/$(BUILD)/python-build \
