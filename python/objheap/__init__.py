@@ -15,6 +15,7 @@
 
 Documentation/python.rst describes the API against gc, weakref and sys.
 """
+import errno
 import itertools
 import os
 import select
@@ -413,8 +414,15 @@ class Heap(_objheap.Heap):
 
     @classmethod
     def from_fd(cls, fd):
-        """Adopt `fd`, an attachment's descriptor: the heap owns it."""
-        return cls(Attachment(fd))
+        """Adopt `fd`, an attachment's descriptor: the heap owns it from
+        now on (on failure it stays the caller's)."""
+        if not isinstance(fd, int) or isinstance(fd, bool):
+            raise TypeError("fd must be an int")
+        if fd < 0:
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        self = _objheap.Heap.__new__(cls, fd)
+        self.__init__()
+        return self
 
     def __reduce__(self):
         raise TypeError("an objheap.Heap cannot be pickled: pass "

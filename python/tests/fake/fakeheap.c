@@ -14,7 +14,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -59,7 +60,9 @@ struct ent {
 struct fatt {
 	struct fheap *heap;
 	int slot;		/* index in heap->atts */
-	int fd;
+	int fd, wfd;		/* a pipe: readable while events are queued */
+	ino_t ino;
+	int nwraps;
 	uint32_t id;
 	int readonly;
 	struct ent *ents;
@@ -98,12 +101,12 @@ struct handler {
 
 struct objheap {
 	struct fatt *att;
+	int fd;
 	struct handler on_death, on_finalize, on_gc, on_received, on_detached;
 	objheap_lost_fn on_lost;
 	void *on_lost_arg;
 };
 
-static struct fatt *fd_atts[1024];
 
 /* ------------------------------------------------------------- basics */
 
@@ -114,13 +117,13 @@ static size_t cost(uint32_t nslots, uint32_t len)
 
 static void signal_fd(struct fatt *a)
 {
-	uint64_t one = 1, v;
+	char c = 1, buf[64];
 
 	if (a->nq) {
-		if (write(a->fd, &one, 8) < 0)
+		if (write(a->wfd, &c, 1) < 0)
 			return;
 	} else {
-		while (read(a->fd, &v, 8) == 8)
+		while (read(a->fd, buf, sizeof(buf)) > 0)
 			;
 	}
 }
@@ -370,6 +373,9 @@ static void maybe_collect(struct fheap *hp, struct fobj *o)
 
 /* ------------------------------------------------------------ opening */
 
+static struct fatt *atts_all[1024];
+static unsigned int natts_all;
+
 static struct fatt *new_att(struct fheap *hp, int readonly)
 {
 	struct fatt *a;
@@ -382,21 +388,34 @@ static struct fatt *new_att(struct fheap *hp, int readonly)
 	a = calloc(1, sizeof(*a));
 	a->heap = hp;
 	a->slot = i;
-	a->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	{
+		int p[2];
+		struct stat st;
+
+		if (pipe2(p, O_NONBLOCK | O_CLOEXEC)) {
+			free(a);
+			return NULL;
+		}
+		a->fd = p[0];
+		a->wfd = p[1];
+		fstat(a->fd, &st);
+		a->ino = st.st_ino;
+	}
 	a->id = ++hp->next_id;
 	a->readonly = readonly;
 	hp->atts[i] = a;
 	hp->natts++;
-	if (a->fd >= 0 && a->fd < 1024)
-		fd_atts[a->fd] = a;
+	atts_all[natts_all++ % 1024] = a;
 	return a;
 }
 
-static struct objheap *wrap(struct fatt *a)
+static struct objheap *wrap(struct fatt *a, int fd)
 {
 	struct objheap *heap = calloc(1, sizeof(*heap));
 
 	heap->att = a;
+	heap->fd = fd;
+	a->nwraps++;
 	return heap;
 }
 
@@ -412,7 +431,11 @@ API int objheap_open(struct objheap **heapp)
 	hp->threshold[1] = hp->threshold[2] = 10;
 	hp->enabled = 1;
 	hp->limit = 256ULL << 20;
-	*heapp = wrap(new_att(hp, 0));
+	{
+		struct fatt *a = new_att(hp, 0);
+
+		*heapp = wrap(a, a->fd);
+	}
 	return 0;
 }
 
@@ -444,9 +467,15 @@ API void objheap_close(struct objheap *heap)
 		return;
 	a = heap->att;
 	hp = a->heap;
-	if (a->fd >= 0 && a->fd < 1024)
-		fd_atts[a->fd] = NULL;
-	close(a->fd);
+	close(heap->fd);
+	if (--a->nwraps) {
+		free(heap);
+		return;
+	}
+	close(a->wfd);
+	for (i = 0; i < 1024; i++)
+		if (atts_all[i] == a)
+			atts_all[i] = NULL;
 	if (hp->natts == 1) {
 		hp->atts[a->slot] = NULL;
 		free(a->ents);
@@ -516,7 +545,7 @@ API void objheap_close(struct objheap *heap)
 
 API int objheap_fd(const struct objheap *heap)
 {
-	return heap->att->fd;
+	return heap->fd;
 }
 
 API int objheap_query(struct objheap *heap, uint32_t query_cmd,
@@ -1825,12 +1854,17 @@ API int objheap_attach(struct objheap *heap, uint32_t flags, int *fdp,
 
 API int objheap_from_fd(int fd, struct objheap **heapp)
 {
-	if (fd < 0)
+	struct stat st;
+	int i;
+
+	if (fd < 0 || fstat(fd, &st))
 		return -EBADF;
-	if (fd >= 1024 || !fd_atts[fd])
-		return -ENOTTY;
-	*heapp = wrap(fd_atts[fd]);
-	return 0;
+	for (i = 0; i < 1024; i++)
+		if (atts_all[i] && atts_all[i]->ino == st.st_ino) {
+			*heapp = wrap(atts_all[i], fd);
+			return 0;
+		}
+	return -ENOTTY;
 }
 
 API int objheap_attach_info(struct objheap *heap, uint32_t id,
