@@ -243,7 +243,7 @@ STRESS_ARGS	?=
 
 stress:
 	scripts/vm/deps.sh --if-missing
-	$(MAKE) lib examples tools selftests
+	$(MAKE) lib examples tools selftests python
 	OBJHEAP_KERNELS=stock VM_TIMEOUT=$(STRESS_TIMEOUT) \
 		OBJHEAP_VM_APPEND="OBJHEAP_STRESS=1 $(STRESS_ARGS)" scripts/vm/check.sh
 
