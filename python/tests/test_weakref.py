@@ -229,7 +229,6 @@ class TestWeakRef(HeapTestCase):
     def test_callback_may_close_heap(self):
         h = objheap.Heap()
         obj = h.new()
-        h.weakref  # noqa
         r = h.weakref(obj, lambda wr: h.close())
         r2 = h.weakref(obj, lambda wr: None)
         del obj
