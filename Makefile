@@ -14,7 +14,10 @@
 #   make shell      a shell in the VM with the module loaded
 #   make deps       install what all of the above needs (Debian 12)
 #   make man        the manual pages, into build/man
-#   make install    module, library, header, pkg-config file, manual pages
+#   make install    module, library, header, pkg-config file, objheapctl,
+#                   manual pages, Python binding
+#   make python     the Python binding, into build/python (PYTHONPATH)
+#   make wheel      the Python binding as a wheel, into build/python-dist
 
 # One version for the module, the library and the DKMS package.
 VERSION		:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
@@ -51,6 +54,8 @@ LIB_HDRS	:= userlib/include/libobjheap.h uapi/linux/objheap.h
 LIB_CFLAGS	:= -std=gnu11 $(WARNFLAGS) $(UAPI_CFLAGS) -Iuserlib/include \
 		   -D_FILE_OFFSET_BITS=64 -fvisibility=hidden $(CFLAGS)
 LIB_A		:= $(BUILD)/userlib/libobjheap.a
+# The same objects built -fPIC, for the Python extension to link statically.
+LIB_PIC_A	:= $(BUILD)/userlib/libobjheap-pic.a
 LIB_SO		:= $(BUILD)/userlib/libobjheap.so.$(VERSION)
 LIB_SONAME	:= libobjheap.so.$(SOVERSION)
 LIB_PC		:= $(BUILD)/userlib/libobjheap.pc
@@ -82,15 +87,16 @@ SELFTEST_CFLAGS	= -isystem $(KSFT_DIR) -Ikmod -Wno-sign-compare \
 		  -DOBJHEAP_VERSION='"$(VERSION)"'
 
 .PHONY: FORCE all module lib examples tools selftests selftests32 benches deps run \
-	check check-debug-newest stress bench shell man \
-	install install-lib install-tools install-man modules_install checkpatch clean
+	check check-debug-newest stress bench shell man python python-fake wheel \
+	install install-lib install-tools install-man install-python \
+	modules_install checkpatch clean
 
 all: module lib examples tools selftests benches
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-lib: $(LIB_A) $(LIB_SO) $(LIB_PC) $(BUILD)/uapi-c90.o
+lib: $(LIB_A) $(LIB_PIC_A) $(LIB_SO) $(LIB_PC) $(BUILD)/uapi-c90.o
 
 # The uapi header must stand alone and compile as C90.
 $(BUILD)/uapi-c90.o: uapi/linux/objheap.h
@@ -108,6 +114,9 @@ $(BUILD)/userlib/%.pic.o: userlib/src/%.c $(LIB_HDRS) userlib/src/*.h
 	$(CC) $(LIB_CFLAGS) -fPIC -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(LIB_PIC_A): $(LIB_PIC_OBJS)
 	$(AR) rcs $@ $^
 
 $(LIB_SO): $(LIB_PIC_OBJS) userlib/src/libobjheap.map
@@ -173,6 +182,43 @@ cc_m32 = $(shell echo 'int main(void) { return 0; }' | \
 
 benches: $(BENCHES)
 
+# The Python binding (python/), built by Debian's setuptools against
+# Debian's interpreter: the one the VM packs.  setup.py decides what is
+# out of date.  The wheel needs python3-wheel.
+PYTHON		?= /usr/bin/python3
+PY_BUILD	:= $(CURDIR)/$(BUILD)/python
+PY_SETUP	:= cd python && OBJHEAP_PIC_LIB=$(CURDIR)/$(LIB_PIC_A) \
+		   OBJHEAP_PY_CFLAGS="$(CFLAGS)" $(PYTHON) setup.py -q
+# Where `make install` puts it: the directory of $(PREFIX) that the
+# interpreter searches (Debian: /usr/local/lib/python3.X/dist-packages
+# for /usr/local, /usr/lib/python3/dist-packages for /usr).
+PYTHON_SITEDIR	?= $(shell $(PYTHON) python/sitedir.py $(PREFIX) 2>/dev/null)
+
+python: $(LIB_PIC_A)
+	$(PY_SETUP) build --build-base=$(CURDIR)/$(BUILD)/python-build \
+		--build-lib=$(PY_BUILD)
+
+# The binding over a stand-in for the library (python/tests/fake), for
+# scripts/host-tests.sh on a machine without the module: build/python-fake.
+FAKE_A		:= $(BUILD)/fake/libobjheap-fake.a
+
+$(FAKE_A): python/tests/fake/fakeheap.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -fPIC -c -o $(BUILD)/fake/fakeheap.o $<
+	$(AR) rcs $@ $(BUILD)/fake/fakeheap.o
+
+python-fake: $(FAKE_A)
+	cd python && OBJHEAP_PIC_LIB=$(CURDIR)/$(FAKE_A) OBJHEAP_PY_CFLAGS="-O1 -g" \
+		$(PYTHON) setup.py -q build --build-base=$(CURDIR)/$(BUILD)/python-fake-build \
+		--build-lib=$(CURDIR)/$(BUILD)/python-fake
+
+wheel: $(LIB_PIC_A)
+	$(PY_SETUP) egg_info --egg-base=$(CURDIR)/$(BUILD)/python-build \
+		build --build-base=$(CURDIR)/$(BUILD)/python-build \
+		bdist_wheel --dist-dir=$(CURDIR)/$(BUILD)/python-dist \
+		--bdist-dir=$(CURDIR)/$(BUILD)/python-build/wheel
+	@ls $(BUILD)/python-dist/*.whl
+
 $(BUILD)/bench/%: bench/%.c $(LIB_A) $(LIB_HDRS) $(SELFTEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -Ikmod -o $@ $< $(LIB_A) -lm
@@ -201,12 +247,12 @@ run: lib examples tools
 
 check:
 	scripts/vm/deps.sh --if-missing
-	$(MAKE) lib examples tools selftests $(if $(cc_m32),selftests32)
+	$(MAKE) lib examples tools selftests python $(if $(cc_m32),selftests32)
 	scripts/vm/check.sh
 
 check-debug-newest:
 	scripts/vm/deps.sh --if-missing
-	$(MAKE) lib examples tools selftests $(if $(cc_m32),selftests32)
+	$(MAKE) lib examples tools selftests python $(if $(cc_m32),selftests32)
 	OBJHEAP_KERNELS=debug-sid scripts/vm/check.sh
 
 # The generated tests at length, on Debian's kernel: run_tests.sh reads
@@ -217,19 +263,19 @@ STRESS_ARGS	?=
 
 stress:
 	scripts/vm/deps.sh --if-missing
-	$(MAKE) lib examples tools selftests
+	$(MAKE) lib examples tools selftests python
 	OBJHEAP_KERNELS=stock VM_TIMEOUT=$(STRESS_TIMEOUT) \
 		OBJHEAP_VM_APPEND="OBJHEAP_STRESS=1 $(STRESS_ARGS)" scripts/vm/check.sh
 
-bench: lib examples tools benches
+bench: lib examples tools benches python
 	scripts/vm/deps.sh --if-missing
 	scripts/vm/vm.sh bench $(KERNEL)
 
-shell: lib examples tools selftests
+shell: lib examples tools selftests python
 	scripts/vm/deps.sh --if-missing
 	scripts/vm/vm.sh shell $(KERNEL)
 
-install: modules_install install-lib install-tools install-man
+install: modules_install install-lib install-tools install-man install-python
 
 install-tools: tools
 	install -d $(DESTDIR)$(BINDIR)
@@ -254,6 +300,13 @@ install-man: man
 	install -m 644 $(MAN_DIR)/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(MAN_DIR)/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(MAN_DIR)/man4/*.4 $(DESTDIR)$(MANDIR)/man4/
+
+# The built package, copied where the interpreter finds it.
+install-python: python
+	@test -n "$(PYTHON_SITEDIR)" || { echo "no site directory for $(PREFIX)"; exit 1; }
+	install -d $(DESTDIR)$(PYTHON_SITEDIR)/objheap
+	install -m 644 $(BUILD)/python/objheap/*.py $(DESTDIR)$(PYTHON_SITEDIR)/objheap/
+	install -m 755 $(BUILD)/python/objheap/*.so $(DESTDIR)$(PYTHON_SITEDIR)/objheap/
 
 checkpatch:
 	scripts/vm/checkpatch.sh

@@ -20,8 +20,9 @@ PACKAGES=(
 	linux-source-6.1 xz-utils perl
 	# building the debug kernel
 	bc bison flex libelf-dev libssl-dev dwarves kmod
-	# CPython in the VM, the baseline of the benchmarks
-	python3.11
+	# CPython in the VM, the baseline of the benchmarks; the Python
+	# binding is built with Debian's setuptools (a wheel with python3-wheel)
+	python3.11 python3-dev python3-setuptools python3-wheel
 	# chroots of newer suites, whose toolchains build for newer kernels
 	debootstrap
 	# the manual pages: scripts/gen-man.py makes objheap(4), groff checks

@@ -78,6 +78,20 @@ pack_python() {
 		--exclude=dist-packages python3.11 | tar -C "$root/usr/lib" -xf -
 }
 
+# The Python binding (make python), its tests and examples, and the
+# interpreter to run them: /opt/objheap/python; the suite runs as the
+# selftest program objheap_python.
+pack_python_binding() {
+	local root=$1 dest=$1/opt/objheap/python
+
+	[ -d "$build/python/objheap" ] || die "no Python binding in build/python (run: make python)"
+	mkdir -p "$dest/tests" "$dest/examples"
+	cp -a "$build/python/objheap" "$dest/"
+	cp "$TOP_DIR"/python/tests/*.py "$dest/tests/"
+	cp "$TOP_DIR"/python/examples/*.py "$dest/examples/"
+	pack_python "$root"
+}
+
 pack_initramfs() {
 	local root=$1 ko=$2 out=$3
 
@@ -91,12 +105,15 @@ pack_initramfs() {
 	cp "$build"/examples/* "$build"/tools/* "$root/opt/objheap/bin/" 2>/dev/null || true
 	case "$mode" in
 	check|shell)
-		cp "$build"/selftests/* "$root/opt/objheap/bin/selftests/" ;;
+		cp "$build"/selftests/* "$root/opt/objheap/bin/selftests/"
+		cp "$TOP_DIR/python/tests/objheap_python.sh" \
+			"$root/opt/objheap/bin/selftests/objheap_python"
+		pack_python_binding "$root" ;;
 	bench)
 		mkdir -p "$root/opt/objheap/bin/bench"
 		cp "$TOP_DIR/bench/run_bench.sh" "$TOP_DIR"/bench/*.py \
 			"$build"/bench/* "$root/opt/objheap/bin/bench/"
-		pack_python "$root" ;;
+		pack_python_binding "$root" ;;
 	esac
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }

@@ -1,0 +1,467 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+"""objheap: a kernel object heap that feels like Python's gc and weakref.
+
+    import objheap
+
+    with objheap.Heap() as h:
+        a = h.new(1)              # an object with one slot
+        b = h.new(1)
+        a[0] = b                  # slots hold references
+        b[0] = a
+        r = h.weakref(a)
+        del a, b                  # a cycle: it survives
+        h.gc.collect()            # 2, as gc.collect()
+        r()                       # None
+
+Documentation/python.rst describes the API against gc, weakref and sys.
+"""
+import errno
+import itertools
+import os
+import select
+import time
+import weakref as _weakref
+
+from . import _objheap
+from ._objheap import (API_VERSION, ATTACH_READONLY, GC_DEBUG_SAVEALL,
+                       GC_DEBUG_STATS, INT_TYPE, MAX_SIZE, MAX_SLOTS,
+                       NAME_MAX, OBJ_FINALIZE, OBJ_FINALIZED, OBJ_FINALIZER,
+                       OBJ_IMMORTAL, OBJ_IMMUTABLE, OBJ_INTERNED,
+                       OBJ_MAPPABLE, OBJ_RESIZABLE, OBJ_WEAKREF,
+                       REFCNT_IMMORTAL, AttachInfo, ClosedHeapError,
+                       HeapMemoryError, Object, ObjectInfo, WeakRef,
+                       recv_fd)
+
+__all__ = [
+    "Heap", "Object", "WeakRef", "GC", "finalize", "Attachment",
+    "ObjectInfo", "AttachInfo", "ClosedHeapError", "HeapMemoryError",
+    "send_fd", "recv_fd", "SMALL_INTS",
+    "API_VERSION", "ATTACH_READONLY", "GC_DEBUG_SAVEALL", "GC_DEBUG_STATS",
+    "INT_TYPE", "MAX_SIZE", "MAX_SLOTS", "NAME_MAX", "OBJ_FINALIZE",
+    "OBJ_FINALIZED", "OBJ_FINALIZER", "OBJ_IMMORTAL", "OBJ_IMMUTABLE",
+    "OBJ_INTERNED", "OBJ_MAPPABLE", "OBJ_RESIZABLE", "OBJ_WEAKREF",
+    "REFCNT_IMMORTAL",
+]
+
+# The integers Heap.int() interns immortal, as CPython caches its small ints.
+SMALL_INTS = range(-5, 257)
+
+# A heap's references do not survive fork(): in the child, its heaps raise
+# ClosedHeapError and their proxies give nothing back (the parent owns
+# those references).  Pass an attachment to the child instead.
+os.register_at_fork(after_in_child=_objheap._after_fork_child)
+
+
+def _live(ref):
+    heap = ref()
+    if heap is None:
+        raise ClosedHeapError("operation on a closed objheap heap")
+    return heap
+
+
+class _CallbackList(list):
+    """GC.callbacks: a list that asks the kernel for collection events
+    (OBJHEAP_EVENTS_GC) exactly while it is not empty."""
+
+    __slots__ = ("_heap", "_on")
+
+    def __init__(self, heap):
+        super().__init__()
+        self._heap = _weakref.ref(heap)
+        self._on = False
+
+    def _sync(self):
+        on = bool(self)
+        heap = self._heap()
+        if on != self._on and heap is not None and not heap.closed:
+            heap._gc_events(on)
+            self._on = on
+
+    def _wrap(name):
+        def method(self, *args):
+            try:
+                return getattr(list, name)(self, *args)
+            finally:
+                self._sync()
+        method.__name__ = name
+        return method
+
+    for _name in ("append", "extend", "insert", "remove", "pop", "clear",
+                  "__setitem__", "__delitem__", "__iadd__", "__imul__"):
+        locals()[_name] = _wrap(_name)
+    del _name, _wrap
+
+
+class _Garbage(list):
+    """GC.garbage: a snapshot of the garbage list (OBJHEAP_GC_GET_GARBAGE).
+    clear() and `del garbage[:]` also give its references back
+    (OBJHEAP_GC_CLEAR_GARBAGE), as clearing gc.garbage does."""
+
+    __slots__ = ("_heap",)
+
+    def __init__(self, heap, items):
+        super().__init__(items)
+        self._heap = _weakref.ref(heap)
+
+    def clear(self):
+        super().clear()
+        _live(self._heap)._gc_clear_garbage()
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        if isinstance(key, slice) and not self:
+            _live(self._heap)._gc_clear_garbage()
+
+
+class GC:
+    """A heap's cycle collector, with the functions of Python's gc module.
+
+    Heap.gc is one; the functions take and return objheap objects.
+    """
+
+    DEBUG_STATS = GC_DEBUG_STATS
+    DEBUG_COLLECTABLE = 2
+    DEBUG_UNCOLLECTABLE = 4
+    DEBUG_SAVEALL = GC_DEBUG_SAVEALL
+    DEBUG_LEAK = 2 | 4 | GC_DEBUG_SAVEALL
+
+    __slots__ = ("_heap", "callbacks")
+
+    def __init__(self, heap):
+        self._heap = _weakref.ref(heap)
+        self.callbacks = _CallbackList(heap)
+
+    def __repr__(self):
+        return f"<objheap.GC of {self._heap()!r}>"
+
+    @staticmethod
+    def _generation(generation, what):
+        if not isinstance(generation, int):
+            raise TypeError(f"{what} must be an int")
+        if generation < 0:
+            raise ValueError(f"{what} parameter cannot be negative")
+        if generation > 2:
+            raise ValueError(f"{what} parameter must be less than the "
+                             "number of available generations (3)")
+        return generation
+
+    def collect(self, generation=2):
+        """Collect generations 0 to `generation`; then run the callbacks
+        of the events it caused (Heap.dispatch()), as CPython runs them
+        inside gc.collect().  Returns the unreachable objects found."""
+        if not isinstance(generation, int) or not 0 <= generation <= 2:
+            raise ValueError("invalid generation")
+        heap = _live(self._heap)
+        collected, _, _ = heap._gc_collect(generation)
+        heap.dispatch()
+        return collected
+
+    def enable(self):
+        _live(self._heap)._gc_enable()
+
+    def disable(self):
+        _live(self._heap)._gc_disable()
+
+    def isenabled(self):
+        return _live(self._heap)._gc_isenabled()
+
+    def get_threshold(self):
+        return _live(self._heap)._gc_get_threshold()
+
+    def set_threshold(self, threshold0, threshold1=None, threshold2=None):
+        heap = _live(self._heap)
+        t = list(heap._gc_get_threshold())
+        for i, v in enumerate((threshold0, threshold1, threshold2)):
+            if v is not None:
+                t[i] = v
+        heap._gc_set_threshold(*t)
+
+    def get_count(self):
+        return _live(self._heap)._gc_get_count()
+
+    def get_stats(self):
+        return _live(self._heap)._gc_get_stats()
+
+    def freeze(self):
+        _live(self._heap)._gc_freeze()
+
+    def unfreeze(self):
+        _live(self._heap)._gc_unfreeze()
+
+    def get_freeze_count(self):
+        return _live(self._heap)._gc_get_freeze_count()
+
+    def get_objects(self, generation=None):
+        if generation is not None:
+            self._generation(generation, "generation")
+        return _live(self._heap)._gc_get_objects(generation)
+
+    def get_referrers(self, *objs):
+        heap = _live(self._heap)
+        seen, out = set(), []
+        for o in objs:
+            for r in heap._gc_get_referrers(o):
+                if id(r) not in seen:
+                    seen.add(id(r))
+                    out.append(r)
+        return out
+
+    def get_referents(self, *objs):
+        heap = _live(self._heap)
+        out = []
+        for o in objs:
+            out.extend(heap._gc_get_referents(o))
+        return out
+
+    def is_tracked(self, obj):
+        return _live(self._heap)._gc_is_tracked(obj)
+
+    def is_finalized(self, obj):
+        return bool(obj.flags & OBJ_FINALIZED)
+
+    def set_debug(self, flags):
+        _live(self._heap)._gc_set_debug(flags)
+
+    def get_debug(self):
+        return _live(self._heap)._gc_get_debug()
+
+    @property
+    def garbage(self):
+        heap = _live(self._heap)
+        return _Garbage(heap, heap._gc_get_garbage())
+
+
+class finalize:
+    """As weakref.finalize: func(*args, **kwargs) is called once, by
+    Heap.dispatch(), when obj dies, unless detached first.
+
+    There is no atexit hook: a finalizer whose heap is closed never runs
+    (the heap's objects go with it, without events).
+    """
+
+    __slots__ = ("_heap", "_fin", "_key", "_func", "_args", "_kwargs",
+                 "__weakref__")
+    _counter = itertools.count(1 << 62)
+
+    def __init__(self, heap, obj, func, /, *args, **kwargs):
+        if not callable(func):
+            raise TypeError("func must be callable")
+        key = next(self._counter)
+        self._fin = heap._finalize_new(obj, key)
+        self._heap = _weakref.ref(heap)
+        self._key = key
+        self._func, self._args, self._kwargs = func, args, kwargs or {}
+        heap._finalizers[key] = self
+
+    atexit = property(lambda self: False,
+                      doc="Always False: no finalizer runs at exit.")
+
+    def _forget(self):
+        heap = self._heap()
+        if heap is not None and heap._finalizers is not None:
+            heap._finalizers.pop(self._key, None)
+        info = (self._func, self._args, self._kwargs)
+        self._fin = self._func = self._args = self._kwargs = None
+        return info
+
+    def _fire(self):
+        if self._fin is None:
+            return
+        func, args, kwargs = self._forget()
+        func(*args, **kwargs)
+
+    @property
+    def alive(self):
+        heap = self._heap()
+        if self._fin is None or heap is None:
+            return False
+        return heap._finalize_alive(self._fin)
+
+    def detach(self):
+        """Unregister: (obj, func, args, kwargs) if it was alive, else None."""
+        heap = self._heap()
+        if self._fin is None or heap is None or heap.closed:
+            return None
+        obj = heap._finalize_detach(self._fin)
+        if obj is None:
+            return None  # fired; its event is on its way
+        func, args, kwargs = self._forget()
+        return (obj, func, args, kwargs)
+
+    def peek(self):
+        """(obj, func, args, kwargs) if alive, else None."""
+        heap = self._heap()
+        if self._fin is None or heap is None or heap.closed:
+            return None
+        obj = self._fin()
+        if obj is None or not heap._finalize_alive(self._fin):
+            return None
+        return (obj, self._func, self._args, self._kwargs)
+
+    def __call__(self, _=None):
+        """If alive, detach and return func(*args, **kwargs); else None."""
+        info = self.detach()
+        if info:
+            obj, func, args, kwargs = info
+            del obj
+            return func(*args, **(kwargs or {}))
+        return None
+
+    def __repr__(self):
+        state = "alive" if self.alive else "dead"
+        return f"<objheap.finalize object at {id(self):#x}; {state}>"
+
+
+def _rebuild_attachment(df, id, readonly):
+    return Attachment(df.detach(), id, readonly)
+
+
+def _reduce_attachment(att):
+    from multiprocessing import reduction
+    return _rebuild_attachment, (reduction.DupFd(att.fileno()), att.id,
+                                 att.readonly)
+
+
+_reducer_registered = False
+
+
+class Attachment:
+    """An attachment of a heap not yet opened: its file descriptor.
+
+    Heap.attach() makes one; objheap.Heap(attachment) opens it, in this
+    process or another.  It can be passed to a multiprocessing.Process as
+    an argument, or through a multiprocessing connection, like a socket:
+    the descriptor is duplicated into the other process.  Close it once
+    given away, or the attachment outlives the process it was meant for.
+    """
+
+    __slots__ = ("_fd", "id", "readonly", "__weakref__")
+
+    def __init__(self, fd, id=None, readonly=False):
+        global _reducer_registered
+        self._fd = fd
+        self.id = id
+        self.readonly = readonly
+        if not _reducer_registered:
+            from multiprocessing import reduction
+            reduction.register(Attachment, _reduce_attachment)
+            _reducer_registered = True
+
+    def fileno(self):
+        if self._fd < 0:
+            raise ValueError("the attachment was closed or detached")
+        return self._fd
+
+    @property
+    def closed(self):
+        return self._fd < 0
+
+    def detach(self):
+        """Give up the descriptor, without closing it: returns it."""
+        fd = self.fileno()
+        self._fd = -1
+        return fd
+
+    def close(self):
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    def __repr__(self):
+        return (f"<objheap.Attachment id={self.id} fd={self._fd}"
+                f"{' readonly' if self.readonly else ''}>")
+
+
+def send_fd(sock, fd):
+    """Send a descriptor, or an Attachment's, over a connected unix socket
+    (objheap_send_fd()); the sender keeps its own copy."""
+    if isinstance(fd, Attachment):
+        fd = fd.fileno()
+    _objheap.send_fd(sock, fd)
+
+
+class Heap(_objheap.Heap):
+    """A heap of /dev/objheap: Heap() opens a new one; Heap(attachment)
+    opens an attachment that Heap.attach() made (here or in another
+    process); Heap.from_fd(fd) adopts an attachment's descriptor.
+
+    A context manager: leaving the block closes it.  Heap.gc is its
+    collector, with the functions of Python's gc module.
+    """
+
+    def __new__(cls, attachment=None):
+        if attachment is None:
+            return super().__new__(cls)
+        if isinstance(attachment, Attachment):
+            self = super().__new__(cls, attachment.fileno())
+            attachment.detach()  # the heap owns the descriptor now
+            return self
+        raise TypeError("Heap() takes an objheap.Attachment or nothing; "
+                        "use Heap.from_fd(fd) for a descriptor")
+
+    def __init__(self, attachment=None):
+        self.gc = GC(self)
+        self._gc_callbacks = self.gc.callbacks
+
+    @classmethod
+    def from_fd(cls, fd):
+        """Adopt `fd`, an attachment's descriptor: the heap owns it from
+        now on (on failure it stays the caller's)."""
+        if not isinstance(fd, int) or isinstance(fd, bool):
+            raise TypeError("fd must be an int")
+        if fd < 0:
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        self = _objheap.Heap.__new__(cls, fd)
+        self.__init__()
+        return self
+
+    def __reduce__(self):
+        raise TypeError("an objheap.Heap cannot be pickled: pass "
+                        "Heap.attach() to the other process")
+
+    def finalize(self, obj, func, /, *args, **kwargs):
+        """As weakref.finalize(obj, func, *args, **kwargs)."""
+        return finalize(self, obj, func, *args, **kwargs)
+
+    def int(self, value):
+        """An int object (type INT_TYPE, 8 bytes): those of SMALL_INTS
+        are interned immortal, the same object every time, as CPython's
+        small ints; others are new immutable objects."""
+        data = value.to_bytes(8, "little", signed=True)
+        if value in SMALL_INTS:
+            return self.intern(data, INT_TYPE, immortal=True)
+        return self.new(0, data, INT_TYPE, immutable=True)
+
+    def attach(self, readonly=False):
+        """A new attachment of this heap, for another process."""
+        fd, id = self._attach(ATTACH_READONLY if readonly else 0)
+        return Attachment(fd, id, readonly)
+
+    @property
+    def attachment_id(self):
+        return self.attach_info().id
+
+    def receive(self, timeout=None):
+        """The next object sent to this attachment: (obj, cookie, sender).
+        Waits up to `timeout` seconds (None: for ever), dispatching
+        events meanwhile; TimeoutError when none came."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self.dispatch()
+            if self.received:
+                return self.received.pop(0)
+            left = None
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("nothing was sent to this attachment")
+            select.select([self.fileno()], [], [], left)
