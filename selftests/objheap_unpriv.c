@@ -9,7 +9,8 @@
  * to uid/gid 1000 with no supplementary groups and no capabilities, and
  * reports back through its exit status (0, or the line that failed) and,
  * where it must, a pipe.  Memory is measured twice: by the heaps'
- * statistics and, independently of them, by the fall of MemFree.
+ * statistics and, independently of them, by what a memory cgroup is
+ * charged or, for many heaps at once, by the fall of MemFree.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -69,6 +70,59 @@ static int param_write(const char *name, unsigned long long val)
 	ret = fprintf(f, "%llu\n", val) < 0;
 	ret |= fclose(f);
 	return ret ? -EIO : 0;
+}
+
+#define CG_ROOT		"/sys/fs/cgroup"
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A memory cgroup at @dir whose memory.max is @max bytes (0: unbounded),
+ * or -errno (no memory controller: -ENOENT).
+ */
+static int memcg_create(const char *dir, unsigned long long max)
+{
+	char path[128], text[32] = "max";
+	struct stat sb;
+
+	if (stat(CG_ROOT "/cgroup.controllers", &sb) &&
+	    mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
+		return -errno;
+	if (write_file(CG_ROOT "/cgroup.subtree_control", "+memory"))
+		return -ENOENT;
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	if (max)
+		snprintf(text, sizeof(text), "%llu", max);
+	snprintf(path, sizeof(path), "%s/memory.max", dir);
+	return write_file(path, text);
+}
+
+/* What the memory cgroup at @dir is charged, in bytes; 0 if unknown. */
+static unsigned long long memcg_current(const char *dir)
+{
+	unsigned long long bytes = 0;
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &bytes) != 1)
+		bytes = 0;
+	fclose(f);
+	return bytes;
 }
 
 /* MemFree from /proc/meminfo, in bytes. */
@@ -133,17 +187,26 @@ static int fill(struct objheap *heap, uint32_t data_len, uint64_t *handles,
 }
 
 /*
- * Run @fn(@arg) in a child as the attacker; its exit status: 0 when all
- * held, else the source line that failed, or 1000 + signal.
+ * Run @fn(@arg) in a child as the attacker, in the memory cgroup at @memcg
+ * unless it is NULL; its exit status: 0 when all held, else the source
+ * line that failed, or 1000 + signal.
  */
-static int run_as_attacker(int (*fn)(void *), void *arg, pid_t *pidp)
+static int run_as_attacker_in(const char *memcg, int (*fn)(void *), void *arg,
+			      pid_t *pidp)
 {
+	char path[128], pid_text[32];
 	pid_t pid = fork();
 	int status;
 
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
+		if (memcg) {
+			snprintf(path, sizeof(path), "%s/cgroup.procs", memcg);
+			snprintf(pid_text, sizeof(pid_text), "%d", getpid());
+			if (write_file(path, pid_text))
+				_exit(1);
+		}
 		if (drop_privileges())
 			_exit(1);
 		_exit(fn(arg));
@@ -155,6 +218,11 @@ static int run_as_attacker(int (*fn)(void *), void *arg, pid_t *pidp)
 	if (waitpid(pid, &status, 0) != pid)
 		return -errno;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+}
+
+static int run_as_attacker(int (*fn)(void *), void *arg, pid_t *pidp)
+{
+	return run_as_attacker_in(NULL, fn, arg, pidp);
 }
 
 /* In a child: fail with the current line when @cond is false. */
@@ -242,20 +310,29 @@ TEST_F(unpriv, one_object_holds_a_few_pages_not_an_arena)
 
 #define FRAG_LIMIT	(16 * MIB)
 #define FRAG_MAX	(FRAG_LIMIT / 64)
+#define CG_MEASURE	CG_ROOT "/objheap-measure"
 
+/*
+ * @arg is the memory cgroup the child runs in, or NULL.  The cgroup's
+ * charge is what the heap really costs; MemFree also moves with whatever
+ * else the machine does (per-cpu page lists, which kernels since 6.7
+ * size by themselves, hold megabytes), so it is only the fallback.
+ */
 static int fragmented_heap(void *arg)
 {
+	unsigned long long before, after, cg_before = 0, cg_after = 0;
 	struct objheap_class_stats classes[32];
-	unsigned long long before, after;
+	const char *memcg = arg;
 	uint32_t per_pool = 0, i;
 	struct objheap_stats st;
 	struct objheap *heap;
 	uint64_t *handles;
 	size_t n, m;
 
-	(void)arg;
 	handles = calloc(2 * FRAG_MAX, sizeof(*handles));
 	CHECK(handles);
+	if (memcg)
+		cg_before = memcg_current(memcg);
 	before = mem_free();
 	CHECK(!objheap_open(&heap));
 	CHECK(!raw_set_limit(heap, FRAG_LIMIT));
@@ -274,14 +351,27 @@ static int fragmented_heap(void *arg)
 	CHECK(fill(heap, 200, handles + n, FRAG_MAX, &m) == -ENOMEM);
 	CHECK(!heap_stats(heap, &st));
 	after = mem_free();
-	printf("# limit %llu MiB: %zu + %zu objects, %llu MiB in use, %llu MiB held, MemFree fell %llu MiB\n",
+	if (memcg)
+		cg_after = memcg_current(memcg);
+	printf("# limit %llu MiB: %zu + %zu objects, %llu KiB in use, %llu KiB held; memory cgroup charged %llu KiB more, MemFree fell %llu KiB\n",
 	       FRAG_LIMIT / MIB, n, m,
-	       (unsigned long long)st.out_bytes_in_use / MIB,
-	       (unsigned long long)st.out_bytes_held / MIB,
-	       mem_fell(before, after) / MIB);
+	       (unsigned long long)st.out_bytes_in_use / 1024,
+	       (unsigned long long)st.out_bytes_held / 1024,
+	       mem_fell(cg_after, cg_before) / 1024,
+	       mem_fell(before, after) / 1024);
 	CHECK(st.out_bytes_held <= FRAG_LIMIT);
 	CHECK(st.out_bytes_held >= FRAG_LIMIT - 64 * 1024);
-	CHECK(mem_fell(before, after) <= FRAG_LIMIT + 4 * MIB);
+	if (memcg) {
+		/*
+		 * Pools, handle table and the child's own pages: the heap's
+		 * pages are charged to this user, and nothing much beside.
+		 */
+		CHECK(cg_before && cg_after);
+		CHECK(cg_after - cg_before >= st.out_bytes_held);
+		CHECK(cg_after - cg_before <= FRAG_LIMIT + 2 * MIB);
+	} else {
+		CHECK(mem_fell(before, after) <= FRAG_LIMIT + 4 * MIB);
+	}
 	objheap_close(heap);
 	free(handles);
 	return 0;
@@ -289,7 +379,18 @@ static int fragmented_heap(void *arg)
 
 TEST_F_TIMEOUT(unpriv, heap_limit_bounds_held_memory_when_fragmented, 120)
 {
-	EXPECT_EQ(0, run_as_attacker(fragmented_heap, NULL, NULL));
+	char *memcg = CG_MEASURE;
+	int ret = memcg_create(memcg, 0);
+
+	if (ret && ret != -ENOENT && ret != -ENODEV)
+		ASSERT_EQ(0, ret);
+	if (ret) {
+		TH_LOG("no memory cgroup: measured by MemFree alone");
+		memcg = NULL;
+	}
+	EXPECT_EQ(0, run_as_attacker_in(memcg, fragmented_heap, memcg, NULL));
+	if (!ret)
+		rmdir(CG_MEASURE);
 }
 
 /* ---- the per-user bound, across heaps ---- */
@@ -389,38 +490,8 @@ TEST_F_TIMEOUT(unpriv, another_users_heap_works_while_the_attacker_is_at_its_bou
 
 /* ---- a full memory cgroup is ENOMEM, not the cgroup's OOM killer ---- */
 
-#define CG_ROOT		"/sys/fs/cgroup"
 #define CG_DIR		CG_ROOT "/objheap-unpriv"
 #define CG_MAX		(32 * MIB)
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* A cgroup of its own with memory.max, or -errno (no memcg: -ENOENT). */
-static int memcg_create(void)
-{
-	char max[32];
-	struct stat sb;
-
-	if (stat(CG_ROOT "/cgroup.controllers", &sb) &&
-	    mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
-		return -errno;
-	if (write_file(CG_ROOT "/cgroup.subtree_control", "+memory"))
-		return -ENOENT;
-	if (mkdir(CG_DIR, 0755) && errno != EEXIST)
-		return -errno;
-	snprintf(max, sizeof(max), "%llu", CG_MAX);
-	return write_file(CG_DIR "/memory.max", max);
-}
 
 static long long memcg_oom_kills(void)
 {
@@ -467,7 +538,7 @@ TEST_F_TIMEOUT(unpriv, full_memory_cgroup_is_enomem_not_a_kill, 120)
 	int ret, status;
 	pid_t child;
 
-	ret = memcg_create();
+	ret = memcg_create(CG_DIR, CG_MAX);
 	if (ret == -ENOENT || ret == -ENODEV)
 		SKIP(return, "no cgroup2 memory controller in this kernel");
 	ASSERT_EQ(0, ret);
