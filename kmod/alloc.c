@@ -93,6 +93,7 @@
 
 #include "alloc_internal.h"
 #include "user.h"
+#include "objheap_trace.h"
 
 static unsigned int arena_size = SZ_256K;
 module_param(arena_size, uint, 0444);
@@ -179,10 +180,14 @@ static bool oh_raw_should_fail(struct oh_alloc *a)
  */
 static int oh_hold(struct oh_alloc *a, size_t bytes)
 {
-	if (bytes > a->limit || a->held + bytes > a->limit)
+	if (bytes > a->limit || a->held + bytes > a->limit) {
+		trace_objheap_limit(a->heap_id, bytes, a->held, a->limit, false);
 		return -ENOMEM;
-	if (oh_user_charge(a->user, bytes))
+	}
+	if (oh_user_charge(a->user, bytes)) {
+		trace_objheap_limit(a->heap_id, bytes, a->held, a->limit, true);
 		return -ENOMEM;
+	}
 	a->held += bytes;
 	return 0;
 }
@@ -489,8 +494,10 @@ static noinline void *oh_alloc_large(struct oh_alloc *a, size_t size)
 	if (!size)
 		return oh_alloc_small(a, 0);
 	/* Also keeps the sums below from overflowing. */
-	if (size > a->limit)
+	if (size > a->limit) {
+		trace_objheap_limit(a->heap_id, size, a->held, a->limit, false);
 		return NULL;
+	}
 	held = oh_large_footprint(OH_LARGE_HDR + size);
 	if (oh_hold(a, held))
 		return NULL;

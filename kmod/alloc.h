@@ -54,6 +54,7 @@ struct seq_file;
  * @fixed: Of @held, the heap's fixed structures.
  * @limit: The most @held may reach (see oh_alloc_set_limit()).
  * @user: The user who opened the heap (kmod/user.c).
+ * @heap_id: The heap's id, for the objheap_limit tracepoint.
  * @arenas: @nr_buckets lists: list n holds the arenas with n free pools.
  *          Walking them in order of n is CPython's ``usable_arenas``
  *          order.  The last list holds at most one entirely free arena,
@@ -83,6 +84,7 @@ struct oh_alloc {
 	u64 fixed;
 	u64 limit;
 	struct oh_user *user;
+	u64 heap_id;
 	struct list_head *arenas;
 	unsigned long *nonempty;
 	struct list_head large;

@@ -140,6 +140,7 @@ void oh_event_lose(struct oh_attach *att)
 
 	q->pending_lost++;
 	q->lost_total++;
+	WRITE_ONCE(att->heap->events_lost, att->heap->events_lost + 1);
 	oh_events_update(q);
 }
 

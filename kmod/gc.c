@@ -597,6 +597,10 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 	elapsed = ktime_get_ns() - start;
 	gc->gens[generation].stats.collections++;
 	gc->gens[generation].stats.collected += collected;
+	/* Read without the lock by /proc/objheap. */
+	WRITE_ONCE(gc->collections, gc->collections + 1);
+	if (elapsed > gc->longest_ns)
+		WRITE_ONCE(gc->longest_ns, elapsed);
 	trace_objheap_gc_done(heap->id, generation, found, survivors, elapsed);
 	/* Any user may ask for it: a bounded number of lines in the log. */
 	if (gc->debug & OBJHEAP_GC_DEBUG_STATS)

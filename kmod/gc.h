@@ -41,6 +41,8 @@ struct oh_gc_gen {
  * @long_lived_total: Objects in the oldest generation after the last full
  *                    collection.
  * @long_lived_pending: Objects that reached the oldest generation since.
+ * @collections: Collections that ran to the end, of any generation.
+ * @longest_ns: The longest of them, in nanoseconds.
  * @debug: OBJHEAP_GC_DEBUG_* flags.
  * @enabled: Whether creating a tracked object may start a collection.
  * @collecting: A collection is running.
@@ -51,6 +53,8 @@ struct oh_gc {
 	struct list_head garbage;
 	u64 long_lived_total;
 	u64 long_lived_pending;
+	u64 collections;
+	u64 longest_ns;
 	u32 debug;
 	bool enabled;
 	bool collecting;

@@ -36,6 +36,7 @@
 #include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -405,6 +406,8 @@ static int objheap_fops_open(struct inode *inode, struct file *filp)
 	att->announced = true;
 
 	objheap_debugfs_init(heap);
+	heap->alloc.heap_id = heap->id;
+	objheap_register(heap);
 	filp->private_data = att;
 	return stream_open(inode, filp);
 
@@ -425,6 +428,7 @@ err_free_heap:
  */
 void objheap_destroy(struct objheap *heap)
 {
+	objheap_unregister(heap);
 	debugfs_remove_recursive(heap->debugfs);
 	oh_objects_destroy(heap);
 	oh_weak_destroy(heap);
@@ -483,6 +487,15 @@ static __poll_t objheap_fops_poll(struct file *filp, poll_table *wait)
 	return oh_events_ready(att) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
+/* Which heap a file is, for /proc/PID/fdinfo and objheapctl show. */
+static void objheap_fops_show_fdinfo(struct seq_file *m, struct file *filp)
+{
+	struct oh_attach *att = filp->private_data;
+
+	seq_printf(m, "objheap-heap:\t%llu\n", att->heap->id);
+	seq_printf(m, "objheap-attachment:\t%u\n", att->id);
+}
+
 const struct file_operations objheap_fops = {
 	.owner = THIS_MODULE,
 	.open = objheap_fops_open,
@@ -492,6 +505,7 @@ const struct file_operations objheap_fops = {
 	.mmap = objheap_fops_mmap,
 	.unlocked_ioctl = objheap_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = objheap_fops_show_fdinfo,
 };
 
 /*
@@ -519,14 +533,19 @@ static int __init objheap_init(void)
 		return ret;
 	oh_user_setup();
 	objheap_debugfs_root = debugfs_create_dir("objheap", NULL);
-	ret = misc_register(&objheap_misc);
+	ret = objheap_proc_init();
 	if (ret)
 		goto err_remove_debugfs;
+	ret = misc_register(&objheap_misc);
+	if (ret)
+		goto err_remove_proc;
 	pr_info("version %s ready, uapi version %d%s\n", OBJHEAP_VERSION,
 		OBJHEAP_API_VERSION,
 		IS_ENABLED(CONFIG_OBJHEAP_TEST) ? ", test interface built in" : "");
 	return 0;
 
+err_remove_proc:
+	objheap_proc_exit();
 err_remove_debugfs:
 	debugfs_remove_recursive(objheap_debugfs_root);
 	oh_payload_cleanup();
@@ -536,6 +555,7 @@ err_remove_debugfs:
 static void __exit objheap_exit(void)
 {
 	misc_deregister(&objheap_misc);
+	objheap_proc_exit();
 	debugfs_remove_recursive(objheap_debugfs_root);
 	oh_payload_cleanup();
 	oh_user_cleanup();

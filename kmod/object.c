@@ -80,6 +80,7 @@
 #include "objheap.h"
 #include "object.h"
 #include "payload.h"
+#include "objheap_trace.h"
 
 /* Objects freed between two cond_resched() calls. */
 #define OH_RESCHED_EVERY 256
@@ -271,6 +272,7 @@ static u64 oh_object_next_handle(struct oh_attach *att)
 u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj)
 {
 	struct objheap *heap = att->heap;
+	u64 handle;
 	u32 index;
 
 	lockdep_assert_held(&heap->lock);
@@ -284,7 +286,11 @@ u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj)
 	heap->nr_objects++;
 	if (oh_tracked(obj))
 		oh_gc_track(heap, obj);
-	return oh_entry_handle(att, index);
+	handle = oh_entry_handle(att, index);
+	trace_objheap_obj_new(heap->id, att->id, handle, obj->type,
+			      obj->flags & OH_OBJ_UAPI_FLAGS, obj->nslots,
+			      oh_payload_len(obj));
+	return handle;
 }
 
 /**
@@ -357,6 +363,8 @@ void oh_object_free(struct objheap *heap, struct oh_object *obj)
 {
 	lockdep_assert_held(&heap->lock);
 
+	trace_objheap_obj_free(heap->id, obj->type, obj->nslots,
+			       oh_payload_len(obj), oh_death_reason(heap));
 	if (obj->flags & OH_OBJ_WEAKREFED)
 		oh_weak_clear(heap, obj);
 	if (oh_is_weakref(obj))

@@ -10,7 +10,9 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
+#include <linux/sched.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
@@ -25,6 +27,21 @@
 
 struct dentry;
 struct objheap_batch_ctx;
+struct pid;
+
+/**
+ * struct oh_owner - Who made a heap, for /proc/objheap (kmod/proc.c).
+ * @pid: The opener's thread group, held.
+ * @uid: The opener's effective uid.
+ * @cgroup: The id of the opener's cgroup v2 (0 without cgroups).
+ * @comm: The opener's command name.
+ */
+struct oh_owner {
+	struct pid *pid;
+	kuid_t uid;
+	u64 cgroup;
+	char comm[TASK_COMM_LEN];
+};
 
 /**
  * struct objheap - One heap, shared by its attachments (kmod/attach.c).
@@ -47,8 +64,11 @@ struct objheap_batch_ctx;
  * @next_id: The next attachment id to try.
  * @nr_attached: Attachments in @attachments.
  * @nr_objects: Objects alive.
+ * @events_lost: Events its attachments could not queue, all together.
  * @id: The heap's number, its directory's name in debugfs.
  * @debugfs: The heap's directory, /sys/kernel/debug/objheap/<id>/.
+ * @node: In the module's list of heaps (kmod/proc.c).
+ * @owner: Who opened it.
  */
 struct objheap {
 	struct mutex lock; /* see above */
@@ -68,8 +88,11 @@ struct objheap {
 	u32 next_id;
 	u32 nr_attached;
 	u64 nr_objects;
+	u64 events_lost;
 	u64 id;
 	struct dentry *debugfs;
+	struct list_head node;
+	struct oh_owner owner;
 };
 
 /* The reason an event gives for a death happening now (OBJHEAP_REASON_*). */
@@ -176,6 +199,12 @@ int objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len);
 /* batch.c: OBJHEAP_BATCH. */
 int objheap_batch(struct objheap_ucmd *ucmd);
 u64 objheap_batch_ref(struct objheap_ucmd *ucmd, u64 ref);
+
+/* proc.c: the module's list of heaps and /proc/objheap. */
+void objheap_register(struct objheap *heap);
+void objheap_unregister(struct objheap *heap);
+int objheap_proc_init(void);
+void objheap_proc_exit(void);
 
 /* alloc_ioctl.c: the allocator's commands and debugfs file. */
 int objheap_stats(struct objheap_ucmd *ucmd);

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Watching heaps from outside: /proc/objheap, the fdinfo of a heap's file,
+ * the tracepoints and objheapctl (Documentation/troubleshooting.rst).
+ *
+ * /proc/objheap is read the way its users must read it: columns are found
+ * by the names on its second line, never by position.
+ */
+#define _GNU_SOURCE
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "libobjheap.h"
+#include "objheap_utils.h"
+
+#define PROC_HEAPS	"/proc/objheap"
+#define ATTACKER_UID	1000
+#define MAX_COLS	32
+
+/* One heap's line of /proc/objheap, by column name. */
+struct heap_line {
+	int ncols;
+	char names[MAX_COLS][24];
+	char values[MAX_COLS][64];
+};
+
+/*
+ * The line of heap @id in /proc/objheap as this process sees it: 1 when
+ * found, 0 when not listed, -errno when the file cannot be read or its
+ * first two lines are not what objheap(4) says.
+ */
+static int read_heap_line(unsigned long long id, struct heap_line *out)
+{
+	char line[1024], *tok, *save;
+	char names[MAX_COLS][24];
+	int ncols = 0, version, found = 0, i;
+	FILE *f = fopen(PROC_HEAPS, "r");
+
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f) ||
+	    sscanf(line, "objheap heaps %d", &version) != 1 || version < 1 ||
+	    !fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -EPROTO;
+	}
+	for (tok = strtok_r(line, "\n ", &save); tok && ncols < MAX_COLS;
+	     tok = strtok_r(NULL, "\n ", &save))
+		snprintf(names[ncols++], sizeof(names[0]), "%s", tok);
+	while (!found && fgets(line, sizeof(line), f)) {
+		i = 0;
+		for (tok = strtok_r(line, "\n ", &save); tok && i < ncols;
+		     tok = strtok_r(NULL, "\n ", &save), i++) {
+			snprintf(out->values[i], sizeof(out->values[0]), "%s", tok);
+			memcpy(out->names[i], names[i], sizeof(names[0]));
+		}
+		out->ncols = i;
+		found = i == ncols && strtoull(out->values[0], NULL, 10) == id &&
+			!strcmp(names[0], "id");
+	}
+	fclose(f);
+	return found;
+}
+
+static const char *col(const struct heap_line *l, const char *name)
+{
+	int i;
+
+	for (i = 0; i < l->ncols; i++)
+		if (!strcmp(l->names[i], name))
+			return l->values[i];
+	return "";
+}
+
+static unsigned long long num(const struct heap_line *l, const char *name)
+{
+	const char *v = col(l, name);
+
+	return *v ? strtoull(v, NULL, 10) : ~0ULL;
+}
+
+/* A value of "key:\tvalue" in /proc/self/fdinfo/@fd, or ~0 when absent. */
+static unsigned long long fdinfo_value(int fd, const char *key)
+{
+	unsigned long long v = ~0ULL;
+	char path[64], line[256];
+	size_t len = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return v;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':')
+			v = strtoull(line + len + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static unsigned long long heap_id(struct objheap *heap)
+{
+	return fdinfo_value(objheap_fd(heap), "objheap-heap");
+}
+
+static int drop_privileges(void)
+{
+	if (setgroups(0, NULL) ||
+	    setresgid(ATTACKER_UID, ATTACKER_UID, ATTACKER_UID) ||
+	    setresuid(ATTACKER_UID, ATTACKER_UID, ATTACKER_UID))
+		return -errno;
+	return 0;
+}
+
+FIXTURE(observe) {
+	struct objheap *heap;
+	unsigned long long id;
+};
+
+FIXTURE_SETUP(observe)
+{
+	int fd = open(OBJHEAP_DEV, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		SETUP_SKIP(OBJHEAP_DEV " is missing: module not loaded");
+	close(fd);
+	ASSERT_EQ(0, objheap_open(&self->heap));
+	self->id = heap_id(self->heap);
+	ASSERT_NE(~0ULL, self->id);
+}
+
+FIXTURE_TEARDOWN(observe)
+{
+	objheap_close(self->heap);
+}
+
+/* Each open of the device is a heap of its own, with an id of its own. */
+TEST_F(observe, fdinfo_names_heap_and_attachment)
+{
+	struct objheap_attach_info ai;
+	struct objheap *other;
+
+	ASSERT_EQ(0, objheap_attach_info(self->heap, 0, &ai));
+	EXPECT_EQ(ai.out_id, fdinfo_value(objheap_fd(self->heap), "objheap-attachment"));
+	ASSERT_EQ(0, objheap_open(&other));
+	EXPECT_NE(self->id, heap_id(other));
+	EXPECT_LT(self->id, heap_id(other));
+	objheap_close(other);
+}
+
+/* The heap's line says what the heap's own commands say. */
+TEST_F(observe, proc_line_matches_the_heap)
+{
+	char cgroup[512], path[600], comm[16];
+	struct objheap_stats st;
+	struct heap_line l;
+	uint64_t h, slots[2];
+	struct stat sb;
+	FILE *f;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(0, objheap_new(self->heap, 7, 0, 0, NULL, 24, NULL, &h));
+	ASSERT_EQ(0, objheap_new(self->heap, 7, 0, 0, NULL, 4000, NULL, &h));
+	slots[0] = h;
+	slots[1] = h;
+	ASSERT_EQ(0, objheap_new(self->heap, 8, 0, 2, NULL, 0, slots, &h));
+	ASSERT_EQ(0, objheap_stats(self->heap, &st, NULL, 0));
+	ASSERT_EQ(1, read_heap_line(self->id, &l));
+
+	EXPECT_EQ(getpid(), num(&l, "pid"));
+	EXPECT_EQ(geteuid(), num(&l, "uid"));
+	EXPECT_EQ(1, num(&l, "attach"));
+	EXPECT_EQ(102, num(&l, "objects"));
+	EXPECT_EQ(st.out_bytes_in_use, num(&l, "in_use"));
+	EXPECT_EQ(st.out_bytes_held, num(&l, "held"));
+	EXPECT_EQ(st.out_limit, num(&l, "limit"));
+	/* The one tracked object, counted as gc.get_count() counts it. */
+	EXPECT_EQ(1, num(&l, "gen0"));
+	EXPECT_EQ(0, num(&l, "collections"));
+	EXPECT_EQ(0, num(&l, "lost"));
+	ASSERT_EQ(0, prctl(PR_GET_NAME, comm));
+	EXPECT_STREQ(comm, col(&l, "comm"));
+
+	/* The cgroup column is the inode number of the cgroup's directory. */
+	f = fopen("/proc/self/cgroup", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(cgroup, sizeof(cgroup), f))
+		if (!strncmp(cgroup, "0::", 3))
+			break;
+	fclose(f);
+	cgroup[strcspn(cgroup, "\n")] = 0;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s", cgroup + 3);
+	if (strncmp(cgroup, "0::", 3) || stat("/sys/fs/cgroup/cgroup.controllers", &sb))
+		TH_LOG("no cgroup2 mounted at /sys/fs/cgroup: cgroup id not checked");
+	else if (!stat(path, &sb))
+		EXPECT_EQ(sb.st_ino, num(&l, "cgroup"));
+}
+
+/* Attachments and collections show as they happen. */
+TEST_F(observe, proc_follows_attachments_and_collections)
+{
+	struct objheap_gc_collect out = { 0 };
+	struct heap_line l;
+	uint64_t a, b;
+	int fd;
+
+	ASSERT_EQ(0, objheap_attach(self->heap, 0, &fd, NULL));
+	ASSERT_EQ(1, read_heap_line(self->id, &l));
+	EXPECT_EQ(2, num(&l, "attach"));
+	close(fd);
+	ASSERT_EQ(1, read_heap_line(self->id, &l));
+	EXPECT_EQ(1, num(&l, "attach"));
+
+	/* A cycle, dropped, then found by two collections. */
+	ASSERT_EQ(0, objheap_new(self->heap, 1, 0, 1, NULL, 0, NULL, &a));
+	ASSERT_EQ(0, objheap_new(self->heap, 1, 0, 1, NULL, 0, &a, &b));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, b));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	ASSERT_EQ(0, objheap_release(self->heap, b));
+	ASSERT_EQ(1, read_heap_line(self->id, &l));
+	EXPECT_EQ(2, num(&l, "objects"));
+	ASSERT_EQ(2, objheap_gc_collect(self->heap, 2, &out));
+	ASSERT_EQ(0, objheap_gc_collect(self->heap, 0, NULL));
+	ASSERT_EQ(1, read_heap_line(self->id, &l));
+	EXPECT_EQ(0, num(&l, "objects"));
+	EXPECT_EQ(2, num(&l, "collections"));
+	EXPECT_LE(out.out_elapsed_ns, num(&l, "longest_ns"));
+	EXPECT_LT(0, num(&l, "longest_ns"));
+}
+
+/* A closed heap leaves the list. */
+TEST_F(observe, closed_heap_leaves_the_list)
+{
+	struct objheap *other;
+	struct heap_line l;
+	unsigned long long id;
+
+	ASSERT_EQ(0, objheap_open(&other));
+	id = heap_id(other);
+	ASSERT_EQ(1, read_heap_line(id, &l));
+	objheap_close(other);
+	EXPECT_EQ(0, read_heap_line(id, &l));
+	EXPECT_EQ(1, read_heap_line(self->id, &l));
+}
+
+/*
+ * A heap outlives its opener when another process holds an attachment:
+ * its pid reads 0 then, and the command name is escaped where it has a
+ * space or a backslash.
+ */
+TEST_F(observe, owner_gone_and_odd_command_names)
+{
+	struct heap_line l;
+	unsigned long long id;
+	int sv[2], fd, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		fd = -1;
+		if (prctl(PR_SET_NAME, "odd name\\x"))
+			_exit(1);
+		fd = open(OBJHEAP_DEV, O_RDWR | O_CLOEXEC);
+		_exit(fd < 0 || objheap_send_fd(sv[1], fd) ? 2 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_EQ(0, objheap_recv_fd(sv[0], &fd));
+	id = fdinfo_value(fd, "objheap-heap");
+	ASSERT_EQ(1, read_heap_line(id, &l));
+	EXPECT_EQ(0, num(&l, "pid"));
+	EXPECT_STREQ("odd\\040name\\134x", col(&l, "comm"));
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+	EXPECT_EQ(0, read_heap_line(id, &l));
+}
+
+/*
+ * A user sees the heaps they opened and no one else's; root sees them
+ * all.  Who sees what is settled when the file is opened.
+ */
+TEST_F(observe, users_see_their_own_heaps_root_sees_all)
+{
+	int to_child[2], to_parent[2], status;
+	unsigned long long child_id = 0;
+	struct heap_line l;
+	char verdict = 0;
+	pid_t pid;
+
+	if (geteuid())
+		TEST_SKIP("must start as root to play two users");
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct objheap *mine;
+		unsigned long long id;
+		char go, ok;
+
+		if (drop_privileges() || objheap_open(&mine))
+			_exit(1);
+		id = heap_id(mine);
+		/* Own heap listed, with its uid; root's heap not. */
+		ok = read_heap_line(id, &l) == 1 && num(&l, "uid") == ATTACKER_UID &&
+		     read_heap_line(self->id, &l) == 0;
+		if (write(to_parent[1], &id, sizeof(id)) != sizeof(id) ||
+		    write(to_parent[1], &ok, 1) != 1 ||
+		    read(to_child[0], &go, 1) != 1)
+			_exit(2);
+		objheap_close(mine);
+		_exit(0);
+	}
+	ASSERT_EQ(sizeof(child_id), read(to_parent[0], &child_id, sizeof(child_id)));
+	ASSERT_EQ(1, read(to_parent[0], &verdict, 1));
+	EXPECT_EQ(1, verdict);
+	/* Root sees the other user's heap. */
+	ASSERT_EQ(1, read_heap_line(child_id, &l));
+	EXPECT_EQ(ATTACKER_UID, num(&l, "uid"));
+	EXPECT_EQ(pid, num(&l, "pid"));
+	ASSERT_EQ(1, write(to_child[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+}
+
+/* ---- tracepoints, read through tracefs ---- */
+
+#define TRACEFS		"/sys/kernel/tracing"
+
+static int tracefs_write(const char *file, const char *text)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Lines of the trace buffer with @event and @heap's id, and @extra. */
+static int trace_count(const char *event, unsigned long long heap,
+		       const char *extra)
+{
+	char line[1024], needle[64];
+	int n = 0;
+	FILE *f = fopen(TRACEFS "/trace", "r");
+
+	if (!f)
+		return -errno;
+	snprintf(needle, sizeof(needle), "heap=%llu ", heap);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, event) && strstr(line, needle) &&
+		    (!extra || strstr(line, extra)))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static const char *const events[] = {
+	"objheap_obj_new", "objheap_obj_free", "objheap_limit",
+	"objheap_gc_start", "objheap_gc_done",
+};
+
+static int trace_events(int on)
+{
+	char file[128];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(events); i++) {
+		snprintf(file, sizeof(file), "events/objheap/%s/enable", events[i]);
+		ret = tracefs_write(file, on ? "1" : "0");
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+TEST_F(observe, tracepoints_fire)
+{
+	uint64_t h[5], a, b, big;
+	struct stat sb;
+	int i;
+
+	if (stat(TRACEFS "/trace", &sb) &&
+	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		TEST_SKIP("no tracefs: %s", strerror(errno));
+	if (stat(TRACEFS "/events/objheap", &sb))
+		TEST_SKIP("no objheap events in tracefs (kernel without tracing?)");
+	ASSERT_EQ(0, tracefs_write("trace", ""));
+	ASSERT_EQ(0, trace_events(1));
+
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, objheap_new(self->heap, 42, 0, 0, NULL, 8, NULL, &h[i]));
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, objheap_release(self->heap, h[i]));
+	ASSERT_EQ(0, objheap_new(self->heap, 43, 0, 1, NULL, 0, NULL, &a));
+	ASSERT_EQ(0, objheap_new(self->heap, 43, 0, 1, NULL, 0, &a, &b));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, b));
+	ASSERT_EQ(0, objheap_release(self->heap, a));
+	ASSERT_EQ(0, objheap_release(self->heap, b));
+	ASSERT_EQ(2, objheap_gc_collect(self->heap, 2, NULL));
+	ASSERT_EQ(0, objheap_set_limit(self->heap, 64 * 1024));
+	/* Within the limit, beyond what it leaves. */
+	EXPECT_EQ(-ENOMEM, objheap_new(self->heap, 44, 0, 0, NULL, 60 * 1024,
+				       NULL, &big));
+	ASSERT_EQ(0, trace_events(0));
+
+	EXPECT_EQ(5, trace_count("objheap_obj_new:", self->id, "type=42 "));
+	EXPECT_EQ(5, trace_count("objheap_obj_free:", self->id, "reason=refcount"));
+	EXPECT_EQ(2, trace_count("objheap_obj_new:", self->id, "type=43 "));
+	EXPECT_EQ(2, trace_count("objheap_obj_free:", self->id, "reason=gc"));
+	EXPECT_EQ(1, trace_count("objheap_gc_start:", self->id, "generation=2"));
+	EXPECT_EQ(1, trace_count("objheap_gc_done:", self->id, "unreachable=2 "));
+	EXPECT_EQ(1, trace_count("objheap_limit:", self->id, "bound=heap"));
+	EXPECT_EQ(0, trace_count("objheap_obj_new:", self->id, "type=44 "));
+	ASSERT_EQ(0, tracefs_write("trace", ""));
+}
+
+TEST_HARNESS_MAIN
