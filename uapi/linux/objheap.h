@@ -137,6 +137,10 @@ enum {
 	OBJHEAP_CMD_RESIZE = OBJHEAP_CMD_BASE + 45,
 	OBJHEAP_CMD_SEAL = OBJHEAP_CMD_BASE + 46,
 	OBJHEAP_CMD_MAP_OFFSET = OBJHEAP_CMD_BASE + 47,
+	OBJHEAP_CMD_TRACE_CTL = OBJHEAP_CMD_BASE + 48,
+	OBJHEAP_CMD_TRACE_SNAPSHOT = OBJHEAP_CMD_BASE + 49,
+	OBJHEAP_CMD_TRACE_ROWS = OBJHEAP_CMD_BASE + 50,
+	OBJHEAP_CMD_TRACE_TAG = OBJHEAP_CMD_BASE + 51,
 };
 
 /* The version of this header's ABI, reported by OBJHEAP_QUERY. */
@@ -406,6 +410,9 @@ enum objheap_object_flags {
  * @slots_uptr: 0 for empty slots, or @nslots handles (0 for an empty slot)
  *              whose objects the new object's slots will reference
  * @out_handle: The new object's handle, owning its one reference
+ * @tag: The allocation tag the object is traced under while the heap
+ *       traces its objects (see DOC: Tracing allocations); any value.
+ *       Absent (a structure that ends before it) means 0.
  *
  * Creates an object with reference count 1.  An immutable object can only
  * be given its payload and slots here.  Fails with ENOENT when a handle in
@@ -425,6 +432,7 @@ struct objheap_new {
 	__aligned_u64 data_uptr;
 	__aligned_u64 slots_uptr;
 	__aligned_u64 out_handle;
+	__aligned_u64 tag;
 };
 #define OBJHEAP_NEW _IO(OBJHEAP_TYPE, OBJHEAP_CMD_NEW)
 
@@ -1509,5 +1517,213 @@ struct objheap_map_offset {
 	__u32 __reserved;
 };
 #define OBJHEAP_MAP_OFFSET _IO(OBJHEAP_TYPE, OBJHEAP_CMD_MAP_OFFSET)
+
+/**
+ * DOC: Tracing allocations
+ *
+ * What tracemalloc is to CPython: while a heap traces, every object it
+ * creates records the allocation tag its creator gave in struct
+ * objheap_new's @tag (objects made by other commands get tag 0), and the
+ * heap counts objects and bytes per (tag, type) pair.  The tag is
+ * userspace's to choose: a call site, a type, a request.  Bytes are an
+ * object's footprint: its block, the block of a resizable object's slots
+ * and payload, and a mappable payload's pages; RESIZE moves them.
+ *
+ * OBJHEAP_TRACE_CTL starts and stops tracing, resets the peak and reports
+ * the totals.  Objects that already exist when tracing starts are not
+ * traced, as with tracemalloc.start().  With a sampling period N above 1,
+ * an object is traced with probability 1/N (the gaps between traced
+ * objects are drawn uniformly from 1 to 2N - 1), and every count and
+ * byte figure is that of the traced objects only: multiply by N for an
+ * estimate, whose relative error for a pair of n objects is about
+ * sqrt(N / n).
+ *
+ * A trace costs 8 bytes per traced object, in an array per pool of the
+ * heap's allocator (or at the end of a large object's block), plus
+ * 32 bytes per (tag, type) pair.  A heap holds at most
+ * OBJHEAP_TRACE_PAIRS_MAX pairs; objects of pairs beyond are counted
+ * under tag OBJHEAP_TAG_OTHER and type 0.  All of it is charged to the
+ * heap's limit, and creating an object fails with ENOMEM rather than go
+ * untraced.
+ *
+ * OBJHEAP_TRACE_SNAPSHOT keeps the counts of every pair as they are, in
+ * the kernel (at most OBJHEAP_TRACE_SNAPSHOTS_MAX at once), and
+ * OBJHEAP_TRACE_ROWS reads them, or the live counts, optionally beside
+ * those of an earlier snapshot: the rows of a compare_to().  Sorting,
+ * grouping by tag or by type, and filters are libobjheap's.
+ * OBJHEAP_TRACE_TAG tells the tag of one object.  Stopping drops the
+ * counts and the snapshots.
+ */
+
+#define OBJHEAP_TRACE_PAIRS_MAX		65536
+#define OBJHEAP_TRACE_SNAPSHOTS_MAX	16
+#define OBJHEAP_TAG_OTHER		(~0ULL)
+
+/**
+ * enum objheap_trace_op - What OBJHEAP_TRACE_CTL does
+ * @OBJHEAP_TRACE_GET: Report only.
+ * @OBJHEAP_TRACE_START: Start tracing, with sampling period
+ *                       @sample_every (0 and 1: every object); EBUSY if
+ *                       the heap traces already.
+ * @OBJHEAP_TRACE_STOP: Stop tracing: the counts and snapshots are dropped.
+ *                      Stopping a heap that does not trace does nothing.
+ * @OBJHEAP_TRACE_RESET_PEAK: Make the peak the bytes traced now.
+ */
+enum objheap_trace_op {
+	OBJHEAP_TRACE_GET = 0,
+	OBJHEAP_TRACE_START = 1,
+	OBJHEAP_TRACE_STOP = 2,
+	OBJHEAP_TRACE_RESET_PEAK = 3,
+};
+
+/**
+ * struct objheap_trace_ctl - ioctl(OBJHEAP_TRACE_CTL)
+ * @size: sizeof(struct objheap_trace_ctl)
+ * @flags: Must be 0
+ * @op: An enum objheap_trace_op
+ * @sample_every: OBJHEAP_TRACE_START: the sampling period, at most
+ *                2^24; 0 otherwise
+ * @out_traced_bytes: Bytes of the traced objects alive, after @op
+ * @out_peak_bytes: The most @out_traced_bytes has been since tracing
+ *                  started or the peak was reset
+ * @out_traced_objects: Traced objects alive
+ * @out_pairs: (tag, type) pairs counted since tracing started
+ * @out_sample_every: The sampling period, 0 when the heap does not trace
+ * @out_snapshots: Snapshots held
+ * @__reserved: Must be 0
+ *
+ * A read-only attachment may only use OBJHEAP_TRACE_GET (EPERM).
+ */
+struct objheap_trace_ctl {
+	__u32 size;
+	__u32 flags;
+	__u32 op;
+	__u32 sample_every;
+	__aligned_u64 out_traced_bytes;
+	__aligned_u64 out_peak_bytes;
+	__aligned_u64 out_traced_objects;
+	__u32 out_pairs;
+	__u32 out_sample_every;
+	__u32 out_snapshots;
+	__u32 __reserved;
+};
+#define OBJHEAP_TRACE_CTL _IO(OBJHEAP_TYPE, OBJHEAP_CMD_TRACE_CTL)
+
+/**
+ * enum objheap_trace_snapshot_flags - Flags of OBJHEAP_TRACE_SNAPSHOT
+ * @OBJHEAP_SNAPSHOT_DROP: Drop snapshot @id instead of taking one.
+ */
+enum objheap_trace_snapshot_flags {
+	OBJHEAP_SNAPSHOT_DROP = 1 << 0,
+};
+
+/**
+ * struct objheap_trace_snapshot - ioctl(OBJHEAP_TRACE_SNAPSHOT)
+ * @size: sizeof(struct objheap_trace_snapshot)
+ * @flags: 0 to take a snapshot, or OBJHEAP_SNAPSHOT_DROP
+ * @id: OBJHEAP_SNAPSHOT_DROP: the snapshot to drop; 0 otherwise
+ * @out_id: The new snapshot's id, from 1 to OBJHEAP_TRACE_SNAPSHOTS_MAX
+ *
+ * Fails with ENODATA when the heap does not trace, ENOSPC when it holds
+ * OBJHEAP_TRACE_SNAPSHOTS_MAX snapshots, ENOENT when there is no
+ * snapshot @id, and ENOMEM.  Snapshots belong to the heap, not to the
+ * attachment that took them.
+ */
+struct objheap_trace_snapshot {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 out_id;
+};
+#define OBJHEAP_TRACE_SNAPSHOT _IO(OBJHEAP_TYPE, OBJHEAP_CMD_TRACE_SNAPSHOT)
+
+/**
+ * struct objheap_trace_row - One (tag, type) pair of OBJHEAP_TRACE_ROWS
+ * @tag: The allocation tag
+ * @type: The objects' type
+ * @__reserved: 0
+ * @count: Traced objects alive of the pair, in the snapshot read (or now)
+ * @bytes: Their bytes
+ * @base_count: The same in the base snapshot; 0 without one
+ * @base_bytes: The same in the base snapshot; 0 without one
+ */
+struct objheap_trace_row {
+	__aligned_u64 tag;
+	__u32 type;
+	__u32 __reserved;
+	__aligned_u64 count;
+	__aligned_u64 bytes;
+	__aligned_u64 base_count;
+	__aligned_u64 base_bytes;
+};
+
+/**
+ * struct objheap_trace_rows - ioctl(OBJHEAP_TRACE_ROWS)
+ * @size: sizeof(struct objheap_trace_rows)
+ * @flags: Must be 0
+ * @snapshot: The snapshot to read, or 0 for the counts now
+ * @base: A snapshot to read beside it, or 0
+ * @start: The first pair to look at: 0, then the last call's @out_next
+ * @nrows: Room in @rows_uptr, in rows; at most 4096
+ * @rows_uptr: An array of @nrows struct objheap_trace_row
+ * @out_nrows: Rows written
+ * @out_next: Where the next call starts; @out_pairs when all were read
+ * @out_pairs: Pairs the heap counts
+ * @__reserved: Must be 0
+ *
+ * Writes one row per pair with a non-zero figure, in no particular order.
+ * Pairs keep their place while the heap traces, so a reader that goes on
+ * from @out_next misses none.  Fails with ENODATA when the heap does not
+ * trace, ENOENT when @snapshot or @base is no snapshot, EINVAL when
+ * @nrows is 0 or too big, EFAULT.
+ */
+struct objheap_trace_rows {
+	__u32 size;
+	__u32 flags;
+	__u32 snapshot;
+	__u32 base;
+	__u32 start;
+	__u32 nrows;
+	__aligned_u64 rows_uptr;
+	__u32 out_nrows;
+	__u32 out_next;
+	__u32 out_pairs;
+	__u32 __reserved;
+};
+#define OBJHEAP_TRACE_ROWS _IO(OBJHEAP_TYPE, OBJHEAP_CMD_TRACE_ROWS)
+
+#define OBJHEAP_TRACE_ROWS_MAX	4096
+
+/**
+ * enum objheap_trace_tag_flags - What OBJHEAP_TRACE_TAG found
+ * @OBJHEAP_TAG_TRACED: The object is traced: @out_tag and @out_type are
+ *                      its pair.  Without it, both are 0.
+ */
+enum objheap_trace_tag_flags {
+	OBJHEAP_TAG_TRACED = 1 << 0,
+};
+
+/**
+ * struct objheap_trace_tag - ioctl(OBJHEAP_TRACE_TAG)
+ * @size: sizeof(struct objheap_trace_tag)
+ * @flags: Must be 0
+ * @handle: The object
+ * @out_tag: Its allocation tag (OBJHEAP_TAG_OTHER past the pairs' bound)
+ * @out_type: Its type
+ * @out_flags: OBJHEAP_TAG_TRACED, or 0 when it is not traced (created
+ *             before tracing started, sampled out, or the heap does not
+ *             trace)
+ *
+ * What tracemalloc.get_object_traceback() is to CPython.
+ */
+struct objheap_trace_tag {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 handle;
+	__aligned_u64 out_tag;
+	__u32 out_type;
+	__u32 out_flags;
+};
+#define OBJHEAP_TRACE_TAG _IO(OBJHEAP_TYPE, OBJHEAP_CMD_TRACE_TAG)
 
 #endif /* _UAPI_LINUX_OBJHEAP_H */
