@@ -143,10 +143,13 @@ static atomic_long_t oh_large_held = ATOMIC_LONG_INIT(0);
  */
 int oh_alloc_setup(void)
 {
+	BUILD_BUG_ON(OH_POOL_OVERHEAD != 48);
 	if (!is_power_of_2(pool_size) || pool_size < PAGE_SIZE ||
-	    pool_size > PAGE_SIZE << OH_POOL_ORDER_MAX) {
+	    pool_size > PAGE_SIZE << OH_POOL_ORDER_MAX ||
+	    pool_size > OH_POOL_SIZE_MAX) {
 		pr_err("pool_size %u: not a power of two from %lu to %lu\n",
-		       pool_size, PAGE_SIZE, PAGE_SIZE << OH_POOL_ORDER_MAX);
+		       pool_size, PAGE_SIZE,
+		       min(PAGE_SIZE << OH_POOL_ORDER_MAX, OH_POOL_SIZE_MAX));
 		return -EINVAL;
 	}
 	if (!arena_size || arena_size % pool_size ||
@@ -260,8 +263,16 @@ static struct oh_arena *oh_arena_alloc(struct oh_alloc *a)
 }
 
 /* Give an arena back to the system; it is on no list any more. */
+static void oh_pool_drop_traces(struct oh_alloc *a, struct oh_pool *pool);
+
 static void oh_arena_free(struct oh_alloc *a, struct oh_arena *arena)
 {
+	unsigned int i;
+
+	/* Only a heap's destruction frees an arena with pools in use. */
+	for (i = 0; i < arena->nextpool; i++)
+		if (arena->pages[i])
+			oh_pool_drop_traces(a, oh_arena_pool(arena, i));
 	oh_arena_free_pages(a, arena, arena->nextpool);
 	kfree(arena);
 	oh_unhold(a, oh_arena_bytes);
@@ -357,6 +368,7 @@ static void oh_pool_release(struct oh_alloc *a, struct oh_pool *pool)
 	struct oh_arena *arena = pool->arena;
 	unsigned int nf = arena->nfreepools + 1;
 
+	oh_pool_drop_traces(a, pool);
 	pool->szidx = OH_POOL_FREE;
 	list_add(&pool->node, &arena->freepools);
 	oh_arena_unfile(a, arena);
@@ -382,6 +394,7 @@ static noinline struct oh_pool *oh_pool_new(struct oh_alloc *a,
 		return NULL;
 	pool->szidx = idx;
 	pool->ref = 0;
+	pool->traces = NULL;
 	bp = (void *)pool + OH_POOL_OVERHEAD;
 	*bp = NULL;
 	pool->freeblock = bp;
@@ -590,6 +603,60 @@ void oh_free(struct oh_alloc *a, void *p, size_t size)
 		oh_free_small(a, p, (size - 1) / OH_ALIGN);
 	else
 		oh_free_large(a, p, size);
+}
+
+/* ---- a word per block for the heap's traces ------------------------- */
+
+static size_t oh_pool_traces_bytes(struct oh_pool *pool)
+{
+	return kmalloc_size_roundup(oh_pool_nblocks(OH_CLASS_SIZE(pool->szidx)) *
+				    sizeof(u64));
+}
+
+/* Free @pool's trace words, if it has them and serves a class. */
+static void oh_pool_drop_traces(struct oh_alloc *a, struct oh_pool *pool)
+{
+	if (pool->szidx == OH_POOL_FREE || !pool->traces)
+		return;
+	oh_uncharge(a, oh_pool_traces_bytes(pool));
+	kfree(pool->traces);
+	pool->traces = NULL;
+}
+
+/**
+ * oh_alloc_trace_word() - The word kept beside a small block for its trace.
+ * @a: The heap's allocator.
+ * @p: A live block of at most %OH_SMALL_MAX bytes from oh_alloc().
+ * @create: Give the block's pool its words if it has none yet.
+ *
+ * The words of a pool are charged to the heap like its other memory, and
+ * freed when the pool is empty again; new ones are zero.  What a word
+ * holds is the tracer's business (kmod/tracing.c).
+ *
+ * Context: The heap's lock is held.  May sleep when @create.
+ * Return: The word; NULL when the pool has none and @create is false, or
+ * when they cannot be had (the heap's limit, or no memory).
+ */
+u64 *oh_alloc_trace_word(struct oh_alloc *a, void *p, bool create)
+{
+	struct oh_pool *pool = (struct oh_pool *)((unsigned long)p & oh_pool_mask);
+	unsigned int bsize = OH_CLASS_SIZE(pool->szidx);
+	size_t bytes;
+
+	if (unlikely(!pool->traces)) {
+		if (!create)
+			return NULL;
+		bytes = oh_pool_traces_bytes(pool);
+		if (oh_charge(a, bytes))
+			return NULL;
+		pool->traces = oh_raw_should_fail(a) ? NULL :
+			       kzalloc(bytes, OH_GFP);
+		if (!pool->traces) {
+			oh_uncharge(a, bytes);
+			return NULL;
+		}
+	}
+	return &pool->traces[(p - (void *)pool - OH_POOL_OVERHEAD) / bsize];
 }
 
 /**

@@ -177,6 +177,7 @@ int oh_alloc_init(struct oh_alloc *a, size_t fixed);
 void oh_alloc_destroy(struct oh_alloc *a);
 void *oh_alloc(struct oh_alloc *a, size_t size);
 void oh_free(struct oh_alloc *a, void *p, size_t size);
+u64 *oh_alloc_trace_word(struct oh_alloc *a, void *p, bool create);
 int oh_charge(struct oh_alloc *a, size_t bytes);
 void oh_uncharge(struct oh_alloc *a, size_t bytes);
 void *oh_array_alloc(struct oh_alloc *a, size_t n, size_t size);

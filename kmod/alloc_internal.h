@@ -22,7 +22,9 @@ extern size_t oh_arena_bytes;
 
 #define OH_CLASS_SIZE(idx)	(((idx) + 1) * OH_ALIGN)
 /* szidx of a pool that is free: it serves no class. */
-#define OH_POOL_FREE		UINT_MAX
+#define OH_POOL_FREE		U16_MAX
+/* The offsets of struct oh_pool are 16-bit. */
+#define OH_POOL_SIZE_MAX	SZ_32K
 
 /**
  * struct oh_pool - The header at the start of every pool.
@@ -36,15 +38,19 @@ extern size_t oh_arena_bytes;
  * @node: In usedpools[@szidx] while in use and not full; in the arena's
  *        freepools while free.
  * @arena: The arena the pool belongs to.
+ * @traces: NULL, or one word per block for the heap's allocation traces
+ *          (oh_alloc_trace_word()), from the first traced block on until
+ *          the pool is free again.
  */
 struct oh_pool {
 	void *freeblock;
-	unsigned int ref;
-	unsigned int nextoffset;
-	unsigned int maxnextoffset;
-	unsigned int szidx;
+	u16 ref;
+	u16 nextoffset;
+	u16 maxnextoffset;
+	u16 szidx;
 	struct list_head node;
 	struct oh_arena *arena;
+	u64 *traces;
 };
 
 /* 48 bytes on 64-bit: blocks after it stay 16-byte aligned. */

@@ -176,7 +176,7 @@ static int oh_intern_new(struct objheap_ucmd *ucmd, const void *data,
 		return ret;
 	obj = oh_object_create(ucmd->att, cmd->type,
 			       cmd->flags | OBJHEAP_OBJ_IMMUTABLE |
-			       OBJHEAP_OBJ_INTERNED, 0, cmd->data_len);
+			       OBJHEAP_OBJ_INTERNED, 0, cmd->data_len, 0);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	memcpy(oh_data(obj), data, cmd->data_len);

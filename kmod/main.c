@@ -179,6 +179,15 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 			 out_handle, OBJHEAP_SEAL_INTERN),
 	IOCTL_OP(OBJHEAP_MAP_OFFSET, objheap_cmd_map_offset,
 		 struct objheap_map_offset, __reserved, 0),
+	/* Only OBJHEAP_TRACE_GET may come from a read-only attachment. */
+	IOCTL_OP(OBJHEAP_TRACE_CTL, objheap_cmd_trace_ctl,
+		 struct objheap_trace_ctl, __reserved, 0),
+	IOCTL_OP_W(OBJHEAP_TRACE_SNAPSHOT, objheap_cmd_trace_snapshot,
+		   struct objheap_trace_snapshot, out_id, OBJHEAP_SNAPSHOT_DROP),
+	IOCTL_OP(OBJHEAP_TRACE_ROWS, objheap_cmd_trace_rows,
+		 struct objheap_trace_rows, __reserved, 0),
+	IOCTL_OP(OBJHEAP_TRACE_TAG, objheap_cmd_trace_tag,
+		 struct objheap_trace_tag, out_flags, 0),
 };
 
 static bool objheap_op_supported(const struct objheap_ioctl_op *op)
@@ -431,6 +440,7 @@ void objheap_destroy(struct objheap *heap)
 	objheap_unregister(heap);
 	debugfs_remove_recursive(heap->debugfs);
 	oh_objects_destroy(heap);
+	oh_tracing_destroy(heap);
 	oh_weak_destroy(heap);
 	oh_holders_destroy(heap);
 	oh_payloads_destroy(heap);

@@ -85,23 +85,24 @@
 /* Objects freed between two cond_resched() calls. */
 #define OH_RESCHED_EVERY 256
 
-/*
- * The size of an object's block: its header, then its slots and payload,
- * or what stands for them (see struct oh_object).
+/**
+ * oh_object_footprint() - What an object takes from the heap's allocator.
+ * @obj: The object.
+ *
+ * Its block, a resizable object's body and a mappable payload's pages:
+ * the bytes a trace counts (kmod/tracing.c).
+ *
+ * Return: Bytes.
  */
-static size_t oh_object_size(u32 flags, u32 nslots, u32 data_len)
+u64 oh_object_footprint(struct oh_object *obj)
 {
-	if (flags & OBJHEAP_OBJ_RESIZABLE)
-		return sizeof(struct oh_object) + sizeof(struct oh_outline);
-	if (flags & OBJHEAP_OBJ_MAPPABLE)
-		data_len = sizeof(struct oh_pages *);
-	return struct_size((struct oh_object *)NULL, inline_slots, nslots) +
-	       data_len;
-}
+	u64 bytes = ALIGN(oh_object_bytes(obj), OH_ALIGN);
 
-static size_t oh_object_bytes(const struct oh_object *obj)
-{
-	return oh_object_size(obj->flags, obj->nslots, obj->data_len);
+	if (oh_resizable(obj))
+		bytes += oh_outline(obj)->capacity;
+	if (oh_mappable(obj))
+		bytes += oh_payload_footprint(obj);
+	return bytes;
 }
 
 /* Free an object's memory: its payload's pages, its body, its block. */
@@ -109,6 +110,7 @@ static void oh_object_free_mem(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_outline *out;
 
+	oh_tracing_del(heap, obj);
 	oh_payload_free(heap, obj);
 	if (oh_resizable(obj)) {
 		out = oh_outline(obj);
@@ -188,6 +190,7 @@ struct oh_object *oh_lookup(struct objheap_ucmd *ucmd, u64 handle)
  * @nslots: Its number of slots, all empty.
  * @data_len: Its payload size; the payload is not initialized (see
  *            oh_payload_init()).
+ * @tag: Its allocation tag, should the heap trace it (kmod/tracing.c).
  *
  * The object has one reference, for the handle it will get in @att.  It
  * must be finished with oh_respond_new() (or oh_object_publish(), which
@@ -199,7 +202,7 @@ struct oh_object *oh_lookup(struct objheap_ucmd *ucmd, u64 handle)
  * the heap's limit.
  */
 struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
-				   u32 nslots, u32 data_len)
+				   u32 nslots, u32 data_len, u64 tag)
 {
 	struct objheap *heap = att->heap;
 	struct oh_outline *out;
@@ -212,6 +215,10 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 	ret = oh_table_reserve(att);
 	if (ret)
 		return ERR_PTR(ret);
+	/* A traced large object keeps its trace word at its block's end. */
+	if (unlikely(heap->tracing.sample_every) &&
+	    oh_object_size(flags, nslots, data_len) > OH_SMALL_MAX)
+		flags |= OH_OBJ_TRACE_WORD;
 	obj = oh_alloc(&heap->alloc, oh_object_size(flags, nslots, data_len));
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
@@ -248,6 +255,15 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 	obj->index = OH_NO_INDEX;
 	obj->gc_refs = 0;
 	memset(oh_slots(obj), 0, nslots * sizeof(struct oh_object *));
+
+	ret = oh_tracing_add(heap, obj, tag);
+	if (unlikely(ret)) {
+		if (oh_resizable(obj) && oh_outline(obj)->capacity)
+			oh_free(&heap->alloc, oh_outline(obj)->body,
+				oh_outline(obj)->capacity);
+		oh_free(&heap->alloc, obj, oh_object_bytes(obj));
+		return ERR_PTR(ret);
+	}
 	return obj;
 }
 
@@ -804,7 +820,7 @@ int objheap_cmd_new(struct objheap_ucmd *ucmd)
 		return -EINVAL;
 
 	obj = oh_object_create(ucmd->att, cmd->type, cmd->flags, cmd->nslots,
-			       cmd->data_len);
+			       cmd->data_len, cmd->tag);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	ret = oh_payload_init(heap, obj, cmd->data_uptr);

@@ -5,7 +5,9 @@
 #ifndef __OBJHEAP_OBJECT_H
 #define __OBJHEAP_OBJECT_H
 
+#include <linux/align.h>
 #include <linux/list.h>
+#include <linux/overflow.h>
 #include <linux/types.h>
 #include <linux/objheap.h>
 
@@ -109,6 +111,8 @@ struct oh_intern {
 #define OH_OBJ_WR_CALLBACK	BIT(20)	/* a weakref that queues an event */
 /* Attachments other than @home hold handles to it (see kmod/attach.c). */
 #define OH_OBJ_SHARED		BIT(21)
+/* Its block ends with its trace word (see kmod/tracing.c). */
+#define OH_OBJ_TRACE_WORD	BIT(22)
 
 static inline bool oh_immortal(const struct oh_object *obj)
 {
@@ -191,11 +195,39 @@ static inline u32 oh_payload_len(const struct oh_object *obj)
 	return oh_is_weakref(obj) ? 0 : obj->data_len;
 }
 
+/*
+ * The size of an object's block: its header, then its slots and payload,
+ * or what stands for them (see struct oh_object), then its trace word if
+ * it has one there.
+ */
+static inline size_t oh_object_size(u32 flags, u32 nslots, u32 data_len)
+{
+	size_t size;
+
+	if (flags & OBJHEAP_OBJ_RESIZABLE)
+		size = sizeof(struct oh_object) + sizeof(struct oh_outline);
+	else
+		size = struct_size((struct oh_object *)NULL, inline_slots,
+				   nslots) +
+		       (flags & OBJHEAP_OBJ_MAPPABLE ? sizeof(struct oh_pages *) :
+						       data_len);
+	if (flags & OH_OBJ_TRACE_WORD)
+		size = ALIGN(size, sizeof(u64)) + sizeof(u64);
+	return size;
+}
+
+static inline size_t oh_object_bytes(const struct oh_object *obj)
+{
+	return oh_object_size(obj->flags, obj->nslots, obj->data_len);
+}
+
+u64 oh_object_footprint(struct oh_object *obj);
+
 void oh_objects_init(struct objheap *heap);
 void oh_objects_destroy(struct objheap *heap);
 
 struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
-				   u32 nslots, u32 data_len);
+				   u32 nslots, u32 data_len, u64 tag);
 void oh_object_abort(struct objheap *heap, struct oh_object *obj);
 void oh_object_free(struct objheap *heap, struct oh_object *obj);
 u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj);

@@ -22,6 +22,7 @@
 #include "gc.h"
 #include "object.h"
 #include "payload.h"
+#include "tracing.h"
 #include "weakref.h"
 #include "objheap_test.h"
 
@@ -52,6 +53,7 @@ struct oh_owner {
  * @alloc: The heap's allocator: every byte the heap holds.
  * @gc: The cycle collector.
  * @intern: The intern table.
+ * @tracing: The allocation tracer (kmod/tracing.c).
  * @weak: The weak table: target to weak references.
  * @names: The published names.
  * @attachments: Attachment id to struct oh_attach, until it is released.
@@ -77,6 +79,7 @@ struct objheap {
 	struct oh_alloc alloc;
 	struct oh_gc gc;
 	struct oh_intern intern;
+	struct oh_tracing tracing;
 	struct oh_weak weak;
 	struct oh_names names;
 	struct xarray attachments;
@@ -160,6 +163,10 @@ union ucmd_buffer {
 	struct objheap_resize resize;
 	struct objheap_seal seal;
 	struct objheap_map_offset map_offset;
+	struct objheap_trace_ctl trace_ctl;
+	struct objheap_trace_snapshot trace_snapshot;
+	struct objheap_trace_rows trace_rows;
+	struct objheap_trace_tag trace_tag;
 	struct objheap_test_cmd test;
 };
 

@@ -346,13 +346,31 @@ int oh_payload_init(struct objheap *heap, struct oh_object *obj,
 
 	if (oh_mappable(obj)) {
 		ret = oh_pages_create(heap, obj);
-		if (ret || !data_uptr)
+		if (ret)
 			return ret;
+		/* A trace counted the object without its pages. */
+		oh_tracing_resized(heap, obj, oh_object_footprint(obj) -
+					      oh_payload_footprint(obj));
+		if (!data_uptr)
+			return 0;
 	} else if (!data_uptr) {
 		memset(oh_data(obj), 0, obj->data_len);
 		return 0;
 	}
 	return oh_payload_copy(obj, 0, data_uptr, obj->data_len, false);
+}
+
+/**
+ * oh_payload_footprint() - The bytes of a mappable payload's pages.
+ * @obj: A mappable object.
+ *
+ * Return: Its pages' bytes; 0 before it has them.
+ */
+u64 oh_payload_footprint(struct oh_object *obj)
+{
+	struct oh_pages *pg = oh_pages_of(obj);
+
+	return pg ? (u64)pg->nr_pages << PAGE_SHIFT : 0;
 }
 
 /**
@@ -824,6 +842,7 @@ int objheap_cmd_resize(struct objheap_ucmd *ucmd)
 	struct oh_outline *out;
 	size_t need, capacity, data_keep;
 	void *body = NULL;
+	u64 old_bytes;
 	int ret;
 	u32 i;
 
@@ -844,6 +863,7 @@ int objheap_cmd_resize(struct objheap_ucmd *ucmd)
 	if (nslots == obj->nslots && len == obj->data_len)
 		return 0;
 
+	old_bytes = oh_object_footprint(obj);
 	out = oh_outline(obj);
 	need = oh_body_need(obj, nslots, len);
 	capacity = oh_body_capacity(need, out->capacity);
@@ -895,6 +915,7 @@ int objheap_cmd_resize(struct objheap_ucmd *ucmd)
 		       len - data_keep);
 	obj->nslots = nslots;
 	obj->data_len = len;
+	oh_tracing_resized(heap, obj, old_bytes);
 
 	if (!oh_immortal(obj))
 		oh_unref(heap, obj);

@@ -18,6 +18,7 @@ struct vm_area_struct;
 int oh_payload_init(struct objheap *heap, struct oh_object *obj,
 		    u64 data_uptr);
 void oh_payload_free(struct objheap *heap, struct oh_object *obj);
+u64 oh_payload_footprint(struct oh_object *obj);
 int oh_payload_copy(struct oh_object *obj, u32 offset, u64 buf_uptr, u32 len,
 		    bool to_user);
 

@@ -381,7 +381,7 @@ int objheap_cmd_weakref_new(struct objheap_ucmd *ucmd)
 		flags |= OBJHEAP_OBJ_FINALIZER;
 	if (cmd->flags & OBJHEAP_WEAKREF_CALLBACK)
 		flags |= OH_OBJ_WR_CALLBACK;
-	wobj = oh_object_create(ucmd->att, 0, flags, 0, sizeof(*wr));
+	wobj = oh_object_create(ucmd->att, 0, flags, 0, sizeof(*wr), 0);
 	if (IS_ERR(wobj))
 		return PTR_ERR(wobj);
 	wr = oh_weakref(wobj);

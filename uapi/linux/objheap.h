@@ -1540,9 +1540,9 @@ struct objheap_map_offset {
  *
  * A trace costs 8 bytes per traced object, in an array per pool of the
  * heap's allocator (or at the end of a large object's block), plus
- * 32 bytes per (tag, type) pair.  A heap holds at most
- * OBJHEAP_TRACE_PAIRS_MAX pairs; objects of pairs beyond are counted
- * under tag OBJHEAP_TAG_OTHER and type 0.  All of it is charged to the
+ * 36 bytes per (tag, type) pair.  A heap counts at most
+ * OBJHEAP_TRACE_PAIRS_MAX pairs, the last kept for (OBJHEAP_TAG_OTHER, 0):
+ * once the others are taken, objects of a new pair are counted under it.  All of it is charged to the
  * heap's limit, and creating an object fails with ENOMEM rather than go
  * untraced.
  *
