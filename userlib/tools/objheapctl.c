@@ -17,6 +17,8 @@
 #include <libobjheap.h>
 #include "../../kmod/objheap_test.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static const char *const cmd_names[] = {
 	[OBJHEAP_CMD_QUERY - OBJHEAP_CMD_BASE] = "query",
 	[OBJHEAP_CMD_STATS - OBJHEAP_CMD_BASE] = "stats",
@@ -107,7 +109,7 @@ static int do_query(struct objheap *heap)
 		if (ret)
 			return ret;
 		printf("%#4x %-10s %6u %#10x\n", OBJHEAP_CMD_BASE + i,
-		       i < sizeof(cmd_names) / sizeof(cmd_names[0]) && cmd_names[i] ?
+		       i < ARRAY_SIZE(cmd_names) && cmd_names[i] ?
 		       cmd_names[i] : "?", c.out_cmd_size, c.out_cmd_flags);
 	}
 	return 0;
@@ -154,37 +156,34 @@ static void print_line(const char *what, unsigned long long value)
 	printf("%-35s= %20llu\n", what, value);
 }
 
-static int do_stats(struct objheap *heap)
+/*
+ * print_alloc_stats() - The allocator's table of the heap behind @fd, in
+ * the shape of CPython's sys._debugmallocstats(), then its memory and
+ * limits.  Only OBJHEAP_STATS, which changes nothing, is issued on @fd,
+ * so that show can use it on a descriptor taken from another process.
+ *
+ * Return: 0 or -errno.
+ */
+static int print_alloc_stats(int fd)
 {
 	struct objheap_class_stats cs[64];
-	struct objheap_stats st;
-	struct objheap_query q;
+	struct objheap_stats st = {
+		.size = sizeof(st),
+		.nr_classes = 64,
+		.classes = (uintptr_t)cs,
+	};
+	unsigned int i, nr;
 	char line[64];
-	unsigned int i;
-	int ret;
 
-	ret = objheap_query(heap, 0, &q);
-	if (ret)
-		return ret;
-	if (q.out_features & OBJHEAP_FEATURE_TEST) {
-		ret = sample_workload(heap);
-		if (ret)
-			return ret;
-		printf("A new heap after a sample workload (test-only interface):\n"
-		       "3000 blocks of 1 to 600 bytes, every third freed.\n\n");
-	} else {
-		printf("A new heap (no test-only interface for a sample workload).\n\n");
-	}
-	ret = objheap_stats(heap, &st, cs, 64);
-	if (ret)
-		return ret;
+	if (ioctl(fd, OBJHEAP_STATS, &st))
+		return -errno;
+	nr = st.out_nr_classes < 64 ? st.out_nr_classes : 64;
 
 	printf("Small block threshold = %u, in %u size classes.\n\n",
-	       st.out_nr_classes ? cs[st.out_nr_classes - 1].block_size : 0,
-	       st.out_nr_classes);
+	       nr ? cs[nr - 1].block_size : 0, st.out_nr_classes);
 	printf("class   size   num pools   blocks in use  avail blocks\n"
 	       "-----   ----   ---------   -------------  ------------\n");
-	for (i = 0; i < st.out_nr_classes && i < 64; i++)
+	for (i = 0; i < nr; i++)
 		if (cs[i].pools)
 			printf("%5u %6u %11u %15llu %13llu\n", i, cs[i].block_size,
 			       cs[i].pools, (unsigned long long)cs[i].blocks_in_use,
@@ -201,7 +200,8 @@ static int do_stats(struct objheap *heap)
 	print_line("# bytes in allocated blocks", st.out_bytes_allocated_blocks);
 	print_line("# bytes in available blocks", st.out_bytes_free_blocks);
 	snprintf(line, sizeof(line), "%llu unused pools * %u bytes",
-		 (unsigned long long)(st.out_bytes_unused_pools / st.out_pool_size),
+		 st.out_pool_size ? (unsigned long long)(st.out_bytes_unused_pools /
+							 st.out_pool_size) : 0ULL,
 		 st.out_pool_size);
 	print_line(line, st.out_bytes_unused_pools);
 	print_line("# bytes lost to pool headers", st.out_bytes_pool_headers);
@@ -224,22 +224,61 @@ static int do_stats(struct objheap *heap)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int do_stats(struct objheap *heap)
 {
-	struct objheap *heap;
+	struct objheap_query q;
 	int ret;
 
-	if (argc != 2 || (strcmp(argv[1], "query") && strcmp(argv[1], "stats"))) {
-		fprintf(stderr, "usage: objheapctl query|stats\n");
-		return 2;
+	ret = objheap_query(heap, 0, &q);
+	if (ret)
+		return ret;
+	if (q.out_features & OBJHEAP_FEATURE_TEST) {
+		ret = sample_workload(heap);
+		if (ret)
+			return ret;
+		printf("A new heap after a sample workload (test-only interface):\n"
+		       "3000 blocks of 1 to 600 bytes, every third freed.\n\n");
+	} else {
+		printf("A new heap (no test-only interface for a sample workload).\n\n");
 	}
+	return print_alloc_stats(objheap_fd(heap));
+}
+
+/*
+ * with_new_heap() - Run @fn, query or stats, on a heap opened for it.
+ *
+ * Return: the exit status: 0, or 1 with a message when the heap cannot
+ * be opened or a command on it fails.
+ */
+static int with_new_heap(int (*fn)(struct objheap *heap))
+{
+	struct objheap *heap = NULL;
+	int ret;
+
 	ret = objheap_open(&heap);
 	if (!ret)
-		ret = strcmp(argv[1], "query") ? do_stats(heap) : do_query(heap);
+		ret = fn(heap);
 	objheap_close(heap);
 	if (ret) {
 		fprintf(stderr, "objheapctl: %s\n", strerror(-ret));
 		return 1;
 	}
 	return 0;
+}
+
+static int usage_error(void)
+{
+	fprintf(stderr, "usage: objheapctl query|stats\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error();
+	if (!strcmp(argv[1], "query"))
+		return argc == 2 ? with_new_heap(do_query) : usage_error();
+	if (!strcmp(argv[1], "stats"))
+		return argc == 2 ? with_new_heap(do_stats) : usage_error();
+	return usage_error();
 }
