@@ -7,12 +7,35 @@
  *   objheapctl stats     the allocator's statistics of a new heap, like
  *                        CPython's sys._debugmallocstats(); with the
  *                        test-only interface, after a sample workload
+ *   objheapctl top       every heap the caller may see, from /proc/objheap,
+ *                        refreshed in place like slabtop
+ *
+ * query and stats open /dev/objheap, which creates a heap for them; top
+ * creates none.
  */
+#define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libobjheap.h>
 #include "../../kmod/objheap_test.h"
@@ -245,6 +268,1081 @@ static int do_stats(struct objheap *heap)
 }
 
 /*
+ * Text helpers shared by top, show and record.
+ */
+
+/*
+ * parse_ull() - A decimal unsigned number that is all of @s: no sign, no
+ * blanks, no overflow.
+ *
+ * Return: 0, or -1 when @s is anything else.
+ */
+static int parse_ull(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+/*
+ * parse_duration() - A duration of the command line, in seconds: a plain
+ * number of seconds ("2", "0.5") or one followed by "s", "ms" or "m"
+ * ("10s", "500ms", "2m").
+ *
+ * Return: 0, or -1 unless it is at least 1 ms and at most a year.
+ */
+static int parse_duration(const char *s, double *secs)
+{
+	const char *p = s;
+	double scale;
+
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p == '.')
+		p++;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p == s || (p == s + 1 && *s == '.'))
+		return -1;
+	if (!*p || !strcmp(p, "s"))
+		scale = 1;
+	else if (!strcmp(p, "ms"))
+		scale = 0.001;
+	else if (!strcmp(p, "m"))
+		scale = 60;
+	else
+		return -1;
+	*secs = strtod(s, NULL) * scale;
+	return *secs >= 0.001 && *secs <= 366 * 86400.0 ? 0 : -1;
+}
+
+/*
+ * human_size() - @bytes for a person: below 1024 as is, else in K, M, G,
+ * T or P (powers of 1024) with one decimal, "16.0M".
+ */
+static const char *human_size(char *buf, size_t len, unsigned long long bytes)
+{
+	static const char units[] = "KMGTPE";
+	double v = bytes;
+	unsigned int u = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%llu", bytes);
+		return buf;
+	}
+	v /= 1024;
+	while (v >= 1023.95 && u < sizeof(units) - 2) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f%c", v, units[u]);
+	return buf;
+}
+
+/*
+ * unescape_octal() - Undo the kernel's \ooo escapes of a /proc field
+ * (space, tab, newline and backslash in comm) into @out, @len bytes with
+ * the NUL; a backslash not followed by three octal digits stays as is.
+ */
+static void unescape_octal(char *out, size_t len, const char *in)
+{
+	size_t n = 0;
+
+	while (*in && n + 1 < len) {
+		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' &&
+		    in[2] >= '0' && in[2] <= '7' && in[3] >= '0' && in[3] <= '7') {
+			char c = (in[1] - '0') << 6 | (in[2] - '0') << 3 | (in[3] - '0');
+
+			in += 4;
+			if (c)
+				out[n++] = c;
+			continue;
+		}
+		out[n++] = *in++;
+	}
+	out[n] = '\0';
+}
+
+/*
+ * escape_text() - @in for one line of output, into @out (@len bytes with
+ * the NUL, cut short if need be): control characters, DEL, backslash and
+ * the characters of @also are written as \ooo, the kernel's escape, so
+ * that the text stays on one line and, with @also " ", in one field.
+ */
+static const char *escape_text(char *out, size_t len, const char *in,
+			       const char *also)
+{
+	size_t n = 0;
+
+	for (; *in; in++) {
+		unsigned char c = *in;
+
+		if (c < 0x20 || c == 0x7f || c == '\\' || strchr(also, c)) {
+			if (n + 5 > len)
+				break;
+			n += snprintf(out + n, len - n, "\\%03o", c);
+		} else {
+			if (n + 2 > len)
+				break;
+			out[n++] = c;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/*
+ * /proc/objheap, the module's table of the heaps the reader may see:
+ *
+ *	objheap heaps VERSION
+ *	id pid uid cgroup attach objects in_use held limit gen0 ... comm
+ *	7 412 1000 2745 2 31608 2483200 16775168 16777216 ... python3
+ *
+ * Columns are found by the names of the second line, never by position:
+ * a later version may add some anywhere.  Every value is a decimal
+ * unsigned number but comm's, which has \ooo escapes.
+ */
+
+#define PROC_OBJHEAP	"/proc/objheap"
+
+/*
+ * struct heap_row - One heap, one line of /proc/objheap.
+ * @comm: The opener's command name, unescaped.
+ *
+ * The other members are the columns of the same names: the heap's id,
+ * the opener's pid (0: gone or not visible), uid and cgroup id, the
+ * attachments, live objects, bytes in use, held and the limit on them,
+ * the collector's counts, its collections and longest pause, and the
+ * events lost by the attachments' queues.
+ */
+struct heap_row {
+	unsigned long long id;
+	unsigned long long pid;
+	unsigned long long uid;
+	unsigned long long cgroup;
+	unsigned long long attach;
+	unsigned long long objects;
+	unsigned long long in_use;
+	unsigned long long held;
+	unsigned long long limit;
+	unsigned long long gen0;
+	unsigned long long gen1;
+	unsigned long long gen2;
+	unsigned long long collections;
+	unsigned long long longest_ns;
+	unsigned long long lost;
+	char comm[64];
+};
+
+#define HEAP_COL(name) { #name, offsetof(struct heap_row, name) }
+
+/* The numeric columns objheapctl needs, by name; and comm. */
+static const struct heap_col {
+	const char *name;
+	size_t offset;
+} heap_cols[] = {
+	HEAP_COL(id), HEAP_COL(pid), HEAP_COL(uid), HEAP_COL(cgroup),
+	HEAP_COL(attach), HEAP_COL(objects), HEAP_COL(in_use), HEAP_COL(held),
+	HEAP_COL(limit), HEAP_COL(gen0), HEAP_COL(gen1), HEAP_COL(gen2),
+	HEAP_COL(collections), HEAP_COL(longest_ns), HEAP_COL(lost),
+};
+
+#define COL_COMM	(-2)
+#define COL_UNKNOWN	(-1)
+
+static unsigned long long *row_field(struct heap_row *row, size_t offset)
+{
+	return (unsigned long long *)((char *)row + offset);
+}
+
+static unsigned long long row_value(const struct heap_row *row, size_t offset)
+{
+	return *(const unsigned long long *)((const char *)row + offset);
+}
+
+/*
+ * struct heap_table - What one read of /proc/objheap found.
+ * @version: The format's version, from the first line.
+ * @nr: Rows in @rows.
+ * @rows: One per heap, in the file's order.
+ */
+struct heap_table {
+	unsigned int version;
+	size_t nr;
+	struct heap_row *rows;
+};
+
+static void heap_table_free(struct heap_table *t)
+{
+	free(t->rows);
+	t->rows = NULL;
+	t->nr = 0;
+}
+
+/* /proc/objheap, or the file $OBJHEAP_PROC names (for tests). */
+static const char *proc_path(void)
+{
+	const char *path = getenv("OBJHEAP_PROC");
+
+	return path && *path ? path : PROC_OBJHEAP;
+}
+
+/*
+ * read_whole() - All of file @path, NUL-terminated, in *@bufp (to free).
+ *
+ * Return: 0 or -errno.
+ */
+static int read_whole(const char *path, char **bufp)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap), *nbuf;
+	int fd, ret = 0;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		free(buf);
+		return ret;
+	}
+	for (;;) {
+		if (cap - len < 2) {
+			nbuf = realloc(buf, cap * 2);
+			if (!nbuf) {
+				ret = -ENOMEM;
+				break;
+			}
+			buf = nbuf;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : 0;
+			break;
+		}
+		len += n;
+	}
+	close(fd);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	buf[len] = '\0';
+	*bufp = buf;
+	return 0;
+}
+
+/*
+ * split_fields() - Cut @line at each space, in place, into at most @max
+ * fields.
+ *
+ * Return: the number of fields, or @max + 1 when there are more.
+ */
+static size_t split_fields(char *line, char **fields, size_t max)
+{
+	size_t n = 0;
+
+	for (;;) {
+		if (n == max)
+			return max + 1;
+		fields[n++] = line;
+		line = strchr(line, ' ');
+		if (!line)
+			return n;
+		*line++ = '\0';
+	}
+}
+
+#define HEAP_MAX_COLS	256
+
+/*
+ * parse_heap_table() - Parse the text of /proc/objheap, @buf (cut up in
+ * place), from file @path, into @t.  A problem is printed on stderr.
+ *
+ * Return: 0, or -1 when the text is not the table objheapctl knows.
+ */
+static int parse_heap_table(char *buf, const char *path, struct heap_table *t)
+{
+	int map[HEAP_MAX_COLS], found[ARRAY_SIZE(heap_cols)] = { 0 };
+	char *fields[HEAP_MAX_COLS], *line, *next;
+	size_t ncols = 0, n, i, j, lineno = 0, cap = 0;
+	int comm_found = 0, end;
+	struct heap_row *rows;
+
+	memset(t, 0, sizeof(*t));
+	for (line = buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		if (lineno == 1) {
+			end = 0;
+			if (sscanf(line, "objheap heaps %u%n", &t->version, &end) != 1 ||
+			    line[end] || !t->version) {
+				fprintf(stderr, "objheapctl: %s: not the objheap heaps table\n",
+					path);
+				return -1;
+			}
+			continue;
+		}
+		if (lineno == 2) {
+			ncols = split_fields(line, fields, HEAP_MAX_COLS);
+			if (ncols > HEAP_MAX_COLS) {
+				fprintf(stderr, "objheapctl: %s: too many columns\n", path);
+				return -1;
+			}
+			for (i = 0; i < ncols; i++) {
+				map[i] = COL_UNKNOWN;
+				if (!strcmp(fields[i], "comm") && !comm_found++) {
+					map[i] = COL_COMM;
+					continue;
+				}
+				for (j = 0; j < ARRAY_SIZE(heap_cols); j++)
+					if (!strcmp(fields[i], heap_cols[j].name) && !found[j]++)
+						map[i] = j;
+			}
+			for (j = 0; j < ARRAY_SIZE(heap_cols); j++)
+				if (!found[j])
+					break;
+			if (j < ARRAY_SIZE(heap_cols) || !comm_found) {
+				fprintf(stderr,
+					"objheapctl: %s: no column %s (format version %u)\n",
+					path, j < ARRAY_SIZE(heap_cols) ?
+					heap_cols[j].name : "comm", t->version);
+				return -1;
+			}
+			continue;
+		}
+		if (!*line)
+			continue;
+		n = split_fields(line, fields, ncols);
+		if (n != ncols) {
+			fprintf(stderr, "objheapctl: %s:%zu: %s columns than the %zu named\n",
+				path, lineno, n > ncols ? "more" : "fewer", ncols);
+			goto bad;
+		}
+		if (t->nr == cap) {
+			cap = cap ? 2 * cap : 16;
+			rows = realloc(t->rows, cap * sizeof(*rows));
+			if (!rows) {
+				fprintf(stderr, "objheapctl: %s\n", strerror(ENOMEM));
+				goto bad;
+			}
+			t->rows = rows;
+		}
+		rows = &t->rows[t->nr];
+		memset(rows, 0, sizeof(*rows));
+		for (i = 0; i < ncols; i++) {
+			if (map[i] == COL_COMM) {
+				unescape_octal(rows->comm, sizeof(rows->comm), fields[i]);
+				continue;
+			}
+			if (map[i] < 0)
+				continue;
+			if (parse_ull(fields[i], row_field(rows, heap_cols[map[i]].offset))) {
+				fprintf(stderr, "objheapctl: %s:%zu: %s is not a number: %s\n",
+					path, lineno, heap_cols[map[i]].name, fields[i]);
+				goto bad;
+			}
+		}
+		t->nr++;
+	}
+	if (lineno < 2) {
+		fprintf(stderr, "objheapctl: %s: not the objheap heaps table\n", path);
+		goto bad;
+	}
+	return 0;
+bad:
+	heap_table_free(t);
+	return -1;
+}
+
+/*
+ * heap_table_read() - Read /proc/objheap (or $OBJHEAP_PROC) into @t.
+ * @quiet_enoent: Return -ENOENT without a word when the file is missing.
+ *
+ * Return: 0, -ENOENT (see @quiet_enoent), or -1 once the problem has been
+ * printed.
+ */
+static int heap_table_read(struct heap_table *t, bool quiet_enoent)
+{
+	const char *path = proc_path();
+	char *buf = NULL;
+	int ret;
+
+	ret = read_whole(path, &buf);
+	if (ret == -ENOENT && quiet_enoent)
+		return ret;
+	if (ret) {
+		fprintf(stderr, "objheapctl: %s: %s%s\n", path, strerror(-ret),
+			ret == -ENOENT ? " (is the objheap module loaded?)" : "");
+		return -1;
+	}
+	ret = parse_heap_table(buf, path, t);
+	free(buf);
+	return ret;
+}
+
+/*
+ * Names of users and cgroups, for display.  Both are looked up once and
+ * remembered: a heap's uid and cgroup id do not change.
+ */
+
+struct name_cache {
+	unsigned long long key;
+	char *name;		/* NULL: looked for, not found */
+};
+
+struct name_cache_set {
+	size_t nr;
+	size_t cap;
+	struct name_cache *e;
+};
+
+static struct name_cache *name_cache_find(struct name_cache_set *s,
+					  unsigned long long key)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr; i++)
+		if (s->e[i].key == key)
+			return &s->e[i];
+	return NULL;
+}
+
+static void name_cache_add(struct name_cache_set *s, unsigned long long key,
+			   const char *name)
+{
+	struct name_cache *e;
+
+	if (s->nr == s->cap) {
+		e = realloc(s->e, (s->cap ? 2 * s->cap : 16) * sizeof(*e));
+		if (!e)
+			return;
+		s->e = e;
+		s->cap = s->cap ? 2 * s->cap : 16;
+	}
+	s->e[s->nr].key = key;
+	s->e[s->nr].name = name ? strdup(name) : NULL;
+	s->nr++;
+}
+
+static struct name_cache_set user_names, cgroup_names;
+
+/*
+ * user_name() - The name of @uid, from /etc/passwd, or NULL.
+ *
+ * fgetpwent() rather than getpwuid(): objheapctl is linked statically
+ * (it runs in the test VM's initramfs, which has no libc), and there
+ * getpwuid() would need glibc's shared NSS modules at run time.
+ */
+static const char *user_name(unsigned long long uid)
+{
+	struct name_cache *e = name_cache_find(&user_names, uid);
+	struct passwd *pw = NULL;
+	FILE *f;
+
+	if (e)
+		return e->name;
+	f = fopen("/etc/passwd", "re");
+	while (f && (pw = fgetpwent(f)))
+		if (pw->pw_uid == uid)
+			break;
+	name_cache_add(&user_names, uid, pw ? pw->pw_name : NULL);
+	if (f)
+		fclose(f);
+	e = name_cache_find(&user_names, uid);
+	return e ? e->name : NULL;
+}
+
+/* The cgroup v2 hierarchy: /sys/fs/cgroup, or its "unified" part. */
+static const char *cgroup_root(void)
+{
+	static const char *const roots[] = {
+		"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
+	};
+	struct statfs sfs;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(roots); i++)
+		if (!statfs(roots[i], &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC)
+			return roots[i];
+	return NULL;
+}
+
+/* What the walk of the hierarchy looks for, and where it stands. */
+static const char *cgroup_walk_root;
+static unsigned long long *cgroup_walk_ids;
+static size_t cgroup_walk_nr;
+
+static int cgroup_walk_one(const char *path, const struct stat *st, int type,
+			   struct FTW *ftw)
+{
+	const char *rel;
+	size_t i;
+
+	(void)ftw;
+	if (type != FTW_D)
+		return 0;
+	for (i = 0; i < cgroup_walk_nr; i++) {
+		if (cgroup_walk_ids[i] != st->st_ino)
+			continue;
+		rel = path + strlen(cgroup_walk_root);
+		name_cache_add(&cgroup_names, cgroup_walk_ids[i], *rel ? rel : "/");
+		cgroup_walk_ids[i] = cgroup_walk_ids[--cgroup_walk_nr];
+		break;
+	}
+	return cgroup_walk_nr ? 0 : 1;
+}
+
+/*
+ * cgroup_resolve() - Find the paths of the cgroup ids of @t's heaps not
+ * looked for yet, in one walk of the hierarchy: a cgroup's id is the
+ * inode number of its directory.
+ */
+static void cgroup_resolve(const struct heap_table *t)
+{
+	unsigned long long ids[64];
+	size_t i, j;
+
+	cgroup_walk_nr = 0;
+	for (i = 0; i < t->nr && cgroup_walk_nr < ARRAY_SIZE(ids); i++) {
+		if (name_cache_find(&cgroup_names, t->rows[i].cgroup))
+			continue;
+		for (j = 0; j < cgroup_walk_nr; j++)
+			if (ids[j] == t->rows[i].cgroup)
+				break;
+		if (j == cgroup_walk_nr)
+			ids[cgroup_walk_nr++] = t->rows[i].cgroup;
+	}
+	if (!cgroup_walk_nr)
+		return;
+	cgroup_walk_ids = ids;
+	cgroup_walk_root = cgroup_root();
+	if (cgroup_walk_root)
+		nftw(cgroup_walk_root, cgroup_walk_one, 32, FTW_PHYS | FTW_MOUNT);
+	/* What the walk did not find is not looked for again. */
+	for (i = 0; i < cgroup_walk_nr; i++)
+		name_cache_add(&cgroup_names, ids[i], NULL);
+	cgroup_walk_nr = 0;
+}
+
+/* The path of cgroup @id below the hierarchy's root, or NULL. */
+static const char *cgroup_name(unsigned long long id)
+{
+	struct name_cache *e = name_cache_find(&cgroup_names, id);
+
+	return e ? e->name : NULL;
+}
+
+/*
+ * Signals: top and record stop on SIGINT and SIGTERM (and top on SIGHUP
+ * and SIGQUIT), and top leaves the terminal as it found it, whatever of
+ * these stops it.
+ */
+
+/* Lock-free atomics, which a signal handler may set (C11 7.14.1.1). */
+static atomic_int stop_signal;
+static atomic_int winch_signal;
+
+/* The terminal's settings before top changed them; valid when saved. */
+static struct termios term_saved;
+static atomic_int term_is_raw;
+
+static void term_restore(void)
+{
+	if (term_is_raw) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &term_saved);
+		term_is_raw = 0;
+	}
+}
+
+/* Keys one at a time, not echoed; signals (^C, ^Z) still work. */
+static int term_raw(void)
+{
+	struct termios raw;
+
+	if (tcgetattr(STDIN_FILENO, &term_saved))
+		return -1;
+	raw = term_saved;
+	raw.c_lflag &= ~(ICANON | ECHO);
+	raw.c_cc[VMIN] = 0;
+	raw.c_cc[VTIME] = 0;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw))
+		return -1;
+	term_is_raw = 1;
+	return 0;
+}
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	winch_signal = 1;
+}
+
+static void set_handler(int sig, void (*fn)(int))
+{
+	struct sigaction sa = { .sa_handler = fn };
+
+	/* No SA_RESTART: a signal must end the wait it arrives in. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+/*
+ * ^Z: give the shell its terminal back and stop; once continued, take it
+ * again and draw anew.
+ */
+static void on_tstp(int sig)
+{
+	int saved_errno = errno;
+	bool was_raw = term_is_raw;
+	struct termios raw;
+	sigset_t set;
+
+	if (was_raw) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &term_saved);
+		term_is_raw = 0;
+	}
+	set_handler(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	/* Continued: the mask is back to blocking @sig when this returns. */
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	set_handler(sig, on_tstp);
+	if (was_raw) {
+		raw = term_saved;
+		raw.c_lflag &= ~(ICANON | ECHO);
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		if (!tcsetattr(STDIN_FILENO, TCSANOW, &raw))
+			term_is_raw = 1;
+	}
+	winch_signal = 1;
+	errno = saved_errno;
+}
+
+/*
+ * objheapctl top: every heap the reader may see, one line each.
+ */
+
+/*
+ * struct top_key - An order of top's lines.
+ * @name: Its name for -s.
+ * @key: The key that picks it on the terminal.
+ * @offset: The member of struct heap_row it sorts by.
+ * @ascending: Smallest first (ids); otherwise largest first.
+ */
+static const struct top_key {
+	const char *name;
+	char key;
+	size_t offset;
+	bool ascending;
+} top_keys[] = {
+	{ "id", 'i', offsetof(struct heap_row, id), true },
+	{ "pid", 0, offsetof(struct heap_row, pid), true },
+	{ "objects", 'o', offsetof(struct heap_row, objects), false },
+	{ "in_use", 'u', offsetof(struct heap_row, in_use), false },
+	{ "held", 'h', offsetof(struct heap_row, held), false },
+	{ "limit", 0, offsetof(struct heap_row, limit), false },
+	{ "coll", 'c', offsetof(struct heap_row, collections), false },
+	{ "pause", 'p', offsetof(struct heap_row, longest_ns), false },
+	{ "lost", 'l', offsetof(struct heap_row, lost), false },
+};
+
+/*
+ * struct top_opts - What top was asked.
+ * @sort: The order of the lines.
+ * @interval: Seconds between refreshes (-d).
+ * @count: Refreshes before exiting (-n), 0 for no bound.
+ * @plain: Plain output (-o, or stdout is no terminal).
+ * @human: Sizes in K, M, G and pauses in ms (always on a terminal; -H).
+ */
+struct top_opts {
+	const struct top_key *sort;
+	double interval;
+	unsigned long count;
+	bool plain;
+	bool human;
+};
+
+static const struct top_key *top_sort_key;
+
+static int top_compare(const void *a, const void *b)
+{
+	const struct heap_row *ra = a, *rb = b;
+	unsigned long long va, vb;
+
+	va = row_value(ra, top_sort_key->offset);
+	vb = row_value(rb, top_sort_key->offset);
+	if (va != vb)
+		return (va < vb) == top_sort_key->ascending ? -1 : 1;
+	/* Ties in id order, so that the output is the same every time. */
+	return ra->id < rb->id ? -1 : ra->id > rb->id;
+}
+
+static void top_sort(struct heap_table *t, const struct top_key *key)
+{
+	top_sort_key = key;
+	if (t->nr)
+		qsort(t->rows, t->nr, sizeof(t->rows[0]), top_compare);
+}
+
+/* A number as top shows it: raw, or with -H (and on a terminal) in K/M/G. */
+static const char *top_size(char *buf, size_t len, unsigned long long v,
+			    bool human)
+{
+	if (human)
+		return human_size(buf, len, v);
+	snprintf(buf, len, "%llu", v);
+	return buf;
+}
+
+static const char *top_pause(char *buf, size_t len, unsigned long long ns,
+			     bool human)
+{
+	if (human)
+		snprintf(buf, len, "%.1f", ns / 1e6);
+	else
+		snprintf(buf, len, "%llu", ns);
+	return buf;
+}
+
+/*
+ * The columns' widths; sizes and pauses are wider in raw numbers.  A
+ * value wider than its column still has a blank before the next one.
+ */
+#define TOP_CGROUP_W	16
+#define TOP_HEADER	"%5s %7s %-8s %-16s %3s %8s %*s %*s %*s %5s %4s %4s %5s %*s %4s %s"
+
+static void top_header(char *buf, size_t len, bool human)
+{
+	int sw = human ? 7 : 10, pw = human ? 8 : 10;
+
+	snprintf(buf, len, TOP_HEADER, "ID", "PID", "USER", "CGROUP", "ATT",
+		 "OBJECTS", sw, "IN_USE", sw, "HELD", sw, "LIMIT", "GEN0", "GEN1",
+		 "GEN2", "COLL", pw, "MAXPAUSE", "LOST", "COMMAND");
+}
+
+/*
+ * top_row() - Format one heap's line into @buf.  In plain output the
+ * user and cgroup are whole, with blanks escaped, so that every column
+ * but the last (the command, which may hold spaces) is one field.
+ */
+static void top_row(char *buf, size_t len, const struct heap_row *r, bool human,
+		    bool plain)
+{
+	char user[64], cg[PATH_MAX], comm[sizeof(r->comm) * 4];
+	char in_use[24], held[24], limit[24], pause[24];
+	int sw = human ? 7 : 10, pw = human ? 8 : 10;
+	const char *name;
+	size_t n;
+
+	name = user_name(r->uid);
+	if (name)
+		escape_text(user, sizeof(user), name, " ");
+	else
+		snprintf(user, sizeof(user), "%llu", r->uid);
+	name = cgroup_name(r->cgroup);
+	if (name)
+		escape_text(cg, sizeof(cg), name, " ");
+	else
+		snprintf(cg, sizeof(cg), "%llu", r->cgroup);
+	/* On a terminal a long path keeps its end, the cgroup's own name. */
+	n = strlen(cg);
+	if (!plain && n > TOP_CGROUP_W) {
+		memmove(cg + 2, cg + n - (TOP_CGROUP_W - 2), TOP_CGROUP_W - 1);
+		cg[0] = '.';
+		cg[1] = '.';
+	}
+	escape_text(comm, sizeof(comm), r->comm, "");
+	snprintf(buf, len,
+		 "%5llu %7llu %-8s %-16s %3llu %8llu %*s %*s %*s %5llu %4llu %4llu %5llu %*s %4llu %s",
+		 r->id, r->pid, user, cg, r->attach, r->objects,
+		 sw, top_size(in_use, sizeof(in_use), r->in_use, human),
+		 sw, top_size(held, sizeof(held), r->held, human),
+		 sw, top_size(limit, sizeof(limit), r->limit, human),
+		 r->gen0, r->gen1, r->gen2, r->collections,
+		 pw, top_pause(pause, sizeof(pause), r->longest_ns, human), r->lost, comm);
+}
+
+/* The first line of top, totals of every heap listed: raw in plain output. */
+static void top_totals(char *buf, size_t len, const struct heap_table *t,
+		       bool human)
+{
+	unsigned long long in_use = 0, held = 0, objects = 0;
+	char a[24], b[24];
+	size_t i;
+
+	for (i = 0; i < t->nr; i++) {
+		in_use += t->rows[i].in_use;
+		held += t->rows[i].held;
+		objects += t->rows[i].objects;
+	}
+	snprintf(buf, len, "heaps %zu in_use %s held %s objects %llu", t->nr,
+		 top_size(a, sizeof(a), in_use, human),
+		 top_size(b, sizeof(b), held, human), objects);
+}
+
+/* One snapshot in plain output: the totals, the column names, the rows. */
+static void top_print_plain(const struct heap_table *t, bool human)
+{
+	char line[PATH_MAX + 512];
+	size_t i;
+
+	top_totals(line, sizeof(line), t, false);
+	printf("%s\n", line);
+	top_header(line, sizeof(line), human);
+	printf("%s\n", line);
+	for (i = 0; i < t->nr; i++) {
+		top_row(line, sizeof(line), &t->rows[i], human, true);
+		printf("%s\n", line);
+	}
+}
+
+/* Write @s cut at @width columns (bytes), then clear to the line's end. */
+static void term_line(const char *s, unsigned int width)
+{
+	size_t n = strlen(s);
+
+	fwrite(s, 1, n < width ? n : width, stdout);
+	fputs("\033[K\n", stdout);
+}
+
+/* One frame on the terminal, drawn over the last. */
+static void top_draw(const struct heap_table *t, const struct top_opts *o,
+		     bool keys)
+{
+	unsigned int width = 80, height = 24, shown, i;
+	char line[PATH_MAX + 512], when[16];
+	struct winsize ws;
+	time_t now = time(NULL);
+
+	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col && ws.ws_row) {
+		width = ws.ws_col;
+		height = ws.ws_row;
+	}
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	fputs("\033[H", stdout);
+	snprintf(line, sizeof(line), "objheapctl top - %s, every %gs, by %s%s", when,
+		 o->interval, o->sort->name,
+		 keys ? " (q: quit; h u o p c l i: sort)" : "");
+	term_line(line, width);
+	top_totals(line, sizeof(line), t, true);
+	term_line(line, width);
+	term_line("", width);
+	top_header(line, sizeof(line), true);
+	fputs("\033[7m", stdout);
+	term_line(line, width);
+	fputs("\033[m", stdout);
+	/* Four lines above, one left free below for the cursor. */
+	shown = height > 5 ? height - 5 : 0;
+	if (t->nr > shown && shown)
+		shown--;
+	for (i = 0; i < t->nr && i < shown; i++) {
+		top_row(line, sizeof(line), &t->rows[i], true, false);
+		term_line(line, width);
+	}
+	if (i < t->nr) {
+		snprintf(line, sizeof(line), "... %zu more", t->nr - i);
+		term_line(line, width);
+	}
+	fputs("\033[J", stdout);
+	fflush(stdout);
+}
+
+/*
+ * top_wait() - Wait @secs seconds for a key on stdin, when @keys.
+ *
+ * Return: 0 when the time is up, the key, -1 on SIGINT, SIGTERM or
+ * SIGHUP, or 'R' when the window changed size (draw again).
+ */
+static int top_wait(double secs, bool keys)
+{
+	struct timespec now, end;
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	long long ms;
+	char c;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += (time_t)secs;
+	end.tv_nsec += (long)((secs - (time_t)secs) * 1e9);
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	for (;;) {
+		if (stop_signal)
+			return -1;
+		if (winch_signal) {
+			winch_signal = 0;
+			return 'R';
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (end.tv_sec - now.tv_sec) * 1000LL +
+		     (end.tv_nsec - now.tv_nsec + 999999) / 1000000;
+		if (ms <= 0)
+			return 0;
+		n = poll(&pfd, keys ? 1 : 0, ms > INT_MAX ? INT_MAX : (int)ms);
+		if (n > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) &&
+		    !(pfd.revents & POLLIN))
+			keys = false;	/* stdin is gone: no more keys */
+		if (n > 0 && (pfd.revents & POLLIN)) {
+			n = read(STDIN_FILENO, &c, 1);
+			if (n == 1)
+				return (unsigned char)c;
+			if (n == 0)
+				keys = false;
+		}
+	}
+}
+
+/* Refresh in place until q, a signal or -n; the terminal is restored. */
+static int top_terminal(const struct top_opts *opts)
+{
+	struct top_opts o = *opts;
+	struct heap_table t = { 0 };
+	unsigned long refreshes = 0;
+	bool keys, reread = true;
+	int ret = 0, key;
+	size_t i;
+
+	keys = isatty(STDIN_FILENO) && !term_raw();
+	set_handler(SIGINT, on_stop_signal);
+	set_handler(SIGTERM, on_stop_signal);
+	set_handler(SIGHUP, on_stop_signal);
+	set_handler(SIGQUIT, on_stop_signal);
+	set_handler(SIGWINCH, on_winch);
+	if (keys)
+		set_handler(SIGTSTP, on_tstp);
+	fputs("\033[H\033[2J", stdout);
+	for (;;) {
+		if (reread) {
+			heap_table_free(&t);
+			if (heap_table_read(&t, false)) {
+				ret = 1;
+				break;
+			}
+			cgroup_resolve(&t);
+			refreshes++;
+		}
+		top_sort(&t, o.sort);
+		top_draw(&t, &o, keys);
+		if (o.count && refreshes >= o.count)
+			break;
+		key = top_wait(o.interval, keys);
+		if (key < 0 || key == 'q' || key == 'Q')
+			break;
+		reread = !key;
+		for (i = 0; i < ARRAY_SIZE(top_keys); i++)
+			if (key && key == top_keys[i].key)
+				o.sort = &top_keys[i];
+	}
+	term_restore();
+	heap_table_free(&t);
+	fflush(stdout);
+	return ret;
+}
+
+/* Print @count snapshots (default one) without escapes, for scripts. */
+static int top_plain(const struct top_opts *o)
+{
+	unsigned long count = o->count ? o->count : 1, i;
+	struct heap_table t;
+	struct timespec ts;
+
+	for (i = 0; i < count; i++) {
+		if (i) {
+			ts.tv_sec = (time_t)o->interval;
+			ts.tv_nsec = (long)((o->interval - ts.tv_sec) * 1e9);
+			fflush(stdout);
+			nanosleep(&ts, NULL);
+			printf("\n");
+		}
+		if (heap_table_read(&t, false))
+			return 1;
+		cgroup_resolve(&t);
+		top_sort(&t, o->sort);
+		top_print_plain(&t, o->human);
+		heap_table_free(&t);
+	}
+	return fflush(stdout) ? 1 : 0;
+}
+
+static int top_usage(const char *why)
+{
+	fprintf(stderr, "objheapctl top: %s\n"
+		"usage: objheapctl top [-o] [-H] [-s KEY] [-d SECONDS] [-n COUNT]\n"
+		"KEY: id pid objects in_use held limit coll pause lost\n", why);
+	return 2;
+}
+
+static int do_top(int argc, char **argv)
+{
+	struct top_opts o = { .interval = 2 };
+	unsigned long long n;
+	char why[128];
+	size_t i;
+	int c;
+
+	o.sort = &top_keys[4];	/* held */
+	opterr = 0;
+	while ((c = getopt(argc, argv, "+oHs:d:n:")) != -1) {
+		switch (c) {
+		case 'o':
+			o.plain = true;
+			break;
+		case 'H':
+			o.human = true;
+			break;
+		case 's':
+			for (i = 0; i < ARRAY_SIZE(top_keys); i++)
+				if (!strcmp(optarg, top_keys[i].name))
+					break;
+			if (i == ARRAY_SIZE(top_keys)) {
+				snprintf(why, sizeof(why), "no sort key %s", optarg);
+				return top_usage(why);
+			}
+			o.sort = &top_keys[i];
+			break;
+		case 'd':
+			if (parse_duration(optarg, &o.interval))
+				return top_usage("-d: a duration, such as 2, 0.5 or 500ms");
+			break;
+		case 'n':
+			if (parse_ull(optarg, &n) || !n || n > ULONG_MAX)
+				return top_usage("-n: a count of 1 or more");
+			o.count = n;
+			break;
+		default:
+			snprintf(why, sizeof(why), "bad option -%c", optopt);
+			return top_usage(why);
+		}
+	}
+	if (optind != argc)
+		return top_usage("too many arguments");
+	if (!o.plain && !isatty(STDOUT_FILENO))
+		o.plain = true;
+	return o.plain ? top_plain(&o) : top_terminal(&o);
+}
+
+/*
  * with_new_heap() - Run @fn, query or stats, on a heap opened for it.
  *
  * Return: the exit status: 0, or 1 with a message when the heap cannot
@@ -268,7 +1366,10 @@ static int with_new_heap(int (*fn)(struct objheap *heap))
 
 static int usage_error(void)
 {
-	fprintf(stderr, "usage: objheapctl query|stats\n");
+	fprintf(stderr,
+		"usage: objheapctl query\n"
+		"       objheapctl stats\n"
+		"       objheapctl top [-o] [-H] [-s KEY] [-d SECONDS] [-n COUNT]\n");
 	return 2;
 }
 
@@ -280,5 +1381,7 @@ int main(int argc, char **argv)
 		return argc == 2 ? with_new_heap(do_query) : usage_error();
 	if (!strcmp(argv[1], "stats"))
 		return argc == 2 ? with_new_heap(do_stats) : usage_error();
+	if (!strcmp(argv[1], "top"))
+		return do_top(argc - 1, argv + 1);
 	return usage_error();
 }
