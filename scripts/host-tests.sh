@@ -343,7 +343,34 @@ if len(lines) < 3 or 'rc=0' not in lines[-2] or lines[0] != lines[-1]:
 PY
 }
 
-echo "1..19"
+# show: an id that /proc/objheap does not list is not found; one it lists
+# is printed a key a line, and then, since no process here can hold an
+# objheap descriptor, no copy of one is had: status 1.
+ctl_show() {
+	local proc=$testdata/proc-objheap-v2 out err ret=0
+
+	err=$(OBJHEAP_PROC=$proc "$ctl" show 999999 2>&1 >/dev/null)
+	[ $? = 1 ] && [ "$err" = "objheapctl: heap 999999: not found (or not yours)" ] ||
+		{ diag "show 999999: $err"; ret=1; }
+	out=$(OBJHEAP_PROC=$proc "$ctl" show 8 2>"$scratch/show.err")
+	[ $? = 1 ] || { diag "show 8 did not fail"; ret=1; }
+	grep -qx 'heap:          8' <<<"$out" &&
+		grep -qx 'command:       objheap demo' <<<"$out" &&
+		grep -q '^pid:           0 ' <<<"$out" &&
+		grep -qx 'held:          13584 (13.3K)' <<<"$out" &&
+		grep -qx 'limit:         268435456 (256.0M)' <<<"$out" &&
+		grep -qx 'gc_count:      0 0 0' <<<"$out" ||
+		{ diag "show 8:" "$out"; ret=1; }
+	grep -q '^objheapctl: heap 8: ' "$scratch/show.err" ||
+		{ diag "show 8: $(cat "$scratch/show.err")"; ret=1; }
+	"$ctl" show 2>/dev/null
+	[ $? = 2 ] || { diag "show without a heap is no usage error"; ret=1; }
+	"$ctl" show x7 2>/dev/null
+	[ $? = 2 ] || { diag "show x7 is no usage error"; ret=1; }
+	return $ret
+}
+
+echo "1..20"
 install_matches_prefix
 result $? install.pc_matches_prefix
 install_man
@@ -382,4 +409,6 @@ ctl_top_empty
 result $? objheapctl.top_no_heaps
 ctl_top_terminal
 result $? objheapctl.top_terminal_restores_settings
+ctl_show
+result $? objheapctl.show_from_proc
 exit $failed

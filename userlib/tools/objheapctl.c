@@ -9,12 +9,16 @@
  *                        test-only interface, after a sample workload
  *   objheapctl top       every heap the caller may see, from /proc/objheap,
  *                        refreshed in place like slabtop
+ *   objheapctl show HEAP one heap: its /proc/objheap line, then through a
+ *                        copy of a descriptor of it, the collector and the
+ *                        allocator's table
  *
  * query and stats open /dev/objheap, which creates a heap for them; top
- * creates none.
+ * and show create none.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -32,6 +36,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <termios.h>
 #include <time.h>
@@ -1343,6 +1348,357 @@ static int do_top(int argc, char **argv)
 }
 
 /*
+ * objheapctl show HEAP: one heap in full.  The /proc/objheap line first;
+ * then, through a copy of a descriptor of the heap taken from a process
+ * that holds one (pidfd_getfd(), which needs the right to ptrace it),
+ * what only the heap's own commands tell: its holder's attachment, the
+ * collector per generation and the allocator's table.  Only commands
+ * that change nothing are issued on that descriptor, and its file's
+ * flags are left alone (objheap_from_fd() would make it O_NONBLOCK for
+ * every process sharing it).
+ */
+
+/* The generic syscall table's numbers, x86_64 and i386 included. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open	434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd	438
+#endif
+
+static struct heap_row *heap_table_find(struct heap_table *t,
+					unsigned long long id)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr; i++)
+		if (t->rows[i].id == id)
+			return &t->rows[i];
+	return NULL;
+}
+
+/* The value of fdinfo key @key ("objheap-heap:") in @text, or -1. */
+static int fdinfo_value(const char *text, const char *key,
+			unsigned long long *v)
+{
+	size_t klen = strlen(key);
+	char num[24];
+	size_t n;
+
+	for (; text; text = strchr(text, '\n')) {
+		if (*text == '\n')
+			text++;
+		if (strncmp(text, key, klen))
+			continue;
+		text += klen;
+		text += strspn(text, " \t");
+		n = strspn(text, "0123456789");
+		if (!n || n >= sizeof(num))
+			return -1;
+		memcpy(num, text, n);
+		num[n] = '\0';
+		return parse_ull(num, v);
+	}
+	return -1;
+}
+
+/*
+ * fdinfo_heap() - Which heap, and which attachment of it, descriptor
+ * @fd of process @pid ("self" for objheapctl) is.
+ *
+ * Return: 0, or -errno (-ENOENT: not an objheap file).
+ */
+static int fdinfo_heap(const char *pid, int fd, unsigned long long *heap,
+		       unsigned long long *att)
+{
+	char path[64], *text;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%s/fdinfo/%d", pid, fd);
+	ret = read_whole(path, &text);
+	if (ret)
+		return ret;
+	if (fdinfo_value(text, "objheap-heap:", heap))
+		ret = -ENOENT;
+	else if (fdinfo_value(text, "objheap-attachment:", att))
+		*att = 0;
+	free(text);
+	return ret;
+}
+
+/*
+ * struct heap_grab - The search for a descriptor of a heap.
+ * @id: The heap.
+ * @fd: objheapctl's copy of the descriptor, once found; -1 until then.
+ * @pid: The process it was copied from.
+ * @holder_fd: Its number there.
+ * @att: Its attachment's id (from fdinfo).
+ * @err: The last reason a copy could not be taken (-errno), 0 if none.
+ * @err_pid: The process @err is about.
+ * @unreadable: Some process's descriptors could not be listed (EACCES):
+ *              it may hold the heap.
+ * @seen: Descriptors of the heap found, copied or not.
+ */
+struct heap_grab {
+	unsigned long long id;
+	int fd;
+	pid_t pid;
+	int holder_fd;
+	unsigned long long att;
+	int err;
+	pid_t err_pid;
+	bool unreadable;
+	unsigned int seen;
+};
+
+/* Take a copy of descriptor @fd of process @pid, if it is still the heap. */
+static bool grab_fd(struct heap_grab *g, pid_t pid, int fd,
+		    unsigned long long att)
+{
+	unsigned long long heap, att2;
+	int pidfd, copy;
+
+	g->seen++;
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		if (errno != ESRCH) {	/* ESRCH: it has just exited */
+			g->err = -errno;
+			g->err_pid = pid;
+		}
+		return false;
+	}
+	copy = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (copy < 0) {
+		if (errno != EBADF && errno != ESRCH) {	/* closed, exited */
+			g->err = -errno;
+			g->err_pid = pid;
+		}
+		close(pidfd);
+		return false;
+	}
+	close(pidfd);
+	/* The number may have been closed and reused since fdinfo was read. */
+	if (fdinfo_heap("self", copy, &heap, &att2) || heap != g->id) {
+		close(copy);
+		return false;
+	}
+	g->fd = copy;
+	g->pid = pid;
+	g->holder_fd = fd;
+	g->att = att2 ? att2 : att;
+	return true;
+}
+
+/* Look through the descriptors of process @pid for the heap. */
+static bool grab_from_pid(struct heap_grab *g, pid_t pid)
+{
+	unsigned long long heap, att;
+	char path[64], spid[24];
+	struct dirent *de;
+	unsigned long long fd;
+	DIR *dir;
+	int ret;
+
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%s/fdinfo", spid);
+	dir = opendir(path);
+	if (!dir) {
+		if (errno == EACCES || errno == EPERM)
+			g->unreadable = true;
+		return false;
+	}
+	while ((de = readdir(dir))) {
+		if (parse_ull(de->d_name, &fd) || fd > INT_MAX)
+			continue;
+		ret = fdinfo_heap(spid, (int)fd, &heap, &att);
+		if (ret == -EACCES || ret == -EPERM)
+			g->unreadable = true;
+		if (ret || heap != g->id)
+			continue;
+		if (grab_fd(g, pid, (int)fd, att))
+			break;
+	}
+	closedir(dir);
+	return g->fd >= 0;
+}
+
+/*
+ * grab_heap() - A copy of a descriptor of heap @g->id: from @owner (the
+ * heap's creator, 0 when unknown) first, else from any process.
+ */
+static bool grab_heap(struct heap_grab *g, pid_t owner)
+{
+	unsigned long long pid;
+	struct dirent *de;
+	DIR *dir;
+
+	if (owner > 0 && grab_from_pid(g, owner))
+		return true;
+	dir = opendir("/proc");
+	if (!dir)
+		return false;
+	while ((de = readdir(dir))) {
+		if (parse_ull(de->d_name, &pid) || !pid || pid > INT_MAX ||
+		    (pid_t)pid == owner || (pid_t)pid == getpid())
+			continue;
+		if (grab_from_pid(g, (pid_t)pid))
+			break;
+	}
+	closedir(dir);
+	return g->fd >= 0;
+}
+
+/* Why no descriptor of the heap could be had, on stderr. */
+static void grab_failed(const struct heap_grab *g)
+{
+	static const char ptrace_rights[] =
+		"objheapctl: show needs the right to ptrace a process holding the heap:\n"
+		"objheapctl: root, or the same user with kernel.yama.ptrace_scope 0\n";
+
+	fprintf(stderr, "objheapctl: heap %llu: ", g->id);
+	if (g->err == -ENOSYS) {
+		fprintf(stderr, "pidfd_getfd(): %s (Linux 5.6 or later has it)\n",
+			strerror(ENOSYS));
+	} else if (g->err) {
+		fprintf(stderr, "no copy of pid %d's descriptor: %s\n",
+			(int)g->err_pid, strerror(-g->err));
+		if (g->err == -EPERM)
+			fputs(ptrace_rights, stderr);
+	} else if (g->unreadable) {
+		fprintf(stderr, "none of the processes it could look into holds it\n");
+		fputs(ptrace_rights, stderr);
+	} else {
+		fprintf(stderr, "no process has a descriptor of it%s\n",
+			" (a mapping, or a descriptor in flight, may hold it)");
+	}
+}
+
+/* A size as "16775168 (16.0M)": the raw number first, for scripts. */
+static void show_size(const char *key, unsigned long long v)
+{
+	char buf[24];
+
+	printf("%-15s%llu (%s)\n", key, v, human_size(buf, sizeof(buf), v));
+}
+
+/* The heap's /proc/objheap line, a key and a value a line. */
+static void show_row(const struct heap_row *r)
+{
+	char text[PATH_MAX];
+	const char *name;
+
+	printf("%-15s%llu\n", "heap:", r->id);
+	printf("%-15s%s\n", "command:", escape_text(text, sizeof(text), r->comm, ""));
+	printf("%-15s%llu%s\n", "pid:", r->pid,
+	       r->pid ? "" : " (exited, or not in this pid namespace)");
+	name = user_name(r->uid);
+	if (name)
+		printf("%-15s%llu (%s)\n", "uid:", r->uid,
+		       escape_text(text, sizeof(text), name, ""));
+	else
+		printf("%-15s%llu\n", "uid:", r->uid);
+	name = cgroup_name(r->cgroup);
+	if (name)
+		printf("%-15s%llu (%s)\n", "cgroup:", r->cgroup,
+		       escape_text(text, sizeof(text), name, ""));
+	else
+		printf("%-15s%llu\n", "cgroup:", r->cgroup);
+	printf("%-15s%llu\n", "attachments:", r->attach);
+	printf("%-15s%llu\n", "objects:", r->objects);
+	show_size("in_use:", r->in_use);
+	show_size("held:", r->held);
+	show_size("limit:", r->limit);
+	printf("%-15s%llu %llu %llu\n", "gc_count:", r->gen0, r->gen1, r->gen2);
+	printf("%-15s%llu\n", "collections:", r->collections);
+	printf("%-15s%llu ns (%.1f ms)\n", "longest_pause:", r->longest_ns,
+	       r->longest_ns / 1e6);
+	printf("%-15s%llu\n", "lost:", r->lost);
+}
+
+/*
+ * show_heap_fd() - What the heap's own commands tell, through @g's copy
+ * of a descriptor: the holder's attachment, the collector per generation,
+ * the allocator's table.
+ *
+ * Return: 0 or -errno.
+ */
+static int show_heap_fd(const struct heap_grab *g)
+{
+	struct objheap_attach_info ai = { .size = sizeof(ai) };
+	struct objheap_gc_threshold th = { .size = sizeof(th) };
+	struct objheap_gc_count cnt = { .size = sizeof(cnt) };
+	struct objheap_gc_stats gs = { .size = sizeof(gs) };
+	unsigned int i;
+
+	printf("%-15spid %d fd %d attachment %llu\n", "holder:", (int)g->pid,
+	       g->holder_fd, g->att);
+	if (ioctl(g->fd, OBJHEAP_ATTACH_INFO, &ai) ||
+	    ioctl(g->fd, OBJHEAP_GC_GET_THRESHOLD, &th) ||
+	    ioctl(g->fd, OBJHEAP_GC_GET_COUNT, &cnt) ||
+	    ioctl(g->fd, OBJHEAP_GC_GET_STATS, &gs))
+		return -errno;
+	printf("%-15s%u made by pid %u%s: %llu handles, %llu references, %llu created\n",
+	       "attachment:", ai.out_id, ai.out_pid,
+	       ai.out_flags & OBJHEAP_ATTACH_READONLY ? ", read-only" : "",
+	       (unsigned long long)ai.out_handles, (unsigned long long)ai.out_refs,
+	       (unsigned long long)ai.out_created);
+	printf("\n%-10s %10s %10s %12s %12s %14s\n", "generation", "count",
+	       "threshold", "collections", "collected", "uncollectable");
+	for (i = 0; i < OBJHEAP_GC_GENERATIONS; i++)
+		printf("%-10u %10u %10u %12llu %12llu %14llu\n", i, cnt.out_count[i],
+		       th.out_threshold[i],
+		       (unsigned long long)gs.out_gen[i].collections,
+		       (unsigned long long)gs.out_gen[i].collected,
+		       (unsigned long long)gs.out_gen[i].uncollectable);
+	printf("\n");
+	/*
+	 * The heap's top allocation tags go here, once the module traces
+	 * allocations: a table of tags by bytes and objects, read with a
+	 * read-only command on g->fd like the ones above.
+	 */
+	return print_alloc_stats(g->fd);
+}
+
+static int do_show(int argc, char **argv)
+{
+	struct heap_grab g = { .fd = -1 };
+	struct heap_table t;
+	struct heap_row *r;
+	int ret;
+
+	if (argc != 2 || parse_ull(argv[1], &g.id)) {
+		fprintf(stderr, "usage: objheapctl show HEAP\n"
+			"HEAP: a heap's id, as objheapctl top shows it\n");
+		return 2;
+	}
+	if (heap_table_read(&t, false))
+		return 1;
+	r = heap_table_find(&t, g.id);
+	if (!r) {
+		fprintf(stderr, "objheapctl: heap %llu: not found (or not yours)\n", g.id);
+		heap_table_free(&t);
+		return 1;
+	}
+	cgroup_resolve(&t);
+	show_row(r);
+	printf("\n");
+	fflush(stdout);
+	ret = grab_heap(&g, r->pid <= INT_MAX ? (pid_t)r->pid : 0);
+	heap_table_free(&t);
+	if (!ret) {
+		grab_failed(&g);
+		return 1;
+	}
+	ret = show_heap_fd(&g);
+	close(g.fd);
+	if (ret) {
+		fprintf(stderr, "objheapctl: heap %llu: %s\n", g.id, strerror(-ret));
+		return 1;
+	}
+	return fflush(stdout) ? 1 : 0;
+}
+
+/*
  * with_new_heap() - Run @fn, query or stats, on a heap opened for it.
  *
  * Return: the exit status: 0, or 1 with a message when the heap cannot
@@ -1369,7 +1725,8 @@ static int usage_error(void)
 	fprintf(stderr,
 		"usage: objheapctl query\n"
 		"       objheapctl stats\n"
-		"       objheapctl top [-o] [-H] [-s KEY] [-d SECONDS] [-n COUNT]\n");
+		"       objheapctl top [-o] [-H] [-s KEY] [-d SECONDS] [-n COUNT]\n"
+		"       objheapctl show HEAP\n");
 	return 2;
 }
 
@@ -1383,5 +1740,7 @@ int main(int argc, char **argv)
 		return argc == 2 ? with_new_heap(do_stats) : usage_error();
 	if (!strcmp(argv[1], "top"))
 		return do_top(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "show"))
+		return do_show(argc - 1, argv + 1);
 	return usage_error();
 }
