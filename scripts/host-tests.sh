@@ -370,7 +370,122 @@ ctl_show() {
 	return $ret
 }
 
-echo "1..20"
+# record: a stand-in rewritten by a background loop (atomically, by
+# rename) while record samples it; the heap leaves it after a while, which
+# ends the recording early with what it has.  The CSV has its header and a
+# line per sample; the SVG parses as XML, is SVG, and has every series with
+# a point per sample (the bars of collections, two per interval).
+ctl_record() {
+	local proc=$scratch/proc-objheap-rec out=$scratch/rec err i ret=0
+
+	(
+		for ((i = 0; i < 40; i++)); do
+			{
+				echo "objheap heaps 1"
+				echo "id pid uid cgroup attach objects in_use held limit gen0 gen1 gen2 collections longest_ns lost comm"
+				echo "8 0 0 1 1 0 4160 13584 268435456 0 0 0 0 0 0 other"
+				[ $i -lt 25 ] && echo "7 412 1000 2745 2 $((1000 + i * 10)) $((40960 + i * 4096)) $((65536 + i * 4096)) 262144 $((i * 7 % 700)) $((i % 10)) 0 $((i / 3)) $((100000 + i * 1000)) 0 a&b<c>\\040\"d'"
+			} >"$proc.tmp"
+			mv "$proc.tmp" "$proc"
+			sleep 0.02
+		done
+	) &
+	sleep 0.1
+	err=$(OBJHEAP_PROC=$proc "$ctl" record 7 --for 5s --interval 20ms -o "$out" 2>&1)
+	[ $? = 0 ] || { diag "record failed: $err"; ret=1; }
+	wait
+	grep -q 'heap 7 is gone' <<<"$err" || { diag "not gone: $err"; ret=1; }
+	[ "$(head -1 "$out.csv")" = "time_s,in_use,held,limit,objects,gen0,gen1,gen2,collections,longest_ns,lost" ] ||
+		{ diag "CSV header: $(head -1 "$out.csv")"; ret=1; }
+	[ "$(wc -l <"$out.csv")" -ge 3 ] || { diag "CSV: $(cat "$out.csv")"; ret=1; }
+	awk -F, 'NR > 1 && !(NF == 11 && $1 ~ /^[0-9]+\.[0-9][0-9][0-9]$/ &&
+		$4 == 262144) { bad = 1 } END { exit bad }' "$out.csv" ||
+		{ diag "CSV rows: $(head -5 "$out.csv")"; ret=1; }
+	/usr/bin/python3 - "$out.svg" "$(($(wc -l <"$out.csv") - 1))" <<'PY' || ret=1
+import sys
+import xml.etree.ElementTree as ET
+
+root = ET.parse(sys.argv[1]).getroot()
+samples = int(sys.argv[2])
+if root.tag != '{http://www.w3.org/2000/svg}svg':
+    print('# root is %s' % root.tag)
+    sys.exit(1)
+title = root.find('{http://www.w3.org/2000/svg}title')
+if title is None or 'a&b<c> "d\'' not in title.text:
+    print('# title: %r' % (title is not None and title.text))
+    sys.exit(1)
+series = {e.get('id'): e for e in root.iter() if e.get('id', '').startswith('series-')}
+for name in ('in_use', 'held', 'limit', 'objects', 'gen0', 'gen1', 'gen2',
+             'collections', 'longest_ns'):
+    e = series.get('series-' + name)
+    points = e.get('points', '').split() if e is not None else []
+    want = 2 * samples if name == 'collections' else samples
+    if len(points) < 2 or len(points) != want:
+        print('# series-%s: %d points, %d samples' % (name, len(points), samples))
+        sys.exit(1)
+PY
+	return $ret
+}
+
+# record of a heap that does not change, for a fixed time: the samples
+# come every interval (time_s 0.000, 0.100, ..., each at most 25 ms late
+# on a busy machine), the series are flat,
+# and the limit (1G for 1M held) is off the scale: named, not drawn.
+ctl_record_static() {
+	local out=$scratch/static times
+
+	OBJHEAP_PROC=$testdata/proc-objheap-v2 "$ctl" record 12 --for 0.3 \
+		--interval 100ms -o "$out" 2>/dev/null || { diag "record failed"; return 1; }
+	times=$(cut -d, -f1 "$out.csv" | tr '\n' ' ')
+	awk -F, 'NR == 1 { ok = $1 == "time_s"; next }
+		 { d = $1 - (NR - 2) * 0.1; if (d < -0.0005 || d > 0.025) ok = 0 }
+		 END { exit !(ok && NR == 5) }' "$out.csv" ||
+		{ diag "times: $times"; return 1; }
+	/usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' \
+		"$out.svg" || return 1
+	grep -q 'limit 1.0G, off the scale' "$out.svg" && ! grep -q series-limit "$out.svg" ||
+		{ diag "the limit is drawn, or not named"; return 1; }
+}
+
+# The errors: no /proc/objheap (module not loaded), an unknown heap, a
+# table without a needed column, and arguments that are no usage (run in
+# the scratch directory, where a record that should not have run leaves
+# its files).
+ctl_errors() {
+	local proc=$testdata/proc-objheap-v2 missing=$scratch/no-such-file err args ret=0
+
+	err=$(OBJHEAP_PROC=$missing "$ctl" top -o 2>&1)
+	[ $? = 1 ] && [ "$err" = "objheapctl: $missing: No such file or directory (is the objheap module loaded?)" ] ||
+		{ diag "top, no file: $err"; ret=1; }
+	if [ ! -e /proc/objheap ]; then
+		err=$(env -u OBJHEAP_PROC "$ctl" top -o 2>&1)
+		[ $? = 1 ] && [ "$err" = "objheapctl: /proc/objheap: No such file or directory (is the objheap module loaded?)" ] ||
+			{ diag "top, no /proc/objheap: $err"; ret=1; }
+	fi
+	err=$(OBJHEAP_PROC=$missing "$ctl" record 7 --for 1s -o "$scratch/none" 2>&1)
+	[ $? = 1 ] && [ ! -e "$scratch/none.csv" ] || { diag "record, no file: $err"; ret=1; }
+	err=$(OBJHEAP_PROC=$proc "$ctl" record 999999 --for 1s -o "$scratch/none" 2>&1)
+	[ $? = 1 ] && [ "$err" = "objheapctl: heap 999999: not found (or not yours)" ] &&
+		[ ! -e "$scratch/none.csv" ] || { diag "record 999999: $err"; ret=1; }
+	sed '2s/longest_ns/longest/' "$proc" >"$scratch/proc-objheap-bad"
+	err=$(OBJHEAP_PROC=$scratch/proc-objheap-bad "$ctl" top -o 2>&1)
+	[ $? = 1 ] && grep -q 'no column longest_ns' <<<"$err" ||
+		{ diag "a missing column: $err"; ret=1; }
+	sed '3s/^python3 0 16775168/python3 0 16x/' "$proc" >"$scratch/proc-objheap-bad"
+	err=$(OBJHEAP_PROC=$scratch/proc-objheap-bad "$ctl" top -o 2>&1)
+	[ $? = 1 ] || { diag "a bad number: $err"; ret=1; }
+	for args in "record 7 --for 0" "record 7 --for abc" "record 7 --for -1" \
+		    "record 7 --interval 5s --for 1s" "record 7 --interval 0" \
+		    "record 7 --for 10x" "record" "record x7" "record 7 8" \
+		    "record 7 --bogus" "top -s bogus" "top -d 0" "top -n 0" \
+		    "top extra" "show" "nosuchcommand"; do
+		(cd "$scratch" && OBJHEAP_PROC=$proc "$ctl" $args >/dev/null 2>&1)
+		[ $? = 2 ] || { diag "objheapctl $args: not status 2"; ret=1; }
+	done
+	return $ret
+}
+
+echo "1..23"
 install_matches_prefix
 result $? install.pc_matches_prefix
 install_man
@@ -411,4 +526,10 @@ ctl_top_terminal
 result $? objheapctl.top_terminal_restores_settings
 ctl_show
 result $? objheapctl.show_from_proc
+ctl_record
+result $? objheapctl.record_csv_and_svg
+ctl_record_static
+result $? objheapctl.record_samples_every_interval
+ctl_errors
+result $? objheapctl.errors
 exit $failed

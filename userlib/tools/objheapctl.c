@@ -12,9 +12,12 @@
  *   objheapctl show HEAP one heap: its /proc/objheap line, then through a
  *                        copy of a descriptor of it, the collector and the
  *                        allocator's table
+ *   objheapctl record HEAP
+ *                        the heap's /proc/objheap line every interval, as
+ *                        a CSV file and an SVG graph
  *
- * query and stats open /dev/objheap, which creates a heap for them; top
- * and show create none.
+ * query and stats open /dev/objheap, which creates a heap for them; top,
+ * show and record create none.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -22,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <getopt.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <poll.h>
@@ -1699,6 +1703,656 @@ static int do_show(int argc, char **argv)
 }
 
 /*
+ * objheapctl record HEAP: the heap's line of /proc/objheap every
+ * interval, written out as PREFIX.csv and a graph, PREFIX.svg.
+ */
+
+/* The columns recorded, in the CSV's order after time_s. */
+enum {
+	REC_IN_USE, REC_HELD, REC_LIMIT, REC_OBJECTS, REC_GEN0, REC_GEN1,
+	REC_GEN2, REC_COLLECTIONS, REC_LONGEST_NS, REC_LOST, REC_NR
+};
+
+static const struct heap_col rec_cols[REC_NR] = {
+	HEAP_COL(in_use), HEAP_COL(held), HEAP_COL(limit), HEAP_COL(objects),
+	HEAP_COL(gen0), HEAP_COL(gen1), HEAP_COL(gen2), HEAP_COL(collections),
+	HEAP_COL(longest_ns), HEAP_COL(lost),
+};
+
+/* More would take hundreds of megabytes, and no graph could show them. */
+#define REC_MAX_SAMPLES	1000000
+
+/* struct rec_sample - One sample: @t seconds after the first; @v the columns. */
+struct rec_sample {
+	double t;
+	unsigned long long v[REC_NR];
+};
+
+/*
+ * struct recording - What record gathered.
+ * @id: The heap.
+ * @comm: Its creator's command name, unescaped.
+ * @started: When the first sample was taken (wall clock).
+ * @interval: Seconds asked between samples.
+ * @nr: Samples in @s.
+ * @s: The samples, oldest first.
+ */
+struct recording {
+	unsigned long long id;
+	char comm[sizeof(((struct heap_row *)0)->comm)];
+	time_t started;
+	double interval;
+	size_t nr;
+	struct rec_sample *s;
+};
+
+static int rec_write_csv(const struct recording *rec, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	size_t i, j;
+
+	if (!f)
+		return -errno;
+	fputs("time_s", f);
+	for (j = 0; j < REC_NR; j++)
+		fprintf(f, ",%s", rec_cols[j].name);
+	fputc('\n', f);
+	for (i = 0; i < rec->nr; i++) {
+		fprintf(f, "%.3f", rec->s[i].t);
+		for (j = 0; j < REC_NR; j++)
+			fprintf(f, ",%llu", rec->s[i].v[j]);
+		fputc('\n', f);
+	}
+	if (ferror(f)) {
+		fclose(f);
+		return -EIO;
+	}
+	return fclose(f) ? -errno : 0;
+}
+
+/*
+ * utf8_len() - The length of the valid UTF-8 sequence at @s that XML 1.0
+ * allows, or 0 when it is not one (a lone byte of another encoding).
+ */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong forms, surrogates, past U+10FFFF, U+FFFE and U+FFFF. */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90) ||
+	    (s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe))
+		return 0;
+	return n;
+}
+
+/*
+ * svg_text() - @s as XML character data or attribute value: the five
+ * markup characters as entities; control characters, backslash and bytes
+ * that are not UTF-8 as \ooo, as top shows them.
+ */
+static void svg_text(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	while (*p) {
+		n = utf8_len(p);
+		if (n > 1) {
+			fwrite(p, 1, n, f);
+			p += n;
+			continue;
+		}
+		switch (*p) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&apos;", f);
+			break;
+		default:
+			if (!n || *p < 0x20 || *p == 0x7f || *p == '\\')
+				fprintf(f, "\\%03o", *p);
+			else
+				fputc(*p, f);
+		}
+		p++;
+	}
+}
+
+/* The graph's geometry: four panels, one above the other. */
+#define SVG_W		960
+#define SVG_LEFT	90
+#define SVG_RIGHT	80
+#define SVG_TOP		56
+#define SVG_LEGEND	24
+#define SVG_PLOT_H	140
+#define SVG_PANEL	(SVG_LEGEND + SVG_PLOT_H + 30)
+#define SVG_H		(SVG_TOP + 4 * SVG_PANEL + 24)
+#define SVG_PLOT_W	(SVG_W - SVG_LEFT - SVG_RIGHT)
+
+/*
+ * nice_step() - A round step between ticks for about @ticks of them up to
+ * @max (> 0): 1, 2 or 5 times a power of ten; for bytes, a power of two.
+ */
+static double nice_step(double max, int ticks, bool bytes)
+{
+	double raw = max / ticks, base = 1;
+
+	if (bytes) {
+		while (base < raw)
+			base *= 2;
+		return base;
+	}
+	while (base * 10 <= raw)
+		base *= 10;
+	while (base > raw)
+		base /= 10;
+	if (raw <= base)
+		return base;
+	if (raw <= 2 * base)
+		return 2 * base;
+	if (raw <= 5 * base)
+		return 5 * base;
+	return 10 * base;
+}
+
+/* The top of an axis from 0 that holds @max: a whole number of steps. */
+static double axis_top(double max, double step)
+{
+	double n = (double)(unsigned long long)(max / step);
+
+	if (n * step < max)
+		n++;
+	return n ? n * step : step;
+}
+
+/*
+ * struct svg_panel - One panel's place and scale.
+ * @top: Its plot's top edge.
+ * @ymax: The value at that edge (the bottom is 0).
+ * @tmax: The time at the right edge (the left is 0).
+ */
+struct svg_panel {
+	double top;
+	double ymax;
+	double tmax;
+};
+
+static double svg_x(const struct svg_panel *p, double t)
+{
+	return SVG_LEFT + t / p->tmax * SVG_PLOT_W;
+}
+
+static double svg_y(const struct svg_panel *p, double v)
+{
+	return p->top + SVG_PLOT_H - v / p->ymax * SVG_PLOT_H;
+}
+
+/* A thin grey grid line. */
+static void svg_rule(FILE *f, double x1, double y1, double x2, double y2)
+{
+	fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#ddd'/>\n",
+		x1, y1, x2, y2);
+}
+
+/* Text at (@x, @y), its @anchor "start", "middle" or "end" there. */
+static void svg_label(FILE *f, double x, double y, const char *anchor,
+		      const char *text)
+{
+	fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='%s'>%s</text>\n",
+		x, y, anchor, text);
+}
+
+/*
+ * svg_axes() - A panel's frame, its time grid and its value ticks.
+ * @step: Between value ticks.
+ * @bytes: Value labels in K, M, G.
+ * @right: Only the labels of a second scale, on the right-hand side.
+ * @tlabels: Label the time ticks (the bottom panel).
+ */
+static void svg_axes(FILE *f, const struct svg_panel *p, double step,
+		     bool bytes, bool right, bool tlabels)
+{
+	double v, t, tstep = nice_step(p->tmax, 8, false), x, y;
+	char label[32];
+
+	if (!right) {
+		fprintf(f, "<rect x='%d' y='%.1f' width='%d' height='%d' %s/>\n",
+			SVG_LEFT, p->top, SVG_PLOT_W, SVG_PLOT_H,
+			"fill='none' stroke='#888'");
+		for (t = 0; t <= p->tmax * 1.000000001; t += tstep) {
+			x = svg_x(p, t);
+			svg_rule(f, x, p->top, x, p->top + SVG_PLOT_H);
+			snprintf(label, sizeof(label), "%g", t);
+			if (tlabels)
+				svg_label(f, x, p->top + SVG_PLOT_H + 14, "middle", label);
+		}
+	}
+	for (v = 0; v <= p->ymax * 1.000000001; v += step) {
+		y = svg_y(p, v);
+		if (bytes)
+			human_size(label, sizeof(label), (unsigned long long)v);
+		else
+			snprintf(label, sizeof(label), step >= 1 ? "%.0f" : "%g", v);
+		if (right) {
+			svg_label(f, SVG_LEFT + SVG_PLOT_W + 6, y + 4, "start", label);
+			continue;
+		}
+		svg_rule(f, SVG_LEFT, y, SVG_LEFT + SVG_PLOT_W, y);
+		svg_label(f, SVG_LEFT - 6, y + 4, "end", label);
+	}
+}
+
+/* One column of the samples as a line; @scale divides its values. */
+static void svg_line(FILE *f, const struct recording *rec,
+		     const struct svg_panel *p, int col, double scale,
+		     const char *color, bool dashed)
+{
+	size_t i;
+
+	fprintf(f, "<polyline id='series-%s' fill='none' stroke='%s' stroke-width='1.5'%s points='",
+		rec_cols[col].name, color, dashed ? " stroke-dasharray='6,4'" : "");
+	for (i = 0; i < rec->nr; i++)
+		fprintf(f, "%s%.1f,%.1f", i ? " " : "", svg_x(p, rec->s[i].t),
+			svg_y(p, rec->s[i].v[col] / scale));
+	fputs("'/>\n", f);
+}
+
+/*
+ * svg_legend() - The panel's name, then an entry per series: a short
+ * stroke of its colour and its label.  @x is where the next one goes.
+ */
+static void svg_legend(FILE *f, const struct svg_panel *p, double *x,
+		       const char *color, bool dashed, const char *label)
+{
+	double y = p->top - 8;
+
+	if (!color) {
+		fprintf(f, "<text x='%.1f' y='%.1f' font-weight='bold'>%s</text>\n",
+			*x, y, label);
+		*x += 7.5 * strlen(label) + 16;
+		return;
+	}
+	fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s'%s%s/>\n",
+		*x, y - 4, *x + 18, y - 4, color, " stroke-width='3'",
+		dashed ? " stroke-dasharray='4,3'" : "");
+	svg_label(f, *x + 22, y, "start", label);
+	*x += 22 + 6.5 * strlen(label) + 16;
+}
+
+static unsigned long long rec_max(const struct recording *rec, int col)
+{
+	unsigned long long max = 0;
+	size_t i;
+
+	for (i = 0; i < rec->nr; i++)
+		if (rec->s[i].v[col] > max)
+			max = rec->s[i].v[col];
+	return max;
+}
+
+/* Collections in each interval, as bars: one filled outline of steps. */
+static void svg_bars(FILE *f, const struct recording *rec,
+		     const struct svg_panel *p)
+{
+	unsigned long long d;
+	double y;
+	size_t i;
+
+	fprintf(f, "<polyline id='series-collections' fill='#bbb' stroke='#888' points='%.1f,%.1f",
+		svg_x(p, 0), svg_y(p, 0));
+	for (i = 1; i < rec->nr; i++) {
+		d = rec->s[i].v[REC_COLLECTIONS] - rec->s[i - 1].v[REC_COLLECTIONS];
+		if (rec->s[i].v[REC_COLLECTIONS] < rec->s[i - 1].v[REC_COLLECTIONS])
+			d = 0;
+		y = svg_y(p, d);
+		fprintf(f, " %.1f,%.1f %.1f,%.1f", svg_x(p, rec->s[i - 1].t), y,
+			svg_x(p, rec->s[i].t), y);
+	}
+	fprintf(f, " %.1f,%.1f'/>\n", svg_x(p, rec->s[rec->nr - 1].t), svg_y(p, 0));
+}
+
+/* The largest number of collections in one interval. */
+static unsigned long long rec_max_bar(const struct recording *rec)
+{
+	unsigned long long max = 0, a, b;
+	size_t i;
+
+	for (i = 1; i < rec->nr; i++) {
+		a = rec->s[i - 1].v[REC_COLLECTIONS];
+		b = rec->s[i].v[REC_COLLECTIONS];
+		if (b > a && b - a > max)
+			max = b - a;
+	}
+	return max;
+}
+
+/*
+ * rec_write_svg() - The graph: bytes (in use, held, the limit), objects,
+ * the collector's counts, and collections per interval with the longest
+ * pause so far, over one time axis.  Every series is a polyline whose id
+ * is "series-" and the CSV column's name.
+ */
+static int rec_write_svg(const struct recording *rec, const char *path)
+{
+	unsigned long long held_max, limit_max;
+	double tmax = rec->s[rec->nr - 1].t, x, step, ms_max, ms_step;
+	struct svg_panel p = { .tmax = tmax > 0 ? tmax : 1 };
+	bool limit_fits;
+	char when[32], label[96], size[24];
+	FILE *f;
+
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&rec->started));
+	fprintf(f, "<?xml version='1.0' encoding='UTF-8'?>\n"
+		"<svg xmlns='http://www.w3.org/2000/svg' version='1.1' width='%d' height='%d' viewBox='0 0 %d %d'>\n",
+		SVG_W, SVG_H, SVG_W, SVG_H);
+	fprintf(f, "<title>objheap heap %llu (", rec->id);
+	svg_text(f, rec->comm);
+	fprintf(f, "): %.3f s to %.3f s</title>\n", 0.0, tmax);
+	fprintf(f, "<rect width='%d' height='%d' fill='white'/>\n", SVG_W, SVG_H);
+	fputs("<g font-family='sans-serif' font-size='11' fill='#222'>\n", f);
+	fprintf(f, "<text x='%d' y='22' font-size='15' font-weight='bold'>heap %llu (",
+		SVG_LEFT, rec->id);
+	svg_text(f, rec->comm);
+	fprintf(f, "): %.3f s to %.3f s</text>\n", 0.0, tmax);
+	snprintf(label, sizeof(label), "%zu samples, every %.3f s asked, from %s; %s",
+		 rec->nr, rec->interval, when, "time in seconds");
+	svg_label(f, SVG_LEFT, 40, "start", label);
+
+	/* Bytes: in use and held; the limit if it is within twice held. */
+	p.top = SVG_TOP + SVG_LEGEND;
+	held_max = rec_max(rec, REC_HELD);
+	if (rec_max(rec, REC_IN_USE) > held_max)
+		held_max = rec_max(rec, REC_IN_USE);
+	limit_max = rec_max(rec, REC_LIMIT);
+	limit_fits = limit_max <= 2 * held_max;
+	x = SVG_LEFT;
+	svg_legend(f, &p, &x, NULL, false, "bytes");
+	svg_legend(f, &p, &x, "#1f77b4", false, "in_use");
+	svg_legend(f, &p, &x, "#ff7f0e", false, "held");
+	if (limit_fits) {
+		svg_legend(f, &p, &x, "#d62728", true, "limit");
+	} else {
+		snprintf(label, sizeof(label), "limit %s, off the scale",
+			 human_size(size, sizeof(size), limit_max));
+		svg_legend(f, &p, &x, "#d62728", true, label);
+	}
+	if (limit_fits && limit_max > held_max)
+		held_max = limit_max;
+	step = nice_step(held_max ? held_max : 1, 4, true);
+	p.ymax = axis_top(held_max ? held_max : 1, step);
+	svg_axes(f, &p, step, true, false, false);
+	svg_line(f, rec, &p, REC_IN_USE, 1, "#1f77b4", false);
+	svg_line(f, rec, &p, REC_HELD, 1, "#ff7f0e", false);
+	if (limit_fits)
+		svg_line(f, rec, &p, REC_LIMIT, 1, "#d62728", true);
+
+	/* Objects. */
+	p.top += SVG_PANEL;
+	x = SVG_LEFT;
+	svg_legend(f, &p, &x, NULL, false, "objects");
+	svg_legend(f, &p, &x, "#2ca02c", false, "objects");
+	step = nice_step(rec_max(rec, REC_OBJECTS) ? rec_max(rec, REC_OBJECTS) : 1, 4, false);
+	p.ymax = axis_top(rec_max(rec, REC_OBJECTS), step);
+	svg_axes(f, &p, step, false, false, false);
+	svg_line(f, rec, &p, REC_OBJECTS, 1, "#2ca02c", false);
+
+	/* The collector's counts, as gc.get_count(). */
+	p.top += SVG_PANEL;
+	x = SVG_LEFT;
+	svg_legend(f, &p, &x, NULL, false, "gc counts");
+	svg_legend(f, &p, &x, "#9467bd", false, "gen0");
+	svg_legend(f, &p, &x, "#8c564b", false, "gen1");
+	svg_legend(f, &p, &x, "#e377c2", false, "gen2");
+	held_max = rec_max(rec, REC_GEN0);
+	if (rec_max(rec, REC_GEN1) > held_max)
+		held_max = rec_max(rec, REC_GEN1);
+	if (rec_max(rec, REC_GEN2) > held_max)
+		held_max = rec_max(rec, REC_GEN2);
+	step = nice_step(held_max ? held_max : 1, 4, false);
+	p.ymax = axis_top(held_max, step);
+	svg_axes(f, &p, step, false, false, false);
+	svg_line(f, rec, &p, REC_GEN0, 1, "#9467bd", false);
+	svg_line(f, rec, &p, REC_GEN1, 1, "#8c564b", false);
+	svg_line(f, rec, &p, REC_GEN2, 1, "#e377c2", false);
+
+	/* Collections per interval (left axis), longest pause in ms (right). */
+	p.top += SVG_PANEL;
+	x = SVG_LEFT;
+	svg_legend(f, &p, &x, NULL, false, "pauses");
+	svg_legend(f, &p, &x, "#888", false, "collections per interval");
+	svg_legend(f, &p, &x, "#17becf", false, "longest pause so far, ms (right)");
+	if (rec->s[rec->nr - 1].v[REC_LOST]) {
+		snprintf(label, sizeof(label), "events lost: %llu",
+			 rec->s[rec->nr - 1].v[REC_LOST]);
+		svg_legend(f, &p, &x, NULL, false, label);
+	}
+	step = nice_step(rec_max_bar(rec) ? rec_max_bar(rec) : 1, 4, false);
+	if (step < 1)
+		step = 1;
+	p.ymax = axis_top(rec_max_bar(rec), step);
+	svg_axes(f, &p, step, false, false, true);
+	svg_bars(f, rec, &p);
+	ms_max = rec_max(rec, REC_LONGEST_NS) / 1e6;
+	ms_step = nice_step(ms_max > 0 ? ms_max : 1, 4, false);
+	p.ymax = axis_top(ms_max, ms_step);
+	svg_axes(f, &p, ms_step, false, true, false);
+	svg_line(f, rec, &p, REC_LONGEST_NS, 1e6, "#17becf", false);
+	fputs("</g>\n</svg>\n", f);
+	if (ferror(f)) {
+		fclose(f);
+		return -EIO;
+	}
+	return fclose(f) ? -errno : 0;
+}
+
+/* Sleep until @ts on the monotonic clock, or a stopping signal. */
+static void sleep_until(const struct timespec *ts)
+{
+	while (!stop_signal &&
+	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, ts, NULL) == EINTR)
+		;
+}
+
+static double ts_diff(const struct timespec *a, const struct timespec *b)
+{
+	return (a->tv_sec - b->tv_sec) + (a->tv_nsec - b->tv_nsec) / 1e9;
+}
+
+static int record_usage(const char *why)
+{
+	fprintf(stderr, "objheapctl record: %s\n"
+		"usage: objheapctl record HEAP [--for DURATION] [--interval DURATION] [-o PREFIX]\n"
+		"DURATION: seconds, or a number and s, ms or m: 10s, 500ms, 2m\n", why);
+	return 2;
+}
+
+/*
+ * rec_sample() - Take sample @k of @rec->id from /proc/objheap.
+ *
+ * Return: 0, -ENOENT when the heap (or the file) is gone, or -1 once a
+ * problem has been printed.
+ */
+static int rec_sample(struct recording *rec, const struct timespec *first)
+{
+	struct timespec now;
+	struct heap_table t;
+	struct heap_row *r;
+	struct rec_sample *s;
+	size_t j;
+	int ret;
+
+	ret = heap_table_read(&t, rec->nr > 0);
+	if (ret)
+		return ret;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	r = heap_table_find(&t, rec->id);
+	if (!r) {
+		heap_table_free(&t);
+		return -ENOENT;
+	}
+	s = &rec->s[rec->nr++];
+	s->t = rec->nr > 1 ? ts_diff(&now, first) : 0;
+	for (j = 0; j < REC_NR; j++)
+		s->v[j] = row_value(r, rec_cols[j].offset);
+	if (rec->nr == 1)
+		memcpy(rec->comm, r->comm, sizeof(rec->comm));
+	heap_table_free(&t);
+	return 0;
+}
+
+static int do_record(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "for", required_argument, NULL, 'f' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct recording rec = { .interval = 0.2 };
+	char *prefix = NULL, *csv = NULL, *svg = NULL, why[128], base[32];
+	struct timespec first, next;
+	double duration = 10, offset;
+	size_t count, k;
+	int c, ret, status = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (parse_duration(optarg, &duration))
+				return record_usage("--for: not a duration of 1ms or more");
+			break;
+		case 'i':
+			if (parse_duration(optarg, &rec.interval))
+				return record_usage("--interval: not a duration of 1ms or more");
+			break;
+		case 'o':
+			if (!*optarg)
+				return record_usage("-o: an empty prefix");
+			prefix = optarg;
+			break;
+		default:
+			snprintf(why, sizeof(why), "bad option %s", argv[optind - 1]);
+			return record_usage(why);
+		}
+	}
+	if (optind != argc - 1 || parse_ull(argv[optind], &rec.id))
+		return record_usage("one heap id is needed");
+	if (rec.interval > duration)
+		return record_usage("--interval is longer than --for: fewer than two samples");
+	if (duration / rec.interval >= REC_MAX_SAMPLES)
+		return record_usage("more than a million samples: a longer --interval, please");
+	count = (size_t)(duration / rec.interval * 1.000000001) + 1;
+
+	if (!prefix) {
+		snprintf(base, sizeof(base), "objheap-%llu", rec.id);
+		prefix = base;
+	}
+	csv = malloc(strlen(prefix) + 5);
+	svg = malloc(strlen(prefix) + 5);
+	rec.s = calloc(count, sizeof(*rec.s));
+	if (!csv || !svg || !rec.s) {
+		fprintf(stderr, "objheapctl: %s\n", strerror(ENOMEM));
+		status = 1;
+		goto out;
+	}
+	sprintf(csv, "%s.csv", prefix);
+	sprintf(svg, "%s.svg", prefix);
+	set_handler(SIGINT, on_stop_signal);
+	set_handler(SIGTERM, on_stop_signal);
+
+	clock_gettime(CLOCK_MONOTONIC, &first);
+	rec.started = time(NULL);
+	for (k = 0; k < count && !stop_signal; k++) {
+		if (k) {
+			offset = k * rec.interval;
+			next = first;
+			next.tv_sec += (time_t)offset;
+			next.tv_nsec += (long)((offset - (time_t)offset) * 1e9);
+			if (next.tv_nsec >= 1000000000) {
+				next.tv_sec++;
+				next.tv_nsec -= 1000000000;
+			}
+			sleep_until(&next);
+			if (stop_signal)
+				break;
+		}
+		ret = rec_sample(&rec, &first);
+		if (ret == -ENOENT && !rec.nr) {
+			fprintf(stderr, "objheapctl: heap %llu: not found (or not yours)\n",
+				rec.id);
+			status = 1;
+			goto out;
+		}
+		if (ret == -ENOENT) {
+			fprintf(stderr, "objheapctl: heap %llu is gone after %.3f s\n",
+				rec.id, rec.s[rec.nr - 1].t);
+			break;
+		}
+		if (ret) {
+			status = 1;
+			if (!rec.nr)
+				goto out;
+			break;
+		}
+	}
+	if (stop_signal)
+		fprintf(stderr, "objheapctl: stopped by a signal after %zu sample%s\n",
+			rec.nr, rec.nr == 1 ? "" : "s");
+
+	ret = rec_write_csv(&rec, csv);
+	if (ret) {
+		fprintf(stderr, "objheapctl: %s: %s\n", csv, strerror(-ret));
+		status = 1;
+		goto out;
+	}
+	ret = rec_write_svg(&rec, svg);
+	if (ret) {
+		fprintf(stderr, "objheapctl: %s: %s\n", svg, strerror(-ret));
+		status = 1;
+		goto out;
+	}
+	fprintf(stderr, "objheapctl: %zu sample%s of heap %llu over %.3f s: %s, %s\n",
+		rec.nr, rec.nr == 1 ? "" : "s", rec.id, rec.s[rec.nr - 1].t, csv, svg);
+	if (rec.nr < 2) {
+		fprintf(stderr, "objheapctl: heap %llu: fewer than two samples\n", rec.id);
+		status = 1;
+	}
+out:
+	free(rec.s);
+	free(csv);
+	free(svg);
+	return status;
+}
+
+/*
  * with_new_heap() - Run @fn, query or stats, on a heap opened for it.
  *
  * Return: the exit status: 0, or 1 with a message when the heap cannot
@@ -1726,7 +2380,8 @@ static int usage_error(void)
 		"usage: objheapctl query\n"
 		"       objheapctl stats\n"
 		"       objheapctl top [-o] [-H] [-s KEY] [-d SECONDS] [-n COUNT]\n"
-		"       objheapctl show HEAP\n");
+		"       objheapctl show HEAP\n"
+		"       objheapctl record HEAP [--for DURATION] [--interval DURATION] [-o PREFIX]\n");
 	return 2;
 }
 
@@ -1742,5 +2397,7 @@ int main(int argc, char **argv)
 		return do_top(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "show"))
 		return do_show(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "record"))
+		return do_record(argc - 1, argv + 1);
 	return usage_error();
 }
