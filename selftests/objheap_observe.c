@@ -433,4 +433,108 @@ TEST_F(observe, tracepoints_fire)
 	ASSERT_EQ(0, tracefs_write("trace", ""));
 }
 
+/* ---- objheapctl against the real module ---- */
+
+/* Run @cmd; its output in @out (NUL-terminated), its exit status. */
+static int run_cmd(const char *cmd, char *out, size_t len)
+{
+	size_t n = 0, r;
+	FILE *p = popen(cmd, "r");
+	int status;
+
+	if (!p)
+		return -1;
+	while (n + 1 < len && (r = fread(out + n, 1, len - n - 1, p)) > 0)
+		n += r;
+	out[n] = 0;
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Field @name of the row of top -o whose ID is @id, by the header's names. */
+static long long top_field(char *out, unsigned long long id, const char *name)
+{
+	char *line, *save, *tok, *tsave, *names[32];
+	int ncols = 0, i;
+
+	line = strtok_r(out, "\n", &save);		/* totals */
+	line = line ? strtok_r(NULL, "\n", &save) : NULL;	/* names */
+	if (!line)
+		return -1;
+	for (tok = strtok_r(line, " ", &tsave); tok && ncols < 32;
+	     tok = strtok_r(NULL, " ", &tsave))
+		names[ncols++] = tok;
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		char *vals[32];
+		int n = 0;
+
+		for (tok = strtok_r(line, " ", &tsave); tok && n < 32;
+		     tok = strtok_r(NULL, " ", &tsave))
+			vals[n++] = tok;
+		if (n < ncols || strtoull(vals[0], NULL, 10) != id)
+			continue;
+		for (i = 0; i < ncols; i++)
+			if (!strcmp(names[i], name))
+				return strtoll(vals[i], NULL, 10);
+	}
+	return -1;
+}
+
+TEST_F(observe, objheapctl_top_show_and_record_find_the_heap)
+{
+	char cmd[256], *out, *p;
+	uint64_t h;
+	FILE *csv;
+	int i, rows;
+
+	out = malloc(1 << 16);
+	ASSERT_NE(NULL, out);
+	for (i = 0; i < 33; i++)
+		ASSERT_EQ(0, objheap_new(self->heap, 5, 0, 0, NULL, 16, NULL, &h));
+	if (run_cmd("objheapctl top -o -s id 2>&1", out, 1 << 16) == 127) {
+		free(out);
+		TEST_SKIP("objheapctl is not on PATH");
+	}
+	ASSERT_EQ(0, strncmp(out, "heaps ", 6));
+	EXPECT_EQ(33, top_field(out, self->id, "OBJECTS"));
+	ASSERT_EQ(0, run_cmd("objheapctl top -o -s id 2>&1", out, 1 << 16));
+	EXPECT_EQ(getpid(), top_field(out, self->id, "PID"));
+
+	/* show copies a descriptor of the heap from this very process. */
+	snprintf(cmd, sizeof(cmd), "objheapctl show %llu 2>&1", self->id);
+	EXPECT_EQ(0, run_cmd(cmd, out, 1 << 16)) TH_LOG("%s", out);
+	p = strstr(out, "\nobjects:");
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(33, strtoll(p + strlen("\nobjects:"), NULL, 10));
+	EXPECT_NE(NULL, strstr(out, "\nholder:"));
+
+	/* record: a second of samples, each with the heap's 33 objects. */
+	snprintf(cmd, sizeof(cmd),
+		 "objheapctl record %llu --for 1s --interval 200ms -o /tmp/objheap-rec-%d 2>&1",
+		 self->id, getpid());
+	EXPECT_EQ(0, run_cmd(cmd, out, 1 << 16)) TH_LOG("%s", out);
+	snprintf(cmd, sizeof(cmd), "/tmp/objheap-rec-%d.csv", getpid());
+	csv = fopen(cmd, "r");
+	ASSERT_NE(NULL, csv);
+	ASSERT_NE(NULL, fgets(out, 4096, csv));
+	EXPECT_EQ(0, strncmp(out, "time_s,in_use,held,limit,objects,", 33));
+	for (rows = 0; fgets(out, 4096, csv); rows++) {
+		char *f = out;
+
+		for (i = 0; i < 4 && f; i++) {
+			f = strchr(f, ',');
+			f = f ? f + 1 : NULL;
+		}
+		ASSERT_NE(NULL, f);
+		EXPECT_EQ(33, strtoll(f, NULL, 10));
+	}
+	fclose(csv);
+	EXPECT_LE(4, rows);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "/tmp/objheap-rec-%d.svg", getpid());
+	EXPECT_EQ(0, access(cmd, R_OK));
+	unlink(cmd);
+	free(out);
+}
+
 TEST_HARNESS_MAIN

@@ -100,6 +100,10 @@ static const char *const cmd_names[] = {
 	[OBJHEAP_CMD_RESIZE - OBJHEAP_CMD_BASE] = "resize",
 	[OBJHEAP_CMD_SEAL - OBJHEAP_CMD_BASE] = "seal",
 	[OBJHEAP_CMD_MAP_OFFSET - OBJHEAP_CMD_BASE] = "map_offset",
+	[OBJHEAP_CMD_TRACE_CTL - OBJHEAP_CMD_BASE] = "trace_ctl",
+	[OBJHEAP_CMD_TRACE_SNAPSHOT - OBJHEAP_CMD_BASE] = "trace_snapshot",
+	[OBJHEAP_CMD_TRACE_ROWS - OBJHEAP_CMD_BASE] = "trace_rows",
+	[OBJHEAP_CMD_TRACE_TAG - OBJHEAP_CMD_BASE] = "trace_tag",
 	[63] = "test",
 };
 
