@@ -78,6 +78,28 @@ int objheap_new(struct objheap *heap, uint32_t type, uint32_t flags,
 		uint32_t nslots, const void *data, uint32_t data_len,
 		const uint64_t *slots, uint64_t *handlep);
 
+/*
+ * objheap_new_tagged() - objheap_new() with an allocation tag: while the
+ * heap traces its objects (objheap_trace_start()), the object is counted
+ * under the pair (@tag, @type).  The tag is any value the caller likes:
+ * a call site, a type, a request.  objheap_new() gives tag 0.
+ */
+int objheap_new_tagged(struct objheap *heap, uint64_t tag, uint32_t type,
+		       uint32_t flags, uint32_t nslots, const void *data,
+		       uint32_t data_len, const uint64_t *slots,
+		       uint64_t *handlep);
+
+/*
+ * objheap_new_here() - objheap_new() tagged with the caller's return
+ * address: the instruction after the call, in the caller's address space.
+ * addr2line(1) names the call's line from that address less one, once the
+ * load address of the caller's module is taken off (dladdr(3)); a caller
+ * that tail-calls it is tagged with its own caller's site.
+ */
+int objheap_new_here(struct objheap *heap, uint32_t type, uint32_t flags,
+		     uint32_t nslots, const void *data, uint32_t data_len,
+		     const uint64_t *slots, uint64_t *handlep);
+
 /* objheap_dup() - Take one more reference to @handle's object. */
 int objheap_dup(struct objheap *heap, uint64_t handle);
 
@@ -227,6 +249,11 @@ uint32_t objheap_batch_count(const struct objheap_batch_buf *batch);
 int objheap_batch_new(struct objheap_batch_buf *batch, uint32_t type,
 		      uint32_t flags, uint32_t nslots, const void *data,
 		      uint32_t data_len, const uint64_t *slots);
+/* objheap_new_tagged()'s entry: a NEW with allocation tag @tag. */
+int objheap_batch_new_tagged(struct objheap_batch_buf *batch, uint64_t tag,
+			     uint32_t type, uint32_t flags, uint32_t nslots,
+			     const void *data, uint32_t data_len,
+			     const uint64_t *slots);
 int objheap_batch_dup(struct objheap_batch_buf *batch, uint64_t handle);
 int objheap_batch_release(struct objheap_batch_buf *batch, uint64_t handle);
 int objheap_batch_set_slot(struct objheap_batch_buf *batch, uint64_t handle,
