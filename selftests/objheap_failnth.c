@@ -35,6 +35,12 @@
  * before), MAP_OFFSET, and mmap() of a mappable payload: a failed mmap()
  * must leave no hold on the object, which then dies with its handle.
  *
+ * Tracing (DOC: Tracing allocations): NEW while the heap traces, in a
+ * fresh heap (where it takes the pool and its array of traces), for a
+ * new pair and as a large object (whose trace ends its block), and
+ * starting tracing and taking a snapshot.  A NEW that fails must leave
+ * the totals of OBJHEAP_TRACE_CTL and the rows as they were.
+ *
  * The NEW, INTERN and BATCH commands have their own loops in
  * objheap_object.c.  After every attempt the allocator's checker passes,
  * and once the heap is closed the module holds no page and no large
@@ -85,6 +91,7 @@ struct fn_ctx {
 	uint64_t off;			/* h[0]'s offset, for mmap() */
 	void *map;			/* act mapped it; fn_run() unmaps */
 	size_t map_len;
+	struct objheap_trace_ctl trace;	/* the totals after setup */
 };
 
 struct fn_case {
@@ -1688,6 +1695,181 @@ static void verify_mmap(struct __test_metadata *_metadata,
 	EXPECT_LIVE_FD(c->fd, 0);
 }
 
+/* ---- tracing: NEW while tracing, START, SNAPSHOT ----------------------- */
+
+#define FN_TAG		0x7ace
+
+static void fn_trace_get(struct __test_metadata *_metadata, struct fn_ctx *c,
+			 struct objheap_trace_ctl *out)
+{
+	ASSERT_EQ(0, objheap_trace_get(c->heap, out));
+}
+
+/* The live row of (@tag, @type): its count, 0 when there is none. */
+static uint64_t fn_pair_count(struct fn_ctx *c, uint64_t tag, uint32_t type)
+{
+	struct objheap_trace_stat *st;
+	uint64_t count = 0;
+	size_t i, n;
+
+	if (objheap_trace_statistics(c->heap, 0, 0, OBJHEAP_GROUP_PAIR, NULL,
+				     &st, &n))
+		return ~0ULL;
+	for (i = 0; i < n; i++)
+		if (st[i].tag == tag && st[i].type == type)
+			count = st[i].count;
+	free(st);
+	return count;
+}
+
+/* A heap that traces and holds nothing yet: the first NEW takes a pool. */
+static void setup_tracing(struct __test_metadata *_metadata, struct fn_ctx *c)
+{
+	ASSERT_EQ(0, objheap_trace_start(c->heap, 1));
+	fn_trace_get(_metadata, c, &c->trace);
+}
+
+/* One traced object of (1, 7) already: NEW of another pair. */
+static void setup_tracing_one(struct __test_metadata *_metadata,
+			      struct fn_ctx *c)
+{
+	ASSERT_EQ(0, objheap_trace_start(c->heap, 1));
+	ASSERT_EQ(0, objheap_new_tagged(c->heap, 1, 7, 0, 0, NULL, 24, NULL,
+					&c->h[0]));
+	fn_trace_get(_metadata, c, &c->trace);
+	ASSERT_EQ(1, c->trace.out_traced_objects);
+}
+
+static int act_new_traced(struct fn_ctx *c)
+{
+	return objheap_new_tagged(c->heap, FN_TAG, 7, 0, 0, NULL, 24, NULL,
+				  &c->out);
+}
+
+static int act_new_traced_large(struct fn_ctx *c)
+{
+	return objheap_new_tagged(c->heap, FN_TAG, 7, 0, 0, fn_payload,
+				  FN_LARGE, NULL, &c->out);
+}
+
+/*
+ * A failed NEW counted nothing: the totals, the peak and the rows are as
+ * setup left them.  One that succeeded counted its object under its
+ * pair, at its block: 48 + 24 bytes rounded to 80, or for the large one
+ * (@large) at least its header, payload and trace.
+ */
+static void fn_verify_new_traced(struct __test_metadata *_metadata,
+				 struct fn_ctx *c, int ret, bool large)
+{
+	struct objheap_trace_ctl now;
+	uint64_t tag = 0;
+	uint32_t type = 0;
+
+	fn_trace_get(_metadata, c, &now);
+	EXPECT_EQ(1, now.out_sample_every);
+	if (ret) {
+		EXPECT_EQ(c->trace.out_traced_objects, now.out_traced_objects);
+		EXPECT_EQ(c->trace.out_traced_bytes, now.out_traced_bytes);
+		EXPECT_EQ(c->trace.out_peak_bytes, now.out_peak_bytes);
+		EXPECT_EQ(0, fn_pair_count(c, FN_TAG, 7));
+		return;
+	}
+	EXPECT_EQ(c->trace.out_traced_objects + 1, now.out_traced_objects);
+	if (large) {
+		EXPECT_LE(48 + FN_LARGE + 8,
+			  now.out_traced_bytes - c->trace.out_traced_bytes);
+	} else {
+		EXPECT_EQ(80, now.out_traced_bytes - c->trace.out_traced_bytes);
+	}
+	EXPECT_EQ(now.out_traced_bytes, now.out_peak_bytes);
+	EXPECT_EQ(1, fn_pair_count(c, FN_TAG, 7));
+	EXPECT_EQ(1, objheap_trace_tag(c->heap, c->out, &tag, &type));
+	EXPECT_EQ(FN_TAG, tag);
+	EXPECT_EQ(7, type);
+}
+
+static void verify_new_traced(struct __test_metadata *_metadata,
+			      struct fn_ctx *c, int ret)
+{
+	fn_verify_new_traced(_metadata, c, ret, false);
+}
+
+static void verify_new_traced_large(struct __test_metadata *_metadata,
+				    struct fn_ctx *c, int ret)
+{
+	fn_verify_new_traced(_metadata, c, ret, true);
+}
+
+/* Objects of several sizes before tracing starts. */
+static void setup_untraced(struct __test_metadata *_metadata,
+			   struct fn_ctx *c)
+{
+	c->h[0] = fn_node(c->heap, 0, 24);
+	c->h[1] = fn_node(c->heap, 3, 200);
+	c->h[2] = fn_node(c->heap, 0, FN_LARGE);
+	ASSERT_NE(0, c->h[0]);
+	ASSERT_NE(0, c->h[1]);
+	ASSERT_NE(0, c->h[2]);
+}
+
+static int act_trace_start(struct fn_ctx *c)
+{
+	return objheap_trace_start(c->heap, 1);
+}
+
+/* Started or not at all; either way the objects before are untraced. */
+static void verify_trace_start(struct __test_metadata *_metadata,
+			       struct fn_ctx *c, int ret)
+{
+	struct objheap_trace_ctl now;
+
+	fn_trace_get(_metadata, c, &now);
+	EXPECT_EQ(ret ? 0 : 1, now.out_sample_every);
+	EXPECT_EQ(0, now.out_traced_objects);
+	EXPECT_EQ(0, objheap_trace_tag(c->heap, c->h[0], NULL, NULL));
+	/* A heap that did not start may start now, one that did is busy. */
+	EXPECT_EQ(ret ? 0 : -EBUSY, objheap_trace_start(c->heap, 1));
+	EXPECT_EQ(0, objheap_new_tagged(c->heap, FN_TAG, 7, 0, 0, NULL, 24,
+					NULL, &c->out));
+	EXPECT_EQ(1, objheap_trace_tag(c->heap, c->out, NULL, NULL));
+	EXPECT_EQ(0, objheap_release(c->heap, c->out));
+}
+
+static int act_snapshot(struct fn_ctx *c)
+{
+	uint32_t id = 0;
+	int ret = objheap_snapshot_take(c->heap, &id);
+
+	c->count = id;
+	return ret;
+}
+
+/* A snapshot taken holds the counts; one that failed is not there. */
+static void verify_snapshot(struct __test_metadata *_metadata,
+			    struct fn_ctx *c, int ret)
+{
+	struct objheap_trace_stat *st = NULL;
+	struct objheap_trace_ctl now;
+	size_t n = 0;
+
+	fn_trace_get(_metadata, c, &now);
+	EXPECT_EQ(ret ? 0 : 1, now.out_snapshots);
+	EXPECT_EQ(c->trace.out_traced_objects, now.out_traced_objects);
+	if (ret)
+		return;
+	ASSERT_EQ(0, objheap_release(c->heap, c->h[0]));
+	c->h[0] = 0;
+	ASSERT_EQ(0, objheap_trace_statistics(c->heap, c->count, 0,
+					      OBJHEAP_GROUP_PAIR, NULL, &st,
+					      &n));
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(1, st[0].tag);
+	EXPECT_EQ(7, st[0].type);
+	EXPECT_EQ(1, st[0].count);
+	free(st);
+	EXPECT_EQ(0, objheap_snapshot_drop(c->heap, c->count));
+}
+
 #define FN_CASE(_name, _kind, _min, _setup, _act, _verify)		\
 	{ .name = _name, .kind = _kind, .min_failures = _min,	\
 	  .setup = _setup, .act = _act, .verify = _verify }
@@ -1781,6 +1963,16 @@ static const struct fn_case fn_cases[] = {
 		verify_map_offset),
 	FN_CASE("mmap", FN_ENOMEM, 1, setup_mapped_offset, act_mmap,
 		verify_mmap),
+	FN_CASE("new_traced_in_a_fresh_heap", FN_ENOMEM, 1, setup_tracing,
+		act_new_traced, verify_new_traced),
+	FN_CASE("new_traced_new_pair", FN_ENOMEM, 0, setup_tracing_one,
+		act_new_traced, verify_new_traced),
+	FN_CASE("new_traced_large", FN_ENOMEM, 1, setup_tracing_one,
+		act_new_traced_large, verify_new_traced_large),
+	FN_CASE("trace_start", FN_ENOMEM, 0, setup_untraced,
+		act_trace_start, verify_trace_start),
+	FN_CASE("trace_snapshot", FN_ENOMEM, 0, setup_tracing_one,
+		act_snapshot, verify_snapshot),
 };
 
 #define FN_NR_CASES ARRAY_SIZE(fn_cases)

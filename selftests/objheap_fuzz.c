@@ -39,7 +39,7 @@ typedef unsigned long long u64;
 typedef unsigned int u32;
 typedef unsigned char u8;
 
-#define NR_CMDS		(OBJHEAP_CMD_MAP_OFFSET - OBJHEAP_CMD_BASE + 1)
+#define NR_CMDS		(OBJHEAP_CMD_TRACE_TAG - OBJHEAP_CMD_BASE + 1)
 #define CMD(nr)		((nr) - OBJHEAP_CMD_BASE)
 #define ARENA_SIZE	(256 * 1024)
 #define POOL		64
@@ -53,6 +53,7 @@ enum {
 	A_EOVERFLOW = 1 << 6, A_EMSGSIZE = 1 << 7, A_EOPNOTSUPP = 1 << 8,
 	A_ECANCELED = 1 << 9, A_ESRCH = 1 << 10, A_EEXIST = 1 << 11,
 	A_ENOSPC = 1 << 12, A_EMFILE = 1 << 13, A_EBUSY = 1 << 14,
+	A_ENODATA = 1 << 15,
 };
 
 static u32 errno_bit(int e)
@@ -73,6 +74,7 @@ static u32 errno_bit(int e)
 	case ENOSPC: return A_ENOSPC;
 	case EMFILE: return A_EMFILE;
 	case EBUSY: return A_EBUSY;
+	case ENODATA: return A_ENODATA;
 	}
 	return 0;
 }
@@ -88,7 +90,10 @@ static u32 errno_bit(int e)
  * SEAL takes a reference with OBJHEAP_SEAL_INTERN (EOVERFLOW) and may
  * grow the intern table (ENOMEM); it is never EPERM in the fuzzer's
  * attachment, which is not read-only, since sealing an immutable object
- * changes nothing.
+ * changes nothing.  DOC: Tracing allocations: TRACE_CTL is EBUSY when
+ * starting twice and ENOMEM when starting; TRACE_SNAPSHOT ENODATA when
+ * the heap does not trace, ENOSPC when full, ENOENT for an unknown id,
+ * ENOMEM; TRACE_ROWS ENODATA and ENOENT; TRACE_TAG ENOENT.
  */
 #define BASIC (A_E2BIG | A_EINVAL | A_EFAULT)
 static const u32 allowed[NR_CMDS] = {
@@ -143,12 +148,18 @@ static const u32 allowed[NR_CMDS] = {
 	[CMD(OBJHEAP_CMD_SEAL)] = BASIC | A_ENOENT | A_EBUSY | A_EOVERFLOW |
 				  A_ENOMEM,
 	[CMD(OBJHEAP_CMD_MAP_OFFSET)] = BASIC | A_ENOENT | A_ENOSPC | A_ENOMEM,
+	[CMD(OBJHEAP_CMD_TRACE_CTL)] = BASIC | A_EBUSY | A_ENOMEM,
+	[CMD(OBJHEAP_CMD_TRACE_SNAPSHOT)] = BASIC | A_ENODATA | A_ENOSPC |
+					    A_ENOENT | A_ENOMEM,
+	[CMD(OBJHEAP_CMD_TRACE_ROWS)] = BASIC | A_ENODATA | A_ENOENT,
+	[CMD(OBJHEAP_CMD_TRACE_TAG)] = BASIC | A_ENOENT,
 };
 
 /* What a field of a structure holds, for the generator. */
 enum kind {
 	K_END, K_HANDLE, K_UPTR, K_SLOTS_UPTR, K_LEN, K_COUNT, K_FLAGS,
 	K_RES, K_OUT, K_U32, K_GEN, K_CMDNR, K_LIMIT, K_U64, K_NAMELEN,
+	K_TAG, K_TRACE_OP, K_PERIOD, K_SNAPSHOT, K_ROWS_UPTR,
 };
 
 struct field {
@@ -181,7 +192,7 @@ static const struct cmd_desc cmds[NR_CMDS] = {
 		{ FLD(objheap_new, type, K_U32), FLD(objheap_new, nslots, K_COUNT),
 		  FLD(objheap_new, data_len, K_LEN), FLD(objheap_new, __reserved, K_RES),
 		  FLD(objheap_new, data_uptr, K_UPTR), FLD(objheap_new, slots_uptr, K_SLOTS_UPTR),
-		  FLD(objheap_new, out_handle, K_OUT) } },
+		  FLD(objheap_new, out_handle, K_OUT), FLD(objheap_new, tag, K_TAG) } },
 	[CMD(OBJHEAP_CMD_DUP)] = { "DUP", sizeof(struct objheap_handle_cmd), 0, true,
 		{ FLD(objheap_handle_cmd, handle, K_HANDLE),
 		  FLD(objheap_handle_cmd, out_handle, K_OUT) } },
@@ -325,6 +336,28 @@ static const struct cmd_desc cmds[NR_CMDS] = {
 			 FLD(objheap_map_offset, out_offset, K_OUT),
 			 FLD(objheap_map_offset, out_data_len, K_OUT),
 			 FLD(objheap_map_offset, __reserved, K_RES) } },
+	[CMD(OBJHEAP_CMD_TRACE_CTL)] = { "TRACE_CTL", sizeof(struct objheap_trace_ctl), 0,
+		false, { FLD(objheap_trace_ctl, op, K_TRACE_OP),
+			 FLD(objheap_trace_ctl, sample_every, K_PERIOD),
+			 FLD(objheap_trace_ctl, out_traced_bytes, K_OUT),
+			 FLD(objheap_trace_ctl, out_pairs, K_OUT),
+			 FLD(objheap_trace_ctl, __reserved, K_RES) } },
+	[CMD(OBJHEAP_CMD_TRACE_SNAPSHOT)] = { "TRACE_SNAPSHOT",
+		sizeof(struct objheap_trace_snapshot), OBJHEAP_SNAPSHOT_DROP, false,
+		{ FLD(objheap_trace_snapshot, id, K_SNAPSHOT),
+		  FLD(objheap_trace_snapshot, out_id, K_OUT) } },
+	[CMD(OBJHEAP_CMD_TRACE_ROWS)] = { "TRACE_ROWS", sizeof(struct objheap_trace_rows), 0,
+		false, { FLD(objheap_trace_rows, snapshot, K_SNAPSHOT),
+			 FLD(objheap_trace_rows, base, K_SNAPSHOT),
+			 FLD(objheap_trace_rows, start, K_COUNT),
+			 FLD(objheap_trace_rows, nrows, K_COUNT),
+			 FLD(objheap_trace_rows, rows_uptr, K_ROWS_UPTR),
+			 FLD(objheap_trace_rows, out_next, K_OUT),
+			 FLD(objheap_trace_rows, __reserved, K_RES) } },
+	[CMD(OBJHEAP_CMD_TRACE_TAG)] = { "TRACE_TAG", sizeof(struct objheap_trace_tag), 0,
+		false, { FLD(objheap_trace_tag, handle, K_HANDLE),
+			 FLD(objheap_trace_tag, out_tag, K_OUT),
+			 FLD(objheap_trace_tag, out_flags, K_OUT) } },
 };
 
 /*
@@ -568,6 +601,28 @@ static void fill_struct(u8 *s, u32 nr, u32 size)
 		case K_LIMIT:
 			put(s, f, chance(80) ? (u64)rn(FUZZ_LIMIT) :
 				  chance(50) ? UINT64_MAX : (1ULL << 30) + rn(2));
+			break;
+		case K_TAG:
+			/* A few tags, so that pairs meet again; OTHER's too. */
+			put(s, f, chance(70) ? rn(8) : chance(50) ?
+				  OBJHEAP_TAG_OTHER : rnd());
+			break;
+		case K_TRACE_OP:
+			put(s, f, chance(90) ? rn(4) : rnd());
+			break;
+		case K_PERIOD:
+			put(s, f, chance(60) ? rn(4) : chance(70) ? rn(64) :
+				  chance(50) ? (1U << 24) + rn(2) : rnd());
+			break;
+		case K_SNAPSHOT:
+			put(s, f, chance(90) ? rn(OBJHEAP_TRACE_SNAPSHOTS_MAX + 2) :
+				  rnd());
+			break;
+		case K_ROWS_UPTR:
+			/* Room for the rows asked for (len is nrows). */
+			put(s, f, pick_uptr(len <= OBJHEAP_TRACE_ROWS_MAX ?
+					    len * sizeof(struct objheap_trace_row) :
+					    64, false));
 			break;
 		default:
 			break;

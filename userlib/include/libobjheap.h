@@ -78,6 +78,28 @@ int objheap_new(struct objheap *heap, uint32_t type, uint32_t flags,
 		uint32_t nslots, const void *data, uint32_t data_len,
 		const uint64_t *slots, uint64_t *handlep);
 
+/*
+ * objheap_new_tagged() - objheap_new() with an allocation tag: while the
+ * heap traces its objects (objheap_trace_start()), the object is counted
+ * under the pair (@tag, @type).  The tag is any value the caller likes:
+ * a call site, a type, a request.  objheap_new() gives tag 0.
+ */
+int objheap_new_tagged(struct objheap *heap, uint64_t tag, uint32_t type,
+		       uint32_t flags, uint32_t nslots, const void *data,
+		       uint32_t data_len, const uint64_t *slots,
+		       uint64_t *handlep);
+
+/*
+ * objheap_new_here() - objheap_new() tagged with the caller's return
+ * address: the instruction after the call, in the caller's address space.
+ * addr2line(1) names the call's line from that address less one, once the
+ * load address of the caller's module is taken off (dladdr(3)); a caller
+ * that tail-calls it is tagged with its own caller's site.
+ */
+int objheap_new_here(struct objheap *heap, uint32_t type, uint32_t flags,
+		     uint32_t nslots, const void *data, uint32_t data_len,
+		     const uint64_t *slots, uint64_t *handlep);
+
 /* objheap_dup() - Take one more reference to @handle's object. */
 int objheap_dup(struct objheap *heap, uint64_t handle);
 
@@ -227,6 +249,11 @@ uint32_t objheap_batch_count(const struct objheap_batch_buf *batch);
 int objheap_batch_new(struct objheap_batch_buf *batch, uint32_t type,
 		      uint32_t flags, uint32_t nslots, const void *data,
 		      uint32_t data_len, const uint64_t *slots);
+/* objheap_new_tagged()'s entry: a NEW with allocation tag @tag. */
+int objheap_batch_new_tagged(struct objheap_batch_buf *batch, uint64_t tag,
+			     uint32_t type, uint32_t flags, uint32_t nslots,
+			     const void *data, uint32_t data_len,
+			     const uint64_t *slots);
 int objheap_batch_dup(struct objheap_batch_buf *batch, uint64_t handle);
 int objheap_batch_release(struct objheap_batch_buf *batch, uint64_t handle);
 int objheap_batch_set_slot(struct objheap_batch_buf *batch, uint64_t handle,
@@ -310,6 +337,144 @@ int objheap_set_limit(struct objheap *heap, uint64_t limit);
  */
 int objheap_release_array(struct objheap *heap, const uint64_t *handles,
 			  uint32_t count);
+
+/*
+ * Tracing allocations, after Python's tracemalloc module (objheap(4),
+ * "Tracing allocations").  While a heap traces, every object it creates
+ * is counted, with its bytes (its footprint in the heap's allocator),
+ * under the pair of its allocation tag (objheap_new_tagged(); 0 for
+ * objheap_new() and for objects made otherwise) and its type.  Objects
+ * that existed before tracing started are not traced.  The counts are the
+ * heap's, shared by its attachments; a read-only attachment may read them
+ * (objheap_trace_get(), objheap_trace_tag(), objheap_trace_statistics())
+ * but gets -EPERM from the others.
+ */
+
+/*
+ * objheap_trace_start() - Start tracing, as tracemalloc.start().
+ * @sample_every: 0 or 1 to trace every object; N to trace one object in
+ *                N on average (the gaps between traced objects are drawn
+ *                uniformly from 1 to 2N - 1), at most 2^24.  The counts
+ *                and bytes are then those of the traced objects: multiply
+ *                by N for an estimate, whose relative error for a pair of
+ *                n objects is about sqrt(N / n).
+ *
+ * Return: 0, -EBUSY when the heap traces already, -EINVAL when
+ * @sample_every is too large, -EPERM (read-only), -ENOMEM, or -errno.
+ */
+int objheap_trace_start(struct objheap *heap, uint32_t sample_every);
+
+/*
+ * objheap_trace_stop() - Stop tracing, as tracemalloc.stop(): the counts
+ * and every snapshot are dropped.  Stopping a heap that does not trace
+ * does nothing.  Return: 0, -EPERM (read-only), or -errno.
+ */
+int objheap_trace_stop(struct objheap *heap);
+
+/*
+ * objheap_trace_reset_peak() - Make the peak the bytes traced now, as
+ * tracemalloc.reset_peak().  Return: 0, -EPERM (read-only), or -errno.
+ */
+int objheap_trace_reset_peak(struct objheap *heap);
+
+/*
+ * objheap_trace_get() - The totals: *@out as OBJHEAP_TRACE_CTL reports
+ * them (traced bytes and objects, the peak, the pairs, the sampling
+ * period and the snapshots held; all 0 when the heap does not trace).
+ */
+int objheap_trace_get(struct objheap *heap, struct objheap_trace_ctl *out);
+
+/*
+ * objheap_get_traced_memory() - tracemalloc.get_traced_memory(): the bytes
+ * of the traced objects alive, and the most they have been since tracing
+ * started or the peak was reset.  Either pointer may be NULL.  Both are 0
+ * when the heap does not trace.
+ */
+int objheap_get_traced_memory(struct objheap *heap, uint64_t *current,
+			      uint64_t *peak);
+
+/*
+ * objheap_trace_tag() - tracemalloc.get_object_traceback(): the pair the
+ * object of @handle is counted under.  @tagp, @typep: NULL, or on success
+ * its tag (OBJHEAP_TAG_OTHER when the heap's pairs were full) and type,
+ * both 0 when it is not traced.
+ *
+ * Return: 1 when the object is traced, 0 when it is not (made before
+ * tracing started, sampled out, or the heap does not trace), -ENOENT, or
+ * -errno.
+ */
+int objheap_trace_tag(struct objheap *heap, uint64_t handle, uint64_t *tagp,
+		      uint32_t *typep);
+
+/*
+ * objheap_snapshot_take() - Keep the counts of every pair as they are now,
+ * in the kernel, as tracemalloc.take_snapshot(); *@idp (if not NULL) is
+ * the snapshot's id, 1 to OBJHEAP_TRACE_SNAPSHOTS_MAX.  Snapshots belong
+ * to the heap and go when tracing stops.
+ *
+ * objheap_snapshot_drop() - Drop snapshot @id.
+ *
+ * Return: 0, -ENODATA when the heap does not trace, -ENOSPC (take) when
+ * it holds OBJHEAP_TRACE_SNAPSHOTS_MAX snapshots, -ENOENT (drop) when it
+ * has no snapshot @id, -EPERM (read-only), -ENOMEM, or -errno.
+ */
+int objheap_snapshot_take(struct objheap *heap, uint32_t *idp);
+int objheap_snapshot_drop(struct objheap *heap, uint32_t id);
+
+/* What objheap_trace_statistics() adds up: tracemalloc's key_type. */
+enum objheap_group {
+	OBJHEAP_GROUP_PAIR,	/* one row per (tag, type) */
+	OBJHEAP_GROUP_TAG,	/* one row per tag; type reported as 0 */
+	OBJHEAP_GROUP_TYPE,	/* one row per type; tag reported as 0 */
+};
+
+/*
+ * Which tags objheap_trace_statistics() looks at: only the @ntags tags of
+ * @tags, or, with @exclude, every tag but those.
+ */
+struct objheap_trace_filter {
+	const uint64_t *tags;
+	size_t ntags;
+	int exclude;
+};
+
+/*
+ * One row of objheap_trace_statistics(): a pair, tag or type, with the
+ * traced objects and bytes of the snapshot read, and their change since
+ * the base (the figure in the snapshot less the figure in the base; with
+ * no base, the figures themselves).
+ */
+struct objheap_trace_stat {
+	uint64_t tag;
+	uint32_t type;
+	uint64_t count, bytes;
+	int64_t count_diff, bytes_diff;
+};
+
+/*
+ * objheap_trace_statistics() - Snapshot.statistics() and
+ * Snapshot.compare_to() of tracemalloc.
+ * @snapshot: The snapshot to read, or 0 for the counts now.
+ * @base: 0, or an older snapshot to compare with.
+ * @group: How to add the pairs up.
+ * @filter: NULL for every tag, or which tags to look at (before grouping).
+ * @statsp: On success, an array of *@np rows allocated with malloc(3),
+ *          for the caller to free(3); NULL when there is none.
+ * @np: On success, the number of rows.
+ *
+ * Reads every row of the pairs with OBJHEAP_TRACE_ROWS, filters them,
+ * groups them, drops the rows whose figures, and the base's, are all 0,
+ * and sorts the rest: by |bytes_diff| then bytes, largest first (without
+ * a base, by bytes), ties by tag then type, smallest first.
+ *
+ * Return: 0, -ENODATA when the heap does not trace, -ENOENT when
+ * @snapshot or @base is no snapshot, -EINVAL for a bad @group or a filter
+ * with tags but no array, -ENOMEM, or -errno.
+ */
+int objheap_trace_statistics(struct objheap *heap, uint32_t snapshot,
+			     uint32_t base, enum objheap_group group,
+			     const struct objheap_trace_filter *filter,
+			     struct objheap_trace_stat **statsp, size_t *np);
 
 /*
  * The cycle collector, after Python's gc module (Documentation/gc.rst).

@@ -104,10 +104,10 @@ static void *batch_add(struct objheap_batch_buf *b, uint32_t cmd, uint32_t size)
 #define BATCH_ADD(b, cmd, type) \
 	((type *)batch_add(b, cmd, sizeof(type)))
 
-OBJHEAP_API int objheap_batch_new(struct objheap_batch_buf *b, uint32_t type,
-				  uint32_t flags, uint32_t nslots,
-				  const void *data, uint32_t data_len,
-				  const uint64_t *slots)
+static int batch_new_cmd(struct objheap_batch_buf *b, uint64_t tag,
+			 uint32_t type, uint32_t flags, uint32_t nslots,
+			 const void *data, uint32_t data_len,
+			 const uint64_t *slots)
 {
 	struct objheap_new *cmd = BATCH_ADD(b, OBJHEAP_CMD_NEW, struct objheap_new);
 
@@ -119,7 +119,26 @@ OBJHEAP_API int objheap_batch_new(struct objheap_batch_buf *b, uint32_t type,
 	cmd->data_len = data_len;
 	cmd->data_uptr = (uintptr_t)data;
 	cmd->slots_uptr = (uintptr_t)slots;
+	cmd->tag = tag;
 	return b->count - 1;
+}
+
+OBJHEAP_API int objheap_batch_new(struct objheap_batch_buf *b, uint32_t type,
+				  uint32_t flags, uint32_t nslots,
+				  const void *data, uint32_t data_len,
+				  const uint64_t *slots)
+{
+	return batch_new_cmd(b, 0, type, flags, nslots, data, data_len, slots);
+}
+
+OBJHEAP_API int objheap_batch_new_tagged(struct objheap_batch_buf *b,
+					 uint64_t tag, uint32_t type,
+					 uint32_t flags, uint32_t nslots,
+					 const void *data, uint32_t data_len,
+					 const uint64_t *slots)
+{
+	return batch_new_cmd(b, tag, type, flags, nslots, data, data_len,
+			     slots);
 }
 
 static int batch_handle_cmd(struct objheap_batch_buf *b, uint32_t nr,

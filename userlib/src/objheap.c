@@ -58,9 +58,14 @@ OBJHEAP_API int objheap_query(struct objheap *heap, uint32_t query_cmd,
 	return __objheap_ioctl(heap, OBJHEAP_QUERY, out);
 }
 
-OBJHEAP_API int objheap_new(struct objheap *heap, uint32_t type, uint32_t flags,
-			    uint32_t nslots, const void *data, uint32_t data_len,
-			    const uint64_t *slots, uint64_t *handlep)
+/*
+ * NEW with the whole structure, tag included: a module older than the tag
+ * takes the 48 bytes as long as the tag is 0 (it insists only that what
+ * it does not know is zero), so objheap_new() runs on either.
+ */
+static int new_cmd(struct objheap *heap, uint64_t tag, uint32_t type,
+		   uint32_t flags, uint32_t nslots, const void *data,
+		   uint32_t data_len, const uint64_t *slots, uint64_t *handlep)
 {
 	struct objheap_new cmd = {
 		.size = sizeof(cmd),
@@ -70,12 +75,46 @@ OBJHEAP_API int objheap_new(struct objheap *heap, uint32_t type, uint32_t flags,
 		.data_len = data_len,
 		.data_uptr = (uintptr_t)data,
 		.slots_uptr = (uintptr_t)slots,
+		.tag = tag,
 	};
 	int ret = __objheap_ioctl(heap, OBJHEAP_NEW, &cmd);
 
 	if (!ret)
 		*handlep = cmd.out_handle;
 	return ret;
+}
+
+OBJHEAP_API int objheap_new(struct objheap *heap, uint32_t type, uint32_t flags,
+			    uint32_t nslots, const void *data, uint32_t data_len,
+			    const uint64_t *slots, uint64_t *handlep)
+{
+	return new_cmd(heap, 0, type, flags, nslots, data, data_len, slots,
+		       handlep);
+}
+
+OBJHEAP_API int objheap_new_tagged(struct objheap *heap, uint64_t tag,
+				   uint32_t type, uint32_t flags,
+				   uint32_t nslots, const void *data,
+				   uint32_t data_len, const uint64_t *slots,
+				   uint64_t *handlep)
+{
+	return new_cmd(heap, tag, type, flags, nslots, data, data_len, slots,
+		       handlep);
+}
+
+/*
+ * Never inlined, so that the return address is that of a call to it: the
+ * caller's site, not the site of whatever this was inlined into.
+ */
+OBJHEAP_API __attribute__((noinline)) int
+objheap_new_here(struct objheap *heap, uint32_t type, uint32_t flags,
+		 uint32_t nslots, const void *data, uint32_t data_len,
+		 const uint64_t *slots, uint64_t *handlep)
+{
+	uint64_t site = (uintptr_t)__builtin_return_address(0);
+
+	return new_cmd(heap, site, type, flags, nslots, data, data_len, slots,
+		       handlep);
 }
 
 OBJHEAP_API int objheap_dup(struct objheap *heap, uint64_t handle)
