@@ -610,7 +610,7 @@ void oh_free(struct oh_alloc *a, void *p, size_t size)
 static size_t oh_pool_traces_bytes(struct oh_pool *pool)
 {
 	return kmalloc_size_roundup(oh_pool_nblocks(OH_CLASS_SIZE(pool->szidx)) *
-				    sizeof(u64));
+				    sizeof(*pool->traces));
 }
 
 /* Free @pool's trace words, if it has them and serves a class. */
@@ -637,7 +637,7 @@ static void oh_pool_drop_traces(struct oh_alloc *a, struct oh_pool *pool)
  * Return: The word; NULL when the pool has none and @create is false, or
  * when they cannot be had (the heap's limit, or no memory).
  */
-u64 *oh_alloc_trace_word(struct oh_alloc *a, void *p, bool create)
+u32 *oh_alloc_trace_word(struct oh_alloc *a, void *p, bool create)
 {
 	struct oh_pool *pool = (struct oh_pool *)((unsigned long)p & oh_pool_mask);
 	unsigned int bsize = OH_CLASS_SIZE(pool->szidx);
@@ -657,6 +657,27 @@ u64 *oh_alloc_trace_word(struct oh_alloc *a, void *p, bool create)
 		}
 	}
 	return &pool->traces[(p - (void *)pool - OH_POOL_OVERHEAD) / bsize];
+}
+
+/**
+ * oh_alloc_drop_trace_words() - Free the trace words of every pool.
+ * @a: The heap's allocator.
+ *
+ * Context: The heap's lock is held.  Walks every arena.
+ */
+void oh_alloc_drop_trace_words(struct oh_alloc *a)
+{
+	struct oh_arena *arena;
+	unsigned int nf, i;
+
+	for (nf = 0; nf <= oh_nr_pools; nf++) {
+		list_for_each_entry(arena, &a->arenas[nf], node) {
+			for (i = 0; i < arena->nextpool; i++)
+				if (arena->pages[i])
+					oh_pool_drop_traces(a, oh_arena_pool(arena, i));
+			cond_resched();
+		}
+	}
 }
 
 /**

@@ -50,7 +50,7 @@ struct oh_pool {
 	u16 szidx;
 	struct list_head node;
 	struct oh_arena *arena;
-	u64 *traces;
+	u32 *traces;
 };
 
 /* 48 bytes on 64-bit: blocks after it stay 16-byte aligned. */

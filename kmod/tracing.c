@@ -7,12 +7,12 @@
  * (tag, type) pair.  A stack walk, what makes tracemalloc cost its 3x,
  * is replaced by a number the caller already has.
  *
- * Each traced object has one 64-bit trace word: the tracer's epoch in the
- * high half, the index of its pair in the low half.  The word of a small
- * object lives in an array beside its pool (oh_alloc_trace_word()), that
- * of an object above OH_SMALL_MAX bytes at the end of its own block
- * (OH_OBJ_TRACE_WORD), so that tracing costs the object's header
- * nothing.  Every object created while the heap traces has its word
+ * Each traced object has one trace word: the tracer's epoch in the high
+ * half, the index of its pair in the low half.  The word of a small
+ * object, 32 bits, lives in an array beside its pool
+ * (oh_alloc_trace_word()); that of an object above OH_SMALL_MAX bytes,
+ * 64 bits, at the end of its own block (OH_OBJ_TRACE_WORD).  Tracing
+ * costs the object's header nothing.  Every object created while the heap traces has its word
  * written, 0 when the sampling leaves it out, and every traced object
  * clears its word when it dies; stopping leaves the words of the objects
  * still alive as they are, and the next start begins a new epoch, which
@@ -43,17 +43,6 @@
 #define OH_TRACE_PAIRS_MIN	64
 #define OH_TRACE_SAMPLE_MAX	BIT(24)
 
-static inline u64 oh_trace_word_of(const struct oh_tracing *t, u32 pair)
-{
-	return (u64)t->epoch << 32 | pair;
-}
-
-/* Whether @word was written in this epoch for a traced object. */
-static inline bool oh_trace_word_live(const struct oh_tracing *t, u64 word)
-{
-	return (word >> 32) == t->epoch;
-}
-
 /* What tracing the pair arrays of @cap pairs costs the heap. */
 static size_t oh_trace_table_bytes(u32 cap)
 {
@@ -63,20 +52,66 @@ static size_t oh_trace_table_bytes(u32 cap)
 /* ---- the trace word ------------------------------------------------ */
 
 /*
- * Where @obj's trace word is: at the end of its block or beside its pool;
- * NULL for an object above OH_SMALL_MAX bytes created while the heap did
- * not trace, or when @create and the pool's words cannot be had.
+ * A small object's word is 32 bits: the low 16 bits of the epoch, then
+ * the pair.  Pair indexes fit 16 bits (OBJHEAP_TRACE_PAIRS_MAX), and a
+ * start that brings the short epoch round to 0 again drops every pool's
+ * words first (oh_tracing_start()), so that no word of 65536 starts ago
+ * can pass for a live one.  A large object's word is 64 bits, at the end
+ * of its block: the whole epoch, then the pair.  0 is no trace.
  */
-static u64 *oh_trace_word(struct objheap *heap, struct oh_object *obj,
-			  bool create)
-{
-	size_t bytes = oh_object_bytes(obj);
+#define OH_TRACE_SHORT(epoch)	((epoch) & 0xffff)
 
-	if (obj->flags & OH_OBJ_TRACE_WORD)
-		return (u64 *)((u8 *)obj + bytes - sizeof(u64));
-	if (bytes > OH_SMALL_MAX)
+/* The word of a large object created while the heap traced, or NULL. */
+static u64 *oh_trace_long_word(struct oh_object *obj)
+{
+	if (!(obj->flags & OH_OBJ_TRACE_WORD))
 		return NULL;
-	return oh_alloc_trace_word(&heap->alloc, obj, create);
+	return (u64 *)((u8 *)obj + oh_object_bytes(obj) - sizeof(u64));
+}
+
+/*
+ * Record that @obj is traced under @pair, or untraced (@pair < 0).
+ * Return: 0, or -ENOMEM when its pool cannot get its words.
+ */
+static int oh_trace_write(struct objheap *heap, struct oh_object *obj,
+			  s64 pair)
+{
+	struct oh_tracing *t = &heap->tracing;
+	u64 *lw = oh_trace_long_word(obj);
+	u32 *sw;
+
+	if (lw) {
+		*lw = pair < 0 ? 0 : (u64)t->epoch << 32 | pair;
+		return 0;
+	}
+	/* A large object made while the heap did not trace has no word. */
+	if (oh_object_bytes(obj) > OH_SMALL_MAX)
+		return 0;
+	sw = oh_alloc_trace_word(&heap->alloc, obj, pair >= 0);
+	if (!sw)
+		return pair < 0 ? 0 : -ENOMEM;
+	*sw = pair < 0 ? 0 : OH_TRACE_SHORT(t->epoch) << 16 | pair;
+	return 0;
+}
+
+/* The pair @obj is traced under in this epoch, or -1. */
+static s64 oh_trace_read(struct objheap *heap, struct oh_object *obj)
+{
+	struct oh_tracing *t = &heap->tracing;
+	u64 *lw;
+	u32 *sw;
+
+	if (!t->sample_every)
+		return -1;
+	lw = oh_trace_long_word(obj);
+	if (lw)
+		return *lw >> 32 == t->epoch ? (s64)(u32)*lw : -1;
+	if (oh_object_bytes(obj) > OH_SMALL_MAX)
+		return -1;
+	sw = oh_alloc_trace_word(&heap->alloc, obj, false);
+	if (!sw || *sw >> 16 != OH_TRACE_SHORT(t->epoch))
+		return -1;
+	return *sw & 0xffff;
 }
 
 /* ---- pairs --------------------------------------------------------- */
@@ -178,6 +213,8 @@ static bool oh_trace_sampled(struct oh_tracing *t)
 {
 	u32 span;
 
+	if (t->sample_every == 1)
+		return true;
 	if (--t->countdown)
 		return false;
 	/* Gaps uniform in [1, 2N - 1]: one object in N on average. */
@@ -213,38 +250,20 @@ static void oh_trace_count(struct oh_tracing *t, u32 pair, s64 objects,
 int oh_tracing_add(struct objheap *heap, struct oh_object *obj, u64 tag)
 {
 	struct oh_tracing *t = &heap->tracing;
-	u64 *word;
 	u32 pair;
 	int ret;
 
 	if (likely(!t->sample_every))
 		return 0;
-	word = oh_trace_word(heap, obj, true);
-	if (!word)
-		return -ENOMEM;
-	*word = 0;
 	if (!oh_trace_sampled(t))
-		return 0;
+		return oh_trace_write(heap, obj, -1);
 	ret = oh_trace_pair(heap, tag, obj->type, &pair);
+	if (!ret)
+		ret = oh_trace_write(heap, obj, pair);
 	if (ret)
 		return ret;
-	*word = oh_trace_word_of(t, pair);
 	oh_trace_count(t, pair, 1, oh_object_footprint(obj));
 	return 0;
-}
-
-/* The pair @obj is traced under, or -1. */
-static s64 oh_trace_pair_of(struct objheap *heap, struct oh_object *obj)
-{
-	struct oh_tracing *t = &heap->tracing;
-	u64 *word;
-
-	if (!t->sample_every)
-		return -1;
-	word = oh_trace_word(heap, obj, false);
-	if (!word || !oh_trace_word_live(t, *word))
-		return -1;
-	return (u32)*word;
 }
 
 /**
@@ -254,12 +273,12 @@ static s64 oh_trace_pair_of(struct objheap *heap, struct oh_object *obj)
  */
 void oh_tracing_del(struct objheap *heap, struct oh_object *obj)
 {
-	s64 pair = oh_trace_pair_of(heap, obj);
+	s64 pair = oh_trace_read(heap, obj);
 
 	if (pair < 0)
 		return;
 	oh_trace_count(&heap->tracing, pair, -1, -(s64)oh_object_footprint(obj));
-	*oh_trace_word(heap, obj, false) = 0;
+	oh_trace_write(heap, obj, -1);
 }
 
 /**
@@ -271,7 +290,7 @@ void oh_tracing_del(struct objheap *heap, struct oh_object *obj)
 void oh_tracing_resized(struct objheap *heap, struct oh_object *obj,
 			u64 old_bytes)
 {
-	s64 pair = oh_trace_pair_of(heap, obj);
+	s64 pair = oh_trace_read(heap, obj);
 
 	if (pair >= 0)
 		oh_trace_count(&heap->tracing, pair, 0,
@@ -371,9 +390,16 @@ static int oh_tracing_start(struct objheap *heap, u32 sample_every)
 		return -EINVAL;
 	if (t->sample_every)
 		return -EBUSY;
-	/* Words of earlier epochs, left on live objects, go stale. */
-	if (!++t->epoch)
-		t->epoch = 1;
+	/*
+	 * Words of earlier epochs, left on live objects, go stale; before
+	 * the short epoch of small objects' words comes round again, they
+	 * all go.
+	 */
+	t->epoch++;
+	if (!OH_TRACE_SHORT(t->epoch)) {
+		oh_alloc_drop_trace_words(&heap->alloc);
+		t->epoch++;
+	}
 	t->sample_every = max(sample_every, 1U);
 	t->countdown = 1;
 	if (t->sample_every > 1)
@@ -520,7 +546,7 @@ int objheap_cmd_trace_tag(struct objheap_ucmd *ucmd)
 	obj = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	pair = oh_trace_pair_of(ucmd->heap, obj);
+	pair = oh_trace_read(ucmd->heap, obj);
 	cmd->out_tag = 0;
 	cmd->out_type = 0;
 	cmd->out_flags = 0;

@@ -1538,9 +1538,10 @@ struct objheap_map_offset {
  * estimate, whose relative error for a pair of n objects is about
  * sqrt(N / n).
  *
- * A trace costs 8 bytes per traced object, in an array per pool of the
- * heap's allocator (or at the end of a large object's block), plus
- * 36 bytes per (tag, type) pair.  A heap counts at most
+ * A trace costs a 32-bit word per block of each pool of the heap's
+ * allocator that holds a traced object (8 bytes at the end of the block
+ * of a traced object above 512 bytes), plus 36 bytes per (tag, type)
+ * pair.  A heap counts at most
  * OBJHEAP_TRACE_PAIRS_MAX pairs, the last kept for (OBJHEAP_TAG_OTHER, 0):
  * once the others are taken, objects of a new pair are counted under it.  All of it is charged to the
  * heap's limit, and creating an object fails with ENOMEM rather than go
