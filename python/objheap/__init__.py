@@ -578,12 +578,13 @@ class Snapshot:
             # The kernel sets the older figures beside these itself.
             rows = self.heap._trace_rows(self.id, old_snapshot.id)
         else:
-            # Closed since: from the rows both read while open.
+            # One is closed: from the rows each read while open.
             for snap in (old_snapshot, self):
-                if snap._rows is None:
+                if snap._rows is None and snap.closed:
                     raise ValueError("a snapshot closed before its "
                                      "statistics were read cannot be "
                                      "compared")
+                snap._read()
             pairs = {}
             for tag, type, count, size, _, _ in old_snapshot._rows:
                 pairs[tag, type] = [0, 0, count, size]

@@ -233,6 +233,12 @@ class TestTrace(HeapTestCase):
         s2.close()
         self.assertTrue(s1.closed and s2.closed)
         self.assertEqual(s2.compare_to(s1), diffs)
+        with h.take_snapshot() as s3:   # open against closed: the same
+            self.assertEqual(s3.compare_to(s1), diffs)
+            unread = h.take_snapshot()
+            unread.close()
+            with self.assertRaises(ValueError):
+                s3.compare_to(unread)
         files = s2.compare_to(s1, "filename")
         self.assertEqual(len(files), 1)
         self.assertEqual(files[0].count_diff, 3)
