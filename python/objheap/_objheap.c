@@ -1323,7 +1323,7 @@ static int new_batch(HeapObject *h, const struct new_args *a, uint64_t tag,
 			if (!tb[j].entry.out_result && tb[j].cmd.out_handle)
 				hs[made++] = tb[j].cmd.out_handle;
 			else if (!first)
-				first = tb[j].entry.out_result ? tb[j].entry.out_result : -EIO;
+				first = tb[j].entry.out_result ?: -EIO;
 		}
 		if (!ret)
 			ret = first;
@@ -2097,7 +2097,8 @@ static PyObject *heap_trace_start(HeapObject *h, PyObject *const *args,
 	    as_u32(o, "sample_every", 1, &every) || !heap_usable(h))
 		return NULL;
 	if (!every) {
-		PyErr_SetString(PyExc_ValueError, "sample_every must be at least 1");
+		PyErr_SetString(PyExc_ValueError,
+				"sample_every must be at least 1");
 		return NULL;
 	}
 	ret = objheap_attach_info(h->lib, 0, &in);
@@ -2187,17 +2188,16 @@ static PyObject *heap_trace_info(HeapObject *h, PyObject *Py_UNUSED(ignored))
 
 	if (trace_get(h, &c))
 		return NULL;
-	return Py_BuildValue("{sKsKsKsksksk}",
-			     "traced_bytes", (unsigned long long)c.out_traced_bytes,
-			     "peak_bytes", (unsigned long long)c.out_peak_bytes,
-			     "traced_objects", (unsigned long long)c.out_traced_objects,
-			     "pairs", (unsigned long)c.out_pairs,
-			     "sample_every", (unsigned long)c.out_sample_every,
-			     "snapshots", (unsigned long)c.out_snapshots);
+#define F(x) #x, (unsigned long long)c.out_##x
+	return Py_BuildValue("{sKsKsKsKsKsK}", F(traced_bytes), F(peak_bytes),
+			     F(traced_objects), F(pairs), F(sample_every),
+			     F(snapshots));
+#undef F
 }
 
 /* Heap._trace_snapshot(): a new snapshot's id. */
-static PyObject *heap_trace_snapshot(HeapObject *h, PyObject *Py_UNUSED(ignored))
+static PyObject *heap_trace_snapshot(HeapObject *h,
+				     PyObject *Py_UNUSED(ignored))
 {
 	struct objheap_trace_snapshot c = { .size = sizeof(c) };
 	int ret;
@@ -2241,7 +2241,8 @@ static PyObject *heap_trace_rows(HeapObject *h, PyObject *const *args,
 	int ret;
 
 	if (nargs > 2) {
-		PyErr_SetString(PyExc_TypeError, "_trace_rows(snapshot=0, base=0)");
+		PyErr_SetString(PyExc_TypeError,
+				"_trace_rows(snapshot=0, base=0)");
 		return NULL;
 	}
 	if ((nargs > 0 && as_u32(args[0], "snapshot", 0, &snap)) ||
@@ -2266,11 +2267,14 @@ static PyObject *heap_trace_rows(HeapObject *h, PyObject *const *args,
 		}
 		for (i = 0; i < c.out_nrows && i < OH_TRACE_ROWS; i++) {
 			const struct objheap_trace_row *r = &rows[i];
-			PyObject *t = Py_BuildValue("(KkKKKK)",
-				(unsigned long long)r->tag, (unsigned long)r->type,
-				(unsigned long long)r->count, (unsigned long long)r->bytes,
-				(unsigned long long)r->base_count,
-				(unsigned long long)r->base_bytes);
+			PyObject *t;
+
+			t = Py_BuildValue("(KkKKKK)", (unsigned long long)r->tag,
+					  (unsigned long)r->type,
+					  (unsigned long long)r->count,
+					  (unsigned long long)r->bytes,
+					  (unsigned long long)r->base_count,
+					  (unsigned long long)r->base_bytes);
 
 			if (!t || PyList_Append(list, t)) {
 				Py_XDECREF(t);

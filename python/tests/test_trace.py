@@ -16,7 +16,9 @@ from support import HeapTestCase
 
 
 def here():
-    """The (filename, line) of the caller: a site, as the binding sees it."""
+    """The (filename, line) of the caller: a site, as the binding sees it.
+    Called after a semicolon on the line that makes objects, it names
+    their site."""
     f = sys._getframe(1)
     return objheap.Site(f.f_code.co_filename, f.f_lineno)
 
@@ -57,7 +59,8 @@ class TestTraceFormat(unittest.TestCase):
                                  str(tracemalloc.Statistic(tb, size, count)))
                 for diff in (0, size, -size, 1000, -3 << 20):
                     ours = objheap.StatisticDiff(site, size, diff, count, -2)
-                    theirs = tracemalloc.StatisticDiff(tb, size, diff, count, -2)
+                    theirs = tracemalloc.StatisticDiff(tb, size, diff,
+                                                       count, -2)
                     self.assertEqual(str(ours), str(theirs))
         self.assertEqual(str(objheap.Statistic(site, 1536, 3)),
                          "a.py:12: size=1536 B, count=3, average=512 B")
@@ -157,7 +160,8 @@ class TestTrace(HeapTestCase):
         self.assertEqual(stats[site_b].count, 5)
         self.assertEqual(h.get_object_site(a[0]), site_a)
         self.assertEqual(h.get_object_site(b[4]), site_b)
-        self.assertEqual(h.get_object_site(a[1]), (site_a.filename, site_a.lineno))
+        self.assertEqual(h.get_object_site(a[1]),
+                         (site_a.filename, site_a.lineno))
         self.assertEqual(str(h.get_object_site(b[0])),
                          f"{site_b.filename}:{site_b.lineno}")
         self.assertRegex(str(stats[site_b]),
@@ -198,7 +202,8 @@ class TestTrace(HeapTestCase):
         types = by_site(h.statistics("type"))
         self.assertEqual({t: s.count for t, s in types.items()}, {7: 6, 9: 6})
         lines = by_site(h.statistics("lineno"))
-        self.assertEqual(types[7].size, lines[site_a].size + lines[site_c].size)
+        self.assertEqual(types[7].size,
+                         lines[site_a].size + lines[site_c].size)
         self.assertEqual(types[9].size, lines[site_b].size)
         with self.assertRaises(ValueError):
             h.statistics("traceback")

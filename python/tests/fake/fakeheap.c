@@ -471,7 +471,8 @@ static void die(struct fobj *o, int reason)
 }
 
 static struct fobj *new_obj(struct fatt *a, uint32_t type, uint32_t flags,
-			    uint32_t nslots, uint32_t len, uint64_t tag, int *err)
+			    uint32_t nslots, uint32_t len, uint64_t tag,
+			    int *err)
 {
 	struct fheap *hp = a->heap;
 	struct fobj *o;
@@ -773,7 +774,8 @@ API int objheap_new(struct objheap *heap, uint32_t type, uint32_t flags,
 		    uint32_t nslots, const void *data, uint32_t data_len,
 		    const uint64_t *slots, uint64_t *handlep)
 {
-	return do_new(ATT, 0, type, flags, nslots, data, data_len, slots, handlep);
+	return do_new(ATT, 0, type, flags, nslots, data, data_len, slots,
+		      handlep);
 }
 
 API int objheap_dup(struct objheap *heap, uint64_t handle)
@@ -1312,8 +1314,8 @@ API int objheap_batch_submit(struct objheap *heap, struct objheap_batch_buf *b,
 		if (!r) {
 			switch (e->cmd) {
 			case OBJHEAP_CMD_NEW:
-				r = do_new(ATT, 0, e->type, e->flags, e->nslots, e->data,
-					   e->len, e->slots, &e->out);
+				r = do_new(ATT, 0, e->type, e->flags, e->nslots,
+					   e->data, e->len, e->slots, &e->out);
 				break;
 			case OBJHEAP_CMD_DUP:
 				r = objheap_dup(heap, e->handle);
@@ -2338,7 +2340,8 @@ static int cmd_trace_ctl(struct fatt *a, struct objheap_trace_ctl *c)
 		t->sample_every = c->sample_every > 1 ? c->sample_every : 1;
 		t->countdown = 1;
 		if (t->sample_every > 1)
-			t->countdown = 1 + trace_random(t, 2 * t->sample_every - 1);
+			t->countdown = 1 + trace_random(t,
+						2 * t->sample_every - 1);
 		break;
 	case OBJHEAP_TRACE_STOP:
 		trace_stop(t);
