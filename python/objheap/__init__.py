@@ -13,8 +13,10 @@
         h.gc.collect()            # 2, as gc.collect()
         r()                       # None
 
-Documentation/python.rst describes the API against gc, weakref and sys.
+Documentation/python.rst describes the API against gc, weakref, sys and
+tracemalloc.
 """
+import collections
 import errno
 import itertools
 import os
@@ -28,14 +30,15 @@ from ._objheap import (API_VERSION, ATTACH_READONLY, GC_DEBUG_SAVEALL,
                        NAME_MAX, OBJ_FINALIZE, OBJ_FINALIZED, OBJ_FINALIZER,
                        OBJ_IMMORTAL, OBJ_IMMUTABLE, OBJ_INTERNED,
                        OBJ_MAPPABLE, OBJ_RESIZABLE, OBJ_WEAKREF,
-                       REFCNT_IMMORTAL, AttachInfo, ClosedHeapError,
-                       HeapMemoryError, Object, ObjectInfo, WeakRef,
-                       recv_fd)
+                       REFCNT_IMMORTAL, TAG_OTHER, TRACE_SNAPSHOTS_MAX,
+                       AttachInfo, ClosedHeapError, HeapMemoryError, Object,
+                       ObjectInfo, WeakRef, recv_fd)
 
 __all__ = [
     "Heap", "Object", "WeakRef", "GC", "finalize", "Attachment",
     "ObjectInfo", "AttachInfo", "ClosedHeapError", "HeapMemoryError",
     "send_fd", "recv_fd", "SMALL_INTS",
+    "Site", "Snapshot", "Statistic", "StatisticDiff", "TRACE_SNAPSHOTS_MAX",
     "API_VERSION", "ATTACH_READONLY", "GC_DEBUG_SAVEALL", "GC_DEBUG_STATS",
     "INT_TYPE", "MAX_SIZE", "MAX_SLOTS", "NAME_MAX", "OBJ_FINALIZE",
     "OBJ_FINALIZED", "OBJ_FINALIZER", "OBJ_IMMORTAL", "OBJ_IMMUTABLE",
@@ -50,6 +53,10 @@ SMALL_INTS = range(-5, 257)
 # ClosedHeapError and their proxies give nothing back (the parent owns
 # those references).  Pass an attachment to the child instead.
 os.register_at_fork(after_in_child=_objheap._after_fork_child)
+
+# An object's site is the innermost frame outside this package: Heap.int()
+# and the like are not where an object comes from, their caller is.
+_objheap._set_package_dir(os.path.join(os.path.dirname(__file__), ""))
 
 
 def _live(ref):
@@ -389,6 +396,240 @@ def send_fd(sock, fd):
     _objheap.send_fd(sock, fd)
 
 
+# ---------------------------------------------------- tracing allocations
+
+class Site(collections.namedtuple("Site", "filename lineno")):
+    """Where objects come from: the file and line of the innermost Python
+    frame outside objheap that made them, tracemalloc's Frame.  A tuple;
+    str() is "filename:lineno", or the filename alone when lineno is 0:
+    the sites of key_type "filename", "<unknown>" (objects made without a
+    site: interned, weak references, made while this Heap did not trace),
+    "<other>" (past the kernel's bound on pairs) and "tag 0x..." (objects
+    another attachment made, with its own tags)."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        if self.lineno:
+            return f"{self.filename}:{self.lineno}"
+        return self.filename
+
+
+_UNKNOWN = Site("<unknown>", 0)
+_OTHER = Site("<other>", 0)
+_KEY_TYPES = ("lineno", "filename", "type")
+
+
+def _format_size(size, sign=False):
+    """A byte count as tracemalloc prints it: at most 4 digits and a binary
+    unit, one decimal below 100 of a unit above the byte."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if unit != "B" and abs(size) < 100:
+            return f"{size:+.1f} {unit}" if sign else f"{size:.1f} {unit}"
+        if abs(size) < 10 * 1024 or unit == "TiB":
+            return f"{size:+.0f} {unit}" if sign else f"{size:.0f} {unit}"
+        size /= 1024
+
+
+def _format_site(site):
+    return f"type {site:#x}" if isinstance(site, int) else str(site)
+
+
+class Statistic:
+    """The traced objects of one site (or file, or type): tracemalloc's
+    Statistic, with `site` for its traceback.  `size` and `count` are the
+    traced figures: with sampling, multiply by the snapshot's
+    sample_every for an estimate."""
+
+    __slots__ = ("site", "size", "count")
+
+    def __init__(self, site, size, count):
+        self.site = site
+        self.size = size
+        self.count = count
+
+    def _key(self):
+        return (self.site, self.size, self.count)
+
+    def __eq__(self, other):
+        if not isinstance(other, Statistic):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def _sort_key(self):
+        return (self.size, self.count, self.site)
+
+    def __str__(self):
+        text = (f"{_format_site(self.site)}: size={_format_size(self.size)}, "
+                f"count={self.count}")
+        if self.count:
+            text += f", average={_format_size(self.size / self.count)}"
+        return text
+
+    def __repr__(self):
+        return (f"<objheap.Statistic site={self.site!r} size={self.size} "
+                f"count={self.count}>")
+
+
+class StatisticDiff:
+    """One site's figures in a snapshot and their change since an older
+    one: tracemalloc's StatisticDiff, with `site` for its traceback."""
+
+    __slots__ = ("site", "size", "size_diff", "count", "count_diff")
+
+    def __init__(self, site, size, size_diff, count, count_diff):
+        self.site = site
+        self.size = size
+        self.size_diff = size_diff
+        self.count = count
+        self.count_diff = count_diff
+
+    def _key(self):
+        return (self.site, self.size, self.size_diff, self.count,
+                self.count_diff)
+
+    def __eq__(self, other):
+        if not isinstance(other, StatisticDiff):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def _sort_key(self):
+        return (abs(self.size_diff), self.size, abs(self.count_diff),
+                self.count, self.site)
+
+    def __str__(self):
+        text = (f"{_format_site(self.site)}: size={_format_size(self.size)} "
+                f"({_format_size(self.size_diff, True)}), "
+                f"count={self.count} ({self.count_diff:+d})")
+        if self.count:
+            text += f", average={_format_size(self.size / self.count)}"
+        return text
+
+    def __repr__(self):
+        return (f"<objheap.StatisticDiff site={self.site!r} "
+                f"size={self.size} ({self.size_diff:+d}) "
+                f"count={self.count} ({self.count_diff:+d})>")
+
+
+class Snapshot:
+    """The traced objects of a heap at one moment: tracemalloc's Snapshot.
+
+    Heap.take_snapshot() makes one.  The kernel keeps its figures
+    (OBJHEAP_TRACE_SNAPSHOT, at most TRACE_SNAPSHOTS_MAX per heap); they
+    are read the first time statistics() needs them and kept.  close(),
+    the end of a with block or the snapshot's deallocation gives the
+    kernel's copy back; trace_stop() drops it anyway.  `sample_every` is
+    the sampling period it was taken with.
+    """
+
+    __slots__ = ("heap", "id", "sample_every", "_gen", "_rows", "_closed",
+                 "__weakref__")
+
+    def __init__(self, heap, id, generation, sample_every):
+        self.heap = heap
+        self.id = id
+        self.sample_every = sample_every
+        self._gen = generation
+        self._rows = None
+        self._closed = False
+
+    @property
+    def closed(self):
+        """True once closed, or once its heap stopped tracing or closed."""
+        heap = self.heap
+        return (self._closed or heap.closed or
+                heap._trace_generation != self._gen)
+
+    def _check(self):
+        if self._closed:
+            raise ValueError("the snapshot is closed")
+        if self.heap._trace_generation != self._gen:
+            raise ValueError("the heap stopped tracing since the snapshot "
+                             "was taken: the snapshot is gone")
+
+    def _read(self):
+        if self._rows is None:
+            self._check()
+            self._rows = self.heap._trace_rows(self.id, 0)
+        return self._rows
+
+    def statistics(self, key_type="lineno"):
+        """[Statistic] per key, biggest first: key_type "lineno" (per
+        site), "filename" (the sites of a file together) or "type" (per
+        object type; `site` is the type tag)."""
+        _check_key_type(key_type)
+        return self.heap._group(self._read(), key_type)
+
+    def compare_to(self, old_snapshot, key_type="lineno"):
+        """[StatisticDiff] of this snapshot against an older one of the
+        same heap, biggest change first."""
+        if not isinstance(old_snapshot, Snapshot):
+            raise TypeError("compare_to() takes an objheap.Snapshot")
+        if old_snapshot.heap is not self.heap:
+            raise ValueError("the snapshots are of different heaps")
+        _check_key_type(key_type)
+        if not self.closed and not old_snapshot.closed:
+            # The kernel sets the older figures beside these itself.
+            rows = self.heap._trace_rows(self.id, old_snapshot.id)
+        else:
+            # One is closed: from the rows each read while open.
+            for snap in (old_snapshot, self):
+                if snap._rows is None and snap.closed:
+                    raise ValueError("a snapshot closed before its "
+                                     "statistics were read cannot be "
+                                     "compared")
+                snap._read()
+            pairs = {}
+            for tag, type, count, size, _, _ in old_snapshot._rows:
+                pairs[tag, type] = [0, 0, count, size]
+            for tag, type, count, size, _, _ in self._rows:
+                pairs.setdefault((tag, type), [0, 0, 0, 0])[:2] = count, size
+            rows = [(tag, type, *fig) for (tag, type), fig in pairs.items()]
+        return self.heap._group(rows, key_type, diff=True)
+
+    def close(self):
+        """Give the kernel's copy back; closing twice is fine."""
+        if self._closed:
+            return
+        self._closed = True
+        heap = self.heap
+        if heap.closed or heap._trace_generation != self._gen:
+            return
+        try:
+            heap._trace_snapshot_drop(self.id)
+        except OSError as e:
+            # Dropped already: another attachment stopped tracing.
+            if e.errno not in (errno.ENOENT, errno.ENODATA):
+                raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self):
+        state = " closed" if self.closed else ""
+        return f"<objheap.Snapshot id={self.id} of {self.heap!r}{state}>"
+
+
+def _check_key_type(key_type):
+    if key_type not in _KEY_TYPES:
+        raise ValueError(f"unknown key_type: {key_type!r}")
+
+
 class Heap(_objheap.Heap):
     """A heap of /dev/objheap: Heap() opens a new one; Heap(attachment)
     opens an attachment that Heap.attach() made (here or in another
@@ -449,6 +690,81 @@ class Heap(_objheap.Heap):
     @property
     def attachment_id(self):
         return self.attach_info().id
+
+    # Tracing allocations: trace_start(), trace_stop(), is_tracing(),
+    # get_traced_memory(), reset_peak(), get_trace_sample_every() and
+    # trace_info() are the C half's.
+
+    def take_snapshot(self):
+        """A Snapshot of the traced objects now (tracemalloc's
+        take_snapshot()); OSError ENODATA when the heap does not trace,
+        ENOSPC past TRACE_SNAPSHOTS_MAX open snapshots."""
+        id = self._trace_snapshot()
+        try:
+            every = self.get_trace_sample_every()
+        except BaseException:
+            self._trace_snapshot_drop(id)
+            raise
+        return Snapshot(self, id, self._trace_generation, every)
+
+    def statistics(self, key_type="lineno"):
+        """Snapshot.statistics() of the figures now, with no snapshot."""
+        _check_key_type(key_type)
+        return self._group(self._trace_rows(0, 0), key_type)
+
+    def get_object_site(self, obj):
+        """The Site that made obj (tracemalloc's get_object_traceback()),
+        or None when obj is not traced: made before tracing started,
+        sampled out, or the heap does not trace."""
+        t = self._trace_tag(obj)
+        return None if t is None else self._site(t[0])
+
+    def _site(self, tag):
+        """The Site of an allocation tag: this Heap's tags carry its
+        attachment id in their high half and a site id in their low."""
+        if not tag:
+            return _UNKNOWN
+        if tag == TAG_OTHER:
+            return _OTHER
+        sites = self._trace_sites
+        index = tag & 0xFFFFFFFF
+        if tag >> 32 == self._trace_tag_base >> 32 and 0 < index < len(sites):
+            return Site(*sites[index])
+        return Site(f"tag {tag:#x}", 0)
+
+    def _group(self, rows, key_type, diff=False):
+        """Statistic (or StatisticDiff) per key of rows of
+        OBJHEAP_TRACE_ROWS, in tracemalloc's order."""
+        groups = {}
+        sites = {}
+        for tag, type, count, size, base_count, base_size in rows:
+            if key_type == "type":
+                key = type
+            else:
+                key = sites.get(tag)
+                if key is None:
+                    key = sites[tag] = self._site(tag)
+                if key_type == "filename":
+                    key = Site(key.filename, 0)
+            fig = groups.get(key)
+            if fig is None:
+                groups[key] = [count, size, base_count, base_size]
+            else:
+                fig[0] += count
+                fig[1] += size
+                fig[2] += base_count
+                fig[3] += base_size
+        if diff:
+            stats = [StatisticDiff(key, size, size - base_size, count,
+                                   count - base_count)
+                     for key, (count, size, base_count, base_size)
+                     in groups.items()]
+            stats.sort(key=StatisticDiff._sort_key, reverse=True)
+        else:
+            stats = [Statistic(key, size, count)
+                     for key, (count, size, _, _) in groups.items()]
+            stats.sort(key=Statistic._sort_key, reverse=True)
+        return stats
 
     def receive(self, timeout=None):
         """The next object sent to this attachment: (obj, cookie, sender).

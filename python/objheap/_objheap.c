@@ -18,6 +18,10 @@
  * under our feet.  Every method that uses the library takes the heap
  * "busy" first; close() while busy only marks the heap closed, and the
  * library's heap (and the table) go when the last busy caller leaves.
+ *
+ * Tracing allocations (DOC: Tracing allocations) has no functions in
+ * libobjheap yet: its commands, and OBJHEAP_NEW with a tag, are issued
+ * here as ioctls on the library heap's descriptor (raw_ioctl()).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -26,6 +30,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -35,6 +40,8 @@
 #define OH_INT_TYPE 0x696e74U
 /* Entries of a heap's batch buffer: lists are adopted this many at once. */
 #define OH_BATCH 1024U
+/* Rows asked of OBJHEAP_TRACE_ROWS at once. */
+#define OH_TRACE_ROWS 1024U
 
 typedef struct HeapObject HeapObject;
 typedef struct ProxyObject ProxyObject;
@@ -71,6 +78,12 @@ struct HeapObject {
 	PyObject *weakreflist;
 	HeapObject *next_heap;	/* every heap, for fork() */
 	HeapObject *prev_heap;
+	/* Tracing allocations: see trace_tag(). */
+	int tracing;		/* trace_start() here: tag what we make */
+	unsigned long trace_gen;	/* trace_start()s and trace_stop()s */
+	uint64_t tag_base;	/* this attachment's id, in a tag's high half */
+	PyObject *site_ids;	/* (filename, lineno) -> site id */
+	PyObject *sites;	/* site id -> (filename, lineno); [0] is None */
 };
 
 struct ProxyObject {
@@ -102,6 +115,8 @@ static PyTypeObject AttachInfoType;
 static PyObject *ClosedHeapError;
 static PyObject *HeapMemoryError;
 static HeapObject *all_heaps;
+/* The objheap package's directory and a separator: its frames are no site. */
+static PyObject *package_prefix;
 
 #define Proxy_Check(o) PyObject_TypeCheck(o, &ObjectType)
 
@@ -774,7 +789,14 @@ static PyObject *heap_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 	h->gc_callbacks = PyList_New(0);
 	h->finalizers = PyDict_New();
 	h->received = PyList_New(0);
-	if (!h->gc_callbacks || !h->finalizers || !h->received) {
+	h->site_ids = PyDict_New();
+	h->sites = PyList_New(1);
+	if (h->sites) {
+		Py_INCREF(Py_None);
+		PyList_SET_ITEM(h->sites, 0, Py_None);
+	}
+	if (!h->gc_callbacks || !h->finalizers || !h->received ||
+	    !h->site_ids || !h->sites) {
 		Py_DECREF(h);
 		return NULL;
 	}
@@ -846,6 +868,8 @@ static int heap_traverse(HeapObject *h, visitproc visit, void *arg)
 	Py_VISIT(h->on_finalize);
 	Py_VISIT(h->on_lost);
 	Py_VISIT(h->received);
+	Py_VISIT(h->site_ids);
+	Py_VISIT(h->sites);
 	return 0;
 }
 
@@ -858,6 +882,8 @@ static int heap_clear(HeapObject *h)
 	Py_CLEAR(h->on_finalize);
 	Py_CLEAR(h->on_lost);
 	Py_CLEAR(h->received);
+	Py_CLEAR(h->site_ids);
+	Py_CLEAR(h->sites);
 	return 0;
 }
 
@@ -1115,6 +1141,198 @@ static void new_done(struct new_args *a)
 	PyMem_Free(a->slots);
 }
 
+/* ------------------------------------------------- allocation sites */
+
+/* An ioctl libobjheap has no function for yet; 0 or -errno. */
+static int raw_ioctl(HeapObject *h, unsigned long request, void *arg)
+{
+	return ioctl(objheap_fd(h->lib), request, arg) ? -errno : 0;
+}
+
+/* Whether code of @filename is the objheap package's own. */
+static int in_package(PyObject *filename)
+{
+	return package_prefix && PyUnicode_Check(filename) &&
+	       PyUnicode_Tailmatch(filename, package_prefix, 0, PY_SSIZE_T_MAX,
+				   -1) == 1;
+}
+
+/*
+ * The site id of (@filename, @lineno), given one if new: its index in
+ * h->sites.  -1 with an exception.
+ */
+static Py_ssize_t site_id(HeapObject *h, PyObject *filename, int lineno)
+{
+	PyObject *key, *id;
+	Py_ssize_t n;
+
+	key = Py_BuildValue("(Oi)", filename, lineno);
+	if (!key)
+		return -1;
+	id = PyDict_GetItemWithError(h->site_ids, key);
+	if (id) {
+		n = PyLong_AsSsize_t(id);
+		Py_DECREF(key);
+		return n;
+	}
+	n = PyErr_Occurred() ? -1 : PyList_GET_SIZE(h->sites);
+	if (n >= 0) {
+		id = PyLong_FromSsize_t(n);
+		if (!id || PyList_Append(h->sites, key)) {
+			n = -1;
+		} else if (PyDict_SetItem(h->site_ids, key, id)) {
+			PyList_SetSlice(h->sites, n, n + 1, NULL);
+			n = -1;
+		}
+		Py_XDECREF(id);
+	}
+	Py_DECREF(key);
+	return n;
+}
+
+/*
+ * The allocation tag of an object the heap makes now (DOC: Tracing
+ * allocations).  While this binding traces: the site of the innermost
+ * Python frame outside the objheap package, the line that asked for the
+ * object, as tracemalloc's one-frame traceback; its id in the low half,
+ * the attachment's id in the high half, so that the tags of another
+ * attachment, with its own ids, are told from ours.  0 when this binding
+ * does not trace (no frame is looked at then) or no frame is found.
+ * -1 with an exception.
+ */
+static int trace_tag(HeapObject *h, uint64_t *tagp)
+{
+	PyFrameObject *f, *back;
+	PyCodeObject *code = NULL;
+	Py_ssize_t id;
+	int lineno = 0;
+
+	*tagp = 0;
+	if (!h->tracing)
+		return 0;
+	f = PyEval_GetFrame();
+	Py_XINCREF(f);
+	while (f) {
+		code = PyFrame_GetCode(f);
+		if (!in_package(code->co_filename)) {
+			lineno = PyFrame_GetLineNumber(f);
+			Py_DECREF(f);
+			break;
+		}
+		Py_CLEAR(code);
+		back = PyFrame_GetBack(f);
+		Py_DECREF(f);
+		f = back;
+	}
+	if (!code)
+		return 0;
+	id = site_id(h, code->co_filename, lineno);
+	Py_DECREF(code);
+	if (id < 0)
+		return -1;
+	if ((size_t)id <= UINT32_MAX)
+		*tagp = h->tag_base | (uint64_t)id;
+	return 0;
+}
+
+/* OBJHEAP_NEW with a tag: objheap_new() always gives 0. */
+static int new_tagged(HeapObject *h, const struct new_args *a, uint64_t tag,
+		      uint64_t *handlep)
+{
+	struct objheap_new cmd = {
+		.size = sizeof(cmd),
+		.flags = a->flags,
+		.type = a->type,
+		.nslots = a->nslots,
+		.data_len = a->pl.len,
+		.data_uptr = (uintptr_t)a->pl.data,
+		.slots_uptr = (uintptr_t)a->slots,
+		.tag = tag,
+	};
+	int ret = raw_ioctl(h, OBJHEAP_NEW, &cmd);
+
+	if (!ret)
+		*handlep = cmd.out_handle;
+	return ret;
+}
+
+/*
+ * An entry of OBJHEAP_BATCH for a tagged NEW: libobjheap's batch has no
+ * room for the tag, so new_many() writes the entries itself when it
+ * has one.  The header and the structure, 8-byte aligned, back to back.
+ */
+struct tagged_new {
+	struct objheap_batch_entry entry;
+	struct objheap_new cmd;
+};
+_Static_assert(sizeof(struct tagged_new) % 8 == 0 &&
+	       offsetof(struct tagged_new, cmd) ==
+	       sizeof(struct objheap_batch_entry), "batch entry layout");
+
+/*
+ * @k objects of @a in one batch, into @hs: 0, or -errno with those made
+ * given back.  With @tag, through @tb (@k entries); else libobjheap's.
+ */
+static int new_batch(HeapObject *h, const struct new_args *a, uint64_t tag,
+		     struct tagged_new *tb, uint32_t k, uint64_t *hs)
+{
+	struct objheap_batch b = {
+		.size = sizeof(b),
+		.count = k,
+		.len = k * (uint32_t)sizeof(*tb),
+		.buf_uptr = (uintptr_t)tb,
+	};
+	uint32_t j, made = 0;
+	int ret, first = 0;
+
+	if (!tag) {
+		if (heap_batch(h))
+			return 1;
+		for (j = 0; j < k; j++)
+			objheap_batch_new(h->batch, a->type, a->flags, a->nslots,
+					  a->pl.data, a->pl.len, a->slots);
+		ret = objheap_batch_submit(h->lib, h->batch, 0);
+		for (j = 0; j < k; j++) {
+			uint64_t hd = objheap_batch_handle(h->batch, j);
+
+			if (hd)
+				hs[made++] = hd;
+			else if (!first && ret > 0)
+				first = objheap_batch_result(h->batch, j);
+		}
+		if (ret > 0)
+			ret = first ? first : -EIO;
+	} else {
+		for (j = 0; j < k; j++) {
+			memset(&tb[j], 0, sizeof(tb[j]));
+			tb[j].entry.cmd = OBJHEAP_CMD_NEW;
+			tb[j].cmd.size = sizeof(tb[j].cmd);
+			tb[j].cmd.flags = a->flags;
+			tb[j].cmd.type = a->type;
+			tb[j].cmd.nslots = a->nslots;
+			tb[j].cmd.data_len = a->pl.len;
+			tb[j].cmd.data_uptr = (uintptr_t)a->pl.data;
+			tb[j].cmd.slots_uptr = (uintptr_t)a->slots;
+			tb[j].cmd.tag = tag;
+		}
+		/* EINTR: the entries that ran stand, with their results. */
+		ret = raw_ioctl(h, OBJHEAP_BATCH, &b);
+		if (ret && ret != -EINTR)
+			return ret;
+		for (j = 0; j < k; j++) {
+			if (!tb[j].entry.out_result && tb[j].cmd.out_handle)
+				hs[made++] = tb[j].cmd.out_handle;
+			else if (!first)
+				first = tb[j].entry.out_result ?: -EIO;
+		}
+		if (!ret)
+			ret = first;
+	}
+	if (ret)
+		release_many(h, hs, made);
+	return ret;
+}
+
 /*
  * Heap.new(nslots=0, data=b"", type=0, *, immutable=False, immortal=False,
  * resizable=False, mappable=False, finalize=False, slots=None, size=None)
@@ -1124,7 +1342,7 @@ static PyObject *heap_new(HeapObject *h, PyObject *const *args,
 {
 	PyObject *o[NEW_NARGS], *p;
 	struct new_args a;
-	uint64_t handle;
+	uint64_t handle, tag;
 	int ret;
 
 	if (parse_args("new", args, nargs, kwnames, new_names, 3, NEW_NARGS, o))
@@ -1134,8 +1352,13 @@ static PyObject *heap_new(HeapObject *h, PyObject *const *args,
 	p = NULL;
 	if (new_parse(h, "new", o, &a))
 		goto out;
-	ret = objheap_new(h->lib, a.type, a.flags, a.nslots, a.pl.data, a.pl.len,
-			  a.slots, &handle);
+	if (trace_tag(h, &tag))
+		goto done;
+	if (tag)
+		ret = new_tagged(h, &a, tag, &handle);
+	else
+		ret = objheap_new(h->lib, a.type, a.flags, a.nslots, a.pl.data,
+				  a.pl.len, a.slots, &handle);
 	if (ret) {
 		obj_error(ret);
 	} else {
@@ -1143,6 +1366,7 @@ static PyObject *heap_new(HeapObject *h, PyObject *const *args,
 		if (!p)
 			objheap_release(h->lib, handle);
 	}
+done:
 	new_done(&a);
 out:
 	heap_leave(h);
@@ -1158,7 +1382,8 @@ static PyObject *heap_new_many(HeapObject *h, PyObject *const *args,
 		"resizable", "mappable", "finalize", "slots", "size",
 	};
 	PyObject *o[NEW_NARGS + 1], *list = NULL;
-	uint64_t *hs = NULL;
+	struct tagged_new *tb = NULL;
+	uint64_t *hs = NULL, tag;
 	struct new_args a;
 	uint32_t count, i, k, j;
 	int ret;
@@ -1176,38 +1401,23 @@ static PyObject *heap_new_many(HeapObject *h, PyObject *const *args,
 	if (new_parse(h, "new_many", o + 1, &a))
 		goto out;
 	list = PyList_New(count);
-	if (!list)
-		goto done;
+	if (!list || trace_tag(h, &tag))
+		goto fail;
 	hs = PyMem_Malloc(sizeof(*hs) * OH_BATCH);
-	if (!hs) {
+	if (tag && count)
+		tb = PyMem_Malloc(sizeof(*tb) * OH_BATCH);
+	if (!hs || (tag && count && !tb)) {
 		PyErr_NoMemory();
 		goto fail;
 	}
 	for (i = 0; i < count; i += k) {
 		k = count - i < OH_BATCH ? count - i : OH_BATCH;
-		if (heap_batch(h))
-			goto fail;
-		for (j = 0; j < k; j++)
-			objheap_batch_new(h->batch, a.type, a.flags, a.nslots,
-					  a.pl.data, a.pl.len, a.slots);
-		ret = objheap_batch_submit(h->lib, h->batch, 0);
+		ret = new_batch(h, &a, tag, tb, k, hs);
 		if (ret) {
-			uint32_t made = 0;
-
-			for (j = 0; j < k; j++) {
-				uint64_t hd = objheap_batch_handle(h->batch, j);
-
-				if (hd)
-					hs[made++] = hd;
-				else if (ret > 0)
-					ret = objheap_batch_result(h->batch, j);
-			}
-			release_many(h, hs, made);
-			obj_error(ret > 0 ? -EIO : ret);
+			if (ret < 0)
+				obj_error(ret);
 			goto fail;
 		}
-		for (j = 0; j < k; j++)
-			hs[j] = objheap_batch_handle(h->batch, j);
 		for (j = 0; j < k; j++) {
 			PyObject *p = proxy_new(h, hs[j], a.type, a.flags, a.nslots,
 						a.pl.len);
@@ -1223,6 +1433,7 @@ static PyObject *heap_new_many(HeapObject *h, PyObject *const *args,
 fail:
 	Py_CLEAR(list);
 done:
+	PyMem_Free(tb);
 	PyMem_Free(hs);
 	new_done(&a);
 out:
@@ -1848,6 +2059,284 @@ static PyObject *heap_event_state(HeapObject *h, PyObject *Py_UNUSED(ignored))
 			     "queued", (unsigned long long)c.out_queued,
 			     "lost", (unsigned long long)c.out_lost,
 			     "bytes", (unsigned long long)c.out_bytes);
+}
+
+/* ------------------------------------------------ tracing allocations */
+
+/* OBJHEAP_TRACE_CTL: @op, then the totals in @c. */
+static int trace_ctl(HeapObject *h, uint32_t op, uint32_t sample_every,
+		     struct objheap_trace_ctl *c)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->size = sizeof(*c);
+	c->op = op;
+	c->sample_every = sample_every;
+	ret = raw_ioctl(h, OBJHEAP_TRACE_CTL, c);
+	/* Another attachment may have stopped it: then we tag nothing. */
+	if (!ret && !c->out_sample_every && h->tracing) {
+		h->tracing = 0;
+		h->trace_gen++;
+	}
+	return ret;
+}
+
+/* Heap.trace_start(sample_every=1) */
+static PyObject *heap_trace_start(HeapObject *h, PyObject *const *args,
+				  Py_ssize_t nargs, PyObject *kwnames)
+{
+	static const char *const names[] = { "sample_every" };
+	struct objheap_attach_info in;
+	struct objheap_trace_ctl c;
+	uint32_t every;
+	PyObject *o;
+	int ret;
+
+	if (parse_args("trace_start", args, nargs, kwnames, names, 1, 1, &o) ||
+	    as_u32(o, "sample_every", 1, &every) || !heap_usable(h))
+		return NULL;
+	if (!every) {
+		PyErr_SetString(PyExc_ValueError,
+				"sample_every must be at least 1");
+		return NULL;
+	}
+	ret = objheap_attach_info(h->lib, 0, &in);
+	if (!ret)
+		ret = trace_ctl(h, OBJHEAP_TRACE_START, every, &c);
+	if (ret)
+		return oh_error(ret);
+	h->tag_base = (uint64_t)in.out_id << 32;
+	h->tracing = 1;
+	h->trace_gen++;
+	Py_RETURN_NONE;
+}
+
+/* The ops that return nothing but may fail: stop, reset the peak. */
+static PyObject *trace_op(HeapObject *h, uint32_t op)
+{
+	struct objheap_trace_ctl c;
+	int ret;
+
+	if (!heap_usable(h))
+		return NULL;
+	/* After STOP, trace_ctl() sees the heap untraced and stops tagging. */
+	ret = trace_ctl(h, op, 0, &c);
+	if (ret)
+		return oh_error(ret);
+	Py_RETURN_NONE;
+}
+
+static PyObject *heap_trace_stop(HeapObject *h, PyObject *Py_UNUSED(ignored))
+{
+	return trace_op(h, OBJHEAP_TRACE_STOP);
+}
+
+static PyObject *heap_reset_peak(HeapObject *h, PyObject *Py_UNUSED(ignored))
+{
+	return trace_op(h, OBJHEAP_TRACE_RESET_PEAK);
+}
+
+/* OBJHEAP_TRACE_GET into @c; -1 with an exception. */
+static int trace_get(HeapObject *h, struct objheap_trace_ctl *c)
+{
+	int ret;
+
+	if (!heap_usable(h))
+		return -1;
+	ret = trace_ctl(h, OBJHEAP_TRACE_GET, 0, c);
+	if (ret) {
+		oh_error(ret);
+		return -1;
+	}
+	return 0;
+}
+
+static PyObject *heap_is_tracing(HeapObject *h, PyObject *Py_UNUSED(ignored))
+{
+	struct objheap_trace_ctl c;
+
+	if (trace_get(h, &c))
+		return NULL;
+	return PyBool_FromLong(c.out_sample_every != 0);
+}
+
+static PyObject *heap_get_traced_memory(HeapObject *h,
+					PyObject *Py_UNUSED(ignored))
+{
+	struct objheap_trace_ctl c;
+
+	if (trace_get(h, &c))
+		return NULL;
+	return Py_BuildValue("(KK)", (unsigned long long)c.out_traced_bytes,
+			     (unsigned long long)c.out_peak_bytes);
+}
+
+static PyObject *heap_get_trace_sample_every(HeapObject *h,
+					     PyObject *Py_UNUSED(ignored))
+{
+	struct objheap_trace_ctl c;
+
+	if (trace_get(h, &c))
+		return NULL;
+	return PyLong_FromUnsignedLong(c.out_sample_every);
+}
+
+static PyObject *heap_trace_info(HeapObject *h, PyObject *Py_UNUSED(ignored))
+{
+	struct objheap_trace_ctl c;
+
+	if (trace_get(h, &c))
+		return NULL;
+#define F(x) #x, (unsigned long long)c.out_##x
+	return Py_BuildValue("{sKsKsKsKsKsK}", F(traced_bytes), F(peak_bytes),
+			     F(traced_objects), F(pairs), F(sample_every),
+			     F(snapshots));
+#undef F
+}
+
+/* Heap._trace_snapshot(): a new snapshot's id. */
+static PyObject *heap_trace_snapshot(HeapObject *h,
+				     PyObject *Py_UNUSED(ignored))
+{
+	struct objheap_trace_snapshot c = { .size = sizeof(c) };
+	int ret;
+
+	if (!heap_usable(h))
+		return NULL;
+	ret = raw_ioctl(h, OBJHEAP_TRACE_SNAPSHOT, &c);
+	if (ret)
+		return oh_error(ret);
+	return PyLong_FromUnsignedLong(c.out_id);
+}
+
+/* Heap._trace_snapshot_drop(id) */
+static PyObject *heap_trace_snapshot_drop(HeapObject *h, PyObject *o)
+{
+	struct objheap_trace_snapshot c = {
+		.size = sizeof(c),
+		.flags = OBJHEAP_SNAPSHOT_DROP,
+	};
+	int ret;
+
+	if (as_u32(o, "id", 0, &c.id) || !heap_usable(h))
+		return NULL;
+	ret = raw_ioctl(h, OBJHEAP_TRACE_SNAPSHOT, &c);
+	if (ret)
+		return oh_error(ret);
+	Py_RETURN_NONE;
+}
+
+/*
+ * Heap._trace_rows(snapshot=0, base=0): every row of OBJHEAP_TRACE_ROWS,
+ * page after page, as (tag, type, count, bytes, base_count, base_bytes).
+ */
+static PyObject *heap_trace_rows(HeapObject *h, PyObject *const *args,
+				 Py_ssize_t nargs)
+{
+	struct objheap_trace_row *rows = NULL;
+	struct objheap_trace_rows c;
+	uint32_t snap = 0, base = 0, start = 0, i;
+	PyObject *list = NULL;
+	int ret;
+
+	if (nargs > 2) {
+		PyErr_SetString(PyExc_TypeError,
+				"_trace_rows(snapshot=0, base=0)");
+		return NULL;
+	}
+	if ((nargs > 0 && as_u32(args[0], "snapshot", 0, &snap)) ||
+	    (nargs > 1 && as_u32(args[1], "base", 0, &base)) || !heap_usable(h))
+		return NULL;
+	rows = PyMem_Malloc(sizeof(*rows) * OH_TRACE_ROWS);
+	list = rows ? PyList_New(0) : PyErr_NoMemory();
+	if (!list)
+		goto fail;
+	for (;;) {
+		memset(&c, 0, sizeof(c));
+		c.size = sizeof(c);
+		c.snapshot = snap;
+		c.base = base;
+		c.start = start;
+		c.nrows = OH_TRACE_ROWS;
+		c.rows_uptr = (uintptr_t)rows;
+		ret = raw_ioctl(h, OBJHEAP_TRACE_ROWS, &c);
+		if (ret) {
+			oh_error(ret);
+			goto fail;
+		}
+		for (i = 0; i < c.out_nrows && i < OH_TRACE_ROWS; i++) {
+			const struct objheap_trace_row *r = &rows[i];
+			PyObject *t;
+
+			t = Py_BuildValue("(KkKKKK)", (unsigned long long)r->tag,
+					  (unsigned long)r->type,
+					  (unsigned long long)r->count,
+					  (unsigned long long)r->bytes,
+					  (unsigned long long)r->base_count,
+					  (unsigned long long)r->base_bytes);
+
+			if (!t || PyList_Append(list, t)) {
+				Py_XDECREF(t);
+				goto fail;
+			}
+			Py_DECREF(t);
+		}
+		/* Pairs keep their place: going on from out_next misses none. */
+		if (c.out_next >= c.out_pairs || c.out_next <= start)
+			break;
+		start = c.out_next;
+	}
+	PyMem_Free(rows);
+	return list;
+fail:
+	PyMem_Free(rows);
+	Py_XDECREF(list);
+	return NULL;
+}
+
+/* Heap._trace_tag(obj): (tag, type) of a traced object, else None. */
+static PyObject *heap_trace_tag(HeapObject *h, PyObject *o)
+{
+	struct objheap_trace_tag c = { .size = sizeof(c) };
+	ProxyObject *p;
+	int ret;
+
+	if (!heap_usable(h))
+		return NULL;
+	p = as_proxy(h, o);
+	if (!p)
+		return NULL;
+	c.handle = p->handle;
+	ret = raw_ioctl(h, OBJHEAP_TRACE_TAG, &c);
+	if (ret)
+		return obj_error(ret);
+	if (!(c.out_flags & OBJHEAP_TAG_TRACED))
+		Py_RETURN_NONE;
+	return Py_BuildValue("(Kk)", (unsigned long long)c.out_tag,
+			     (unsigned long)c.out_type);
+}
+
+static PyObject *heap_get_trace_generation(HeapObject *h, void *Py_UNUSED(c))
+{
+	return PyLong_FromUnsignedLong(h->trace_gen);
+}
+
+static PyObject *heap_get_tag_base(HeapObject *h, void *Py_UNUSED(c))
+{
+	return PyLong_FromUnsignedLongLong(h->tag_base);
+}
+
+/* _objheap._set_package_dir(prefix): frames of files under it are no site. */
+static PyObject *mod_set_package_dir(PyObject *Py_UNUSED(m), PyObject *o)
+{
+	if (!PyUnicode_Check(o)) {
+		PyErr_SetString(PyExc_TypeError, "_set_package_dir(str)");
+		return NULL;
+	}
+	Py_INCREF(o);
+	Py_XSETREF(package_prefix, o);
+	Py_RETURN_NONE;
 }
 
 /* ------------------------------------------------------------- sharing */
@@ -2853,6 +3342,29 @@ static PyMethodDef heap_methods[] = {
 	  "lookup(name)\n--\n\nThe object published under name; KeyError if none." },
 	{ "unpublish", (PyCFunction)heap_unpublish, METH_O,
 	  "unpublish(name)\n--\n\nDrop the name; KeyError if none." },
+	{ "trace_start", FASTCALL(heap_trace_start), METH_FASTCALL | METH_KEYWORDS,
+	  "trace_start(sample_every=1)\n--\n\nStart tracing the heap's allocations "
+	  "(OBJHEAP_TRACE_CTL), one object in sample_every; objects this Heap makes "
+	  "from now on are tagged with the Python line that asked for them." },
+	{ "trace_stop", (PyCFunction)heap_trace_stop, METH_NOARGS,
+	  "trace_stop()\n--\n\nStop tracing: the counts and every snapshot go." },
+	{ "is_tracing", (PyCFunction)heap_is_tracing, METH_NOARGS,
+	  "is_tracing()\n--\n\nWhether the heap traces (whoever started it)." },
+	{ "get_traced_memory", (PyCFunction)heap_get_traced_memory, METH_NOARGS,
+	  "get_traced_memory()\n--\n\n(current, peak): bytes of the traced objects "
+	  "alive, and the most since start or reset_peak()." },
+	{ "reset_peak", (PyCFunction)heap_reset_peak, METH_NOARGS,
+	  "reset_peak()\n--\n\nMake the peak the traced bytes now." },
+	{ "get_trace_sample_every", (PyCFunction)heap_get_trace_sample_every,
+	  METH_NOARGS,
+	  "get_trace_sample_every()\n--\n\nThe sampling period; 0 when not tracing." },
+	{ "trace_info", (PyCFunction)heap_trace_info, METH_NOARGS,
+	  "trace_info()\n--\n\nOBJHEAP_TRACE_GET as a dict: traced_bytes, "
+	  "peak_bytes, traced_objects, pairs, sample_every, snapshots." },
+	{ "_trace_snapshot", (PyCFunction)heap_trace_snapshot, METH_NOARGS, NULL },
+	{ "_trace_snapshot_drop", (PyCFunction)heap_trace_snapshot_drop, METH_O, NULL },
+	{ "_trace_rows", FASTCALL(heap_trace_rows), METH_FASTCALL, NULL },
+	{ "_trace_tag", (PyCFunction)heap_trace_tag, METH_O, NULL },
 	{ "_attach", (PyCFunction)heap_attach, METH_O, NULL },
 	{ "_finalize_new", FASTCALL(heap_finalize_new), METH_FASTCALL, NULL },
 	{ "_finalize_detach", (PyCFunction)heap_finalize_detach, METH_O, NULL },
@@ -2895,6 +3407,7 @@ static PyMemberDef heap_members[] = {
 	  "(obj, cookie, sender) of the objects received with no on_received." },
 	{ "_gc_callbacks", T_OBJECT, offsetof(HeapObject, gc_callbacks), 0, NULL },
 	{ "_finalizers", T_OBJECT, offsetof(HeapObject, finalizers), READONLY, NULL },
+	{ "_trace_sites", T_OBJECT, offsetof(HeapObject, sites), READONLY, NULL },
 	{ NULL }
 };
 
@@ -2902,6 +3415,8 @@ static PyGetSetDef heap_getset[] = {
 	{ "closed", (getter)heap_get_closed, NULL, "True once closed.", NULL },
 	{ "events_lost", (getter)heap_get_events_lost, NULL,
 	  "Events the queue lost, as reported so far.", NULL },
+	{ "_trace_generation", (getter)heap_get_trace_generation, NULL, NULL, NULL },
+	{ "_trace_tag_base", (getter)heap_get_tag_base, NULL, NULL, NULL },
 	{ NULL }
 };
 
@@ -3046,6 +3561,7 @@ static PyMethodDef module_methods[] = {
 	{ "recv_fd", (PyCFunction)mod_recv_fd, METH_O,
 	  "recv_fd(sock)\n--\n\nReceive one descriptor send_fd() sent: an int." },
 	{ "_after_fork_child", (PyCFunction)mod_after_fork_child, METH_NOARGS, NULL },
+	{ "_set_package_dir", (PyCFunction)mod_set_package_dir, METH_O, NULL },
 	{ "_nop", FASTCALL(mod_nop), METH_FASTCALL, NULL },
 	{ 0 }
 };
@@ -3102,6 +3618,8 @@ PyMODINIT_FUNC PyInit__objheap(void)
 		{ "GC_DEBUG_SAVEALL", OBJHEAP_GC_DEBUG_SAVEALL },
 		{ "INT_TYPE", OH_INT_TYPE },
 		{ "API_VERSION", OBJHEAP_API_VERSION },
+		{ "TAG_OTHER", OBJHEAP_TAG_OTHER },
+		{ "TRACE_SNAPSHOTS_MAX", OBJHEAP_TRACE_SNAPSHOTS_MAX },
 	};
 	PyObject *m, *bases;
 	unsigned int i;

@@ -8,7 +8,7 @@ import objheap
 from support import HeapTestCase
 
 EXAMPLES = ["cycle_lists", "node_cycle", "refcount", "small_ints",
-            "weak_none", "threshold", "generations"]
+            "weak_none", "threshold", "generations", "trace_leak"]
 
 
 class TestExamples(HeapTestCase):
@@ -46,6 +46,12 @@ class TestExamples(HeapTestCase):
 
     def test_generations(self):
         self.check("generations")
+
+    def test_trace_leak(self):
+        self.assertEqual(self.check("trace_leak"),
+                         ["1. cache.append(new(RESPONSE))",
+                          "2. sessions.append(new(SESSION))",
+                          "3. log.append(new(LOG_LINE))"])
 
     def test_all_listed(self):
         import os

@@ -7,17 +7,20 @@
  * as identities, counts, slots, payloads and mappings, interning,
  * batches, weak references, finalizers and PEP 442, events and their
  * file descriptor, CPython's collector with generations and thresholds,
- * attachments, sending, names, limits), not its costs or its corners.
- * It is never shipped: the real library is what the binding links.
+ * attachments, sending, names, limits, tracing allocations), not its
+ * costs or its corners.  It is never shipped: the real library is what
+ * the binding links.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "libobjheap.h"
@@ -49,6 +52,7 @@ struct fobj {
 	struct fobj *target;
 	uint64_t cookie;
 	int wr_cb, wr_att, fin_alive;
+	uint64_t tword;		/* trace word: epoch << 32 | pair; 0: untraced */
 	struct fobj *next, *prev;	/* every live object, in creation order */
 };
 
@@ -61,6 +65,7 @@ struct fatt {
 	struct fheap *heap;
 	int slot;		/* index in heap->atts */
 	int fd, wfd;		/* a pipe: readable while events are queued */
+	dev_t dev;
 	ino_t ino;
 	int nwraps;
 	uint32_t id;
@@ -81,6 +86,36 @@ struct name {
 	struct name *next;
 };
 
+/*
+ * The tracer of DOC: Tracing allocations, as kmod/tracing.c keeps it:
+ * pairs keep their index while the heap traces, an object's trace word
+ * holds the tracer's epoch and its pair's index, and a snapshot copies
+ * the figures by index.  An object's footprint is cost(), what the fake
+ * charges for it.
+ */
+struct fpair {
+	uint64_t tag;
+	uint32_t type;
+	uint64_t count, bytes;
+};
+
+struct fsnap {
+	int used;
+	uint32_t npairs;	/* the pairs that existed then */
+	uint64_t *fig;		/* count and bytes of each */
+};
+
+struct ftrace {
+	uint32_t sample_every;	/* 0: the heap does not trace */
+	uint32_t countdown;	/* objects until the next traced one */
+	uint32_t epoch;
+	uint32_t npairs, cap, nsnaps;
+	struct fpair *pairs;
+	struct fsnap snaps[OBJHEAP_TRACE_SNAPSHOTS_MAX];
+	uint64_t objects, bytes, peak;
+	uint64_t rng;
+};
+
 struct fheap {
 	struct fatt *atts[MAXATT];
 	int natts;
@@ -92,6 +127,7 @@ struct fheap {
 	uint32_t debug;
 	uint64_t limit, bytes;
 	struct name *names;
+	struct ftrace tr;
 };
 
 struct handler {
@@ -113,6 +149,130 @@ struct objheap {
 static size_t cost(uint32_t nslots, uint32_t len)
 {
 	return 64 + (size_t)nslots * 8 + len;
+}
+
+/* ------------------------------------------------------------ tracing */
+
+/* A number below @span: xorshift64, the same sequence every run. */
+static uint32_t trace_random(struct ftrace *t, uint32_t span)
+{
+	t->rng ^= t->rng << 13;
+	t->rng ^= t->rng >> 7;
+	t->rng ^= t->rng << 17;
+	return (uint32_t)(((t->rng >> 32) * span) >> 32);
+}
+
+/* Whether the next object is traced: gaps uniform in [1, 2N - 1]. */
+static int trace_sampled(struct ftrace *t)
+{
+	if (--t->countdown)
+		return 0;
+	t->countdown = 1 + trace_random(t, 2 * t->sample_every - 1);
+	return 1;
+}
+
+/* The index of pair (@tag, @type), made if new; -ENOMEM. */
+static int64_t trace_pair(struct ftrace *t, uint64_t tag, uint32_t type)
+{
+	uint32_t i;
+
+again:
+	for (i = 0; i < t->npairs; i++)
+		if (t->pairs[i].tag == tag && t->pairs[i].type == type)
+			return i;
+	/* The last pair is kept for whatever comes past the bound. */
+	if (t->npairs >= OBJHEAP_TRACE_PAIRS_MAX - 1 &&
+	    (tag != OBJHEAP_TAG_OTHER || type)) {
+		tag = OBJHEAP_TAG_OTHER;
+		type = 0;
+		goto again;
+	}
+	if (t->npairs == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 64;
+		struct fpair *p = realloc(t->pairs, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		t->pairs = p;
+		t->cap = cap;
+	}
+	t->pairs[t->npairs].tag = tag;
+	t->pairs[t->npairs].type = type;
+	t->pairs[t->npairs].count = 0;
+	t->pairs[t->npairs].bytes = 0;
+	return t->npairs++;
+}
+
+static void trace_count(struct ftrace *t, uint32_t pair, int64_t objects,
+			int64_t bytes)
+{
+	t->pairs[pair].count += objects;
+	t->pairs[pair].bytes += bytes;
+	t->objects += objects;
+	t->bytes += bytes;
+	if (t->bytes > t->peak)
+		t->peak = t->bytes;
+}
+
+/* Trace new object @o under @tag, if the heap traces and samples it. */
+static int trace_add(struct fheap *hp, struct fobj *o, uint64_t tag)
+{
+	struct ftrace *t = &hp->tr;
+	int64_t pair;
+
+	o->tword = 0;
+	if (!t->sample_every || !trace_sampled(t))
+		return 0;
+	pair = trace_pair(t, tag, o->type);
+	if (pair < 0)
+		return (int)pair;
+	o->tword = (uint64_t)t->epoch << 32 | (uint32_t)pair;
+	trace_count(t, (uint32_t)pair, 1, (int64_t)cost(o->nslots, o->len));
+	return 0;
+}
+
+/* The pair @o is traced under, or -1 (a word of an earlier start is stale). */
+static int64_t trace_pair_of(struct fheap *hp, struct fobj *o)
+{
+	if (!hp->tr.sample_every || !o->tword ||
+	    (uint32_t)(o->tword >> 32) != hp->tr.epoch)
+		return -1;
+	return (uint32_t)o->tword;
+}
+
+static void trace_del(struct fheap *hp, struct fobj *o)
+{
+	int64_t pair = trace_pair_of(hp, o);
+
+	if (pair >= 0)
+		trace_count(&hp->tr, (uint32_t)pair, -1,
+			    -(int64_t)cost(o->nslots, o->len));
+	o->tword = 0;
+}
+
+/* @o's footprint was @old bytes before a resize. */
+static void trace_resized(struct fheap *hp, struct fobj *o, size_t old)
+{
+	int64_t pair = trace_pair_of(hp, o);
+
+	if (pair >= 0)
+		trace_count(&hp->tr, (uint32_t)pair, 0,
+			    (int64_t)cost(o->nslots, o->len) - (int64_t)old);
+}
+
+static void trace_stop(struct ftrace *t)
+{
+	int i;
+
+	for (i = 0; i < OBJHEAP_TRACE_SNAPSHOTS_MAX; i++) {
+		free(t->snaps[i].fig);
+		memset(&t->snaps[i], 0, sizeof(t->snaps[i]));
+	}
+	free(t->pairs);
+	t->pairs = NULL;
+	t->npairs = t->cap = t->nsnaps = 0;
+	t->sample_every = 0;
+	t->objects = t->bytes = t->peak = 0;
 }
 
 static void signal_fd(struct fatt *a)
@@ -266,6 +426,7 @@ static void free_obj(struct fobj *o)
 	}
 	if (tracked(o) && o->gen == 0 && hp->count[0])
 		hp->count[0]--;
+	trace_del(hp, o);
 	hp->bytes -= cost(o->nslots, o->len);
 	unlink_obj(o);
 	if (o->memfd >= 0) {
@@ -310,7 +471,8 @@ static void die(struct fobj *o, int reason)
 }
 
 static struct fobj *new_obj(struct fatt *a, uint32_t type, uint32_t flags,
-			    uint32_t nslots, uint32_t len, int *err)
+			    uint32_t nslots, uint32_t len, uint64_t tag,
+			    int *err)
 {
 	struct fheap *hp = a->heap;
 	struct fobj *o;
@@ -348,6 +510,12 @@ static struct fobj *new_obj(struct fatt *a, uint32_t type, uint32_t flags,
 	hp->head.prev->next = o;
 	hp->head.prev = o;
 	hp->bytes += cost(nslots, len);
+	/* As the kernel: ENOMEM rather than an object that goes untraced. */
+	*err = trace_add(hp, o, tag);
+	if (*err) {
+		free_obj(o);
+		return NULL;
+	}
 	a->created++;
 	return o;
 }
@@ -399,6 +567,7 @@ static struct fatt *new_att(struct fheap *hp, int readonly)
 		a->fd = p[0];
 		a->wfd = p[1];
 		fstat(a->fd, &st);
+		a->dev = st.st_dev;
 		a->ino = st.st_ino;
 	}
 	a->id = ++hp->next_id;
@@ -431,6 +600,7 @@ API int objheap_open(struct objheap **heapp)
 	hp->threshold[1] = hp->threshold[2] = 10;
 	hp->enabled = 1;
 	hp->limit = 256ULL << 20;
+	hp->tr.rng = 0x9E3779B97F4A7C15ULL;
 	{
 		struct fatt *a = new_att(hp, 0);
 
@@ -452,6 +622,7 @@ static void free_heap(struct fheap *hp)
 		hp->names = n->next;
 		free(n);
 	}
+	trace_stop(&hp->tr);
 	free(hp);
 }
 
@@ -556,7 +727,7 @@ API int objheap_query(struct objheap *heap, uint32_t query_cmd,
 	out->size = sizeof(*out);
 	out->query_cmd = query_cmd;
 	out->out_version = OBJHEAP_API_VERSION;
-	out->out_cmds = (1ULL << 48) - 1;
+	out->out_cmds = (1ULL << 52) - 1;
 	return 0;
 }
 
@@ -565,7 +736,7 @@ API int objheap_query(struct objheap *heap, uint32_t query_cmd,
 #define ATT (heap->att)
 #define HP (heap->att->heap)
 
-static int do_new(struct objheap *heap, uint32_t type, uint32_t flags,
+static int do_new(struct fatt *a, uint64_t tag, uint32_t type, uint32_t flags,
 		  uint32_t nslots, const void *data, uint32_t len,
 		  const uint64_t *slots, uint64_t *hp_out)
 {
@@ -578,24 +749,24 @@ static int do_new(struct objheap *heap, uint32_t type, uint32_t flags,
 
 	if (flags & ~ok || nslots > OBJHEAP_MAX_SLOTS || len > OBJHEAP_MAX_SIZE)
 		return -EINVAL;
-	if (ATT->readonly)
+	if (a->readonly)
 		return -EPERM;
 	for (i = 0; slots && i < nslots; i++)
-		if (slots[i] && !lookup(ATT, slots[i]))
+		if (slots[i] && !lookup(a, slots[i]))
 			return -ENOENT;
-	o = new_obj(ATT, type, flags, nslots, len, &err);
+	o = new_obj(a, type, flags, nslots, len, tag, &err);
 	if (!o)
 		return err;
 	if (data)
 		memcpy(o->data, data, len);
 	for (i = 0; slots && i < nslots; i++) {
-		t = slots[i] ? lookup(ATT, slots[i]) : NULL;
+		t = slots[i] ? lookup(a, slots[i]) : NULL;
 		if (t && !(t->flags & OBJHEAP_OBJ_IMMORTAL))
 			t->refcnt++;
 		o->slots[i] = t;
 	}
-	*hp_out = give(ATT, o);
-	maybe_collect(HP, o);
+	*hp_out = give(a, o);
+	maybe_collect(a->heap, o);
 	return 0;
 }
 
@@ -603,7 +774,8 @@ API int objheap_new(struct objheap *heap, uint32_t type, uint32_t flags,
 		    uint32_t nslots, const void *data, uint32_t data_len,
 		    const uint64_t *slots, uint64_t *handlep)
 {
-	return do_new(heap, type, flags, nslots, data, data_len, slots, handlep);
+	return do_new(ATT, 0, type, flags, nslots, data, data_len, slots,
+		      handlep);
 }
 
 API int objheap_dup(struct objheap *heap, uint64_t handle)
@@ -749,7 +921,7 @@ API int objheap_intern(struct objheap *heap, uint32_t type, uint32_t flags,
 	o = find_interned(HP, type, data, data_len, NULL);
 	if (!o) {
 		o = new_obj(ATT, type, flags | OBJHEAP_OBJ_IMMUTABLE |
-			    OBJHEAP_OBJ_INTERNED, 0, data_len, &err);
+			    OBJHEAP_OBJ_INTERNED, 0, data_len, 0, &err);
 		if (!o)
 			return err;
 		memcpy(o->data, data, data_len);
@@ -844,6 +1016,7 @@ API int objheap_unmap(void *addr, size_t len)
 static int do_resize(struct objheap *heap, uint64_t handle, int slots, uint32_t n)
 {
 	struct fobj *o = lookup(ATT, handle);
+	size_t old;
 	uint32_t i;
 
 	if (!o)
@@ -855,6 +1028,7 @@ static int do_resize(struct objheap *heap, uint64_t handle, int slots, uint32_t 
 		return -EINVAL;
 	if (o->flags & OBJHEAP_OBJ_IMMUTABLE)
 		return -EPERM;
+	old = cost(o->nslots, o->len);
 	if (slots) {
 		struct fobj **s;
 
@@ -872,6 +1046,7 @@ static int do_resize(struct objheap *heap, uint64_t handle, int slots, uint32_t 
 		HP->bytes += (size_t)n * 8;
 		HP->bytes -= (size_t)o->nslots * 8;
 		o->nslots = n;
+		trace_resized(HP, o, old);
 		return 0;
 	}
 	if (o->maps)
@@ -896,6 +1071,7 @@ static int do_resize(struct objheap *heap, uint64_t handle, int slots, uint32_t 
 	HP->bytes += n;
 	HP->bytes -= o->len;
 	o->len = n;
+	trace_resized(HP, o, old);
 	return 0;
 }
 
@@ -1138,8 +1314,8 @@ API int objheap_batch_submit(struct objheap *heap, struct objheap_batch_buf *b,
 		if (!r) {
 			switch (e->cmd) {
 			case OBJHEAP_CMD_NEW:
-				r = do_new(heap, e->type, e->flags, e->nslots, e->data,
-					   e->len, e->slots, &e->out);
+				r = do_new(ATT, 0, e->type, e->flags, e->nslots,
+					   e->data, e->len, e->slots, &e->out);
 				break;
 			case OBJHEAP_CMD_DUP:
 				r = objheap_dup(heap, e->handle);
@@ -1664,7 +1840,7 @@ API int objheap_weakref_new(struct objheap *heap, uint64_t target,
 		return -EINVAL;
 	w = new_obj(ATT, 0, OBJHEAP_OBJ_WEAKREF |
 		    ((flags & OBJHEAP_WEAKREF_FINALIZER) ? OBJHEAP_OBJ_FINALIZER : 0),
-		    0, 0, &err);
+		    0, 0, 0, &err);
 	if (!w)
 		return err;
 	w->target = t;
@@ -2050,4 +2226,300 @@ API int objheap_recv_fd(int sock, int *fdp)
 		return n ? -ENOMSG : -ECONNRESET;
 	memcpy(fdp, CMSG_DATA(cmsg), sizeof(int));
 	return 0;
+}
+
+/* --------------------------------------------------------- raw ioctls */
+
+/*
+ * libobjheap has no functions for tracing yet, so the binding issues
+ * OBJHEAP_TRACE_* itself, and OBJHEAP_NEW with a tag (alone or in an
+ * OBJHEAP_BATCH), as ioctls on the heap's descriptor.  The extension
+ * links this archive statically and keeps its symbols to itself, so its
+ * calls of ioctl() come here: on the descriptor of a fake attachment the
+ * model answers, on any other the kernel does.  The checks follow
+ * kmod/main.c's dispatcher and kmod/tracing.c, in their order.
+ */
+int ioctl(int fd, unsigned long request, ...);
+
+static struct fatt *att_of_fd(int fd)
+{
+	struct stat st;
+	int i;
+
+	if (fd < 0 || fstat(fd, &st))
+		return NULL;
+	for (i = 0; i < 1024; i++)
+		if (atts_all[i] && atts_all[i]->ino == st.st_ino &&
+		    atts_all[i]->dev == st.st_dev)
+			return atts_all[i];
+	return NULL;
+}
+
+#define NEW_MIN (offsetof(struct objheap_new, out_handle) + sizeof(__u64))
+
+static int cmd_new(struct fatt *a, struct objheap_new *c)
+{
+	uint64_t tag = c->size >= sizeof(*c) ? c->tag : 0, handle = 0;
+	int ret;
+
+	if (c->size < NEW_MIN)
+		return -EINVAL;
+	ret = do_new(a, tag, c->type, c->flags, c->nslots,
+		     (const void *)(uintptr_t)c->data_uptr, c->data_len,
+		     (const uint64_t *)(uintptr_t)c->slots_uptr, &handle);
+	if (!ret)
+		c->out_handle = handle;
+	return ret;
+}
+
+/* A batch of NEW entries only: the one kind the binding builds itself. */
+static int cmd_batch(struct fatt *a, struct objheap_batch *b)
+{
+	unsigned char *buf = (unsigned char *)(uintptr_t)b->buf_uptr;
+	uint32_t i, off = 0, stop = 0;
+
+	if (b->size < sizeof(*b) || b->flags & ~OBJHEAP_BATCH_CONTINUE ||
+	    !b->count || b->count > OBJHEAP_BATCH_MAX_COUNT ||
+	    b->len > OBJHEAP_BATCH_MAX_LEN)
+		return -EINVAL;
+	for (i = 0; i < b->count; i++) {
+		struct objheap_batch_entry *e = (void *)(buf + off);
+		struct objheap_new *c = (void *)(e + 1);
+
+		if (off + sizeof(*e) + NEW_MIN > b->len ||
+		    e->cmd != OBJHEAP_CMD_NEW || c->size < NEW_MIN ||
+		    off + sizeof(*e) + c->size > b->len)
+			return -EINVAL;
+		off += (sizeof(*e) + c->size + 7) & ~7U;
+	}
+	if (off != b->len)
+		return -EINVAL;
+	b->out_done = b->out_failed = 0;
+	for (i = 0, off = 0; i < b->count; i++) {
+		struct objheap_batch_entry *e = (void *)(buf + off);
+		struct objheap_new *c = (void *)(e + 1);
+
+		off += (sizeof(*e) + c->size + 7) & ~7U;
+		c->out_handle = 0;
+		if (stop) {
+			e->out_result = -ECANCELED;
+			continue;
+		}
+		e->out_result = cmd_new(a, c);
+		b->out_done++;
+		if (e->out_result) {
+			c->out_handle = 0;
+			b->out_failed++;
+			if (!(b->flags & OBJHEAP_BATCH_CONTINUE))
+				stop = 1;
+		}
+	}
+	return 0;
+}
+
+static int cmd_trace_ctl(struct fatt *a, struct objheap_trace_ctl *c)
+{
+	struct ftrace *t = &a->heap->tr;
+
+	if (c->size < sizeof(*c) || c->flags || c->__reserved ||
+	    (c->op != OBJHEAP_TRACE_START && c->sample_every))
+		return -EINVAL;
+	if (c->op != OBJHEAP_TRACE_GET && a->readonly)
+		return -EPERM;
+	switch (c->op) {
+	case OBJHEAP_TRACE_GET:
+		break;
+	case OBJHEAP_TRACE_START:
+		if (c->sample_every > (1U << 24))
+			return -EINVAL;
+		if (t->sample_every)
+			return -EBUSY;
+		/* The words objects kept from the last start go stale. */
+		if (!++t->epoch)
+			t->epoch = 1;
+		t->sample_every = c->sample_every > 1 ? c->sample_every : 1;
+		t->countdown = 1;
+		if (t->sample_every > 1)
+			t->countdown = 1 + trace_random(t,
+						2 * t->sample_every - 1);
+		break;
+	case OBJHEAP_TRACE_STOP:
+		trace_stop(t);
+		break;
+	case OBJHEAP_TRACE_RESET_PEAK:
+		t->peak = t->bytes;
+		break;
+	default:
+		return -EINVAL;
+	}
+	c->out_traced_bytes = t->bytes;
+	c->out_peak_bytes = t->peak;
+	c->out_traced_objects = t->objects;
+	c->out_pairs = t->npairs;
+	c->out_sample_every = t->sample_every;
+	c->out_snapshots = t->nsnaps;
+	return 0;
+}
+
+static struct fsnap *snap_find(struct ftrace *t, uint32_t id)
+{
+	if (!id || id > OBJHEAP_TRACE_SNAPSHOTS_MAX || !t->snaps[id - 1].used)
+		return NULL;
+	return &t->snaps[id - 1];
+}
+
+static int cmd_trace_snapshot(struct fatt *a, struct objheap_trace_snapshot *c)
+{
+	struct ftrace *t = &a->heap->tr;
+	struct fsnap *s = NULL;
+	uint32_t i;
+
+	if (c->size < sizeof(*c) || c->flags & ~OBJHEAP_SNAPSHOT_DROP)
+		return -EINVAL;
+	if (a->readonly)
+		return -EPERM;
+	if (!(c->flags & OBJHEAP_SNAPSHOT_DROP) && c->id)
+		return -EINVAL;
+	if (!t->sample_every)
+		return -ENODATA;
+	if (c->flags & OBJHEAP_SNAPSHOT_DROP) {
+		s = snap_find(t, c->id);
+		if (!s)
+			return -ENOENT;
+		free(s->fig);
+		memset(s, 0, sizeof(*s));
+		t->nsnaps--;
+		return 0;
+	}
+	for (i = 0; i < OBJHEAP_TRACE_SNAPSHOTS_MAX && !s; i++)
+		if (!t->snaps[i].used)
+			s = &t->snaps[i];
+	if (!s)
+		return -ENOSPC;
+	s->fig = malloc((t->npairs ? t->npairs : 1) * 2 * sizeof(*s->fig));
+	if (!s->fig)
+		return -ENOMEM;
+	for (i = 0; i < t->npairs; i++) {
+		s->fig[2 * i] = t->pairs[i].count;
+		s->fig[2 * i + 1] = t->pairs[i].bytes;
+	}
+	s->npairs = t->npairs;
+	s->used = 1;
+	t->nsnaps++;
+	c->out_id = (uint32_t)(s - t->snaps) + 1;
+	return 0;
+}
+
+/* Pair @i's figures in @s, or now when @s is NULL. */
+static void figures(struct ftrace *t, struct fsnap *s, uint32_t i,
+		    __u64 *count, __u64 *bytes)
+{
+	if (!s) {
+		*count = t->pairs[i].count;
+		*bytes = t->pairs[i].bytes;
+	} else if (i < s->npairs) {
+		*count = s->fig[2 * i];
+		*bytes = s->fig[2 * i + 1];
+	} else {
+		*count = *bytes = 0;
+	}
+}
+
+static int cmd_trace_rows(struct fatt *a, struct objheap_trace_rows *c)
+{
+	struct ftrace *t = &a->heap->tr;
+	struct objheap_trace_row *rows = (void *)(uintptr_t)c->rows_uptr;
+	struct fsnap *snap = NULL, *base = NULL;
+	uint32_t i, n = 0;
+
+	if (c->size < sizeof(*c) || c->flags || c->__reserved || !c->nrows ||
+	    c->nrows > OBJHEAP_TRACE_ROWS_MAX)
+		return -EINVAL;
+	if (!t->sample_every)
+		return -ENODATA;
+	if (c->snapshot && !(snap = snap_find(t, c->snapshot)))
+		return -ENOENT;
+	if (c->base && !(base = snap_find(t, c->base)))
+		return -ENOENT;
+	for (i = c->start; i < t->npairs && n < c->nrows; i++) {
+		struct objheap_trace_row r = { 0 };
+
+		figures(t, snap, i, &r.count, &r.bytes);
+		if (base)
+			figures(t, base, i, &r.base_count, &r.base_bytes);
+		if (!(r.count | r.bytes | r.base_count | r.base_bytes))
+			continue;
+		r.tag = t->pairs[i].tag;
+		r.type = t->pairs[i].type;
+		rows[n++] = r;
+	}
+	c->out_nrows = n;
+	c->out_next = i > c->start ? i : c->start;
+	c->out_pairs = t->npairs;
+	return 0;
+}
+
+static int cmd_trace_tag(struct fatt *a, struct objheap_trace_tag *c)
+{
+	struct fobj *o;
+	int64_t pair;
+
+	if (c->size < sizeof(*c) || c->flags)
+		return -EINVAL;
+	o = lookup(a, c->handle);
+	if (!o)
+		return -ENOENT;
+	pair = trace_pair_of(a->heap, o);
+	c->out_tag = 0;
+	c->out_type = 0;
+	c->out_flags = 0;
+	if (pair >= 0) {
+		c->out_tag = a->heap->tr.pairs[pair].tag;
+		c->out_type = a->heap->tr.pairs[pair].type;
+		c->out_flags = OBJHEAP_TAG_TRACED;
+	}
+	return 0;
+}
+
+int ioctl(int fd, unsigned long request, ...)
+{
+	struct fatt *a;
+	va_list ap;
+	void *arg;
+	int ret;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	a = att_of_fd(fd);
+	if (!a)
+		return (int)syscall(SYS_ioctl, fd, request, arg);
+	switch (request) {
+	case OBJHEAP_NEW:
+		ret = cmd_new(a, arg);
+		break;
+	case OBJHEAP_BATCH:
+		ret = cmd_batch(a, arg);
+		break;
+	case OBJHEAP_TRACE_CTL:
+		ret = cmd_trace_ctl(a, arg);
+		break;
+	case OBJHEAP_TRACE_SNAPSHOT:
+		ret = cmd_trace_snapshot(a, arg);
+		break;
+	case OBJHEAP_TRACE_ROWS:
+		ret = cmd_trace_rows(a, arg);
+		break;
+	case OBJHEAP_TRACE_TAG:
+		ret = cmd_trace_tag(a, arg);
+		break;
+	default:
+		/* The model answers only what the binding asks this way. */
+		ret = -ENOTTY;
+	}
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return ret;
 }
