@@ -131,6 +131,9 @@ unsigned int oh_nr_pools __read_mostly;
 unsigned long oh_pool_mask __read_mostly;
 size_t oh_arena_bytes __read_mostly;
 
+/* DIV_ROUND_UP(2^32, block size) per class (oh_alloc_trace_word()). */
+static u32 oh_class_recip[OH_NR_CLASSES] __read_mostly;
+
 /* What all heaps hold, for the "a closed heap returns every page" test. */
 static atomic_long_t oh_pages_held = ATOMIC_LONG_INIT(0);
 static atomic_long_t oh_large_held = ATOMIC_LONG_INIT(0);
@@ -143,6 +146,8 @@ static atomic_long_t oh_large_held = ATOMIC_LONG_INIT(0);
  */
 int oh_alloc_setup(void)
 {
+	unsigned int i;
+
 	BUILD_BUG_ON(OH_POOL_OVERHEAD != 48);
 	if (!is_power_of_2(pool_size) || pool_size < PAGE_SIZE ||
 	    pool_size > PAGE_SIZE << OH_POOL_ORDER_MAX ||
@@ -164,6 +169,8 @@ int oh_alloc_setup(void)
 	oh_pool_mask = ~((unsigned long)pool_size - 1);
 	oh_arena_bytes = kmalloc_size_roundup(struct_size((struct oh_arena *)NULL,
 							  pages, oh_nr_pools));
+	for (i = 0; i < OH_NR_CLASSES; i++)
+		oh_class_recip[i] = DIV_ROUND_UP_ULL(1ULL << 32, OH_CLASS_SIZE(i));
 	return 0;
 }
 
@@ -640,7 +647,6 @@ static void oh_pool_drop_traces(struct oh_alloc *a, struct oh_pool *pool)
 u32 *oh_alloc_trace_word(struct oh_alloc *a, void *p, bool create)
 {
 	struct oh_pool *pool = (struct oh_pool *)((unsigned long)p & oh_pool_mask);
-	unsigned int bsize = OH_CLASS_SIZE(pool->szidx);
 	size_t bytes;
 
 	if (unlikely(!pool->traces)) {
@@ -656,7 +662,14 @@ u32 *oh_alloc_trace_word(struct oh_alloc *a, void *p, bool create)
 			return NULL;
 		}
 	}
-	return &pool->traces[(p - (void *)pool - OH_POOL_OVERHEAD) / bsize];
+	/*
+	 * The block's index without a division, which the kernel's hot
+	 * paths avoid: the offset is an exact multiple of the block size
+	 * and below 2^15, so multiplying by the rounded-up reciprocal and
+	 * shifting is exact.
+	 */
+	return &pool->traces[((u64)(p - (void *)pool - OH_POOL_OVERHEAD) *
+			      oh_class_recip[pool->szidx]) >> 32];
 }
 
 /**

@@ -453,6 +453,43 @@ TEST_F(trace, a_new_start_counts_from_zero_and_ignores_older_objects)
 }
 
 /* foot() is what the allocator counts, with tracing off. */
+/*
+ * A small object's trace word keeps only 16 bits of the tracer's epoch:
+ * 65536 starts later it would pass for live again if the kernel did not
+ * drop every pool's words before the short epoch comes round.  An object
+ * traced once must stay untraced through every later start, and a new
+ * object must still be traced after the wrap.
+ */
+TEST_F_TIMEOUT(trace, old_words_stay_stale_when_the_epoch_wraps, 300)
+{
+	struct objheap_trace_ctl c;
+	uint64_t old, h, tag;
+	uint32_t type;
+	unsigned int i;
+
+	ASSERT_EQ(0, objheap_trace_start(self->heap, 1));
+	ASSERT_EQ(0, objheap_new_tagged(self->heap, 77, 3, 0, 0, NULL, 8, NULL,
+					&old));
+	ASSERT_EQ(1, objheap_trace_tag(self->heap, old, &tag, &type));
+	for (i = 0; i < 65536 + 4; i++) {
+		ASSERT_EQ(0, objheap_trace_stop(self->heap));
+		ASSERT_EQ(0, objheap_trace_start(self->heap, 1));
+		ASSERT_EQ(0, objheap_trace_tag(self->heap, old, &tag, &type))
+			TH_LOG("start %u: an object of the first epoch is traced", i);
+	}
+	ASSERT_EQ(0, objheap_new_tagged(self->heap, 78, 3, 0, 0, NULL, 8, NULL,
+					&h));
+	ASSERT_EQ(1, objheap_trace_tag(self->heap, h, &tag, &type));
+	EXPECT_EQ(78, tag);
+	ASSERT_EQ(0, objheap_release(self->heap, old));
+	ASSERT_EQ(0, objheap_trace_get(self->heap, &c));
+	EXPECT_EQ(1, c.out_traced_objects);
+	ASSERT_EQ(0, objheap_release(self->heap, h));
+	ASSERT_EQ(0, objheap_trace_get(self->heap, &c));
+	EXPECT_EQ(0, c.out_traced_objects);
+	EXPECT_EQ(0, c.out_traced_bytes);
+}
+
 TEST_F(trace, footprint_formula_matches_the_allocator)
 {
 	static const uint32_t shapes[][2] = {
