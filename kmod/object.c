@@ -110,7 +110,8 @@ static void oh_object_free_mem(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_outline *out;
 
-	oh_tracing_del(heap, obj);
+	if (unlikely(obj->flags & OH_OBJ_TRACED))
+		oh_tracing_del(heap, obj);
 	oh_payload_free(heap, obj);
 	if (oh_resizable(obj)) {
 		out = oh_outline(obj);
@@ -256,7 +257,8 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 	obj->gc_refs = 0;
 	memset(oh_slots(obj), 0, nslots * sizeof(struct oh_object *));
 
-	ret = oh_tracing_add(heap, obj, tag);
+	ret = unlikely(heap->tracing.sample_every) ?
+	      oh_tracing_add(heap, obj, tag) : 0;
 	if (unlikely(ret)) {
 		if (oh_resizable(obj) && oh_outline(obj)->capacity)
 			oh_free(&heap->alloc, oh_outline(obj)->body,

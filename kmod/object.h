@@ -113,6 +113,8 @@ struct oh_intern {
 #define OH_OBJ_SHARED		BIT(21)
 /* Its block ends with its trace word (see kmod/tracing.c). */
 #define OH_OBJ_TRACE_WORD	BIT(22)
+/* It was traced, and is still unless its word is stale (kmod/tracing.c). */
+#define OH_OBJ_TRACED		BIT(23)
 
 static inline bool oh_immortal(const struct oh_object *obj)
 {

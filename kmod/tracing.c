@@ -61,57 +61,66 @@ static size_t oh_trace_table_bytes(u32 cap)
  */
 #define OH_TRACE_SHORT(epoch)	((epoch) & 0xffff)
 
-/* The word of a large object created while the heap traced, or NULL. */
+/* The word at the end of a large object's block (OH_OBJ_TRACE_WORD). */
 static u64 *oh_trace_long_word(struct oh_object *obj)
 {
-	if (!(obj->flags & OH_OBJ_TRACE_WORD))
-		return NULL;
 	return (u64 *)((u8 *)obj + oh_object_bytes(obj) - sizeof(u64));
 }
 
 /*
- * Record that @obj is traced under @pair, or untraced (@pair < 0).
+ * Mark @obj traced under @pair.  OH_OBJ_TRACED tells the objects that may
+ * have a live word from the others without a look at any word; a traced
+ * object above OH_SMALL_MAX bytes always has its word in its block.
  * Return: 0, or -ENOMEM when its pool cannot get its words.
  */
-static int oh_trace_write(struct objheap *heap, struct oh_object *obj,
-			  s64 pair)
+static int oh_trace_mark(struct objheap *heap, struct oh_object *obj, u32 pair)
 {
 	struct oh_tracing *t = &heap->tracing;
-	u64 *lw = oh_trace_long_word(obj);
 	u32 *sw;
 
-	if (lw) {
-		*lw = pair < 0 ? 0 : (u64)t->epoch << 32 | pair;
-		return 0;
+	if (obj->flags & OH_OBJ_TRACE_WORD) {
+		*oh_trace_long_word(obj) = (u64)t->epoch << 32 | pair;
+	} else {
+		sw = oh_alloc_trace_word(&heap->alloc, obj, true);
+		if (!sw)
+			return -ENOMEM;
+		*sw = OH_TRACE_SHORT(t->epoch) << 16 | pair;
 	}
-	/* A large object made while the heap did not trace has no word. */
-	if (oh_object_bytes(obj) > OH_SMALL_MAX)
-		return 0;
-	sw = oh_alloc_trace_word(&heap->alloc, obj, pair >= 0);
-	if (!sw)
-		return pair < 0 ? 0 : -ENOMEM;
-	*sw = pair < 0 ? 0 : OH_TRACE_SHORT(t->epoch) << 16 | pair;
+	obj->flags |= OH_OBJ_TRACED;
 	return 0;
 }
 
-/* The pair @obj is traced under in this epoch, or -1. */
-static s64 oh_trace_read(struct objheap *heap, struct oh_object *obj)
+/*
+ * The pair @obj is traced under in this epoch, or -1; with @clear, its
+ * word is cleared, for an object that dies.
+ */
+static s64 oh_trace_read(struct objheap *heap, struct oh_object *obj,
+			 bool clear)
 {
 	struct oh_tracing *t = &heap->tracing;
+	s64 pair = -1;
 	u64 *lw;
 	u32 *sw;
 
-	if (!t->sample_every)
+	if (!(obj->flags & OH_OBJ_TRACED) || !t->sample_every)
 		return -1;
-	lw = oh_trace_long_word(obj);
-	if (lw)
-		return *lw >> 32 == t->epoch ? (s64)(u32)*lw : -1;
-	if (oh_object_bytes(obj) > OH_SMALL_MAX)
-		return -1;
+	if (obj->flags & OH_OBJ_TRACE_WORD) {
+		lw = oh_trace_long_word(obj);
+		if (*lw >> 32 == t->epoch) {
+			pair = (u32)*lw;
+			if (clear)
+				*lw = 0;
+		}
+		return pair;
+	}
+	/* NULL once oh_alloc_drop_trace_words() took the pool's words. */
 	sw = oh_alloc_trace_word(&heap->alloc, obj, false);
-	if (!sw || *sw >> 16 != OH_TRACE_SHORT(t->epoch))
-		return -1;
-	return *sw & 0xffff;
+	if (sw && *sw >> 16 == OH_TRACE_SHORT(t->epoch)) {
+		pair = *sw & 0xffff;
+		if (clear)
+			*sw = 0;
+	}
+	return pair;
 }
 
 /* ---- pairs --------------------------------------------------------- */
@@ -172,13 +181,19 @@ static int oh_trace_pair(struct objheap *heap, u64 tag, u32 type, u32 *indexp)
 	u32 i;
 	int ret;
 
+	/* Objects come in runs from one place: try the last pair first. */
+	if (t->npairs && t->pairs[t->last].tag == tag &&
+	    t->pairs[t->last].type == type) {
+		*indexp = t->last;
+		return 0;
+	}
 again:
 	if (t->cap) {
 		for (i = t->buckets[oh_trace_hash(tag, type, t->cap)]; i;
 		     i = p->next) {
 			p = &t->pairs[i - 1];
 			if (p->tag == tag && p->type == type) {
-				*indexp = i - 1;
+				*indexp = t->last = i - 1;
 				return 0;
 			}
 		}
@@ -202,7 +217,7 @@ again:
 	p->count = 0;
 	p->bytes = 0;
 	oh_trace_link(t, i);
-	*indexp = i;
+	*indexp = t->last = i;
 	return 0;
 }
 
@@ -237,7 +252,7 @@ static void oh_trace_count(struct oh_tracing *t, u32 pair, s64 objects,
 }
 
 /**
- * oh_tracing_add() - Trace a new object, if the heap traces.
+ * oh_tracing_add() - Trace a new object of a heap that traces.
  * @heap: The heap.
  * @obj: The object, created but not published; its block and outline
  *       are final, a mappable payload's pages come later (and count
@@ -253,13 +268,16 @@ int oh_tracing_add(struct objheap *heap, struct oh_object *obj, u64 tag)
 	u32 pair;
 	int ret;
 
-	if (likely(!t->sample_every))
-		return 0;
+	/*
+	 * An object left out needs no word: the word of its block, if its
+	 * pool has words, was cleared when the last traced object there
+	 * died, or is of an earlier epoch.
+	 */
 	if (!oh_trace_sampled(t))
-		return oh_trace_write(heap, obj, -1);
+		return 0;
 	ret = oh_trace_pair(heap, tag, obj->type, &pair);
 	if (!ret)
-		ret = oh_trace_write(heap, obj, pair);
+		ret = oh_trace_mark(heap, obj, pair);
 	if (ret)
 		return ret;
 	oh_trace_count(t, pair, 1, oh_object_footprint(obj));
@@ -269,16 +287,15 @@ int oh_tracing_add(struct objheap *heap, struct oh_object *obj, u64 tag)
 /**
  * oh_tracing_del() - Forget an object that is being freed.
  * @heap: The heap.
- * @obj: The object, whole still.
+ * @obj: The object, whole still, flagged OH_OBJ_TRACED.
  */
 void oh_tracing_del(struct objheap *heap, struct oh_object *obj)
 {
-	s64 pair = oh_trace_read(heap, obj);
+	s64 pair = oh_trace_read(heap, obj, true);
 
-	if (pair < 0)
-		return;
-	oh_trace_count(&heap->tracing, pair, -1, -(s64)oh_object_footprint(obj));
-	oh_trace_write(heap, obj, -1);
+	if (pair >= 0)
+		oh_trace_count(&heap->tracing, pair, -1,
+			       -(s64)oh_object_footprint(obj));
 }
 
 /**
@@ -290,7 +307,7 @@ void oh_tracing_del(struct objheap *heap, struct oh_object *obj)
 void oh_tracing_resized(struct objheap *heap, struct oh_object *obj,
 			u64 old_bytes)
 {
-	s64 pair = oh_trace_read(heap, obj);
+	s64 pair = oh_trace_read(heap, obj, false);
 
 	if (pair >= 0)
 		oh_trace_count(&heap->tracing, pair, 0,
@@ -366,6 +383,7 @@ static void oh_tracing_stop(struct objheap *heap)
 	t->pairs = NULL;
 	t->buckets = NULL;
 	t->npairs = 0;
+	t->last = 0;
 	t->cap = 0;
 	t->sample_every = 0;
 	t->objects = 0;
@@ -546,7 +564,7 @@ int objheap_cmd_trace_tag(struct objheap_ucmd *ucmd)
 	obj = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	pair = oh_trace_read(ucmd->heap, obj);
+	pair = oh_trace_read(ucmd->heap, obj, false);
 	cmd->out_tag = 0;
 	cmd->out_type = 0;
 	cmd->out_flags = 0;

@@ -51,6 +51,7 @@ struct oh_trace_snap {
  * @buckets: @cap hash chains of @pairs (first index plus one, 0: empty).
  * @snaps: The snapshots; snapshot id n is @snaps[n - 1].
  * @npairs: Pairs in use.
+ * @last: The pair found or made last, tried first.
  * @cap: Room in @pairs and @buckets: 0 or a power of two.
  * @epoch: Stamped in every trace word written since tracing last
  *         started; a word with another epoch is stale.  0 never is one.
@@ -68,6 +69,7 @@ struct oh_tracing {
 	u32 *buckets;
 	struct oh_trace_snap snaps[OBJHEAP_TRACE_SNAPSHOTS_MAX];
 	u32 npairs;
+	u32 last;
 	u32 cap;
 	u32 epoch;
 	u32 sample_every;

@@ -537,4 +537,88 @@ TEST_F(observe, objheapctl_top_show_and_record_find_the_heap)
 	free(out);
 }
 
+/* ---- the leak hunt of Documentation/troubleshooting.rst ---- */
+
+#define LEAK_PROG	"/opt/objheap/bin/objheap-leak"
+
+TEST(leak_example_finds_both_leaks)
+{
+	char *out;
+	int status;
+
+	if (access(LEAK_PROG, X_OK))
+		TEST_SKIP(LEAK_PROG " is not installed");
+	out = malloc(1 << 16);
+	ASSERT_NE(NULL, out);
+	status = run_cmd(LEAK_PROG " 300 2>&1", out, 1 << 16);
+	printf("%s", out);
+	EXPECT_EQ(0, status);
+	EXPECT_NE(NULL, strstr(out, "both leaks found and fixed"));
+	free(out);
+}
+
+/* objheapctl on the held heap: 200 responses, 20 audited cycles, the list. */
+TEST(leak_example_seen_by_objheapctl)
+{
+	int to_child[2], from_child[2], status, fd;
+	unsigned long long id = 0;
+	char path[64], line[256], *out;
+	pid_t pid;
+	FILE *f;
+
+	if (access(LEAK_PROG, X_OK))
+		TEST_SKIP(LEAK_PROG " is not installed");
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(from_child));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Dies with the test, whatever assertion ends it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(to_child[0], 0);
+		dup2(from_child[1], 1);
+		close(to_child[0]);
+		close(to_child[1]);
+		close(from_child[0]);
+		close(from_child[1]);
+		execl(LEAK_PROG, "objheap-leak", "--hold", "200", NULL);
+		_exit(127);
+	}
+	close(to_child[0]);
+	close(from_child[1]);
+	f = fdopen(from_child[0], "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+	ASSERT_EQ(0, strncmp(line, "serving, holding", 16));
+
+	fclose(f);
+	/* Its heap's id, from the fdinfo of the descriptor that has one. */
+	for (fd = 0; fd < 64 && !id; fd++) {
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			sscanf(line, "objheap-heap: %llu", &id);
+		fclose(f);
+	}
+	ASSERT_NE(0, id);
+
+	out = malloc(1 << 16);
+	ASSERT_NE(NULL, out);
+	ASSERT_EQ(0, run_cmd("objheapctl top -o -s id 2>&1", out, 1 << 16));
+	printf("# $ objheapctl top -o\n%s", out);
+	EXPECT_EQ(241, top_field(out, id, "OBJECTS"));
+	snprintf(line, sizeof(line), "objheapctl show %llu 2>&1", id);
+	EXPECT_EQ(0, run_cmd(line, out, 1 << 16));
+	printf("# $ %s\n%s", line, out);
+	EXPECT_NE(NULL, strstr(out, "\nobjects:       241\n"));
+	free(out);
+
+	ASSERT_EQ(1, write(to_child[1], "\n", 1));
+	close(to_child[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+}
+
 TEST_HARNESS_MAIN
