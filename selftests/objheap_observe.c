@@ -191,7 +191,12 @@ TEST_F(observe, proc_line_matches_the_heap)
 
 	/* The cgroup column is the inode number of the cgroup's directory. */
 	f = fopen("/proc/self/cgroup", "r");
-	ASSERT_NE(NULL, f);
+	if (!f) {
+		/* A kernel without cgroups gives every heap cgroup 0. */
+		EXPECT_EQ(0, num(&l, "cgroup"));
+		return;
+	}
+	cgroup[0] = 0;
 	while (fgets(cgroup, sizeof(cgroup), f))
 		if (!strncmp(cgroup, "0::", 3))
 			break;
