@@ -618,6 +618,10 @@ TEST(leak_example_seen_by_objheapctl)
 	EXPECT_EQ(0, run_cmd(line, out, 1 << 16));
 	printf("# $ %s\n%s", line, out);
 	EXPECT_NE(NULL, strstr(out, "\nobjects:       241\n"));
+	/* Its tags: respond() (0x2) holds the most, 200 objects. */
+	EXPECT_NE(NULL, strstr(out, "allocation tracing: every object\n"));
+	EXPECT_NE(NULL, strstr(out, "\n0x2                           200 "))
+		TH_LOG("%s", out);
 	free(out);
 
 	ASSERT_EQ(1, write(to_child[1], "\n", 1));

@@ -1623,10 +1623,119 @@ static void show_row(const struct heap_row *r)
 	printf("%-15s%llu\n", "lost:", r->lost);
 }
 
+/* One tag of show's table: the figures of its pairs added up. */
+struct tag_total {
+	unsigned long long tag, count, bytes;
+};
+
+static int tag_cmp(const void *a, const void *b)
+{
+	const struct tag_total *x = a, *y = b;
+
+	if (x->tag != y->tag)
+		return x->tag < y->tag ? -1 : 1;
+	return 0;
+}
+
+static int tag_bytes_cmp(const void *a, const void *b)
+{
+	const struct tag_total *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return tag_cmp(a, b);
+}
+
+#define SHOW_TAGS	10
+
+/*
+ * show_top_tags() - The heap's allocation tags that hold the most bytes,
+ * when the heap traces its allocations (Documentation/troubleshooting.rst,
+ * "Tracing allocations"); read-only commands on @fd.  A heap that does
+ * not trace gets one line that says so.
+ */
+static void show_top_tags(int fd)
+{
+	struct objheap_trace_ctl ctl = { .size = sizeof(ctl) };
+	struct objheap_trace_row rows[256];
+	struct objheap_trace_rows cmd;
+	struct tag_total *tags = NULL, *grown;
+	size_t n = 0, cap = 0, i, j;
+	uint32_t start = 0;
+
+	if (ioctl(fd, OBJHEAP_TRACE_CTL, &ctl)) {
+		printf("allocation tracing: %s\n\n", errno == ENOTTY ?
+		       "not in this module" : strerror(errno));
+		return;
+	}
+	if (!ctl.out_sample_every) {
+		printf("allocation tracing: off\n\n");
+		return;
+	}
+	do {
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.size = sizeof(cmd);
+		cmd.start = start;
+		cmd.nrows = sizeof(rows) / sizeof(rows[0]);
+		cmd.rows_uptr = (uintptr_t)rows;
+		if (ioctl(fd, OBJHEAP_TRACE_ROWS, &cmd))
+			goto out;
+		if (n + cmd.out_nrows > cap) {
+			cap = 2 * (n + cmd.out_nrows);
+			grown = realloc(tags, cap * sizeof(*tags));
+			if (!grown)
+				goto out;
+			tags = grown;
+		}
+		for (i = 0; i < cmd.out_nrows; i++) {
+			tags[n].tag = rows[i].tag;
+			tags[n].count = rows[i].count;
+			tags[n++].bytes = rows[i].bytes;
+		}
+		start = cmd.out_next;
+	} while (cmd.out_nrows && start < cmd.out_pairs);
+
+	/* Pairs of one tag, of several types, become one row. */
+	if (n)
+		qsort(tags, n, sizeof(*tags), tag_cmp);
+	for (i = 0, j = 0; i < n; i++) {
+		if (j && tags[j - 1].tag == tags[i].tag) {
+			tags[j - 1].count += tags[i].count;
+			tags[j - 1].bytes += tags[i].bytes;
+		} else {
+			tags[j++] = tags[i];
+		}
+	}
+	n = j;
+	if (n)
+		qsort(tags, n, sizeof(*tags), tag_bytes_cmp);
+	if (ctl.out_sample_every > 1)
+		printf("allocation tracing: one object in %u (multiply by it for estimates)\n",
+		       ctl.out_sample_every);
+	else
+		printf("allocation tracing: every object\n");
+	printf("%llu bytes traced in %llu objects, peak %llu bytes; %u pairs\n",
+	       (unsigned long long)ctl.out_traced_bytes,
+	       (unsigned long long)ctl.out_traced_objects,
+	       (unsigned long long)ctl.out_peak_bytes, ctl.out_pairs);
+	printf("\n%-20s %12s %14s\n", "tag", "objects", "bytes");
+	for (i = 0; i < n && i < SHOW_TAGS; i++)
+		printf("%#-20llx %12llu %14llu\n", tags[i].tag, tags[i].count,
+		       tags[i].bytes);
+	if (n > SHOW_TAGS)
+		printf("(%zu tags more)\n", n - SHOW_TAGS);
+	printf("\n");
+	free(tags);
+	return;
+out:
+	printf("allocation tracing: %s\n\n", strerror(errno ? errno : ENOMEM));
+	free(tags);
+}
+
 /*
  * show_heap_fd() - What the heap's own commands tell, through @g's copy
  * of a descriptor: the holder's attachment, the collector per generation,
- * the allocator's table.
+ * the heap's top allocation tags, the allocator's table.
  *
  * Return: 0 or -errno.
  */
@@ -1659,11 +1768,7 @@ static int show_heap_fd(const struct heap_grab *g)
 		       (unsigned long long)gs.out_gen[i].collected,
 		       (unsigned long long)gs.out_gen[i].uncollectable);
 	printf("\n");
-	/*
-	 * The heap's top allocation tags go here, once the module traces
-	 * allocations: a table of tags by bytes and objects, read with a
-	 * read-only command on g->fd like the ones above.
-	 */
+	show_top_tags(g->fd);
 	return print_alloc_stats(g->fd);
 }
 
