@@ -237,8 +237,12 @@ TEST_F(observe, proc_follows_attachments_and_collections)
 	ASSERT_EQ(1, read_heap_line(self->id, &l));
 	EXPECT_EQ(0, num(&l, "objects"));
 	EXPECT_EQ(2, num(&l, "collections"));
+	/*
+	 * At least the full collection's duration; not necessarily above 0,
+	 * since a kernel whose clock ticks by jiffies (the debug kernel)
+	 * may time a short collection at 0 ns.
+	 */
 	EXPECT_LE(out.out_elapsed_ns, num(&l, "longest_ns"));
-	EXPECT_LT(0, num(&l, "longest_ns"));
 }
 
 /* A closed heap leaves the list. */
