@@ -258,7 +258,7 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 	memset(oh_slots(obj), 0, nslots * sizeof(struct oh_object *));
 
 	ret = unlikely(heap->tracing.sample_every) ?
-	      oh_tracing_add(heap, obj, tag) : 0;
+	      oh_tracing_add(heap, obj, tag, att->id) : 0;
 	if (unlikely(ret)) {
 		if (oh_resizable(obj) && oh_outline(obj)->capacity)
 			oh_free(&heap->alloc, oh_outline(obj)->body,

@@ -4,7 +4,9 @@
  *
  * Userspace names the place an object comes from with a 64-bit tag in
  * OBJHEAP_NEW; the heap counts its live objects and their bytes per
- * (tag, type) pair.  A stack walk, what makes tracemalloc cost its 3x,
+ * pair, which despite its name is a triple: the tag, the type, and the
+ * attachment that created them (so that the processes sharing a heap
+ * are told apart).  A stack walk, what makes tracemalloc cost its 3x,
  * is replaced by a number the caller already has.
  *
  * Each traced object has one trace word: the tracer's epoch in the high
@@ -21,9 +23,9 @@
  * A pair keeps its index while the heap traces, so the trace word of an
  * object finds its pair with no lookup, and a snapshot is an array of
  * figures by index that OBJHEAP_TRACE_ROWS can set beside another.  A new
- * pair is found through a hash of (tag, type).  The last of the
+ * pair is found through a hash of all three.  The last of the
  * OBJHEAP_TRACE_PAIRS_MAX pairs a heap may count is kept for
- * (OBJHEAP_TAG_OTHER, 0), which takes every new pair once the others are
+ * (OBJHEAP_TAG_OTHER, type 0, attachment 0), which takes every new pair once the others are
  * used up: the arrays never pass OBJHEAP_TRACE_PAIRS_MAX, a power of
  * two.  Pairs and snapshots are charged to the heap's limit.
  *
@@ -125,15 +127,23 @@ static s64 oh_trace_read(struct objheap *heap, struct oh_object *obj,
 
 /* ---- pairs --------------------------------------------------------- */
 
-static u32 oh_trace_hash(u64 tag, u32 type, u32 cap)
+static u32 oh_trace_hash(u64 tag, u32 type, u32 attach, u32 cap)
 {
-	return hash_64(tag ^ ((u64)type * GOLDEN_RATIO_64), ilog2(cap));
+	return hash_64(tag ^ (((u64)attach << 32 | type) * GOLDEN_RATIO_64),
+		       ilog2(cap));
+}
+
+static bool oh_trace_is(const struct oh_trace_pair *p, u64 tag, u32 type,
+			u32 attach)
+{
+	return p->tag == tag && p->type == type && p->attach == attach;
 }
 
 static void oh_trace_link(struct oh_tracing *t, u32 i)
 {
 	struct oh_trace_pair *p = &t->pairs[i];
-	u32 *head = &t->buckets[oh_trace_hash(p->tag, p->type, t->cap)];
+	u32 *head = &t->buckets[oh_trace_hash(p->tag, p->type, p->attach,
+					      t->cap)];
 
 	p->next = *head;
 	*head = i + 1;
@@ -173,8 +183,9 @@ static int oh_trace_grow(struct objheap *heap)
 	return 0;
 }
 
-/* The index of pair (@tag, @type), made if new. */
-static int oh_trace_pair(struct objheap *heap, u64 tag, u32 type, u32 *indexp)
+/* The index of pair (@tag, @type, @attach), made if new. */
+static int oh_trace_pair(struct objheap *heap, u64 tag, u32 type, u32 attach,
+			 u32 *indexp)
 {
 	struct oh_tracing *t = &heap->tracing;
 	struct oh_trace_pair *p;
@@ -182,17 +193,16 @@ static int oh_trace_pair(struct objheap *heap, u64 tag, u32 type, u32 *indexp)
 	int ret;
 
 	/* Objects come in runs from one place: try the last pair first. */
-	if (t->npairs && t->pairs[t->last].tag == tag &&
-	    t->pairs[t->last].type == type) {
+	if (t->npairs && oh_trace_is(&t->pairs[t->last], tag, type, attach)) {
 		*indexp = t->last;
 		return 0;
 	}
 again:
 	if (t->cap) {
-		for (i = t->buckets[oh_trace_hash(tag, type, t->cap)]; i;
-		     i = p->next) {
+		for (i = t->buckets[oh_trace_hash(tag, type, attach, t->cap)];
+		     i; i = p->next) {
 			p = &t->pairs[i - 1];
-			if (p->tag == tag && p->type == type) {
+			if (oh_trace_is(p, tag, type, attach)) {
 				*indexp = t->last = i - 1;
 				return 0;
 			}
@@ -200,9 +210,10 @@ again:
 	}
 	/* At the bound, what is new goes to the pair kept for it. */
 	if (t->npairs >= OBJHEAP_TRACE_PAIRS_MAX - 1 &&
-	    (tag != OBJHEAP_TAG_OTHER || type)) {
+	    (tag != OBJHEAP_TAG_OTHER || type || attach)) {
 		tag = OBJHEAP_TAG_OTHER;
 		type = 0;
+		attach = 0;
 		goto again;
 	}
 	if (t->npairs == t->cap) {
@@ -214,6 +225,7 @@ again:
 	p = &t->pairs[i];
 	p->tag = tag;
 	p->type = type;
+	p->attach = attach;
 	p->count = 0;
 	p->bytes = 0;
 	oh_trace_link(t, i);
@@ -258,11 +270,13 @@ static void oh_trace_count(struct oh_tracing *t, u32 pair, s64 objects,
  *       are final, a mappable payload's pages come later (and count
  *       through oh_tracing_resized()).
  * @tag: The allocation tag its creator gave.
+ * @attach: The id of the attachment that creates it.
  *
  * Return: 0, or -ENOMEM when the trace cannot be kept: then the caller
  * frees @obj, which is not counted.
  */
-int oh_tracing_add(struct objheap *heap, struct oh_object *obj, u64 tag)
+int oh_tracing_add(struct objheap *heap, struct oh_object *obj, u64 tag,
+		   u32 attach)
 {
 	struct oh_tracing *t = &heap->tracing;
 	u32 pair;
@@ -275,7 +289,7 @@ int oh_tracing_add(struct objheap *heap, struct oh_object *obj, u64 tag)
 	 */
 	if (!oh_trace_sampled(t))
 		return 0;
-	ret = oh_trace_pair(heap, tag, obj->type, &pair);
+	ret = oh_trace_pair(heap, tag, obj->type, attach, &pair);
 	if (!ret)
 		ret = oh_trace_mark(heap, obj, pair);
 	if (ret)
@@ -545,6 +559,7 @@ int objheap_cmd_trace_rows(struct objheap_ucmd *ucmd)
 			continue;
 		row.tag = t->pairs[i].tag;
 		row.type = t->pairs[i].type;
+		row.attachment = t->pairs[i].attach;
 		if (copy_to_user(&urows[n], &row, sizeof(row)))
 			return -EFAULT;
 		n++;
@@ -558,6 +573,7 @@ int objheap_cmd_trace_rows(struct objheap_ucmd *ucmd)
 int objheap_cmd_trace_tag(struct objheap_ucmd *ucmd)
 {
 	struct objheap_trace_tag *cmd = ucmd->cmd;
+	struct oh_trace_pair *p;
 	struct oh_object *obj;
 	s64 pair;
 
@@ -568,9 +584,13 @@ int objheap_cmd_trace_tag(struct objheap_ucmd *ucmd)
 	cmd->out_tag = 0;
 	cmd->out_type = 0;
 	cmd->out_flags = 0;
+	cmd->out_attachment = 0;
+	cmd->__reserved = 0;
 	if (pair >= 0) {
-		cmd->out_tag = ucmd->heap->tracing.pairs[pair].tag;
-		cmd->out_type = ucmd->heap->tracing.pairs[pair].type;
+		p = &ucmd->heap->tracing.pairs[pair];
+		cmd->out_tag = p->tag;
+		cmd->out_type = p->type;
+		cmd->out_attachment = p->attach;
 		cmd->out_flags = OBJHEAP_TAG_TRACED;
 	}
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));

@@ -13,9 +13,11 @@ struct objheap_ucmd;
 struct oh_object;
 
 /**
- * struct oh_trace_pair - The traced objects of one (tag, type) pair.
+ * struct oh_trace_pair - The traced objects of one origin: a tag, a type
+ *                        and the attachment that created them.
  * @tag: The allocation tag.
  * @type: The objects' type.
+ * @attach: The id of the attachment that created them.
  * @next: The next pair of its hash chain, plus one; 0 ends it.
  * @count: Traced objects alive.
  * @bytes: Their footprint.
@@ -23,6 +25,7 @@ struct oh_object;
 struct oh_trace_pair {
 	u64 tag;
 	u32 type;
+	u32 attach;
 	u32 next;
 	u64 count;
 	u64 bytes;
@@ -80,7 +83,8 @@ struct oh_tracing {
 	u64 peak;
 };
 
-int oh_tracing_add(struct objheap *heap, struct oh_object *obj, u64 tag);
+int oh_tracing_add(struct objheap *heap, struct oh_object *obj, u64 tag,
+		   u32 attach);
 void oh_tracing_del(struct objheap *heap, struct oh_object *obj);
 void oh_tracing_resized(struct objheap *heap, struct oh_object *obj,
 			u64 old_bytes);

@@ -1783,7 +1783,7 @@ static void fn_verify_new_traced(struct __test_metadata *_metadata,
 	}
 	EXPECT_EQ(now.out_traced_bytes, now.out_peak_bytes);
 	EXPECT_EQ(1, fn_pair_count(c, FN_TAG, 7));
-	EXPECT_EQ(1, objheap_trace_tag(c->heap, c->out, &tag, &type));
+	EXPECT_EQ(1, objheap_trace_tag(c->heap, c->out, &tag, &type, NULL));
 	EXPECT_EQ(FN_TAG, tag);
 	EXPECT_EQ(7, type);
 }
@@ -1826,12 +1826,12 @@ static void verify_trace_start(struct __test_metadata *_metadata,
 	fn_trace_get(_metadata, c, &now);
 	EXPECT_EQ(ret ? 0 : 1, now.out_sample_every);
 	EXPECT_EQ(0, now.out_traced_objects);
-	EXPECT_EQ(0, objheap_trace_tag(c->heap, c->h[0], NULL, NULL));
+	EXPECT_EQ(0, objheap_trace_tag(c->heap, c->h[0], NULL, NULL, NULL));
 	/* A heap that did not start may start now, one that did is busy. */
 	EXPECT_EQ(ret ? 0 : -EBUSY, objheap_trace_start(c->heap, 1));
 	EXPECT_EQ(0, objheap_new_tagged(c->heap, FN_TAG, 7, 0, 0, NULL, 24,
 					NULL, &c->out));
-	EXPECT_EQ(1, objheap_trace_tag(c->heap, c->out, NULL, NULL));
+	EXPECT_EQ(1, objheap_trace_tag(c->heap, c->out, NULL, NULL, NULL));
 	EXPECT_EQ(0, objheap_release(c->heap, c->out));
 }
 

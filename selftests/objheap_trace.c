@@ -252,7 +252,7 @@ static uint64_t mag(int64_t v)
 
 /*
  * The order objheap_trace_statistics() promises: |bytes_diff| then bytes
- * descending, then tag and type ascending; and no key twice.
+ * descending, then tag, type and attachment ascending; and no key twice.
  */
 static void expect_sorted(struct __test_metadata *_metadata,
 			  const struct objheap_trace_stat *st, size_t n)
@@ -269,8 +269,10 @@ static void expect_sorted(struct __test_metadata *_metadata,
 			ok = a->bytes > b->bytes;
 		else if (a->tag != b->tag)
 			ok = a->tag < b->tag;
-		else
+		else if (a->type != b->type)
 			ok = a->type < b->type;
+		else
+			ok = a->attachment < b->attachment;
 		if (!ok)
 			TH_LOG("rows %zu and %zu out of order", i - 1, i);
 		EXPECT_TRUE(ok);
@@ -371,20 +373,20 @@ TEST_F(trace, totals_are_zero_until_started_and_after_stopped)
 	EXPECT_EQ(1, tget(self->fd).out_sample_every);
 
 	/* What existed before is never traced. */
-	EXPECT_EQ(0, objheap_trace_tag(self->heap, old, &tag, &type));
+	EXPECT_EQ(0, objheap_trace_tag(self->heap, old, &tag, &type, NULL));
 	EXPECT_EQ(0, tag);
 	EXPECT_EQ(0, type);
 
 	ASSERT_EQ(0, objheap_new_tagged(self->heap, 0x1234567890abcdefULL, 77,
 					0, 1, "twenty bytes here!!", 20, NULL,
 					&h));
-	EXPECT_EQ(1, objheap_trace_tag(self->heap, h, &tag, &type));
+	EXPECT_EQ(1, objheap_trace_tag(self->heap, h, &tag, &type, NULL));
 	EXPECT_EQ(0x1234567890abcdefULL, tag);
 	EXPECT_EQ(77, type);
 	EXPECT_EQ(OBJHEAP_TAG_TRACED, ttag(self->fd, h, NULL, NULL));
 	/* objheap_new(): tag 0, and the object's own type. */
 	ASSERT_EQ(0, objheap_new(self->heap, 78, 0, 0, NULL, 100, NULL, &h0));
-	EXPECT_EQ(1, objheap_trace_tag(self->heap, h0, &tag, &type));
+	EXPECT_EQ(1, objheap_trace_tag(self->heap, h0, &tag, &type, NULL));
 	EXPECT_EQ(0, tag);
 	EXPECT_EQ(78, type);
 
@@ -407,7 +409,7 @@ TEST_F(trace, totals_are_zero_until_started_and_after_stopped)
 	EXPECT_EQ(0, c.out_traced_objects);
 	EXPECT_EQ(0, c.out_pairs);
 	EXPECT_EQ(0, c.out_sample_every);
-	EXPECT_EQ(0, objheap_trace_tag(self->heap, h, &tag, &type));
+	EXPECT_EQ(0, objheap_trace_tag(self->heap, h, &tag, &type, NULL));
 	EXPECT_EQ(0, tag);
 	EXPECT_EQ(0, type);
 	EXPECT_EQ(0, objheap_trace_stop(self->heap));
@@ -470,16 +472,16 @@ TEST_F_TIMEOUT(trace, old_words_stay_stale_when_the_epoch_wraps, 300)
 	ASSERT_EQ(0, objheap_trace_start(self->heap, 1));
 	ASSERT_EQ(0, objheap_new_tagged(self->heap, 77, 3, 0, 0, NULL, 8, NULL,
 					&old));
-	ASSERT_EQ(1, objheap_trace_tag(self->heap, old, &tag, &type));
+	ASSERT_EQ(1, objheap_trace_tag(self->heap, old, &tag, &type, NULL));
 	for (i = 0; i < 65536 + 4; i++) {
 		ASSERT_EQ(0, objheap_trace_stop(self->heap));
 		ASSERT_EQ(0, objheap_trace_start(self->heap, 1));
-		ASSERT_EQ(0, objheap_trace_tag(self->heap, old, &tag, &type))
+		ASSERT_EQ(0, objheap_trace_tag(self->heap, old, &tag, &type, NULL))
 			TH_LOG("start %u: an object of the first epoch is traced", i);
 	}
 	ASSERT_EQ(0, objheap_new_tagged(self->heap, 78, 3, 0, 0, NULL, 8, NULL,
 					&h));
-	ASSERT_EQ(1, objheap_trace_tag(self->heap, h, &tag, &type));
+	ASSERT_EQ(1, objheap_trace_tag(self->heap, h, &tag, &type, NULL));
 	EXPECT_EQ(78, tag);
 	ASSERT_EQ(0, objheap_release(self->heap, old));
 	ASSERT_EQ(0, objheap_trace_get(self->heap, &c));
@@ -1491,7 +1493,7 @@ TEST_F(trace, other_creating_commands_trace_with_tag_zero)
 	ASSERT_NE(0, t);
 	ASSERT_EQ(0, objheap_intern(self->heap, 33, 0, "interned value", 14,
 				    &in));
-	EXPECT_EQ(1, objheap_trace_tag(self->heap, in, &tag, &type));
+	EXPECT_EQ(1, objheap_trace_tag(self->heap, in, &tag, &type, NULL));
 	EXPECT_EQ(0, tag);
 	EXPECT_EQ(33, type);
 	pair_now(self->fd, 0, 33, &count, &bytes);
@@ -1499,7 +1501,7 @@ TEST_F(trace, other_creating_commands_trace_with_tag_zero)
 	EXPECT_EQ(foot(0, 14), bytes);
 
 	ASSERT_EQ(0, objheap_weakref_new(self->heap, t, 1, 0, &wr));
-	EXPECT_EQ(1, objheap_trace_tag(self->heap, wr, &tag, &type));
+	EXPECT_EQ(1, objheap_trace_tag(self->heap, wr, &tag, &type, NULL));
 	EXPECT_EQ(0, tag);
 	EXPECT_EQ(0, type);
 	pair_now(self->fd, 0, 0, &count, &bytes);
@@ -1540,13 +1542,13 @@ TEST_F(trace, batch_entries_carry_their_tags)
 	for (i = 0; i < 3; i++)
 		h[i] = objheap_batch_handle(b, i);
 	objheap_batch_free(b);
-	EXPECT_EQ(1, objheap_trace_tag(self->heap, h[0], &tag, &type));
+	EXPECT_EQ(1, objheap_trace_tag(self->heap, h[0], &tag, &type, NULL));
 	EXPECT_EQ(0xfeed, tag);
 	EXPECT_EQ(3, type);
-	EXPECT_EQ(1, objheap_trace_tag(self->heap, h[1], &tag, &type));
+	EXPECT_EQ(1, objheap_trace_tag(self->heap, h[1], &tag, &type, NULL));
 	EXPECT_EQ(0, tag);
 	EXPECT_EQ(4, type);
-	EXPECT_EQ(1, objheap_trace_tag(self->heap, h[2], &tag, &type));
+	EXPECT_EQ(1, objheap_trace_tag(self->heap, h[2], &tag, &type, NULL));
 	EXPECT_EQ(0xbeef, tag);
 	EXPECT_EQ(5, type);
 	EXPECT_EQ(foot(0, 8) * 2 + foot(1, 0), tget(self->fd).out_traced_bytes);
@@ -1582,11 +1584,11 @@ TEST_F(trace, batch_entries_carry_their_tags)
 	ASSERT_EQ(0, e1->out_result);
 	ASSERT_EQ(0, e2->out_result);
 	EXPECT_EQ(1, objheap_trace_tag(self->heap, n1->out_handle, &tag,
-				       &type));
+				       &type, NULL));
 	EXPECT_EQ(0, tag);
 	EXPECT_EQ(11, type);
 	EXPECT_EQ(1, objheap_trace_tag(self->heap, n2->out_handle, &tag,
-				       &type));
+				       &type, NULL));
 	EXPECT_EQ(0x5a5a, tag);
 	EXPECT_EQ(12, type);
 
@@ -1635,7 +1637,7 @@ TEST_F(trace, new_here_tags_with_the_call_site)
 	ASSERT_EQ(0, new_here_b(self->heap, &h[3]));
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(1, objheap_trace_tag(self->heap, h[i], &tag[i],
-					       NULL));
+					       NULL, NULL));
 	/* One site, one tag; two sites, two. */
 	EXPECT_EQ(tag[0], tag[1]);
 	EXPECT_EQ(tag[2], tag[3]);
@@ -1721,11 +1723,11 @@ TEST_F(trace, attachments_share_the_counts_and_readonly_ones_only_read)
 	free(st);
 	ASSERT_EQ(0, objheap_publish_str(self->heap, "traced", h));
 	ASSERT_EQ(0, objheap_lookup_str(ro, "traced", &hr));
-	EXPECT_EQ(1, objheap_trace_tag(ro, hr, &tag, &type));
+	EXPECT_EQ(1, objheap_trace_tag(ro, hr, &tag, &type, NULL));
 	EXPECT_EQ(1, tag);
 	EXPECT_EQ(1, type);
 	/* A handle of another attachment is none of its own. */
-	EXPECT_EQ(-ENOENT, objheap_trace_tag(ro, hb, &tag, &type));
+	EXPECT_EQ(-ENOENT, objheap_trace_tag(ro, hb, &tag, &type, NULL));
 	ASSERT_EQ(0, objheap_release(ro, hr));
 	ASSERT_EQ(0, objheap_unpublish_str(self->heap, "traced"));
 
@@ -1738,6 +1740,126 @@ TEST_F(trace, attachments_share_the_counts_and_readonly_ones_only_read)
 	EXPECT_EQ(0, tget(self->fd).out_traced_objects);
 	ASSERT_EQ(0, objheap_trace_stop(rw));
 	EXPECT_EQ(0, tget(rfd).out_sample_every);
+	EXPECT_LIVE(0);
+}
+
+/* The row of (@tag, @type) made by attachment @att, or NULL. */
+static const struct objheap_trace_row *find_origin(const struct rowset *rs,
+						   uint64_t tag, uint32_t type,
+						   uint32_t att)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->v[i].tag == tag && rs->v[i].type == type &&
+		    rs->v[i].attachment == att)
+			return &rs->v[i];
+	return NULL;
+}
+
+TEST_F(trace, pairs_tell_the_creating_attachments_apart)
+{
+	struct objheap_attach_info info = { 0 };
+	struct objheap_trace_stat *st;
+	struct objheap_trace_tag raw;
+	uint32_t me, other, att, type;
+	uint64_t h1, h2, h3, hr, tag;
+	struct objheap *rw;
+	struct rowset rs;
+	int fd;
+	size_t n;
+
+	ASSERT_EQ(0, objheap_attach_info(self->heap, 0, &info));
+	me = info.out_id;
+	ASSERT_EQ(0, objheap_attach(self->heap, 0, &fd, &other));
+	ASSERT_EQ(0, objheap_from_fd(fd, &self->att[0]));
+	rw = self->att[0];
+	ASSERT_NE(me, other);
+	ASSERT_EQ(0, objheap_trace_start(self->heap, 1));
+
+	/* One tag and type, from both attachments: two pairs. */
+	ASSERT_EQ(0, objheap_new_tagged(self->heap, 7, 3, 0, 0, NULL, 16, NULL,
+					&h1));
+	ASSERT_EQ(0, objheap_new_tagged(self->heap, 7, 3, 0, 0, NULL, 16, NULL,
+					&h2));
+	ASSERT_EQ(0, objheap_new_tagged(rw, 7, 3, 0, 0, NULL, 32, NULL, &h3));
+	ASSERT_EQ(0, read_rows(self->fd, 0, 0, 16, &rs));
+	EXPECT_EQ(2, rs.n);
+	EXPECT_EQ(2, rs.pairs);
+	ASSERT_NE(NULL, find_origin(&rs, 7, 3, me));
+	EXPECT_EQ(2, find_origin(&rs, 7, 3, me)->count);
+	EXPECT_EQ(2 * foot(0, 16), find_origin(&rs, 7, 3, me)->bytes);
+	ASSERT_NE(NULL, find_origin(&rs, 7, 3, other));
+	EXPECT_EQ(1, find_origin(&rs, 7, 3, other)->count);
+	EXPECT_EQ(foot(0, 32), find_origin(&rs, 7, 3, other)->bytes);
+	free(rs.v);
+
+	/* An object's creator, whoever asks: here through another handle. */
+	EXPECT_EQ(1, objheap_trace_tag(self->heap, h1, &tag, &type, &att));
+	EXPECT_EQ(7, tag);
+	EXPECT_EQ(3, type);
+	EXPECT_EQ(me, att);
+	ASSERT_EQ(0, objheap_publish_str(rw, "made-by-rw", h3));
+	ASSERT_EQ(0, objheap_lookup_str(self->heap, "made-by-rw", &hr));
+	EXPECT_EQ(1, objheap_trace_tag(self->heap, hr, &tag, &type, &att));
+	EXPECT_EQ(other, att);
+	ASSERT_EQ(0, objheap_unpublish_str(rw, "made-by-rw"));
+	/* A command of the size before attachments were told still works. */
+	memset(&raw, 0xa5, sizeof(raw));
+	raw.size = offsetof(struct objheap_trace_tag, out_attachment);
+	raw.flags = 0;
+	raw.handle = hr;
+	ASSERT_EQ(0, xioctl(self->fd, OBJHEAP_TRACE_TAG, &raw));
+	EXPECT_EQ(OBJHEAP_TAG_TRACED, raw.out_flags);
+	EXPECT_EQ(7, raw.out_tag);
+	EXPECT_EQ(0xa5a5a5a5, raw.out_attachment);
+	ASSERT_EQ(0, objheap_release(self->heap, hr));
+
+	/* Grouped by pair, the attachments add up; by attachment, apart. */
+	st = stats_of(_metadata, self->heap, 0, 0, OBJHEAP_GROUP_PAIR, NULL,
+		      &n);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(7, st[0].tag);
+	EXPECT_EQ(3, st[0].type);
+	EXPECT_EQ(0, st[0].attachment);
+	EXPECT_EQ(3, st[0].count);
+	EXPECT_EQ(2 * foot(0, 16) + foot(0, 32), st[0].bytes);
+	free(st);
+	st = stats_of(_metadata, self->heap, 0, 0, OBJHEAP_GROUP_ATTACHMENT,
+		      NULL, &n);
+	ASSERT_EQ(2, n);
+	/* Sorted by bytes: the two 16-byte objects come first. */
+	EXPECT_EQ(me, st[0].attachment);
+	EXPECT_EQ(0, st[0].tag);
+	EXPECT_EQ(0, st[0].type);
+	EXPECT_EQ(2, st[0].count);
+	EXPECT_EQ(other, st[1].attachment);
+	EXPECT_EQ(1, st[1].count);
+	free(st);
+	st = stats_of(_metadata, self->heap, 0, 0, OBJHEAP_GROUP_ORIGIN, NULL,
+		      &n);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(7, st[0].tag);
+	EXPECT_EQ(3, st[0].type);
+	EXPECT_EQ(me, st[0].attachment);
+	EXPECT_EQ(7, st[1].tag);
+	EXPECT_EQ(other, st[1].attachment);
+	free(st);
+	EXPECT_EQ(-EINVAL, objheap_trace_statistics(self->heap, 0, 0,
+						    OBJHEAP_GROUP_ORIGIN + 1,
+						    NULL, &st, &n));
+
+	/* The pair outlives its attachment, and its objects die anywhere. */
+	objheap_close(self->att[0]);
+	self->att[0] = NULL;
+	ASSERT_EQ(0, read_rows(self->fd, 0, 0, 16, &rs));
+	EXPECT_EQ(1, rs.n);
+	EXPECT_NE(NULL, find_origin(&rs, 7, 3, me));
+	free(rs.v);
+	ASSERT_EQ(0, objheap_release(self->heap, h1));
+	ASSERT_EQ(0, objheap_release(self->heap, h2));
+	EXPECT_EQ(0, tget(self->fd).out_traced_objects);
+	ASSERT_EQ(0, objheap_trace_stop(self->heap));
 	EXPECT_LIVE(0);
 }
 
@@ -1840,7 +1962,7 @@ TEST_F(trace, commands_refuse_bad_fields)
 	/* TRACE_TAG: handles, flags. */
 	EXPECT_EQ(-ENOENT, ttag(self->fd, dead, NULL, NULL));
 	EXPECT_EQ(-ENOENT, ttag(self->fd, 0, NULL, NULL));
-	EXPECT_EQ(-ENOENT, objheap_trace_tag(self->heap, dead, NULL, NULL));
+	EXPECT_EQ(-ENOENT, objheap_trace_tag(self->heap, dead, NULL, NULL, NULL));
 	for (i = 0; i < 32; i++) {
 		t = (struct objheap_trace_tag){
 			.size = sizeof(t), .flags = 1U << i, .handle = h,
@@ -2115,13 +2237,13 @@ TEST_F_TIMEOUT(trace, pairs_past_the_bound_count_under_other, 600)
 
 	/* The extras after the open one: OTHER, type 0. */
 	for (i = O_FIRST + 1; i < total; i++) {
-		EXPECT_EQ(1, objheap_trace_tag(self->heap, h[i], &tag, &type));
+		EXPECT_EQ(1, objheap_trace_tag(self->heap, h[i], &tag, &type, NULL));
 		EXPECT_EQ(OBJHEAP_TAG_OTHER, tag);
 		EXPECT_EQ(0, type);
 	}
 	/* The open one: its own pair, or OTHER. */
 	EXPECT_EQ(1, objheap_trace_tag(self->heap, h[O_FIRST], &extra_tag,
-				       &type));
+				       &type, NULL));
 	if (extra_tag == OBJHEAP_TAG_OTHER) {
 		EXPECT_EQ(0, type);
 		other = O_EXTRA;
@@ -2130,11 +2252,11 @@ TEST_F_TIMEOUT(trace, pairs_past_the_bound_count_under_other, 600)
 		EXPECT_EQ(2, type);
 		other = O_EXTRA - 1;
 	}
-	EXPECT_EQ(1, objheap_trace_tag(self->heap, h[0], &tag, &type));
+	EXPECT_EQ(1, objheap_trace_tag(self->heap, h[0], &tag, &type, NULL));
 	EXPECT_EQ(1, tag);
 	EXPECT_EQ(1, type);
 	EXPECT_EQ(1, objheap_trace_tag(self->heap, h[O_FIRST - 1], &tag,
-				       &type));
+				       &type, NULL));
 	EXPECT_EQ(O_FIRST, tag);
 
 	/* Every row: each first pair once, OTHER, maybe the open one. */

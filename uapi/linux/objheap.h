@@ -1523,8 +1523,10 @@ struct objheap_map_offset {
  *
  * What tracemalloc is to CPython: while a heap traces, every object it
  * creates records the allocation tag its creator gave in struct
- * objheap_new's @tag (objects made by other commands get tag 0), and the
- * heap counts objects and bytes per (tag, type) pair.  The tag is
+ * objheap_new's @tag (objects made by other commands get tag 0) and the
+ * attachment that created it, and the heap counts objects and bytes per
+ * pair of tag and type, kept apart for each attachment (the processes
+ * sharing a heap are told apart; a "pair" is thus a triple).  The tag is
  * userspace's to choose: a call site, a type, a request.  Bytes are an
  * object's footprint: its block, the block of a resizable object's slots
  * and payload, and a mappable payload's pages; RESIZE moves them.
@@ -1540,19 +1542,19 @@ struct objheap_map_offset {
  *
  * A trace costs a 32-bit word per block of each pool of the heap's
  * allocator that holds a traced object (8 bytes at the end of the block
- * of a traced object above 512 bytes), plus 36 bytes per (tag, type)
- * pair.  A heap counts at most
- * OBJHEAP_TRACE_PAIRS_MAX pairs, the last kept for (OBJHEAP_TAG_OTHER, 0):
- * once the others are taken, objects of a new pair are counted under it.  All of it is charged to the
- * heap's limit, and creating an object fails with ENOMEM rather than go
+ * of a traced object above 512 bytes), plus 44 bytes per pair.  A heap
+ * counts at most OBJHEAP_TRACE_PAIRS_MAX pairs, the last kept for
+ * OBJHEAP_TAG_OTHER with type and attachment 0: once the others are
+ * taken, objects of a new pair are counted under it.  All of it is
+ * charged to the heap's limit, and creating an object fails with ENOMEM rather than go
  * untraced.
  *
  * OBJHEAP_TRACE_SNAPSHOT keeps the counts of every pair as they are, in
  * the kernel (at most OBJHEAP_TRACE_SNAPSHOTS_MAX at once), and
  * OBJHEAP_TRACE_ROWS reads them, or the live counts, optionally beside
  * those of an earlier snapshot: the rows of a compare_to().  Sorting,
- * grouping by tag or by type, and filters are libobjheap's.
- * OBJHEAP_TRACE_TAG tells the tag of one object.  Stopping drops the
+ * grouping by tag, type or attachment, and filters are libobjheap's.
+ * OBJHEAP_TRACE_TAG tells the pair of one object.  Stopping drops the
  * counts and the snapshots.
  */
 
@@ -1588,7 +1590,7 @@ enum objheap_trace_op {
  * @out_peak_bytes: The most @out_traced_bytes has been since tracing
  *                  started or the peak was reset
  * @out_traced_objects: Traced objects alive
- * @out_pairs: (tag, type) pairs counted since tracing started
+ * @out_pairs: Pairs counted since tracing started
  * @out_sample_every: The sampling period, 0 when the heap does not trace
  * @out_snapshots: Snapshots held
  * @__reserved: Must be 0
@@ -1639,10 +1641,12 @@ struct objheap_trace_snapshot {
 #define OBJHEAP_TRACE_SNAPSHOT _IO(OBJHEAP_TYPE, OBJHEAP_CMD_TRACE_SNAPSHOT)
 
 /**
- * struct objheap_trace_row - One (tag, type) pair of OBJHEAP_TRACE_ROWS
+ * struct objheap_trace_row - One pair of OBJHEAP_TRACE_ROWS
  * @tag: The allocation tag
  * @type: The objects' type
- * @__reserved: 0
+ * @attachment: The attachment that created the objects
+ *              (struct objheap_attach_info's @out_id); 0 in the pair of
+ *              OBJHEAP_TAG_OTHER
  * @count: Traced objects alive of the pair, in the snapshot read (or now)
  * @bytes: Their bytes
  * @base_count: The same in the base snapshot; 0 without one
@@ -1651,7 +1655,7 @@ struct objheap_trace_snapshot {
 struct objheap_trace_row {
 	__aligned_u64 tag;
 	__u32 type;
-	__u32 __reserved;
+	__u32 attachment;
 	__aligned_u64 count;
 	__aligned_u64 bytes;
 	__aligned_u64 base_count;
@@ -1697,8 +1701,9 @@ struct objheap_trace_rows {
 
 /**
  * enum objheap_trace_tag_flags - What OBJHEAP_TRACE_TAG found
- * @OBJHEAP_TAG_TRACED: The object is traced: @out_tag and @out_type are
- *                      its pair.  Without it, both are 0.
+ * @OBJHEAP_TAG_TRACED: The object is traced: @out_tag, @out_type and
+ *                      @out_attachment are its pair.  Without it, all
+ *                      three are 0.
  */
 enum objheap_trace_tag_flags {
 	OBJHEAP_TAG_TRACED = 1 << 0,
@@ -1714,6 +1719,10 @@ enum objheap_trace_tag_flags {
  * @out_flags: OBJHEAP_TAG_TRACED, or 0 when it is not traced (created
  *             before tracing started, sampled out, or the heap does not
  *             trace)
+ * @out_attachment: The id of the attachment that created it (0 past the
+ *                  pairs' bound); a command of 32 bytes, as before
+ *                  attachments were recorded, is not told
+ * @__reserved: Written 0
  *
  * What tracemalloc.get_object_traceback() is to CPython.
  */
@@ -1724,6 +1733,8 @@ struct objheap_trace_tag {
 	__aligned_u64 out_tag;
 	__u32 out_type;
 	__u32 out_flags;
+	__u32 out_attachment;
+	__u32 __reserved;
 };
 #define OBJHEAP_TRACE_TAG _IO(OBJHEAP_TYPE, OBJHEAP_CMD_TRACE_TAG)
 

@@ -171,7 +171,7 @@ static uint64_t biggest_holder(uint64_t want, uint32_t *held)
 			exit(2);
 		CHECK(objheap_gc_get_referents(heap, objs[i], refs, nref, &nref));
 		for (j = 0, t = 0; j < nref; j++) {
-			if (objheap_trace_tag(heap, refs[j], &tag, &type) == 1 &&
+			if (objheap_trace_tag(heap, refs[j], &tag, &type, NULL) == 1 &&
 			    tag == want)
 				t++;
 			objheap_release(heap, refs[j]);
@@ -201,7 +201,7 @@ static uint64_t one_made_at(uint64_t want)
 
 	objs = tracked_objects(&n);
 	for (i = 0; i < n; i++) {
-		if (!found && objheap_trace_tag(heap, objs[i], &tag, &type) == 1 &&
+		if (!found && objheap_trace_tag(heap, objs[i], &tag, &type, NULL) == 1 &&
 		    tag == want)
 			found = objs[i];
 		else
@@ -243,7 +243,7 @@ static int hunt(unsigned int requests)
 		uint64_t tag;
 		uint32_t type;
 
-		CHECK(objheap_trace_tag(heap, holder, &tag, &type));
+		CHECK(objheap_trace_tag(heap, holder, &tag, &type, NULL));
 		CHECK(objheap_info(heap, holder, &info));
 		CHECK(objheap_lookup_str(heap, "recent", &named));
 		printf("   made at %s, type %u, %u slots, %u of them respond() objects;\n"
@@ -267,7 +267,7 @@ static int hunt(unsigned int requests)
 			uint64_t tag;
 			uint32_t type;
 
-			CHECK(objheap_trace_tag(heap, refs[i], &tag, &type));
+			CHECK(objheap_trace_tag(heap, refs[i], &tag, &type, NULL));
 			printf("%s%s", i ? ", " : "", site(tag));
 			CHECK(objheap_release(heap, refs[i]));
 		}

@@ -395,16 +395,17 @@ int objheap_get_traced_memory(struct objheap *heap, uint64_t *current,
 
 /*
  * objheap_trace_tag() - tracemalloc.get_object_traceback(): the pair the
- * object of @handle is counted under.  @tagp, @typep: NULL, or on success
- * its tag (OBJHEAP_TAG_OTHER when the heap's pairs were full) and type,
- * both 0 when it is not traced.
+ * object of @handle is counted under.  @tagp, @typep, @attachp: NULL, or
+ * on success its tag (OBJHEAP_TAG_OTHER when the heap's pairs were full),
+ * its type and the id of the attachment that created it (0 past the
+ * pairs' bound), all 0 when it is not traced.
  *
  * Return: 1 when the object is traced, 0 when it is not (made before
  * tracing started, sampled out, or the heap does not trace), -ENOENT, or
  * -errno.
  */
 int objheap_trace_tag(struct objheap *heap, uint64_t handle, uint64_t *tagp,
-		      uint32_t *typep);
+		      uint32_t *typep, uint32_t *attachp);
 
 /*
  * objheap_snapshot_take() - Keep the counts of every pair as they are now,
@@ -422,10 +423,13 @@ int objheap_snapshot_take(struct objheap *heap, uint32_t *idp);
 int objheap_snapshot_drop(struct objheap *heap, uint32_t id);
 
 /* What objheap_trace_statistics() adds up: tracemalloc's key_type. */
+/* The fields a grouping leaves out are reported as 0. */
 enum objheap_group {
-	OBJHEAP_GROUP_PAIR,	/* one row per (tag, type) */
-	OBJHEAP_GROUP_TAG,	/* one row per tag; type reported as 0 */
-	OBJHEAP_GROUP_TYPE,	/* one row per type; tag reported as 0 */
+	OBJHEAP_GROUP_PAIR,		/* one row per (tag, type) */
+	OBJHEAP_GROUP_TAG,		/* one row per tag */
+	OBJHEAP_GROUP_TYPE,		/* one row per type */
+	OBJHEAP_GROUP_ATTACHMENT,	/* one row per creating attachment */
+	OBJHEAP_GROUP_ORIGIN,		/* one per (tag, type, attachment) */
 };
 
 /*
@@ -447,6 +451,7 @@ struct objheap_trace_filter {
 struct objheap_trace_stat {
 	uint64_t tag;
 	uint32_t type;
+	uint32_t attachment;
 	uint64_t count, bytes;
 	int64_t count_diff, bytes_diff;
 };
@@ -465,7 +470,7 @@ struct objheap_trace_stat {
  * Reads every row of the pairs with OBJHEAP_TRACE_ROWS, filters them,
  * groups them, drops the rows whose figures, and the base's, are all 0,
  * and sorts the rest: by |bytes_diff| then bytes, largest first (without
- * a base, by bytes), ties by tag then type, smallest first.
+ * a base, by bytes), ties by tag, type, then attachment, smallest first.
  *
  * Return: 0, -ENODATA when the heap does not trace, -ENOENT when
  * @snapshot or @base is no snapshot, -EINVAL for a bad @group or a filter

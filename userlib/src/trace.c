@@ -66,7 +66,8 @@ OBJHEAP_API int objheap_get_traced_memory(struct objheap *heap,
 }
 
 OBJHEAP_API int objheap_trace_tag(struct objheap *heap, uint64_t handle,
-				  uint64_t *tagp, uint32_t *typep)
+				  uint64_t *tagp, uint32_t *typep,
+				  uint32_t *attachp)
 {
 	struct objheap_trace_tag cmd = {
 		.size = sizeof(cmd),
@@ -80,6 +81,8 @@ OBJHEAP_API int objheap_trace_tag(struct objheap *heap, uint64_t handle,
 		*tagp = cmd.out_tag;
 	if (typep)
 		*typep = cmd.out_type;
+	if (attachp)
+		*attachp = cmd.out_attachment;
 	return !!(cmd.out_flags & OBJHEAP_TAG_TRACED);
 }
 
@@ -143,7 +146,10 @@ static int cmp_key(const void *a, const void *b)
 
 	if (x->tag != y->tag)
 		return x->tag < y->tag ? -1 : 1;
-	return x->type < y->type ? -1 : x->type > y->type;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	return x->attachment < y->attachment ? -1 :
+	       x->attachment > y->attachment;
 }
 
 static uint64_t magnitude(int64_t v)
@@ -167,7 +173,10 @@ static int cmp_stat(const void *a, const void *b)
 		return x->bytes > y->bytes ? -1 : 1;
 	if (x->tag != y->tag)
 		return x->tag < y->tag ? -1 : 1;
-	return x->type < y->type ? -1 : x->type > y->type;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	return x->attachment < y->attachment ? -1 :
+	       x->attachment > y->attachment;
 }
 
 /* Whether rows of @tag pass @filter, whose tags are @sorted. */
@@ -223,10 +232,25 @@ static int read_rows(struct objheap *heap, uint32_t snapshot, uint32_t base,
 
 			if (!tag_passes(filter, sorted, row.tag))
 				continue;
-			if (group == OBJHEAP_GROUP_TAG)
+			switch (group) {
+			case OBJHEAP_GROUP_PAIR:
+				row.attachment = 0;
+				break;
+			case OBJHEAP_GROUP_TAG:
 				row.type = 0;
-			else if (group == OBJHEAP_GROUP_TYPE)
+				row.attachment = 0;
+				break;
+			case OBJHEAP_GROUP_TYPE:
 				row.tag = 0;
+				row.attachment = 0;
+				break;
+			case OBJHEAP_GROUP_ATTACHMENT:
+				row.tag = 0;
+				row.type = 0;
+				break;
+			case OBJHEAP_GROUP_ORIGIN:
+				break;
+			}
 			ret = row_push(rv, &row);
 			if (ret)
 				goto out;
@@ -261,7 +285,8 @@ OBJHEAP_API int objheap_trace_statistics(struct objheap *heap,
 	if (!statsp || !np)
 		return -EINVAL;
 	if (group != OBJHEAP_GROUP_PAIR && group != OBJHEAP_GROUP_TAG &&
-	    group != OBJHEAP_GROUP_TYPE)
+	    group != OBJHEAP_GROUP_TYPE && group != OBJHEAP_GROUP_ATTACHMENT &&
+	    group != OBJHEAP_GROUP_ORIGIN)
 		return -EINVAL;
 	if (filter && filter->ntags) {
 		if (!filter->tags || filter->ntags > SIZE_MAX / sizeof(*sorted))
@@ -302,6 +327,7 @@ OBJHEAP_API int objheap_trace_statistics(struct objheap *heap,
 		stats[n++] = (struct objheap_trace_stat){
 			.tag = first->tag,
 			.type = first->type,
+			.attachment = first->attachment,
 			.count = count,
 			.bytes = bytes,
 			.count_diff = (int64_t)(count - base_count),

@@ -95,7 +95,7 @@ struct name {
  */
 struct fpair {
 	uint64_t tag;
-	uint32_t type;
+	uint32_t type, attach;
 	uint64_t count, bytes;
 };
 
@@ -171,20 +171,23 @@ static int trace_sampled(struct ftrace *t)
 	return 1;
 }
 
-/* The index of pair (@tag, @type), made if new; -ENOMEM. */
-static int64_t trace_pair(struct ftrace *t, uint64_t tag, uint32_t type)
+/* The index of pair (@tag, @type, @attach), made if new; -ENOMEM. */
+static int64_t trace_pair(struct ftrace *t, uint64_t tag, uint32_t type,
+			  uint32_t attach)
 {
 	uint32_t i;
 
 again:
 	for (i = 0; i < t->npairs; i++)
-		if (t->pairs[i].tag == tag && t->pairs[i].type == type)
+		if (t->pairs[i].tag == tag && t->pairs[i].type == type &&
+		    t->pairs[i].attach == attach)
 			return i;
 	/* The last pair is kept for whatever comes past the bound. */
 	if (t->npairs >= OBJHEAP_TRACE_PAIRS_MAX - 1 &&
-	    (tag != OBJHEAP_TAG_OTHER || type)) {
+	    (tag != OBJHEAP_TAG_OTHER || type || attach)) {
 		tag = OBJHEAP_TAG_OTHER;
 		type = 0;
+		attach = 0;
 		goto again;
 	}
 	if (t->npairs == t->cap) {
@@ -198,6 +201,7 @@ again:
 	}
 	t->pairs[t->npairs].tag = tag;
 	t->pairs[t->npairs].type = type;
+	t->pairs[t->npairs].attach = attach;
 	t->pairs[t->npairs].count = 0;
 	t->pairs[t->npairs].bytes = 0;
 	return t->npairs++;
@@ -214,8 +218,12 @@ static void trace_count(struct ftrace *t, uint32_t pair, int64_t objects,
 		t->peak = t->bytes;
 }
 
-/* Trace new object @o under @tag, if the heap traces and samples it. */
-static int trace_add(struct fheap *hp, struct fobj *o, uint64_t tag)
+/*
+ * Trace new object @o, made by attachment @attach under @tag, if the heap
+ * traces and samples it.
+ */
+static int trace_add(struct fheap *hp, struct fobj *o, uint64_t tag,
+		     uint32_t attach)
 {
 	struct ftrace *t = &hp->tr;
 	int64_t pair;
@@ -223,7 +231,7 @@ static int trace_add(struct fheap *hp, struct fobj *o, uint64_t tag)
 	o->tword = 0;
 	if (!t->sample_every || !trace_sampled(t))
 		return 0;
-	pair = trace_pair(t, tag, o->type);
+	pair = trace_pair(t, tag, o->type, attach);
 	if (pair < 0)
 		return (int)pair;
 	o->tword = (uint64_t)t->epoch << 32 | (uint32_t)pair;
@@ -511,7 +519,7 @@ static struct fobj *new_obj(struct fatt *a, uint32_t type, uint32_t flags,
 	hp->head.prev = o;
 	hp->bytes += cost(nslots, len);
 	/* As the kernel: ENOMEM rather than an object that goes untraced. */
-	*err = trace_add(hp, o, tag);
+	*err = trace_add(hp, o, tag, a->id);
 	if (*err) {
 		free_obj(o);
 		return NULL;
@@ -2451,6 +2459,7 @@ static int cmd_trace_rows(struct fatt *a, struct objheap_trace_rows *c)
 			continue;
 		r.tag = t->pairs[i].tag;
 		r.type = t->pairs[i].type;
+		r.attachment = t->pairs[i].attach;
 		rows[n++] = r;
 	}
 	c->out_nrows = n;
@@ -2473,9 +2482,12 @@ static int cmd_trace_tag(struct fatt *a, struct objheap_trace_tag *c)
 	c->out_tag = 0;
 	c->out_type = 0;
 	c->out_flags = 0;
+	c->out_attachment = 0;
+	c->__reserved = 0;
 	if (pair >= 0) {
 		c->out_tag = a->heap->tr.pairs[pair].tag;
 		c->out_type = a->heap->tr.pairs[pair].type;
+		c->out_attachment = a->heap->tr.pairs[pair].attach;
 		c->out_flags = OBJHEAP_TAG_TRACED;
 	}
 	return 0;
