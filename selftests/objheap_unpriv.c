@@ -372,9 +372,11 @@ static int fragmented_heap(void *arg)
 		/*
 		 * Pools, handle table and the child's own pages: the heap's
 		 * pages are charged to this user, and nothing much beside.
+		 * The charge is counted ahead in batches (64 pages per CPU
+		 * on 6.1), so it may lag what the heap holds by as much.
 		 */
 		CHECK(cg_before && cg_after);
-		CHECK(cg_after - cg_before >= st.out_bytes_held);
+		CHECK(cg_after - cg_before + MIB >= st.out_bytes_held);
 		CHECK(cg_after - cg_before <= FRAG_LIMIT + 2 * MIB);
 	} else {
 		CHECK(mem_fell(before, after) <= FRAG_LIMIT + 4 * MIB);
