@@ -19,7 +19,8 @@ total_pass=0 total_fail=0 total_skip=0
 # Every failure and its diagnostics, repeated at the end so that the last
 # lines of a long log (all a CI report may keep) say what failed.
 recap=$(mktemp)
-trap 'rm -f "$recap"' EXIT
+vmerr=$(mktemp)
+trap 'rm -f "$recap" "$vmerr"' EXIT
 
 # Read one VM's out.log; print TAP lines prefixed with the kernel's name
 # and, last, "pass fail skip".
@@ -71,9 +72,12 @@ for k in $kernels; do
 	mkdir -p "$(dirname "$out")"
 	if kernel_line=$("$VM_DIR/kernel.sh" "$k"); then
 		echo "objheap: [$k] building and booting ${kernel_line%% *}"
-		"$VM_DIR/vm.sh" check "$k"
+		# Kept to say in the recap why a run was not clean.
+		"$VM_DIR/vm.sh" check "$k" 2>"$vmerr"
 		vm_status=$?
+		cat "$vmerr" >&2
 	else
+		: >"$vmerr"
 		vm_status=1
 	fi
 	[ -e "$out" ] || : >"$out"
@@ -85,6 +89,8 @@ for k in $kernels; do
 	if [ $vm_status != 0 ]; then
 		echo "[$k] not ok - VM run clean (insmod, rmmod, finished, kernel log: see above)" |
 			tee -a "$recap"
+		grep -A 14 '^objheap: ' "$vmerr" | head -n 16 |
+			sed "s/^/[$k] /" >>"$recap"
 		fail=$((fail + 1))
 		# A failing test's own diagnostics, for the CI log.
 		grep -E '^# ' "$out" | grep -vE '^# +(RUN|OK) |^# Starting|^# Totals' | tail -40
@@ -94,7 +100,7 @@ for k in $kernels; do
 			head -60 | sed "s/^/[$k] /"
 		grep -E '^# ' "$out" |
 			grep -E 'FAIL |Expected|ASSERT|terminated|DIVERGENCE|undocumented' |
-			head -20 | sed "s/^/[$k] /" >>"$recap"
+			grep -v ' 0 undocumented' | head -20 | sed "s/^/[$k] /" >>"$recap"
 	fi
 	echo "objheap: [$k] ${release:-no kernel booted}: $pass passed, $fail failed, $skip skipped in $((SECONDS - start)) s"
 	total_pass=$((total_pass + pass))
@@ -104,7 +110,7 @@ done
 
 if [ -s "$recap" ]; then
 	echo "objheap: what failed, again:"
-	tail -n 30 "$recap"
+	tail -n 40 "$recap"
 fi
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ $total_fail = 0 ]
