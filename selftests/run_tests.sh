@@ -39,17 +39,34 @@ elif grep -q kasan /proc/cmdline; then
 	export OBJHEAP_FUZZ_ITERS=${OBJHEAP_FUZZ_ITERS:-1000}
 fi
 
+# Where each process of group $1 is: its state, and its kernel stack when
+# it is in the kernel; then every CPU's backtrace, on the console.  For a
+# program that did not finish in time.
+dump_group() {
+	local d pgid
+
+	for d in /proc/[0-9]*; do
+		pgid=$(cut -d' ' -f5 "$d/stat" 2>/dev/null) || continue
+		[ "$pgid" = "$1" ] || continue
+		echo "# objheap-vm: pid ${d#/proc/} $(cut -d' ' -f2,3 "$d/stat")" \
+			"wchan $(cat "$d/wchan" 2>/dev/null)"
+		sed 's/^/# objheap-vm:   /' "$d/stack" 2>/dev/null
+	done
+	echo l >/proc/sysrq-trigger 2>/dev/null
+}
+
 # Run a test program in a process group of its own and, if it is still
-# running after $timeout seconds, kill the whole group: the harness forks
-# each test, and a child left behind would keep heaps open and the module
-# busy.  Returns the program's status, 124 after a timeout as timeout(1).
+# running after $timeout seconds, say where its processes are and kill
+# the whole group: the harness forks each test, and a child left behind
+# would keep heaps open and the module busy.  Returns the program's
+# status, 124 after a timeout as timeout(1).
 run_one() {
 	local pid watchdog rc
 
 	setsid "$1" &
 	pid=$!
-	(sleep "$timeout" && kill -KILL -- "-$pid" && touch /tmp/timed-out.$pid) \
-		>/dev/null 2>&1 &
+	(sleep "$timeout" && { dump_group "$pid"; kill -KILL -- "-$pid"; } &&
+	 touch /tmp/timed-out.$pid) 2>/dev/null &
 	watchdog=$!
 	wait $pid
 	rc=$?
