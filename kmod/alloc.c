@@ -192,10 +192,12 @@ static int oh_hold(struct oh_alloc *a, size_t bytes)
 {
 	if (bytes > a->limit || a->held + bytes > a->limit) {
 		trace_objheap_limit(a->heap_id, bytes, a->held, a->limit, false);
+		a->limit_refused = true;
 		return -ENOMEM;
 	}
 	if (oh_user_charge(a->user, bytes)) {
 		trace_objheap_limit(a->heap_id, bytes, a->held, a->limit, true);
+		a->limit_refused = true;
 		return -ENOMEM;
 	}
 	a->held += bytes;
@@ -295,10 +297,15 @@ static void oh_arena_file(struct oh_alloc *a, struct oh_arena *arena,
 	arena->nfreepools = nfreepools;
 	list_add(&arena->node, &a->arenas[nfreepools]);
 	__set_bit(nfreepools, a->nonempty);
+	/* Read without the lock by the shrinker (oh_alloc_kept_pages()). */
+	if (nfreepools == oh_nr_pools)
+		WRITE_ONCE(a->kept_arenas, a->kept_arenas + 1);
 }
 
 static void oh_arena_unfile(struct oh_alloc *a, struct oh_arena *arena)
 {
+	if (arena->nfreepools == oh_nr_pools)
+		WRITE_ONCE(a->kept_arenas, a->kept_arenas - 1);
 	list_del(&arena->node);
 	if (list_empty(&a->arenas[arena->nfreepools]))
 		__clear_bit(arena->nfreepools, a->nonempty);
@@ -871,6 +878,42 @@ void oh_alloc_destroy(struct oh_alloc *a)
 	/* The fixed part, and whatever the heap's users left charged. */
 	oh_unhold(a, a->held);
 	oh_user_put(a->user);
+}
+
+/**
+ * oh_alloc_shrink() - Give back the entirely free arenas the heap keeps.
+ * @a: The heap's allocator.
+ *
+ * What the heap keeps against thrashing is the first thing to go when
+ * the system or the heap's memory cgroup runs short (kmod/shrink.c).
+ *
+ * Context: The heap's lock is held.
+ * Return: The bytes the heap no longer holds.
+ */
+u64 oh_alloc_shrink(struct oh_alloc *a)
+{
+	struct list_head *kept = &a->arenas[oh_nr_pools];
+	struct oh_arena *arena, *next;
+	u64 held = a->held;
+
+	list_for_each_entry_safe(arena, next, kept, node) {
+		oh_arena_unfile(a, arena);
+		oh_arena_free(a, arena);
+	}
+	return held - a->held;
+}
+
+/**
+ * oh_alloc_kept_pages() - The most oh_alloc_shrink() could free now.
+ * @a: The heap's allocator.
+ *
+ * Context: Any; read without the heap's lock, so only an estimate.
+ * Return: In pages.
+ */
+unsigned long oh_alloc_kept_pages(const struct oh_alloc *a)
+{
+	return (unsigned long)READ_ONCE(a->kept_arenas) *
+	       (oh_nr_pools << oh_pool_order);
 }
 
 /* ---- statistics --------------------------------------------------- */

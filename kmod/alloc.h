@@ -71,6 +71,10 @@ struct seq_file;
  * @arenas_current: Arenas held now.
  * @pool_pages: Pools that have their page: those in use and the free ones
  *              that were used once.
+ * @kept_arenas: Arenas in the last list of @arenas, entirely free.
+ * @limit_refused: Set when the heap's limit or its user's bound refused
+ *                 memory; cleared by whoever acts on it
+ *                 (oh_gc_collect_for_limit()).
  * @test_fail_nth: Test builds only: when non-zero, the raw allocation
  *                 that brings it to zero fails (see alloc_test.c).
  * @test_next_id: Test builds only: the next id for @test_blocks.
@@ -96,6 +100,8 @@ struct oh_alloc {
 	u64 arenas_highwater;
 	u64 arenas_current;
 	u64 pool_pages;
+	u32 kept_arenas;
+	bool limit_refused;
 	unsigned int test_fail_nth;
 	u32 test_next_id;
 	struct xarray test_blocks;
@@ -175,6 +181,8 @@ struct oh_alloc_stats {
 int oh_alloc_setup(void);
 int oh_alloc_init(struct oh_alloc *a, size_t fixed);
 void oh_alloc_destroy(struct oh_alloc *a);
+u64 oh_alloc_shrink(struct oh_alloc *a);
+unsigned long oh_alloc_kept_pages(const struct oh_alloc *a);
 void *oh_alloc(struct oh_alloc *a, size_t size);
 void oh_free(struct oh_alloc *a, void *p, size_t size);
 u32 *oh_alloc_trace_word(struct oh_alloc *a, void *p, bool create);

@@ -696,6 +696,9 @@ void oh_attach_release(struct oh_attach *att)
 	 */
 	if (last && cancel_work_sync(&heap->unmap_work))
 		refcount_dec(&heap->users);
+	/* Nor need the shrinker's worker, for a heap that goes now. */
+	if (last && cancel_work_sync(&heap->shrink_work))
+		refcount_dec(&heap->users);
 	if (refcount_dec_and_test(&heap->users))
 		objheap_destroy(heap);
 }

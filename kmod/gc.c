@@ -537,6 +537,7 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 	LIST_HEAD(unreachable);
 	u64 start = ktime_get_ns(), elapsed;
 	u32 i, flags_seen = 0;
+	bool resurrected = false;
 	int ret;
 
 	lockdep_assert_held(&heap->lock);
@@ -588,12 +589,20 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 		/* As CPython, what survives is not counted as collected. */
 		gc_resurrect(&unreachable, old);
 		collected = 0;
+		resurrected = true;
 	} else if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL) {
 		gc_save_garbage(heap, &unreachable);
 	} else {
 		gc_delete_garbage(heap, &unreachable);
 	}
 
+	/*
+	 * A full collection found all there was: what freeing the garbage
+	 * dropped from the objects that survive does not make new garbage.
+	 * A set kept for its finalizers is garbage still, for the next one.
+	 */
+	if (generation == OH_GC_GENS - 1 && !resurrected)
+		WRITE_ONCE(gc->dropped, false);
 	elapsed = ktime_get_ns() - start;
 	gc->gens[generation].stats.collections++;
 	gc->gens[generation].stats.collected += collected;
@@ -642,6 +651,57 @@ void oh_gc_maybe_collect(struct objheap *heap)
 		oh_gc_collect(heap, i, NULL);
 		return;
 	}
+}
+
+/**
+ * oh_gc_collect_for_limit() - Collect before an allocation fails at the
+ *                             heap's limit, if that could help.
+ * @heap: The heap, whose command just failed with -ENOMEM.
+ *
+ * Only when the heap's limit or its user's bound refused memory (not the
+ * system), the collector is enabled, and a reference was dropped since
+ * the last full collection: a heap that stays at its limit with no
+ * garbage pays for one futile collection, not one per command.
+ *
+ * Return: Whether the collection freed something: the command may then
+ * be tried once more.
+ */
+bool oh_gc_collect_for_limit(struct objheap *heap)
+{
+	struct oh_gc *gc = &heap->gc;
+	u64 used = heap->alloc.used;
+
+	lockdep_assert_held(&heap->lock);
+
+	if (!heap->alloc.limit_refused)
+		return false;
+	heap->alloc.limit_refused = false;
+	if (!oh_gc_automatic(gc) || gc->collecting || !gc->dropped)
+		return false;
+	if (oh_gc_collect(heap, OH_GC_GENS - 1, NULL))
+		return false;
+	gc->limit_collections++;
+	return heap->alloc.used < used;
+}
+
+/**
+ * oh_gc_collect_for_pressure() - The shrinker's full collection.
+ * @heap: The heap; the caller checked that its collector is enabled and
+ *        not running.
+ *
+ * Context: A worker (kmod/shrink.c), with the heap's lock held.
+ * Return: The objects it collected.
+ */
+u64 oh_gc_collect_for_pressure(struct objheap *heap)
+{
+	struct objheap_gc_collect res = {};
+
+	lockdep_assert_held(&heap->lock);
+
+	/* A worker has no signal to stop it: it runs to the end. */
+	oh_gc_collect(heap, OH_GC_GENS - 1, &res);
+	heap->gc.pressure_collections++;
+	return res.out_collected;
 }
 
 int objheap_cmd_gc_collect(struct objheap_ucmd *ucmd)
@@ -748,12 +808,18 @@ int objheap_cmd_gc_get_count(struct objheap_ucmd *ucmd)
 int objheap_cmd_gc_get_stats(struct objheap_ucmd *ucmd)
 {
 	struct objheap_gc_stats *cmd = ucmd->cmd;
+	struct oh_gc *gc = &ucmd->heap->gc;
 	int i;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
 	for (i = 0; i < OH_GC_GENS; i++)
 		cmd->out_gen[i] = ucmd->heap->gc.gens[i].stats;
+	cmd->out_collections = gc->collections;
+	cmd->out_longest_ns = gc->longest_ns;
+	cmd->out_limit_collections = gc->limit_collections;
+	cmd->out_pressure_collections = gc->pressure_collections;
+	cmd->out_pressure_freed = gc->pressure_freed;
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

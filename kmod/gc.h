@@ -43,9 +43,17 @@ struct oh_gc_gen {
  * @long_lived_pending: Objects that reached the oldest generation since.
  * @collections: Collections that ran to the end, of any generation.
  * @longest_ns: The longest of them, in nanoseconds.
+ * @limit_collections: Full collections run because an allocation met
+ *                     the heap's limit (oh_gc_collect_for_limit()).
+ * @pressure_collections: Full collections run for the shrinker.
+ * @pressure_freed: Bytes the heap gave back for the shrinker.
  * @debug: OBJHEAP_GC_DEBUG_* flags.
- * @enabled: Whether creating a tracked object may start a collection.
+ * @enabled: Whether the collector may run by itself: when creating a
+ *           tracked object, at the limit, or for the shrinker.
  * @collecting: A collection is running.
+ * @dropped: A reference was dropped and its object lived on since the
+ *           last full collection: only then can there be garbage for
+ *           one to find.  Read without the lock by the shrinker.
  */
 struct oh_gc {
 	struct oh_gc_gen gens[OH_GC_GENS];
@@ -55,16 +63,41 @@ struct oh_gc {
 	u64 long_lived_pending;
 	u64 collections;
 	u64 longest_ns;
+	u64 limit_collections;
+	u64 pressure_collections;
+	u64 pressure_freed;
 	u32 debug;
 	bool enabled;
 	bool collecting;
+	bool dropped;
 };
+
+/*
+ * Whether the collector may run by itself: neither disabled nor given a
+ * threshold of 0 for generation 0.
+ */
+static inline bool oh_gc_automatic(const struct oh_gc *gc)
+{
+	return gc->enabled && gc->gens[0].threshold;
+}
+
+/*
+ * A reference went and its object lives on: it may be garbage now, which
+ * only a full collection can tell.
+ */
+static inline void oh_gc_dropped(struct oh_gc *gc)
+{
+	if (!gc->dropped)
+		WRITE_ONCE(gc->dropped, true);
+}
 
 void oh_gc_init(struct objheap *heap);
 void oh_gc_track(struct objheap *heap, struct oh_object *obj);
 void oh_gc_count_free(struct objheap *heap);
 void oh_gc_maybe_collect(struct objheap *heap);
 u32 oh_gc_nr_tracked(struct objheap *heap);
+bool oh_gc_collect_for_limit(struct objheap *heap);
+u64 oh_gc_collect_for_pressure(struct objheap *heap);
 
 /*
  * The handlers of the collector's commands; uapi/linux/objheap.h

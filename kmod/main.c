@@ -45,6 +45,7 @@
 #include "compat.h"
 #include "objheap.h"
 #include "objheap_test.h"
+#include "shrink.h"
 #include "user.h"
 
 #define __IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, _test, _batch, _wr) \
@@ -407,19 +408,25 @@ static int objheap_fops_open(struct inode *inode, struct file *filp)
 	if (ret)
 		goto err_free_heap;
 	oh_objects_init(heap);
+	ret = oh_shrink_heap_init(heap);
+	if (ret)
+		goto err_destroy_alloc;
 	att = oh_attach_new(heap, 0, false);
 	if (IS_ERR(att)) {
 		ret = PTR_ERR(att);
-		goto err_destroy_alloc;
+		goto err_shrink_destroy;
 	}
 	att->announced = true;
 
 	objheap_debugfs_init(heap);
 	heap->alloc.heap_id = heap->id;
 	objheap_register(heap);
+	oh_shrink_heap_add(heap);
 	filp->private_data = att;
 	return stream_open(inode, filp);
 
+err_shrink_destroy:
+	oh_shrink_heap_destroy(heap);
 err_destroy_alloc:
 	oh_alloc_destroy(&heap->alloc);
 err_free_heap:
@@ -437,6 +444,7 @@ err_free_heap:
  */
 void objheap_destroy(struct objheap *heap)
 {
+	oh_shrink_heap_destroy(heap);
 	objheap_unregister(heap);
 	debugfs_remove_recursive(heap->debugfs);
 	oh_objects_destroy(heap);
@@ -542,6 +550,9 @@ static int __init objheap_init(void)
 	if (ret)
 		return ret;
 	oh_user_setup();
+	ret = oh_shrink_setup();
+	if (ret)
+		goto err_payload_cleanup;
 	objheap_debugfs_root = debugfs_create_dir("objheap", NULL);
 	ret = objheap_proc_init();
 	if (ret)
@@ -558,6 +569,8 @@ err_remove_proc:
 	objheap_proc_exit();
 err_remove_debugfs:
 	debugfs_remove_recursive(objheap_debugfs_root);
+	oh_shrink_cleanup();
+err_payload_cleanup:
 	oh_payload_cleanup();
 	return ret;
 }
@@ -565,6 +578,8 @@ err_remove_debugfs:
 static void __exit objheap_exit(void)
 {
 	misc_deregister(&objheap_misc);
+	/* A worker may still hold a heap whose files are all closed. */
+	oh_shrink_cleanup();
 	objheap_proc_exit();
 	debugfs_remove_recursive(objheap_debugfs_root);
 	oh_payload_cleanup();

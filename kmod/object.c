@@ -477,8 +477,13 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 		slots = oh_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
 			child = slots[i];
-			if (!child || oh_immortal(child) || --child->refcnt ||
-			    oh_spared(heap, child))
+			if (!child || oh_immortal(child))
+				continue;
+			if (--child->refcnt) {
+				oh_gc_dropped(&heap->gc);
+				continue;
+			}
+			if (oh_spared(heap, child))
 				continue;
 			if (oh_tracked(child))
 				list_move_tail(&child->gc_link, &dying);
@@ -503,7 +508,9 @@ void oh_unref(struct objheap *heap, struct oh_object *obj)
 
 	if (oh_immortal(obj))
 		return;
-	if (!--obj->refcnt && !oh_spared(heap, obj))
+	if (--obj->refcnt)
+		oh_gc_dropped(&heap->gc);
+	else if (!oh_spared(heap, obj))
 		oh_dealloc(heap, obj);
 }
 
@@ -807,19 +814,12 @@ int oh_respond_new(struct objheap_ucmd *ucmd, struct oh_object *obj,
 	return 0;
 }
 
-int objheap_cmd_new(struct objheap_ucmd *ucmd)
+static int oh_new(struct objheap_ucmd *ucmd)
 {
 	struct objheap_new *cmd = ucmd->cmd;
 	struct objheap *heap = ucmd->heap;
 	struct oh_object *obj;
 	int ret;
-
-	lockdep_assert_held(&ucmd->heap->lock);
-
-	if (cmd->__reserved)
-		return -EINVAL;
-	if (cmd->nslots > OBJHEAP_MAX_SLOTS || cmd->data_len > OBJHEAP_MAX_SIZE)
-		return -EINVAL;
 
 	obj = oh_object_create(ucmd->att, cmd->type, cmd->flags, cmd->nslots,
 			       cmd->data_len, cmd->tag);
@@ -841,6 +841,28 @@ int objheap_cmd_new(struct objheap_ucmd *ucmd)
 
 err_abort:
 	oh_object_abort(heap, obj);
+	return ret;
+}
+
+int objheap_cmd_new(struct objheap_ucmd *ucmd)
+{
+	struct objheap_new *cmd = ucmd->cmd;
+	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
+
+	if (cmd->__reserved)
+		return -EINVAL;
+	if (cmd->nslots > OBJHEAP_MAX_SLOTS || cmd->data_len > OBJHEAP_MAX_SIZE)
+		return -EINVAL;
+	/*
+	 * A failed creation changed nothing, so it may run again once a
+	 * collection made room (DOC: The cycle collector).
+	 */
+	ucmd->heap->alloc.limit_refused = false;
+	ret = oh_new(ucmd);
+	if (ret == -ENOMEM && oh_gc_collect_for_limit(ucmd->heap))
+		ret = oh_new(ucmd);
 	return ret;
 }
 

@@ -37,6 +37,8 @@ struct pid;
  * @cgroup: The id of the opener's cgroup v2 (0 without cgroups).
  * @comm: The opener's command name.
  */
+struct oh_shrink_node;
+
 struct oh_owner {
 	struct pid *pid;
 	kuid_t uid;
@@ -63,6 +65,8 @@ struct oh_owner {
  * @payloads: The mappable payloads of live objects (kmod/payload.c).
  * @unmapped: Payloads whose last mapping went, with a reference to drop.
  * @unmap_work: Drains @unmapped when no command comes to do it.
+ * @shrink: The heap's entry on the shrinker's list (kmod/shrink.c).
+ * @shrink_work: Gives memory back when the shrinker asks.
  * @next_id: The next attachment id to try.
  * @nr_attached: Attachments in @attachments.
  * @nr_objects: Objects alive.
@@ -88,6 +92,8 @@ struct objheap {
 	struct list_head payloads;
 	struct llist_head unmapped;
 	struct work_struct unmap_work;
+	struct oh_shrink_node *shrink;
+	struct work_struct shrink_work;
 	u32 next_id;
 	u32 nr_attached;
 	u64 nr_objects;

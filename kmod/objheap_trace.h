@@ -154,6 +154,32 @@ TRACE_EVENT(objheap_limit,
 		  __entry->user ? "user" : "heap")
 );
 
+/*
+ * objheap_shrink - The shrinker's worker went through a heap.
+ * @freed: The bytes the heap gave back.
+ * @collect: Whether it ran a full collection.
+ * @collected: The objects that collection freed.
+ */
+TRACE_EVENT(objheap_shrink,
+	TP_PROTO(u64 heap, u64 freed, bool collect, u64 collected),
+	TP_ARGS(heap, freed, collect, collected),
+	TP_STRUCT__entry(
+		__field(u64, heap)
+		__field(u64, freed)
+		__field(u64, collected)
+		__field(bool, collect)
+	),
+	TP_fast_assign(
+		__entry->heap = heap;
+		__entry->freed = freed;
+		__entry->collected = collected;
+		__entry->collect = collect;
+	),
+	TP_printk("heap=%llu freed=%llu collection=%s collected=%llu",
+		  __entry->heap, __entry->freed,
+		  __entry->collect ? "yes" : "no", __entry->collected)
+);
+
 #endif /* _OBJHEAP_TRACE_H */
 
 /* An out-of-tree module: define_trace.h finds this file through -I$(src). */

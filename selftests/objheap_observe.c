@@ -383,7 +383,7 @@ static int trace_count(const char *event, unsigned long long heap,
 
 static const char *const events[] = {
 	"objheap_obj_new", "objheap_obj_free", "objheap_limit",
-	"objheap_gc_start", "objheap_gc_done",
+	"objheap_gc_start", "objheap_gc_done", "objheap_shrink",
 };
 
 static int trace_events(int on)
@@ -405,7 +405,7 @@ TEST_F(observe, tracepoints_fire)
 {
 	uint64_t h[5], a, b, big;
 	struct stat sb;
-	int i;
+	int i, fd;
 
 	if (stat(TRACEFS "/trace", &sb) &&
 	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
@@ -429,6 +429,17 @@ TEST_F(observe, tracepoints_fire)
 	/* Within the limit, beyond what it leaves. */
 	EXPECT_EQ(-ENOMEM, objheap_new(self->heap, 44, 0, 0, NULL, 60 * 1024,
 				       NULL, &big));
+	/*
+	 * The shrinker takes the arena the heap keeps, now entirely free,
+	 * with no collection: none could find anything.
+	 */
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, write(fd, "2", 1));
+	close(fd);
+	for (i = 0; i < 250 && !trace_count("objheap_shrink:", self->id, NULL);
+	     i++)
+		usleep(20000);
 	ASSERT_EQ(0, trace_events(0));
 
 	EXPECT_EQ(5, trace_count("objheap_obj_new:", self->id, "type=42 "));
@@ -439,6 +450,7 @@ TEST_F(observe, tracepoints_fire)
 	EXPECT_EQ(1, trace_count("objheap_gc_done:", self->id, "unreachable=2 "));
 	EXPECT_EQ(1, trace_count("objheap_limit:", self->id, "bound=heap"));
 	EXPECT_EQ(0, trace_count("objheap_obj_new:", self->id, "type=44 "));
+	EXPECT_EQ(1, trace_count("objheap_shrink:", self->id, "collection=no "));
 	ASSERT_EQ(0, tracefs_write("trace", ""));
 }
 

@@ -692,8 +692,29 @@ struct objheap_batch {
  * object that made it pass: OBJHEAP_NEW of an object with slots, or
  * OBJHEAP_WEAKREF_NEW (weak references are tracked, as CPython tracks
  * weakref.ref objects and may collect when one is allocated).  They run
- * once the command has succeeded and do not change its result.  The commands below mirror
- * Python's gc module.
+ * once the command has succeeded and do not change its result.
+ *
+ * Two more automatic collections, which CPython has not, are full ones,
+ * and run only when a reference was dropped, leaving its object alive,
+ * since the last full collection (without such a drop there can be no
+ * garbage):
+ *
+ *  - At the limit.  When OBJHEAP_NEW (alone or in a batch) fails with
+ *    ENOMEM because the heap's limit or its user's bound refused memory,
+ *    the heap collects, and tries the creation once more if that freed
+ *    anything.  A heap at its limit with no garbage pays for one futile
+ *    collection, not one per command.
+ *  - Under memory pressure.  When the system, or the memory cgroup the
+ *    heap's opener was in, is short of memory, the kernel's reclaim asks
+ *    objheap's shrinker, which has a worker collect such heaps and give
+ *    back the free arena each keeps (the worker takes the heap's lock as
+ *    a command would).
+ *
+ * Neither runs while automatic collection is off (OBJHEAP_GC_DISABLE, or
+ * a threshold of 0 for generation 0).  OBJHEAP_GC_GET_STATS counts both, and what the
+ * shrinker made the heap give back.
+ *
+ * The commands below mirror Python's gc module.
  *
  * Lists (OBJHEAP_GC_GET_OBJECTS, _GET_REFERRERS, _GET_REFERENTS,
  * _GET_GARBAGE) are written to a user buffer of @count handles; each
@@ -843,11 +864,33 @@ struct objheap_gc_gen_stats {
  * @size: sizeof(struct objheap_gc_stats)
  * @flags: Must be 0
  * @out_gen: Per generation, as gc.get_stats()
+ * @out_collections: Collections that ran to the end, of any generation
+ * @out_longest_ns: The longest of them, in nanoseconds: the longest pause
+ *                  the collector imposed on the heap's commands
+ * @out_limit_collections: Full collections run because creating an object
+ *                         met the heap's limit (or its user's bound) while
+ *                         garbage could exist (the creation is tried once
+ *                         more when it freed anything; see DOC: The cycle
+ *                         collector)
+ * @out_pressure_collections: Full collections run because the system or
+ *                            the heap's memory cgroup was short of memory
+ *                            (the shrinker)
+ * @out_pressure_freed: Bytes the heap gave back for the shrinker: what
+ *                      those collections freed and the free arenas it
+ *                      kept
+ *
+ * A structure that ends at @out_gen, its first version, is accepted and
+ * gets the figures it has room for.
  */
 struct objheap_gc_stats {
 	__u32 size;
 	__u32 flags;
 	struct objheap_gc_gen_stats out_gen[OBJHEAP_GC_GENERATIONS];
+	__aligned_u64 out_collections;
+	__aligned_u64 out_longest_ns;
+	__aligned_u64 out_limit_collections;
+	__aligned_u64 out_pressure_collections;
+	__aligned_u64 out_pressure_freed;
 };
 #define OBJHEAP_GC_GET_STATS _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_GET_STATS)
 

@@ -510,6 +510,14 @@ int objheap_gc_get_stats(struct objheap *heap,
 			 struct objheap_gc_gen_stats stats[OBJHEAP_GC_GENERATIONS]);
 
 /*
+ * objheap_gc_get_info() - Everything OBJHEAP_GC_GET_STATS reports: the
+ * generations' statistics, the collections and the longest, and the
+ * collections run at the limit and for the shrinker, with what the heap
+ * gave back for it.
+ */
+int objheap_gc_get_info(struct objheap *heap, struct objheap_gc_stats *out);
+
+/*
  * The permanent generation: freeze moves every tracked object there,
  * unfreeze moves them back to the oldest; get_freeze_count returns how
  * many it holds.

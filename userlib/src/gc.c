@@ -120,6 +120,17 @@ OBJHEAP_API int objheap_gc_get_stats(struct objheap *heap,
 	return ret;
 }
 
+OBJHEAP_API int objheap_gc_get_info(struct objheap *heap,
+				    struct objheap_gc_stats *out)
+{
+	struct objheap_gc_stats cmd = { .size = sizeof(cmd) };
+	int ret = __objheap_ioctl(heap, OBJHEAP_GC_GET_STATS, &cmd);
+
+	if (!ret)
+		*out = cmd;
+	return ret;
+}
+
 static int gc_list(struct objheap *heap, unsigned long request, uint64_t handle,
 		   uint32_t generation, uint64_t *handles, uint32_t count,
 		   uint32_t *countp)
