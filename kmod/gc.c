@@ -701,6 +701,8 @@ u64 oh_gc_collect_for_pressure(struct objheap *heap)
 	/* A worker has no signal to stop it: it runs to the end. */
 	oh_gc_collect(heap, OH_GC_GENS - 1, &res);
 	heap->gc.pressure_collections++;
+	WRITE_ONCE(heap->gc.pressure_after,
+		   ktime_get_ns() + 9 * res.out_elapsed_ns);
 	return res.out_collected;
 }
 

@@ -47,6 +47,11 @@ struct oh_gc_gen {
  *                     the heap's limit (oh_gc_collect_for_limit()).
  * @pressure_collections: Full collections run for the shrinker.
  * @pressure_freed: Bytes the heap gave back for the shrinker.
+ * @pressure_after: No collection for the shrinker before this time
+ *                  (ktime_get_ns()): nine times the last one's duration
+ *                  after it ended, so that they take at most a tenth of
+ *                  a CPU however long the pressure lasts.  Read without
+ *                  the lock by the shrinker.
  * @debug: OBJHEAP_GC_DEBUG_* flags.
  * @enabled: Whether the collector may run by itself: when creating a
  *           tracked object, at the limit, or for the shrinker.
@@ -66,6 +71,7 @@ struct oh_gc {
 	u64 limit_collections;
 	u64 pressure_collections;
 	u64 pressure_freed;
+	u64 pressure_after;
 	u32 debug;
 	bool enabled;
 	bool collecting;

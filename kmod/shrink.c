@@ -17,9 +17,13 @@
  *
  * count_objects() adds up, without taking any heap's lock, what each heap
  * of the cgroup could give: its kept arenas' pages, and, when a reference
- * was dropped since its last full collection (struct oh_gc, @dropped)
- * and its collector is enabled, the pages its objects use (an upper
- * bound of its garbage).  scan_objects() takes the heaps with something
+ * was dropped since its last full collection (struct oh_gc, @dropped),
+ * its collector may run by itself, and its last collection for the
+ * shrinker ended long enough ago (@pressure_after), the pages its objects
+ * use (an upper bound of its garbage).  Until objheap collects in bounded
+ * increments, the worker runs a full collection, with the heap's lock
+ * held throughout, as gc.collect() does; the spacing bounds their cost
+ * to a tenth of a CPU per heap however long the pressure lasts.  scan_objects() takes the heaps with something
  * to give off the list, each with a reference on the heap, and hands
  * each to its work item: reclaim runs in the context of whoever
  * allocates, which may hold locks a heap's lock nests in, so the heap's
@@ -48,6 +52,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ktime.h>
 #include <linux/list_lru.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
@@ -107,6 +112,21 @@ static struct shrinker *oh_shrinker;
 #endif
 
 /*
+ * Whether the shrinker may have @heap collected now: it may hold garbage,
+ * its collector may run by itself, and the last such collection was long
+ * enough ago (struct oh_gc, @pressure_after).  Read without the heap's
+ * lock by the count, under it by the worker.
+ */
+static bool oh_shrink_may_collect(struct objheap *heap)
+{
+	struct oh_gc *gc = &heap->gc;
+
+	return READ_ONCE(gc->dropped) && READ_ONCE(gc->enabled) &&
+	       READ_ONCE(gc->gens[0].threshold) &&
+	       ktime_get_ns() >= READ_ONCE(gc->pressure_after);
+}
+
+/*
  * What @heap could give back, in pages; read without its lock, so an
  * estimate.  Its garbage is bounded by what its objects use.
  */
@@ -114,8 +134,7 @@ static unsigned long oh_shrink_estimate(struct objheap *heap)
 {
 	unsigned long pages = oh_alloc_kept_pages(&heap->alloc);
 
-	if (READ_ONCE(heap->gc.dropped) && READ_ONCE(heap->gc.enabled) &&
-	    READ_ONCE(heap->gc.gens[0].threshold))
+	if (oh_shrink_may_collect(heap))
 		pages += READ_ONCE(heap->alloc.used) >> PAGE_SHIFT;
 	return pages;
 }
@@ -187,8 +206,7 @@ static void oh_shrink_work(struct work_struct *work)
 	/* Without attachments, the heap is about to go. */
 	if (heap->nr_attached) {
 		held = heap->alloc.held;
-		collect = oh_gc_automatic(&heap->gc) && heap->gc.dropped &&
-			  !heap->gc.collecting;
+		collect = oh_shrink_may_collect(heap) && !heap->gc.collecting;
 		if (collect)
 			collected = oh_gc_collect_for_pressure(heap);
 		oh_alloc_shrink(&heap->alloc);
