@@ -132,7 +132,7 @@ unsigned long oh_pool_mask __read_mostly;
 size_t oh_arena_bytes __read_mostly;
 
 /* DIV_ROUND_UP(2^32, block size) per class (oh_alloc_trace_word()). */
-static u32 oh_class_recip[OH_NR_CLASSES] __read_mostly;
+u32 oh_class_recip[OH_NR_CLASSES] __read_mostly;
 
 /* What all heaps hold, for the "a closed heap returns every page" test. */
 static atomic_long_t oh_pages_held = ATOMIC_LONG_INIT(0);
@@ -638,45 +638,28 @@ static void oh_pool_drop_traces(struct oh_alloc *a, struct oh_pool *pool)
 }
 
 /**
- * oh_alloc_trace_word() - The word kept beside a small block for its trace.
+ * oh_pool_get_traces() - Give a pool its trace words (oh_alloc_trace_word()).
  * @a: The heap's allocator.
- * @p: A live block of at most %OH_SMALL_MAX bytes from oh_alloc().
- * @create: Give the block's pool its words if it has none yet.
+ * @pool: A pool in use, without words.
  *
  * The words of a pool are charged to the heap like its other memory, and
- * freed when the pool is empty again; new ones are zero.  What a word
- * holds is the tracer's business (kmod/tracing.c).
+ * freed when the pool is empty again; new ones are zero.
  *
- * Context: The heap's lock is held.  May sleep when @create.
- * Return: The word; NULL when the pool has none and @create is false, or
- * when they cannot be had (the heap's limit, or no memory).
+ * Context: The heap's lock is held.  May sleep.
+ * Return: 0, or -ENOMEM (the heap's limit, or no memory).
  */
-u32 *oh_alloc_trace_word(struct oh_alloc *a, void *p, bool create)
+int oh_pool_get_traces(struct oh_alloc *a, struct oh_pool *pool)
 {
-	struct oh_pool *pool = (struct oh_pool *)((unsigned long)p & oh_pool_mask);
-	size_t bytes;
+	size_t bytes = oh_pool_traces_bytes(pool);
 
-	if (unlikely(!pool->traces)) {
-		if (!create)
-			return NULL;
-		bytes = oh_pool_traces_bytes(pool);
-		if (oh_charge(a, bytes))
-			return NULL;
-		pool->traces = oh_raw_should_fail(a) ? NULL :
-			       kzalloc(bytes, OH_GFP);
-		if (!pool->traces) {
-			oh_uncharge(a, bytes);
-			return NULL;
-		}
+	if (oh_charge(a, bytes))
+		return -ENOMEM;
+	pool->traces = oh_raw_should_fail(a) ? NULL : kzalloc(bytes, OH_GFP);
+	if (!pool->traces) {
+		oh_uncharge(a, bytes);
+		return -ENOMEM;
 	}
-	/*
-	 * The block's index without a division, which the kernel's hot
-	 * paths avoid: the offset is an exact multiple of the block size
-	 * and below 2^15, so multiplying by the rounded-up reciprocal and
-	 * shifting is exact.
-	 */
-	return &pool->traces[((u64)(p - (void *)pool - OH_POOL_OVERHEAD) *
-			      oh_class_recip[pool->szidx]) >> 32];
+	return 0;
 }
 
 /**

@@ -185,7 +185,6 @@ u64 oh_alloc_shrink(struct oh_alloc *a);
 unsigned long oh_alloc_kept_pages(const struct oh_alloc *a);
 void *oh_alloc(struct oh_alloc *a, size_t size);
 void oh_free(struct oh_alloc *a, void *p, size_t size);
-u32 *oh_alloc_trace_word(struct oh_alloc *a, void *p, bool create);
 void oh_alloc_drop_trace_words(struct oh_alloc *a);
 int oh_charge(struct oh_alloc *a, size_t bytes);
 void oh_uncharge(struct oh_alloc *a, size_t bytes);

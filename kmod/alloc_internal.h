@@ -2,7 +2,9 @@
 /*
  * The allocator's own structures, shared by alloc.c and, in test builds,
  * its consistency checker (alloc_check.c).  The object layer never
- * includes this: it sees alloc.h only.
+ * includes this: it sees alloc.h only.  The tracer (tracing.c) does, for
+ * oh_alloc_trace_word(), inline on the path of every traced creation and
+ * death.
  */
 #ifndef __OBJHEAP_ALLOC_INTERNAL_H
 #define __OBJHEAP_ALLOC_INTERNAL_H
@@ -19,6 +21,8 @@ extern unsigned int oh_nr_pools;
 extern unsigned long oh_pool_mask;
 /* What one struct oh_arena takes from the slab. */
 extern size_t oh_arena_bytes;
+/* DIV_ROUND_UP(2^32, block size) per class. */
+extern u32 oh_class_recip[];
 
 #define OH_CLASS_SIZE(idx)	(((idx) + 1) * OH_ALIGN)
 /* szidx of a pool that is free: it serves no class. */
@@ -100,6 +104,38 @@ static inline unsigned int oh_pool_nblocks(unsigned int bsize)
 static inline struct oh_pool *oh_arena_pool(struct oh_arena *arena, unsigned int i)
 {
 	return page_address(arena->pages[i]);
+}
+
+int oh_pool_get_traces(struct oh_alloc *a, struct oh_pool *pool);
+
+/**
+ * oh_alloc_trace_word() - The word kept beside a small block for its trace.
+ * @a: The heap's allocator.
+ * @p: A live block of at most %OH_SMALL_MAX bytes from oh_alloc().
+ * @create: Give the block's pool its words if it has none yet.
+ *
+ * What a word holds is the tracer's business (kmod/tracing.c).
+ *
+ * Context: The heap's lock is held.  May sleep when @create.
+ * Return: The word; NULL when the pool has none and @create is false, or
+ * when they cannot be had (the heap's limit, or no memory).
+ */
+static __always_inline u32 *oh_alloc_trace_word(struct oh_alloc *a, void *p,
+						bool create)
+{
+	struct oh_pool *pool = (struct oh_pool *)((unsigned long)p & oh_pool_mask);
+
+	if (unlikely(!pool->traces) &&
+	    (!create || oh_pool_get_traces(a, pool)))
+		return NULL;
+	/*
+	 * The block's index without a division, which the kernel's hot
+	 * paths avoid: the offset is an exact multiple of the block size
+	 * and below 2^15, so multiplying by the rounded-up reciprocal and
+	 * shifting is exact.
+	 */
+	return &pool->traces[((u64)(p - (void *)pool - OH_POOL_OVERHEAD) *
+			      oh_class_recip[pool->szidx]) >> 32];
 }
 
 #endif /* __OBJHEAP_ALLOC_INTERNAL_H */

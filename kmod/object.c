@@ -85,26 +85,6 @@
 /* Objects freed between two cond_resched() calls. */
 #define OH_RESCHED_EVERY 256
 
-/**
- * oh_object_footprint() - What an object takes from the heap's allocator.
- * @obj: The object.
- *
- * Its block, a resizable object's body and a mappable payload's pages:
- * the bytes a trace counts (kmod/tracing.c).
- *
- * Return: Bytes.
- */
-u64 oh_object_footprint(struct oh_object *obj)
-{
-	u64 bytes = ALIGN(oh_object_bytes(obj), OH_ALIGN);
-
-	if (oh_resizable(obj))
-		bytes += oh_outline(obj)->capacity;
-	if (oh_mappable(obj))
-		bytes += oh_payload_footprint(obj);
-	return bytes;
-}
-
 /* Free an object's memory: its payload's pages, its body, its block. */
 static void oh_object_free_mem(struct objheap *heap, struct oh_object *obj)
 {

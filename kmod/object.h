@@ -223,7 +223,28 @@ static inline size_t oh_object_bytes(const struct oh_object *obj)
 	return oh_object_size(obj->flags, obj->nslots, obj->data_len);
 }
 
-u64 oh_object_footprint(struct oh_object *obj);
+u64 oh_payload_footprint(struct oh_object *obj);
+
+/**
+ * oh_object_footprint() - What an object takes from the heap's allocator.
+ * @obj: The object.
+ *
+ * Its block, a resizable object's body and a mappable payload's pages:
+ * the bytes a trace counts (kmod/tracing.c), inline on the path of every
+ * traced creation and death.
+ *
+ * Return: Bytes.
+ */
+static inline u64 oh_object_footprint(struct oh_object *obj)
+{
+	u64 bytes = ALIGN(oh_object_bytes(obj), OH_ALIGN);
+
+	if (oh_resizable(obj))
+		bytes += oh_outline(obj)->capacity;
+	if (oh_mappable(obj))
+		bytes += oh_payload_footprint(obj);
+	return bytes;
+}
 
 void oh_objects_init(struct objheap *heap);
 void oh_objects_destroy(struct objheap *heap);

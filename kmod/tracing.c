@@ -39,6 +39,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "alloc_internal.h"
 #include "objheap.h"
 #include "tracing.h"
 
