@@ -405,7 +405,7 @@ TEST_F(observe, tracepoints_fire)
 {
 	uint64_t h[5], a, b, big;
 	struct stat sb;
-	int i, fd;
+	int i;
 
 	if (stat(TRACEFS "/trace", &sb) &&
 	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
@@ -433,10 +433,7 @@ TEST_F(observe, tracepoints_fire)
 	 * The shrinker takes the arena the heap keeps, now entirely free,
 	 * with no collection: none could find anything.
 	 */
-	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(1, write(fd, "2", 1));
-	close(fd);
+	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2"));
 	for (i = 0; i < 250 && !trace_count("objheap_shrink:", self->id, NULL);
 	     i++)
 		usleep(20000);

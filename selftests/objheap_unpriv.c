@@ -74,18 +74,6 @@ static int param_write(const char *name, unsigned long long val)
 
 #define CG_ROOT		"/sys/fs/cgroup"
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * A memory cgroup at @dir whose memory.max is @max bytes (0: unbounded),
  * or -errno (no memory controller: -ENOENT).

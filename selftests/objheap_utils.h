@@ -24,6 +24,19 @@
 
 #define OBJHEAP_DEV "/dev/objheap"
 
+/* Write @text to the file at @path (sysfs, procfs, cgroupfs): 0 or -errno. */
+static inline int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /*
  * SKIP() from a FIXTURE_SETUP.  The 6.1 harness still runs the test body
  * after its setup skipped (later kernels check _metadata->skip there), so
