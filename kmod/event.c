@@ -318,7 +318,8 @@ static void oh_events_consume(struct oh_attach *att, size_t n)
  * the heap's lock.  Neither is held on return.
  * Return: The bytes copied, 0 when nothing is pending, or -EFAULT (not
  * even the first record could be copied) or -EINTR (a signal while
- * waiting for a lock) when nothing was copied.
+ * waiting for a lock, or the task is being killed) when nothing was
+ * copied.
  */
 ssize_t oh_events_read(struct oh_attach *att, char __user *buf, size_t n)
 {
@@ -332,7 +333,15 @@ ssize_t oh_events_read(struct oh_attach *att, char __user *buf, size_t n)
 	ret = mutex_lock_interruptible(&q->read_lock);
 	if (ret)
 		return ret;
-	while (done < n && !fatal_signal_pending(current)) {
+	while (done < n) {
+		/*
+		 * Not 0: a caller that waits for records would find them
+		 * ready and come straight back, killed, for ever.
+		 */
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
 		ret = mutex_lock_interruptible(&att->heap->lock);
 		if (ret)
 			break;

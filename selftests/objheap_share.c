@@ -12,7 +12,9 @@
  * the heap, and asserts that the module holds nothing.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -1286,6 +1288,83 @@ TEST_F(share, readonly_attachment_reads_but_never_changes_the_heap)
 }
 
 /* ---- 6. a killed process's attachment ---- */
+
+/* Whether @pid sleeps (state S) in the kernel, as /proc/PID/stat says. */
+static int sleeping(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/*
+ * A reader blocked in read() is woken by records and killed before it
+ * runs again: it must die, not find the records ready, give up the copy
+ * for the signal and wait again, for ever.  Both run on one CPU, and the
+ * parent is SCHED_FIFO while it queues the records and kills, so that
+ * the reader cannot run in between.
+ */
+TEST_F_TIMEOUT(share, a_reader_killed_as_records_arrive_dies, 60)
+{
+	struct objheap_event_ctl ctl = {
+		.size = sizeof(ctl), .flags = OBJHEAP_EVENT_CTL_SET_MASK,
+		.mask = OBJHEAP_EVENTS_GC,
+	};
+	struct sched_param fifo = { .sched_priority = 10 }, other = { 0 };
+	struct objheap_event ev;
+	cpu_set_t cpu0;
+	int c, i, status = -1;
+	pid_t pid;
+
+	if (geteuid())
+		TEST_SKIP("SCHED_FIFO needs root");
+	c = track(self, attach(self->fd, 0, NULL));
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, xioctl(c, OBJHEAP_EVENT_CTL, &ctl));
+	ASSERT_EQ(0, fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK));
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu0), &cpu0));
+
+	pid = fork_child(self);
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(read(c, &ev, REC) < 0 ? 2 : 3);
+	for (i = 0; i < 200 && !sleeping(pid); i++)
+		usleep(10000);
+	ASSERT_TRUE(sleeping(pid));
+	usleep(50000);
+
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_FIFO, &fifo));
+	/* GC_START and GC_STOP for c: the reader is woken, not yet run. */
+	EXPECT_EQ(0, collect(self->fd, 0));
+	EXPECT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &other));
+
+	for (i = 0; i < 500; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		usleep(10000);
+	}
+	ASSERT_GT(500, i) TH_LOG("the killed reader is still running after 5 s");
+	for (i = 0; i < self->nchild; i++)
+		if (self->child[i] == pid)
+			self->child[i] = 0;
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(SIGKILL, WTERMSIG(status));
+}
 
 #define LIST_SLOTS	64
 #define CHILD_BATCHES	25
