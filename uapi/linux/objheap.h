@@ -711,8 +711,8 @@ struct objheap_batch {
  *    a command would).
  *
  * Neither runs while automatic collection is off (OBJHEAP_GC_DISABLE, or
- * a threshold of 0 for generation 0).  OBJHEAP_GC_GET_STATS counts both, and what the
- * shrinker made the heap give back.
+ * a threshold of 0 for generation 0).  OBJHEAP_GC_GET_STATS counts both,
+ * and what the shrinker made the heap give back.
  *
  * The commands below mirror Python's gc module.
  *
@@ -1589,8 +1589,8 @@ struct objheap_map_offset {
  * counts at most OBJHEAP_TRACE_PAIRS_MAX pairs, the last kept for
  * OBJHEAP_TAG_OTHER with type and attachment 0: once the others are
  * taken, objects of a new pair are counted under it.  All of it is
- * charged to the heap's limit, and creating an object fails with ENOMEM rather than go
- * untraced.
+ * charged to the heap's limit, and creating an object fails with ENOMEM
+ * rather than go untraced.
  *
  * OBJHEAP_TRACE_SNAPSHOT keeps the counts of every pair as they are, in
  * the kernel (at most OBJHEAP_TRACE_SNAPSHOTS_MAX at once), and
