@@ -22,13 +22,13 @@
  * shrinker ended long enough ago (@pressure_after), the pages its objects
  * use (an upper bound of its garbage).  Until objheap collects in bounded
  * increments, the worker runs a full collection, with the heap's lock
- * held throughout, as gc.collect() does; the spacing bounds their cost
- * to a tenth of a CPU per heap however long the pressure lasts.  scan_objects() takes the heaps with something
- * to give off the list, each with a reference on the heap, and hands
- * each to its work item: reclaim runs in the context of whoever
- * allocates, which may hold locks a heap's lock nests in, so the heap's
- * lock is taken and the collection run by a worker.  The worker collects
- * (a full collection, as gc.collect()), gives back the kept arenas, puts
+ * held throughout, as gc.collect() does; the spacing bounds their cost to
+ * a tenth of a CPU per heap however long the pressure lasts.
+ * scan_objects() takes the heaps with something to give off the list,
+ * each with a reference on the heap, and hands each to its work item:
+ * reclaim runs in the context of whoever allocates, which may hold locks
+ * a heap's lock nests in, so the heap's lock is taken and the collection
+ * run by a worker.  The worker collects, gives back the kept arenas, puts
  * the heap back on the list and drops the reference.  So scan_objects()
  * frees nothing itself and reports 0 freed; the kernel then asks again
  * only while the counts stay up, and a heap goes off the count once its

@@ -12,22 +12,24 @@
  * Each traced object has one trace word: the tracer's epoch in the high
  * half, the index of its pair in the low half.  The word of a small
  * object, 32 bits, lives in an array beside its pool
- * (oh_alloc_trace_word()); that of an object above OH_SMALL_MAX bytes,
- * 64 bits, at the end of its own block (OH_OBJ_TRACE_WORD).  Tracing
- * costs the object's header nothing.  Every object created while the heap traces has its word
- * written, 0 when the sampling leaves it out, and every traced object
- * clears its word when it dies; stopping leaves the words of the objects
- * still alive as they are, and the next start begins a new epoch, which
- * makes them stale at once without a walk over the heap.
+ * (oh_alloc_trace_word()); that of an object above OH_SMALL_MAX bytes, 64
+ * bits, at the end of its own block (OH_OBJ_TRACE_WORD).  Tracing costs
+ * the object's header nothing.  Every object created while the heap
+ * traces has its word written, 0 when the sampling leaves it out, and
+ * every traced object clears its word when it dies; stopping leaves the
+ * words of the objects still alive as they are, and the next start begins
+ * a new epoch, which makes them stale at once without a walk over the
+ * heap.
  *
  * A pair keeps its index while the heap traces, so the trace word of an
  * object finds its pair with no lookup, and a snapshot is an array of
  * figures by index that OBJHEAP_TRACE_ROWS can set beside another.  A new
  * pair is found through a hash of all three.  The last of the
  * OBJHEAP_TRACE_PAIRS_MAX pairs a heap may count is kept for
- * (OBJHEAP_TAG_OTHER, type 0, attachment 0), which takes every new pair once the others are
- * used up: the arrays never pass OBJHEAP_TRACE_PAIRS_MAX, a power of
- * two.  Pairs and snapshots are charged to the heap's limit.
+ * (OBJHEAP_TAG_OTHER, type 0, attachment 0), which takes every new pair
+ * once the others are used up: the arrays never pass
+ * OBJHEAP_TRACE_PAIRS_MAX, a power of two.  Pairs and snapshots are
+ * charged to the heap's limit.
  *
  * Context: everything here runs under the heap's lock.
  */
