@@ -598,11 +598,26 @@ static double run_mode(enum mode m, uint32_t n)
 
 static double churn_ratio_on = -1;	/* for part 3's comparison */
 
+/* The smallest and largest of @n values. */
+static void spread(const double *v, int n, double *lo, double *hi)
+{
+	int i;
+
+	*lo = *hi = v[0];
+	for (i = 1; i < n; i++) {
+		if (v[i] < *lo)
+			*lo = v[i];
+		if (v[i] > *hi)
+			*hi = v[i];
+	}
+}
+
 static void bench_churn(void)
 {
 	static double ns[NR_MODES][ROUNDS_MAX], r_on[ROUNDS_MAX];
 	static double r_sampled[ROUNDS_MAX];
 	struct objheap_trace_ctl tc;
+	double lo, hi;
 	int r, k, m;
 
 	/* A module without tracing says so here, before anything is timed. */
@@ -633,11 +648,14 @@ static void bench_churn(void)
 	for (m = 0; m < NR_MODES; m++)
 		printf("  %-38s %10.1f\n", mode_names[m],
 		       median(ns[m], rounds));
-	printf("  %-38s %10s  %s\n", "ratio", "median", "goal");
-	printf("  %-38s %10.3f  <= %.2f\n", "tracing on / off", churn_ratio_on,
-	       GOAL_RATIO);
-	printf("  %-38s %10.3f  for reference\n", "sample_every 64 / off",
-	       median(r_sampled, rounds));
+	printf("  %-38s %10s  %-13s  %s\n", "ratio", "median", "goal",
+	       "rounds' spread");
+	spread(r_on, rounds, &lo, &hi);
+	printf("  %-38s %10.3f  <= %-10.2f  %.3f to %.3f\n", "tracing on / off",
+	       churn_ratio_on, GOAL_RATIO, lo, hi);
+	spread(r_sampled, rounds, &lo, &hi);
+	printf("  %-38s %10.3f  %-13s  %.3f to %.3f\n", "sample_every 64 / off",
+	       median(r_sampled, rounds), "for reference", lo, hi);
 	printf("  checked after each traced run: with sample_every 1, %u objects\n"
 	       "  and %u pairs traced, each pair's row, the newest object's tag;\n"
 	       "  none once released.  With sample_every 64, %.1f objects traced\n"

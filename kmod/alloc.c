@@ -367,6 +367,7 @@ static struct oh_pool *oh_pool_take(struct oh_alloc *a)
 	} else {
 		pool = oh_arena_pool(arena, arena->nextpool++);
 		pool->arena = arena;
+		pool->traces = NULL;
 	}
 	oh_arena_file(a, arena, arena->nfreepools - 1);
 	return pool;
@@ -382,7 +383,8 @@ static void oh_pool_release(struct oh_alloc *a, struct oh_pool *pool)
 	struct oh_arena *arena = pool->arena;
 	unsigned int nf = arena->nfreepools + 1;
 
-	oh_pool_drop_traces(a, pool);
+	/* Its words are zero or stale: a pool of the class can have them. */
+	pool->traces_szidx = pool->szidx;
 	pool->szidx = OH_POOL_FREE;
 	list_add(&pool->node, &arena->freepools);
 	oh_arena_unfile(a, arena);
@@ -406,9 +408,10 @@ static noinline struct oh_pool *oh_pool_new(struct oh_alloc *a,
 	pool = oh_pool_take(a);
 	if (!pool)
 		return NULL;
+	if (pool->traces && pool->traces_szidx != idx)
+		oh_pool_drop_traces(a, pool);
 	pool->szidx = idx;
 	pool->ref = 0;
-	pool->traces = NULL;
 	bp = (void *)pool + OH_POOL_OVERHEAD;
 	*bp = NULL;
 	pool->freeblock = bp;
@@ -621,18 +624,19 @@ void oh_free(struct oh_alloc *a, void *p, size_t size)
 
 /* ---- a word per block for the heap's traces ------------------------- */
 
-static size_t oh_pool_traces_bytes(struct oh_pool *pool)
+static size_t oh_pool_traces_bytes(unsigned int idx)
 {
-	return kmalloc_size_roundup(oh_pool_nblocks(OH_CLASS_SIZE(pool->szidx)) *
-				    sizeof(*pool->traces));
+	return kmalloc_size_roundup(oh_pool_nblocks(OH_CLASS_SIZE(idx)) *
+				    sizeof(u32));
 }
 
-/* Free @pool's trace words, if it has them and serves a class. */
+/* Free @pool's trace words, if it has them; the pool may be free. */
 static void oh_pool_drop_traces(struct oh_alloc *a, struct oh_pool *pool)
 {
-	if (pool->szidx == OH_POOL_FREE || !pool->traces)
+	if (!pool->traces)
 		return;
-	oh_uncharge(a, oh_pool_traces_bytes(pool));
+	oh_uncharge(a, oh_pool_traces_bytes(pool->szidx == OH_POOL_FREE ?
+					    pool->traces_szidx : pool->szidx));
 	kfree(pool->traces);
 	pool->traces = NULL;
 }
@@ -642,15 +646,16 @@ static void oh_pool_drop_traces(struct oh_alloc *a, struct oh_pool *pool)
  * @a: The heap's allocator.
  * @pool: A pool in use, without words.
  *
- * The words of a pool are charged to the heap like its other memory, and
- * freed when the pool is empty again; new ones are zero.
+ * The words of a pool are charged to the heap like its other memory; new
+ * ones are zero.  A pool keeps them while it is free, for the next time it
+ * serves their class (struct oh_pool).
  *
  * Context: The heap's lock is held.  May sleep.
  * Return: 0, or -ENOMEM (the heap's limit, or no memory).
  */
 int oh_pool_get_traces(struct oh_alloc *a, struct oh_pool *pool)
 {
-	size_t bytes = oh_pool_traces_bytes(pool);
+	size_t bytes = oh_pool_traces_bytes(pool->szidx);
 
 	if (oh_charge(a, bytes))
 		return -ENOMEM;

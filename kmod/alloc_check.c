@@ -99,6 +99,11 @@ static int oh_check_arena(struct oh_alloc *a, struct oh_check *c,
 	for (i = 0; i < arena->nextpool; i++) {
 		pool = oh_arena_pool(arena, i);
 		if (pool->szidx == OH_POOL_FREE) {
+			if (OH_BAD(!pool->traces ||
+				   pool->traces_szidx < OH_NR_CLASSES,
+				   "free pool %p: words of class %u", pool,
+				   pool->traces_szidx))
+				return -EUCLEAN;
 			marked++;
 			continue;
 		}

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The allocator's own structures, shared by alloc.c and, in test builds,
- * its consistency checker (alloc_check.c).  The object layer never
- * includes this: it sees alloc.h only.  The tracer (tracing.c) does, for
- * oh_alloc_trace_word(), inline on the path of every traced creation and
- * death.
+ * its consistency checker (alloc_check.c).  The object layer sees
+ * alloc.h only, but for oh_alloc_trace_word(), which the tracer's inline
+ * path (tracing_inline.h) uses at every traced creation and death.
  */
 #ifndef __OBJHEAP_ALLOC_INTERNAL_H
 #define __OBJHEAP_ALLOC_INTERNAL_H
@@ -37,19 +36,25 @@ extern u32 oh_class_recip[];
  *             the pool is full.
  * @ref: Blocks allocated.
  * @nextoffset: Offset of the first block never handed out.
+ * @traces_szidx: A free pool only: the class its @traces were made for.
  * @maxnextoffset: The largest offset a block may start at.
  * @szidx: Size class, or %OH_POOL_FREE.
  * @node: In usedpools[@szidx] while in use and not full; in the arena's
  *        freepools while free.
  * @arena: The arena the pool belongs to.
  * @traces: NULL, or one word per block for the heap's allocation traces
- *          (oh_alloc_trace_word()), from the first traced block on until
- *          the pool is free again.
+ *          (oh_alloc_trace_word()), from the first traced block on.  A
+ *          pool that empties keeps them, zero or stale, for when it serves
+ *          its class again; they go when it serves another class, when
+ *          its arena goes, or when the heap stops tracing.
  */
 struct oh_pool {
 	void *freeblock;
 	u16 ref;
-	u16 nextoffset;
+	union {
+		u16 nextoffset;
+		u16 traces_szidx;
+	};
 	u16 maxnextoffset;
 	u16 szidx;
 	struct list_head node;

@@ -80,6 +80,7 @@
 #include "objheap.h"
 #include "object.h"
 #include "payload.h"
+#include "tracing_inline.h"
 #include "objheap_trace.h"
 
 /* Objects freed between two cond_resched() calls. */

@@ -12,14 +12,14 @@
  * Each traced object has one trace word: the tracer's epoch in the high
  * half, the index of its pair in the low half.  The word of a small
  * object, 32 bits, lives in an array beside its pool
- * (oh_alloc_trace_word()); that of an object above OH_SMALL_MAX bytes, 64
- * bits, at the end of its own block (OH_OBJ_TRACE_WORD).  Tracing costs
- * the object's header nothing.  Every object created while the heap
- * traces has its word written, 0 when the sampling leaves it out, and
- * every traced object clears its word when it dies; stopping leaves the
- * words of the objects still alive as they are, and the next start begins
- * a new epoch, which makes them stale at once without a walk over the
- * heap.
+ * (oh_alloc_trace_word()), which the pool keeps, zero or stale, while it
+ * is free; that of an object above OH_SMALL_MAX bytes, 64 bits, at the
+ * end of its own block (OH_OBJ_TRACE_WORD).  Tracing costs the object's
+ * header nothing.  Every traced object clears its word when it dies.  A
+ * stop frees the pools' arrays; the words of large objects still alive
+ * stay as they are, and the next start begins a new epoch, which makes
+ * them stale at once.  What runs for every object is inline in the object
+ * layer (tracing_inline.h).
  *
  * A pair keeps its index while the heap traces, so the trace word of an
  * object finds its pair with no lookup, and a snapshot is an array of
@@ -44,6 +44,7 @@
 #include "alloc_internal.h"
 #include "objheap.h"
 #include "tracing.h"
+#include "tracing_inline.h"
 
 #define OH_TRACE_PAIRS_MIN	64
 #define OH_TRACE_SAMPLE_MAX	BIT(24)
@@ -55,22 +56,6 @@ static size_t oh_trace_table_bytes(u32 cap)
 }
 
 /* ---- the trace word ------------------------------------------------ */
-
-/*
- * A small object's word is 32 bits: the low 16 bits of the epoch, then
- * the pair.  Pair indexes fit 16 bits (OBJHEAP_TRACE_PAIRS_MAX), and a
- * start that brings the short epoch round to 0 again drops every pool's
- * words first (oh_tracing_start()), so that no word of 65536 starts ago
- * can pass for a live one.  A large object's word is 64 bits, at the end
- * of its block: the whole epoch, then the pair.  0 is no trace.
- */
-#define OH_TRACE_SHORT(epoch)	((epoch) & 0xffff)
-
-/* The word at the end of a large object's block (OH_OBJ_TRACE_WORD). */
-static u64 *oh_trace_long_word(struct oh_object *obj)
-{
-	return (u64 *)((u8 *)obj + oh_object_bytes(obj) - sizeof(u64));
-}
 
 /*
  * Mark @obj traced under @pair.  OH_OBJ_TRACED tells the objects that may
@@ -95,52 +80,7 @@ static int oh_trace_mark(struct objheap *heap, struct oh_object *obj, u32 pair)
 	return 0;
 }
 
-/*
- * The pair @obj is traced under in this epoch, or -1; with @clear, its
- * word is cleared, for an object that dies.
- */
-static s64 oh_trace_read(struct objheap *heap, struct oh_object *obj,
-			 bool clear)
-{
-	struct oh_tracing *t = &heap->tracing;
-	s64 pair = -1;
-	u64 *lw;
-	u32 *sw;
-
-	if (!(obj->flags & OH_OBJ_TRACED) || !t->sample_every)
-		return -1;
-	if (obj->flags & OH_OBJ_TRACE_WORD) {
-		lw = oh_trace_long_word(obj);
-		if (*lw >> 32 == t->epoch) {
-			pair = (u32)*lw;
-			if (clear)
-				*lw = 0;
-		}
-		return pair;
-	}
-	/* NULL once oh_alloc_drop_trace_words() took the pool's words. */
-	sw = oh_alloc_trace_word(&heap->alloc, obj, false);
-	if (sw && *sw >> 16 == OH_TRACE_SHORT(t->epoch)) {
-		pair = *sw & 0xffff;
-		if (clear)
-			*sw = 0;
-	}
-	return pair;
-}
-
 /* ---- pairs --------------------------------------------------------- */
-
-static u32 oh_trace_hash(u64 tag, u32 type, u32 attach, u32 cap)
-{
-	return hash_64(tag ^ (((u64)attach << 32 | type) * GOLDEN_RATIO_64),
-		       ilog2(cap));
-}
-
-static bool oh_trace_is(const struct oh_trace_pair *p, u64 tag, u32 type,
-			u32 attach)
-{
-	return p->tag == tag && p->type == type && p->attach == attach;
-}
 
 static void oh_trace_link(struct oh_tracing *t, u32 i)
 {
@@ -195,18 +135,13 @@ static int oh_trace_pair(struct objheap *heap, u64 tag, u32 type, u32 attach,
 	u32 i;
 	int ret;
 
-	/* Objects come in runs from one place: try the last pair first. */
-	if (t->npairs && oh_trace_is(&t->pairs[t->last], tag, type, attach)) {
-		*indexp = t->last;
-		return 0;
-	}
 again:
 	if (t->cap) {
 		for (i = t->buckets[oh_trace_hash(tag, type, attach, t->cap)];
 		     i; i = p->next) {
 			p = &t->pairs[i - 1];
 			if (oh_trace_is(p, tag, type, attach)) {
-				*indexp = t->last = i - 1;
+				*indexp = i - 1;
 				return 0;
 			}
 		}
@@ -232,87 +167,49 @@ again:
 	p->count = 0;
 	p->bytes = 0;
 	oh_trace_link(t, i);
-	*indexp = t->last = i;
+	*indexp = i;
 	return 0;
 }
 
 /* ---- objects ------------------------------------------------------- */
 
-/* Whether the next object is one the sampling traces. */
-static bool oh_trace_sampled(struct oh_tracing *t)
-{
-	u32 span;
-
-	if (t->sample_every == 1)
-		return true;
-	if (--t->countdown)
-		return false;
-	/* Gaps uniform in [1, 2N - 1]: one object in N on average. */
-	span = 2 * t->sample_every - 1;
-	t->countdown = 1 + (u32)(((u64)get_random_u32() * span) >> 32);
-	return true;
-}
-
-static void oh_trace_count(struct oh_tracing *t, u32 pair, s64 objects,
-			   s64 bytes)
-{
-	struct oh_trace_pair *p = &t->pairs[pair];
-
-	p->count += objects;
-	p->bytes += bytes;
-	t->objects += objects;
-	t->bytes += bytes;
-	if (t->bytes > t->peak)
-		t->peak = t->bytes;
-}
-
-/**
- * oh_tracing_add() - Trace a new object of a heap that traces.
- * @heap: The heap.
- * @obj: The object, created but not published; its block and outline
- *       are final, a mappable payload's pages come later (and count
- *       through oh_tracing_resized()).
- * @tag: The allocation tag its creator gave.
- * @attach: The id of the attachment that creates it.
- *
- * Return: 0, or -ENOMEM when the trace cannot be kept: then the caller
- * frees @obj, which is not counted.
+/*
+ * Draw the gap to the next traced object (oh_trace_sampled()), uniform in
+ * [1, 2N - 1]: one object in N on average.  The draws come from
+ * xorshift64*, seeded at each start: which objects a heap samples is no
+ * secret worth a call to the kernel's generator each time, which costs
+ * more than the rest of the sampling under TCG.
  */
-int oh_tracing_add(struct objheap *heap, struct oh_object *obj, u64 tag,
-		   u32 attach)
+void oh_trace_next_gap(struct oh_tracing *t)
 {
-	struct oh_tracing *t = &heap->tracing;
+	u64 x = t->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	t->rng = x;
+	t->countdown = 1 + (u32)((((x * 0x2545f4914f6cdd1dULL) >> 32) *
+				  (2 * t->sample_every - 1)) >> 32);
+}
+
+/*
+ * oh_tracing_add() when its pair is not the first of its hash chain, or
+ * new, when the object's pool has no words yet, or for a large object.
+ * Same return.
+ */
+int oh_tracing_add_slow(struct objheap *heap, struct oh_object *obj, u64 tag,
+			u32 attach)
+{
 	u32 pair;
 	int ret;
 
-	/*
-	 * An object left out needs no word: the word of its block, if its
-	 * pool has words, was cleared when the last traced object there
-	 * died, or is of an earlier epoch.
-	 */
-	if (!oh_trace_sampled(t))
-		return 0;
 	ret = oh_trace_pair(heap, tag, obj->type, attach, &pair);
 	if (!ret)
 		ret = oh_trace_mark(heap, obj, pair);
 	if (ret)
 		return ret;
-	oh_trace_count(t, pair, 1, oh_object_footprint(obj));
+	oh_trace_count(&heap->tracing, pair, 1, oh_object_footprint(obj));
 	return 0;
-}
-
-/**
- * oh_tracing_del() - Forget an object that is being freed.
- * @heap: The heap.
- * @obj: The object, whole still, flagged OH_OBJ_TRACED.
- */
-void oh_tracing_del(struct objheap *heap, struct oh_object *obj)
-{
-	s64 pair = oh_trace_read(heap, obj, true);
-
-	if (pair >= 0)
-		oh_trace_count(&heap->tracing, pair, -1,
-			       -(s64)oh_object_footprint(obj));
 }
 
 /**
@@ -386,6 +283,7 @@ static struct oh_trace_snap *oh_trace_snap_find(struct oh_tracing *t, u32 id)
 
 /* ---- start and stop ------------------------------------------------ */
 
+/* Drop the counts, the snapshots and the pairs; the words stay. */
 static void oh_tracing_stop(struct objheap *heap)
 {
 	struct oh_tracing *t = &heap->tracing;
@@ -400,10 +298,8 @@ static void oh_tracing_stop(struct objheap *heap)
 	t->pairs = NULL;
 	t->buckets = NULL;
 	t->npairs = 0;
-	t->last = 0;
 	t->cap = 0;
 	t->sample_every = 0;
-	t->objects = 0;
 	t->bytes = 0;
 	t->peak = 0;
 }
@@ -436,10 +332,10 @@ static int oh_tracing_start(struct objheap *heap, u32 sample_every)
 		t->epoch++;
 	}
 	t->sample_every = max(sample_every, 1U);
-	t->countdown = 1;
-	if (t->sample_every > 1)
-		t->countdown = 1 + (u32)(((u64)get_random_u32() *
-					  (2 * t->sample_every - 1)) >> 32);
+	if (t->sample_every > 1) {
+		t->rng = get_random_u64() | 1;
+		oh_trace_next_gap(t);
+	}
 	return 0;
 }
 
@@ -451,6 +347,7 @@ int objheap_cmd_trace_ctl(struct objheap_ucmd *ucmd)
 	struct objheap *heap = ucmd->heap;
 	struct oh_tracing *t = &heap->tracing;
 	int ret = 0;
+	u32 i;
 
 	if (cmd->__reserved || (cmd->op != OBJHEAP_TRACE_START &&
 				cmd->sample_every))
@@ -464,7 +361,11 @@ int objheap_cmd_trace_ctl(struct objheap_ucmd *ucmd)
 		ret = oh_tracing_start(heap, cmd->sample_every);
 		break;
 	case OBJHEAP_TRACE_STOP:
+		if (!t->sample_every)
+			break;
 		oh_tracing_stop(heap);
+		/* The words of every pool go too: their memory comes back. */
+		oh_alloc_drop_trace_words(&heap->alloc);
 		break;
 	case OBJHEAP_TRACE_RESET_PEAK:
 		t->peak = t->bytes;
@@ -476,7 +377,9 @@ int objheap_cmd_trace_ctl(struct objheap_ucmd *ucmd)
 		return ret;
 	cmd->out_traced_bytes = t->bytes;
 	cmd->out_peak_bytes = t->peak;
-	cmd->out_traced_objects = t->objects;
+	cmd->out_traced_objects = 0;
+	for (i = 0; i < t->npairs; i++)
+		cmd->out_traced_objects += t->pairs[i].count;
 	cmd->out_pairs = t->npairs;
 	cmd->out_sample_every = t->sample_every;
 	cmd->out_snapshots = t->nsnaps;

@@ -54,16 +54,16 @@ struct oh_trace_snap {
  * @buckets: @cap hash chains of @pairs (first index plus one, 0: empty).
  * @snaps: The snapshots; snapshot id n is @snaps[n - 1].
  * @npairs: Pairs in use.
- * @last: The pair found or made last, tried first.
  * @cap: Room in @pairs and @buckets: 0 or a power of two.
  * @epoch: Stamped in every trace word written since tracing last
  *         started; a word with another epoch is stale.  0 never is one.
  * @sample_every: The sampling period; 0 when the heap does not trace.
  * @countdown: Objects to create before the next traced one, this one
  *             included.
+ * @rng: The state of the sampling's generator (oh_trace_next_gap()).
  * @nsnaps: Snapshots held.
- * @objects: Traced objects alive.
- * @bytes: Their footprint.
+ * @bytes: The footprint of the traced objects alive (their number is
+ *         the sum of the pairs' counts).
  * @peak: The most @bytes has been since tracing started or the peak was
  *        reset.
  */
@@ -72,20 +72,17 @@ struct oh_tracing {
 	u32 *buckets;
 	struct oh_trace_snap snaps[OBJHEAP_TRACE_SNAPSHOTS_MAX];
 	u32 npairs;
-	u32 last;
 	u32 cap;
 	u32 epoch;
 	u32 sample_every;
 	u32 countdown;
 	u32 nsnaps;
-	u64 objects;
+	u64 rng;
 	u64 bytes;
 	u64 peak;
 };
 
-int oh_tracing_add(struct objheap *heap, struct oh_object *obj, u64 tag,
-		   u32 attach);
-void oh_tracing_del(struct objheap *heap, struct oh_object *obj);
+/* oh_tracing_add() and oh_tracing_del() are in tracing_inline.h. */
 void oh_tracing_resized(struct objheap *heap, struct oh_object *obj,
 			u64 old_bytes);
 void oh_tracing_destroy(struct objheap *heap);

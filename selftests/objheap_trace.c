@@ -511,6 +511,81 @@ TEST_F(trace, footprint_formula_matches_the_allocator)
 	}
 }
 
+/* OBJHEAP_STATS out_bytes_charged, or ~0 on error. */
+static uint64_t charged(int fd)
+{
+	struct objheap_stats st;
+
+	return heap_stats(fd, &st) ? ~0ULL : st.out_bytes_charged;
+}
+
+/*
+ * The words beside small blocks: a pool that empties keeps its words for
+ * the next objects of its class, which find them clear, and a stop gives
+ * all of them back, live objects' included.  Before, a pool dropped its
+ * words when it emptied and got new ones when it filled again (a slab
+ * allocation and its zeroing every 63 objects of a churn), and a stop
+ * left them to the pools that still held objects.
+ */
+TEST_F(trace, pools_keep_their_words_until_the_tracing_stops)
+{
+	/* 64 pairs of 44 bytes; 63 words of 64-byte blocks, 25 of 160. */
+	enum { N = 500, TABLE = 64 * 44, W64 = 256, W160 = 128 };
+	static uint64_t h[N];
+	uint64_t base, tag;
+	struct objheap_trace_ctl c;
+	uint32_t type;
+	unsigned int i;
+
+	if (sysconf(_SC_PAGESIZE) != 4096)
+		SKIP(return, "the figures are those of 4 KiB pools");
+	/* The handle table grows to N entries before the measures. */
+	for (i = 0; i < N; i++)
+		ASSERT_NE(0, h[i] = tnode(self->fd, 0, 1, 2, 0));
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, obj_release(self->fd, h[i]));
+	base = charged(self->fd);
+	ASSERT_EQ(0, objheap_trace_start(self->heap, 1));
+
+	/* 500 two-slot objects: 8 pools of 64-byte blocks get words. */
+	for (i = 0; i < N; i++)
+		ASSERT_NE(0, h[i] = tnode(self->fd, 1, 1, 2, 0));
+	EXPECT_EQ(base + TABLE + 8 * W64, charged(self->fd));
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, obj_release(self->fd, h[i]));
+	EXPECT_EQ(base + TABLE + 8 * W64, charged(self->fd));
+	EXPECT_EQ(0, tget(self->fd).out_traced_objects);
+
+	/* The same pools again, another tag: their words serve as kept. */
+	for (i = 0; i < N; i++)
+		ASSERT_NE(0, h[i] = tnode(self->fd, 2, 1, 2, 0));
+	EXPECT_EQ(base + TABLE + 8 * W64, charged(self->fd));
+	for (i = 0; i < N; i += 2)
+		ASSERT_EQ(0, obj_release(self->fd, h[i]));
+	c = tget(self->fd);
+	EXPECT_EQ(N / 2, c.out_traced_objects);
+	EXPECT_EQ(N / 2 * foot(2, 0), c.out_traced_bytes);
+	EXPECT_EQ(1, objheap_trace_tag(self->heap, h[1], &tag, &type, NULL));
+	EXPECT_EQ(2, tag);
+
+	/* Another class in the emptied pools: words of its own size. */
+	for (i = 1; i < N; i += 2)
+		ASSERT_EQ(0, obj_release(self->fd, h[i]));
+	for (i = 0; i < N; i++)
+		ASSERT_NE(0, h[i] = tnode(self->fd, 3, 1, 0, 100));
+	EXPECT_EQ(base + TABLE + 20 * W160, charged(self->fd));
+	c = tget(self->fd);
+	EXPECT_EQ(N, c.out_traced_objects);
+	EXPECT_EQ(N * foot(0, 100), c.out_traced_bytes);
+
+	/* A stop gives all of it back, the live objects' words too. */
+	ASSERT_EQ(0, objheap_trace_stop(self->heap));
+	EXPECT_EQ(base, charged(self->fd));
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, obj_release(self->fd, h[i]));
+	EXPECT_EQ(base, charged(self->fd));
+}
+
 /* ==== 2. the counts against a model ==== */
 
 #define M_TAGS		50

@@ -1584,8 +1584,10 @@ struct objheap_map_offset {
  * sqrt(N / n).
  *
  * A trace costs a 32-bit word per block of each pool of the heap's
- * allocator that holds a traced object (8 bytes at the end of the block
- * of a traced object above 512 bytes), plus 44 bytes per pair.  A heap
+ * allocator that has held a traced object since tracing started (a pool
+ * that empties keeps its words for the next objects of its size; 8
+ * bytes at the end of the block of a traced object above 512 bytes),
+ * plus 44 bytes per pair.  A heap
  * counts at most OBJHEAP_TRACE_PAIRS_MAX pairs, the last kept for
  * OBJHEAP_TAG_OTHER with type and attachment 0: once the others are
  * taken, objects of a new pair are counted under it.  All of it is
@@ -1598,7 +1600,8 @@ struct objheap_map_offset {
  * those of an earlier snapshot: the rows of a compare_to().  Sorting,
  * grouping by tag, type or attachment, and filters are libobjheap's.
  * OBJHEAP_TRACE_TAG tells the pair of one object.  Stopping drops the
- * counts and the snapshots.
+ * counts and the snapshots, and gives back the memory of the pools'
+ * words.
  */
 
 #define OBJHEAP_TRACE_PAIRS_MAX		65536
@@ -1611,8 +1614,9 @@ struct objheap_map_offset {
  * @OBJHEAP_TRACE_START: Start tracing, with sampling period
  *                       @sample_every (0 and 1: every object); EBUSY if
  *                       the heap traces already.
- * @OBJHEAP_TRACE_STOP: Stop tracing: the counts and snapshots are dropped.
- *                      Stopping a heap that does not trace does nothing.
+ * @OBJHEAP_TRACE_STOP: Stop tracing: the counts, the snapshots and the
+ *                      pools' words are dropped.  Stopping a heap that
+ *                      does not trace does nothing.
  * @OBJHEAP_TRACE_RESET_PEAK: Make the peak the bytes traced now.
  */
 enum objheap_trace_op {
