@@ -130,6 +130,101 @@ void oh_gc_init(struct objheap *heap)
 	gc->enabled = true;
 }
 
+/* ---- the objects of each generation -------------------------------- */
+
+static unsigned int gc_gen_of(const struct oh_object *obj)
+{
+	return (obj->flags & OH_OBJ_GEN) >> OH_OBJ_GEN_SHIFT;
+}
+
+/*
+ * An object leaves the count of its generation (or of the frozen ones);
+ * the saved garbage is in none.  Called with the object on its list still
+ * or just taken off it; the list is the caller's business.
+ */
+static void gc_count_out(struct oh_gc *gc, const struct oh_object *obj)
+{
+	if (!(obj->flags & OH_OBJ_GARBAGE))
+		WRITE_ONCE(gc->tracked[gc_gen_of(obj)],
+			   gc->tracked[gc_gen_of(obj)] - 1);
+}
+
+/* An object joins generation @gen's count, or OH_GC_OUTSIDE's. */
+static void gc_count_in(struct oh_gc *gc, struct oh_object *obj,
+			unsigned int gen)
+{
+	obj->flags = (obj->flags & ~OH_OBJ_GEN) | gen << OH_OBJ_GEN_SHIFT;
+	if (!(obj->flags & OH_OBJ_GARBAGE))
+		WRITE_ONCE(gc->tracked[gen], gc->tracked[gen] + 1);
+}
+
+/* An object now counts in generation @gen (or OH_GC_OUTSIDE). */
+static void gc_set_gen(struct oh_gc *gc, struct oh_object *obj,
+		       unsigned int gen)
+{
+	if (gc_gen_of(obj) != gen) {
+		gc_count_out(gc, obj);
+		gc_count_in(gc, obj, gen);
+	}
+}
+
+#if IS_ENABLED(CONFIG_OBJHEAP_TEST)
+/* Count @head's objects into *@n; each must count in generation @gen. */
+static int gc_check_list(struct list_head *head, unsigned int gen, u64 *n)
+{
+	unsigned long resched = 0;
+	struct oh_object *obj;
+
+	list_for_each_entry(obj, head, gc_link) {
+		if (gc_gen_of(obj) != gen) {
+			pr_err("objheap: gc: an object of generation %u on the list of %u\n",
+			       gc_gen_of(obj), gen);
+			return -EUCLEAN;
+		}
+		(*n)++;
+		gc_resched(&resched);
+	}
+	return 0;
+}
+
+/**
+ * oh_gc_check() - Check the collector's counts of objects against its lists.
+ * @heap: The heap.
+ *
+ * For the test-only interface, with the allocator's checker.
+ *
+ * Context: The heap's lock is held.
+ * Return: 0, or -EUCLEAN (and a line in the kernel log) when a count or an
+ * object's generation is wrong.
+ */
+int oh_gc_check(struct objheap *heap)
+{
+	u64 n[OH_GC_OUTSIDE + 1] = {}, garbage = 0;
+	struct oh_gc *gc = &heap->gc;
+	int i, ret;
+
+	lockdep_assert_held(&heap->lock);
+
+	for (i = 0; i < OH_GC_GENS; i++) {
+		ret = gc_check_list(&gc->gens[i].objects, i, &n[i]);
+		if (ret)
+			return ret;
+	}
+	ret = gc_check_list(&gc->permanent, OH_GC_OUTSIDE, &n[OH_GC_OUTSIDE]) ?:
+	      gc_check_list(&gc->garbage, OH_GC_OUTSIDE, &garbage);
+	if (ret)
+		return ret;
+	for (i = 0; i <= OH_GC_OUTSIDE; i++) {
+		if (n[i] != gc->tracked[i]) {
+			pr_err("objheap: gc: %llu objects in generation %d, counted %llu\n",
+			       n[i], i, gc->tracked[i]);
+			return -EUCLEAN;
+		}
+	}
+	return 0;
+}
+#endif
+
 /**
  * oh_gc_track() - Start tracking a new object, in generation 0.
  * @heap: The heap.
@@ -140,20 +235,23 @@ void oh_gc_track(struct objheap *heap, struct oh_object *obj)
 	lockdep_assert_held(&heap->lock);
 
 	list_add_tail(&obj->gc_link, &heap->gc.gens[0].objects);
+	gc_count_in(&heap->gc, obj, 0);
 	heap->gc.gens[0].count++;
 }
 
 /**
  * oh_gc_count_free() - Count the freeing of a tracked object.
  * @heap: The heap.
+ * @obj: The object, which has left its list, or is leaving the collector.
  *
- * Generation 0's count is creations minus frees of tracked objects.  The
- * object has already left its list.
+ * Generation 0's count is creations minus frees of tracked objects; the
+ * object leaves its generation's number of objects.
  */
-void oh_gc_count_free(struct objheap *heap)
+void oh_gc_count_free(struct objheap *heap, struct oh_object *obj)
 {
 	lockdep_assert_held(&heap->lock);
 
+	gc_count_out(&heap->gc, obj);
 	if (heap->gc.gens[0].count)
 		heap->gc.gens[0].count--;
 }
@@ -303,7 +401,8 @@ static int gc_move_unreachable(struct list_head *young,
  * Undo phases 1 to 3 for a collection that stops: every object back in
  * @young, unmarked.  This walk must finish, whatever signal is pending.
  */
-static void gc_unmark(struct list_head *young, struct list_head *unreachable)
+static void gc_unmark(struct oh_gc *gc, unsigned int gen,
+		      struct list_head *young, struct list_head *unreachable)
 {
 	unsigned long resched = 0;
 	struct oh_object *obj;
@@ -311,6 +410,7 @@ static void gc_unmark(struct list_head *young, struct list_head *unreachable)
 	list_splice_tail_init(unreachable, young);
 	list_for_each_entry(obj, young, gc_link) {
 		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
+		gc_set_gen(gc, obj, gen);
 		gc_resched(&resched);
 	}
 }
@@ -318,17 +418,18 @@ static void gc_unmark(struct list_head *young, struct list_head *unreachable)
 /*
  * Phases 1 to 3, which change nothing but the collector's marks and
  * gc_refs, and so may stop when the task is killed.  0, or -EINTR after
- * gc_unmark() has put everything back in @young.
+ * gc_unmark() has put everything back in @young, generation @gen.
  */
-static int gc_mark(struct list_head *young, struct list_head *unreachable,
-		   u32 *flags_seen, unsigned long *found)
+static int gc_mark(struct oh_gc *gc, unsigned int gen, struct list_head *young,
+		   struct list_head *unreachable, u32 *flags_seen,
+		   unsigned long *found)
 {
 	int ret;
 
 	ret = gc_update_refs(young) ?: gc_subtract_refs(young) ?:
 	      gc_move_unreachable(young, unreachable, flags_seen, found);
 	if (ret)
-		gc_unmark(young, unreachable);
+		gc_unmark(gc, gen, young, unreachable);
 	return ret;
 }
 
@@ -359,14 +460,19 @@ undo:
 	return false;
 }
 
-/* Phase 4: the survivors are ordinary objects again.  Returns how many. */
-static unsigned long gc_finish_reachable(struct list_head *young)
+/*
+ * Phase 4: the survivors are ordinary objects again, of generation @gen.
+ * Returns how many.
+ */
+static unsigned long gc_finish_reachable(struct oh_gc *gc, unsigned int gen,
+					 struct list_head *young)
 {
 	unsigned long n = 0, resched = 0;
 	struct oh_object *obj;
 
 	list_for_each_entry(obj, young, gc_link) {
 		obj->flags &= ~OH_OBJ_COLLECTING;
+		gc_set_gen(gc, obj, gen);
 		n++;
 		gc_resched(&resched);
 	}
@@ -414,14 +520,19 @@ static bool gc_finalize_garbage(struct objheap *heap,
 	return handed;
 }
 
-/* Phase 6, when objects were handed out: the set survives, in @old. */
-static void gc_resurrect(struct list_head *unreachable, struct list_head *old)
+/*
+ * Phase 6, when objects were handed out: the set survives, in @old, the
+ * list of generation @gen.
+ */
+static void gc_resurrect(struct oh_gc *gc, unsigned int gen,
+			 struct list_head *unreachable, struct list_head *old)
 {
 	unsigned long resched = 0;
 	struct oh_object *obj;
 
 	list_for_each_entry(obj, unreachable, gc_link) {
 		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
+		gc_set_gen(gc, obj, gen);
 		if (oh_mappable(obj))
 			oh_pages_gc_keep(obj);
 		gc_resched(&resched);
@@ -443,11 +554,14 @@ static void gc_save_garbage(struct objheap *heap, struct list_head *unreachable)
 			oh_pages_gc_keep(obj);
 		if (oh_ref(obj)) {
 			/* Its count is full: it survives, in the oldest. */
+			gc_set_gen(gc, obj, OH_GC_GENS - 1);
 			list_move_tail(&obj->gc_link,
 				       &gc->gens[OH_GC_GENS - 1].objects);
 			continue;
 		}
+		gc_count_out(gc, obj);
 		obj->flags |= OH_OBJ_GARBAGE;
+		gc_count_in(gc, obj, OH_GC_OUTSIDE);
 		list_move_tail(&obj->gc_link, &gc->garbage);
 		gc_resched(&resched);
 	}
@@ -488,8 +602,11 @@ static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachabl
 		gc_resched(&resched);
 	}
 	/* Nothing outside referred to them: all must have gone. */
-	if (WARN_ON_ONCE(!list_empty(&cleared)))
+	if (WARN_ON_ONCE(!list_empty(&cleared))) {
+		list_for_each_entry(obj, &cleared, gc_link)
+			gc_set_gen(&heap->gc, obj, OH_GC_GENS - 1);
 		list_splice_tail(&cleared, &heap->gc.gens[OH_GC_GENS - 1].objects);
+	}
 }
 
 /* Queue OBJHEAP_EVENT_GC_START or _GC_STOP, if userspace asked for them. */
@@ -536,7 +653,7 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 	unsigned long survivors, found = 0, collected = 0;
 	LIST_HEAD(unreachable);
 	u64 start = ktime_get_ns(), elapsed;
-	u32 i, flags_seen = 0;
+	u32 i, target, flags_seen = 0;
 	bool resurrected = false;
 	int ret;
 
@@ -545,11 +662,13 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 	gc->collecting = true;
 	trace_objheap_gc_start(heap->id, generation);
 	gc_event(heap, OBJHEAP_EVENT_GC_START, generation, 0, 0);
+	/* The younger generations' objects count as theirs until phase 4. */
 	for (i = 0; i < generation; i++)
 		list_splice_tail_init(&gc->gens[i].objects, young);
-	old = generation + 1 < OH_GC_GENS ? &gc->gens[generation + 1].objects : young;
+	target = min_t(u32, generation + 1, OH_GC_GENS - 1);
+	old = generation + 1 < OH_GC_GENS ? &gc->gens[target].objects : young;
 
-	ret = gc_mark(young, &unreachable, &flags_seen, &found);
+	ret = gc_mark(gc, generation, young, &unreachable, &flags_seen, &found);
 	if (!ret && (flags_seen & OBJHEAP_OBJ_MAPPABLE) &&
 	    !gc_doom_mapped(&unreachable)) {
 		/*
@@ -557,7 +676,7 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 		 * nothing changed.  The next collection counts the mapping
 		 * from the start.
 		 */
-		gc_unmark(young, &unreachable);
+		gc_unmark(gc, generation, young, &unreachable);
 		elapsed = ktime_get_ns() - start;
 		goto out;
 	}
@@ -571,7 +690,7 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 		gc->gens[generation + 1].count++;
 	for (i = 0; i <= generation; i++)
 		gc->gens[i].count = 0;
-	survivors = gc_finish_reachable(young);
+	survivors = gc_finish_reachable(gc, target, young);
 	if (young != old) {
 		if (generation == OH_GC_GENS - 2)
 			gc->long_lived_pending += survivors;
@@ -587,7 +706,7 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 	if ((flags_seen & OBJHEAP_OBJ_FINALIZE) &&
 	    gc_finalize_garbage(heap, &unreachable)) {
 		/* As CPython, what survives is not counted as collected. */
-		gc_resurrect(&unreachable, old);
+		gc_resurrect(gc, target, &unreachable, old);
 		collected = 0;
 		resurrected = true;
 	} else if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL) {
@@ -825,6 +944,27 @@ int objheap_cmd_gc_get_stats(struct objheap_ucmd *ucmd)
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+/*
+ * Move every object of @from to @to, generation @gen (FREEZE, UNFREEZE):
+ * one at a time, since each changes its count.  -EINTR when the task is
+ * killed, with the objects moved so far moved.
+ */
+static int gc_move_all(struct oh_gc *gc, struct list_head *from,
+		       struct list_head *to, unsigned int gen)
+{
+	unsigned long resched = 0;
+	struct oh_object *obj;
+
+	while (!list_empty(from)) {
+		obj = list_first_entry(from, struct oh_object, gc_link);
+		gc_set_gen(gc, obj, gen);
+		list_move_tail(&obj->gc_link, to);
+		if (gc_resched_killed(&resched))
+			return -EINTR;
+	}
+	return 0;
+}
+
 int objheap_cmd_gc_freeze(struct objheap_ucmd *ucmd)
 {
 	struct oh_gc *gc = &ucmd->heap->gc;
@@ -834,9 +974,13 @@ int objheap_cmd_gc_freeze(struct objheap_ucmd *ucmd)
 
 	if (ret)
 		return ret;
-	for (i = 0; i < OH_GC_GENS; i++)
-		list_splice_tail_init(&gc->gens[i].objects, &gc->permanent);
 	gc->gens[0].count = 0;
+	for (i = 0; i < OH_GC_GENS; i++) {
+		ret = gc_move_all(gc, &gc->gens[i].objects, &gc->permanent,
+				  OH_GC_OUTSIDE);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -849,26 +993,16 @@ int objheap_cmd_gc_unfreeze(struct objheap_ucmd *ucmd)
 
 	if (ret)
 		return ret;
-	list_splice_tail_init(&gc->permanent, &gc->gens[OH_GC_GENS - 1].objects);
-	return 0;
+	return gc_move_all(gc, &gc->permanent, &gc->gens[OH_GC_GENS - 1].objects,
+			   OH_GC_GENS - 1);
 }
 
 int objheap_cmd_gc_get_freeze_count(struct objheap_ucmd *ucmd)
 {
-	unsigned long n = 0, resched = 0;
-	int ret = GC_NO_VALUE(ucmd);
-	struct list_head *pos;
-
 	lockdep_assert_held(&ucmd->heap->lock);
 
-	if (ret)
-		return ret;
-	list_for_each(pos, &ucmd->heap->gc.permanent) {
-		n++;
-		if (gc_resched_killed(&resched))
-			return -EINTR;
-	}
-	return gc_value_cmd(ucmd, n);
+	return GC_NO_VALUE(ucmd) ?:
+	       gc_value_cmd(ucmd, ucmd->heap->gc.tracked[OH_GC_OUTSIDE]);
 }
 
 int objheap_cmd_gc_set_debug(struct objheap_ucmd *ucmd)
@@ -905,6 +1039,7 @@ int objheap_cmd_gc_clear_garbage(struct objheap_ucmd *ucmd)
 	while (!list_empty(&gc->garbage)) {
 		obj = list_first_entry(&gc->garbage, struct oh_object, gc_link);
 		obj->flags &= ~OH_OBJ_GARBAGE;
+		gc_count_in(gc, obj, OH_GC_GENS - 1);
 		list_move_tail(&obj->gc_link, &gc->gens[OH_GC_GENS - 1].objects);
 		oh_unref(ucmd->heap, obj);
 		/* Killed: what is left stays on the list, held as before. */

@@ -15,6 +15,8 @@ struct objheap_ucmd;
 struct oh_object;
 
 #define OH_GC_GENS OBJHEAP_GC_GENERATIONS
+/* The OH_OBJ_GEN of objects in no generation: frozen, or saved garbage. */
+#define OH_GC_OUTSIDE OH_GC_GENS
 
 /**
  * struct oh_gc_gen - One generation.
@@ -38,6 +40,9 @@ struct oh_gc_gen {
  * @permanent: Frozen objects: tracked, never collected.
  * @garbage: With OBJHEAP_GC_DEBUG_SAVEALL, the unreachable objects found,
  *           each holding one extra reference.
+ * @tracked: Tracked objects by generation (the object's OH_OBJ_GEN bits),
+ *           and at [OH_GC_OUTSIDE] the frozen ones; those on @garbage are
+ *           in none.  Read without the lock by /proc/objheap.
  * @long_lived_total: Objects in the oldest generation after the last full
  *                    collection.
  * @long_lived_pending: Objects that reached the oldest generation since.
@@ -64,6 +69,7 @@ struct oh_gc {
 	struct oh_gc_gen gens[OH_GC_GENS];
 	struct list_head permanent;
 	struct list_head garbage;
+	u64 tracked[OH_GC_OUTSIDE + 1];
 	u64 long_lived_total;
 	u64 long_lived_pending;
 	u64 collections;
@@ -99,7 +105,8 @@ static inline void oh_gc_dropped(struct oh_gc *gc)
 
 void oh_gc_init(struct objheap *heap);
 void oh_gc_track(struct objheap *heap, struct oh_object *obj);
-void oh_gc_count_free(struct objheap *heap);
+void oh_gc_count_free(struct objheap *heap, struct oh_object *obj);
+int oh_gc_check(struct objheap *heap);
 void oh_gc_maybe_collect(struct objheap *heap);
 u32 oh_gc_nr_tracked(struct objheap *heap);
 bool oh_gc_collect_for_limit(struct objheap *heap);

@@ -274,7 +274,7 @@ int oh_intern_object(struct objheap_ucmd *ucmd, struct oh_object *obj,
 	/* A resizable object leaves the collector: interned ones are not. */
 	if (oh_tracked(obj)) {
 		list_del(&obj->gc_link);
-		oh_gc_count_free(heap);
+		oh_gc_count_free(heap, obj);
 	}
 	obj->flags |= OBJHEAP_OBJ_INTERNED;
 	obj->hash = hash;

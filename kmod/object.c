@@ -371,7 +371,7 @@ void oh_object_free(struct objheap *heap, struct oh_object *obj)
 	if (obj->flags & OBJHEAP_OBJ_INTERNED)
 		oh_intern_del(heap, obj);
 	else if (oh_tracked(obj))
-		oh_gc_count_free(heap);
+		oh_gc_count_free(heap, obj);
 	oh_handles_forget(heap, obj);
 	heap->nr_objects--;
 	oh_object_free_mem(heap, obj);

@@ -115,6 +115,12 @@ struct oh_intern {
 #define OH_OBJ_TRACE_WORD	BIT(22)
 /* It was traced, and is still unless its word is stale (kmod/tracing.c). */
 #define OH_OBJ_TRACED		BIT(23)
+/*
+ * A tracked object's generation, OH_GC_OUTSIDE in the permanent one or on
+ * the garbage list; what the collector's counts go by (kmod/gc.c).
+ */
+#define OH_OBJ_GEN_SHIFT	24
+#define OH_OBJ_GEN		(3U << OH_OBJ_GEN_SHIFT)
 
 static inline bool oh_immortal(const struct oh_object *obj)
 {

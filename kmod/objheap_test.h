@@ -76,8 +76,9 @@ enum {
  * The allocator's ops (the heap's allocator, driven from inside the
  * kernel; blocks allocated here are freed at the latest with the heap):
  *
- * OBJHEAP_TEST_OP_ALLOC_CHECK runs the consistency checker: 0, or
- * EUCLEAN (the kernel log says what is wrong).
+ * OBJHEAP_TEST_OP_ALLOC_CHECK runs the allocator's consistency checker,
+ * then checks the collector's count of objects in each generation
+ * against its lists: 0, or EUCLEAN (the kernel log says what is wrong).
  *
  * OBJHEAP_TEST_OP_ALLOC_BLOCKS (@alloc_blocks) allocates @count blocks
  * with sizes drawn uniformly from [@size_min, @size_max] (by @seed),

@@ -34,7 +34,7 @@
 #include "objheap.h"
 
 /* The format's version, the first line's last word. */
-#define OBJHEAP_PROC_VERSION	1
+#define OBJHEAP_PROC_VERSION	2
 
 static LIST_HEAD(objheap_heaps);
 static DEFINE_MUTEX(objheap_heaps_lock);
@@ -121,7 +121,7 @@ static int objheap_proc_show(struct seq_file *m, void *v)
 
 	if (v == &objheap_heaps) {
 		seq_printf(m, "objheap heaps %d\n", OBJHEAP_PROC_VERSION);
-		seq_puts(m, "id pid uid cgroup attach objects in_use held limit gen0 gen1 gen2 collections longest_ns lost comm\n");
+		seq_puts(m, "id pid uid cgroup attach objects in_use held limit gen0 gen1 gen2 frozen collections longest_ns lost comm\n");
 		return 0;
 	}
 	heap = list_entry(v, struct objheap, node);
@@ -135,8 +135,8 @@ static int objheap_proc_show(struct seq_file *m, void *v)
 		   heap->owner.cgroup, READ_ONCE(heap->nr_attached),
 		   READ_ONCE(heap->nr_objects), READ_ONCE(heap->alloc.used),
 		   READ_ONCE(heap->alloc.held), READ_ONCE(heap->alloc.limit));
-	for (i = 0; i < OH_GC_GENS; i++)
-		seq_printf(m, " %u", READ_ONCE(gc->gens[i].count));
+	for (i = 0; i <= OH_GC_OUTSIDE; i++)
+		seq_printf(m, " %llu", READ_ONCE(gc->tracked[i]));
 	seq_printf(m, " %llu %llu %llu ", READ_ONCE(gc->collections),
 		   READ_ONCE(gc->longest_ns), READ_ONCE(heap->events_lost));
 	seq_escape(m, heap->owner.comm, " \t\n\\");

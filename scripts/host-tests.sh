@@ -359,7 +359,7 @@ ctl_show() {
 		grep -q '^pid:           0 ' <<<"$out" &&
 		grep -qx 'held:          13584 (13.3K)' <<<"$out" &&
 		grep -qx 'limit:         268435456 (256.0M)' <<<"$out" &&
-		grep -qx 'gc_count:      0 0 0' <<<"$out" ||
+		grep -qx 'tracked:       0 0 0' <<<"$out" ||
 		{ diag "show 8:" "$out"; ret=1; }
 	grep -q '^objheapctl: heap 8: ' "$scratch/show.err" ||
 		{ diag "show 8: $(cat "$scratch/show.err")"; ret=1; }

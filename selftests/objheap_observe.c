@@ -155,6 +155,96 @@ TEST_F(observe, fdinfo_names_heap_and_attachment)
 	objheap_close(other);
 }
 
+/* The objects of generation @gen, as OBJHEAP_GC_GET_OBJECTS counts them. */
+static long long gen_size(struct objheap *heap, uint32_t gen)
+{
+	uint32_t n = 0;
+	int ret = objheap_gc_get_objects(heap, gen, NULL, 0, &n);
+
+	return ret == 0 || ret == -EMSGSIZE ? (long long)n : ret;
+}
+
+/*
+ * The generation columns against the collector's own lists, and exact
+ * figures, through collections that move objects up, a cycle collected,
+ * freeze and unfreeze, and objects freed from an old generation.  The
+ * columns were gc.get_count()'s counts before format 2: after the first
+ * collection, gen1 said 1 (one collection of generation 0), not 50.
+ */
+TEST_F(observe, proc_generations_count_the_tracked_objects)
+{
+	uint64_t h[100], cyc[2];
+	struct heap_line l;
+	unsigned int i, g;
+
+#define EXPECT_GENS(g0, g1, g2, frozen)					\
+	do {								\
+		ASSERT_EQ(1, read_heap_line(self->id, &l));		\
+		EXPECT_EQ(g0, num(&l, "gen0"));				\
+		EXPECT_EQ(g1, num(&l, "gen1"));				\
+		EXPECT_EQ(g2, num(&l, "gen2"));				\
+		EXPECT_EQ(frozen, num(&l, "frozen"));			\
+		for (g = 0; g < 3; g++)					\
+			EXPECT_EQ(gen_size(self->heap, g),		\
+				  (long long)num(&l, g == 0 ? "gen0" :	\
+						 g == 1 ? "gen1" : "gen2")); \
+		EXPECT_EQ(objheap_gc_get_freeze_count(self->heap),	\
+			  (int)num(&l, "frozen"));			\
+	} while (0)
+
+	ASSERT_EQ(0, objheap_gc_disable(self->heap));
+	EXPECT_GENS(0, 0, 0, 0);
+	/* Objects with slots are tracked; one without is not. */
+	for (i = 0; i < 50; i++)
+		ASSERT_EQ(0, objheap_new(self->heap, 1, 0, 2, NULL, 0, NULL,
+					 &h[i]));
+	ASSERT_EQ(0, objheap_new(self->heap, 1, 0, 0, NULL, 8, NULL, &h[99]));
+	EXPECT_GENS(50, 0, 0, 0);
+	ASSERT_EQ(0, objheap_gc_collect(self->heap, 0, NULL));
+	EXPECT_GENS(0, 50, 0, 0);
+	for (i = 50; i < 70; i++)
+		ASSERT_EQ(0, objheap_new(self->heap, 1, 0, 2, NULL, 0, NULL,
+					 &h[i]));
+	EXPECT_GENS(20, 50, 0, 0);
+	ASSERT_EQ(0, objheap_gc_collect(self->heap, 1, NULL));
+	EXPECT_GENS(0, 0, 70, 0);
+
+	/* A cycle left to the collector, and ten more in generation 0. */
+	ASSERT_EQ(0, objheap_new(self->heap, 1, 0, 1, NULL, 0, NULL, &cyc[0]));
+	ASSERT_EQ(0, objheap_new(self->heap, 1, 0, 1, NULL, 0, &cyc[0],
+				 &cyc[1]));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, cyc[0], 0, cyc[1]));
+	ASSERT_EQ(0, objheap_release(self->heap, cyc[0]));
+	ASSERT_EQ(0, objheap_release(self->heap, cyc[1]));
+	for (i = 70; i < 80; i++)
+		ASSERT_EQ(0, objheap_new(self->heap, 1, 0, 2, NULL, 0, NULL,
+					 &h[i]));
+	EXPECT_GENS(12, 0, 70, 0);
+	/* It returns what it collected: the cycle. */
+	ASSERT_EQ(2, objheap_gc_collect(self->heap, 2, NULL));
+	EXPECT_GENS(0, 0, 80, 0);
+
+	/* Freed from the oldest generation. */
+	for (i = 0; i < 30; i++)
+		ASSERT_EQ(0, objheap_release(self->heap, h[i]));
+	EXPECT_GENS(0, 0, 50, 0);
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, objheap_new(self->heap, 1, 0, 2, NULL, 0, NULL,
+					 &h[i]));
+	ASSERT_EQ(0, objheap_gc_freeze(self->heap));
+	EXPECT_GENS(0, 0, 0, 55);
+	/* Frozen objects freed, then the rest back in the oldest. */
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, objheap_release(self->heap, h[i]));
+	EXPECT_GENS(0, 0, 0, 50);
+	ASSERT_EQ(0, objheap_gc_unfreeze(self->heap));
+	EXPECT_GENS(0, 0, 50, 0);
+	for (i = 30; i < 80; i++)
+		ASSERT_EQ(0, objheap_release(self->heap, h[i]));
+	EXPECT_GENS(0, 0, 0, 0);
+#undef EXPECT_GENS
+}
+
 /* The heap's line says what the heap's own commands say. */
 TEST_F(observe, proc_line_matches_the_heap)
 {

@@ -69,9 +69,10 @@
  *    marking (nothing freed, see struct objheap_gc_collect), the list
  *    commands (OBJHEAP_GC_GET_OBJECTS, _GET_REFERRERS, _GET_REFERENTS,
  *    _GET_GARBAGE, OBJHEAP_WEAKREF_LIST; no reference taken),
- *    OBJHEAP_WEAKREF_COUNT and OBJHEAP_GC_GET_FREEZE_COUNT (nothing
- *    done), OBJHEAP_GC_CLEAR_GARBAGE (the objects not yet given back stay
- *    on the garbage list).  Work that frees (the objects a release or a
+ *    OBJHEAP_WEAKREF_COUNT (nothing done), OBJHEAP_GC_CLEAR_GARBAGE (the
+ *    objects not yet given back stay on the garbage list),
+ *    OBJHEAP_GC_FREEZE and _UNFREEZE (the objects moved so far stay
+ *    moved: they go one at a time).  Work that frees (the objects a release or a
  *    collection frees, the weak references a death clears, close())
  *    always finishes.  OBJHEAP_BATCH stops between two entries; unlike
  *    other errors, its structure and buffer are then written back, with
@@ -785,8 +786,10 @@ struct objheap_gc_collect {
  *
  * Used by OBJHEAP_GC_ENABLE and _DISABLE (automatic collection),
  * _ISENABLED, _FREEZE (move every tracked object to the permanent
- * generation, which is never collected), _UNFREEZE (move them back to the
- * oldest generation), _GET_FREEZE_COUNT, _SET_DEBUG, _GET_DEBUG and
+ * generation, which is never collected; unlike CPython's, it walks the
+ * objects it moves, which keeps the count of each generation exact),
+ * _UNFREEZE (move them back to the oldest generation, the same way),
+ * _GET_FREEZE_COUNT, _SET_DEBUG, _GET_DEBUG and
  * _CLEAR_GARBAGE (give back the references the garbage list holds; what
  * is unreachable then goes at the next collection).
  */

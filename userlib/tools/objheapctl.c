@@ -429,8 +429,10 @@ static const char *escape_text(char *out, size_t len, const char *in,
  * The other members are the columns of the same names: the heap's id,
  * the opener's pid (0: gone or not visible), uid and cgroup id, the
  * attachments, live objects, bytes in use, held and the limit on them,
- * the collector's counts, its collections and longest pause, and the
- * events lost by the attachments' queues.
+ * the objects the collector tracks in each generation (format 2 on;
+ * format 1 had gc.get_count()'s counts under the same names), its
+ * collections and longest pause, and the events lost by the attachments'
+ * queues.
  */
 struct heap_row {
 	unsigned long long id;
@@ -1616,7 +1618,7 @@ static void show_row(const struct heap_row *r)
 	show_size("in_use:", r->in_use);
 	show_size("held:", r->held);
 	show_size("limit:", r->limit);
-	printf("%-15s%llu %llu %llu\n", "gc_count:", r->gen0, r->gen1, r->gen2);
+	printf("%-15s%llu %llu %llu\n", "tracked:", r->gen0, r->gen1, r->gen2);
 	printf("%-15s%llu\n", "collections:", r->collections);
 	printf("%-15s%llu ns (%.1f ms)\n", "longest_pause:", r->longest_ns,
 	       r->longest_ns / 1e6);
@@ -2232,10 +2234,10 @@ static int rec_write_svg(const struct recording *rec, const char *path)
 	svg_axes(f, &p, step, false, false, false);
 	svg_line(f, rec, &p, REC_OBJECTS, 1, "#2ca02c", false);
 
-	/* The collector's counts, as gc.get_count(). */
+	/* The objects the collector tracks, by generation. */
 	p.top += SVG_PANEL;
 	x = SVG_LEFT;
-	svg_legend(f, &p, &x, NULL, false, "gc counts");
+	svg_legend(f, &p, &x, NULL, false, "tracked");
 	svg_legend(f, &p, &x, "#9467bd", false, "gen0");
 	svg_legend(f, &p, &x, "#8c564b", false, "gen1");
 	svg_legend(f, &p, &x, "#e377c2", false, "gen2");
