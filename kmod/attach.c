@@ -66,9 +66,9 @@
 /* Generations run from 1 to OH_GEN_MAX: bit 63 of a handle stays clear. */
 #define OH_GEN_MAX (U32_MAX >> 1)
 
-/* A table starts with a page of entries and doubles up to 2^30 entries. */
-#define OH_TABLE_MIN (PAGE_SIZE / sizeof(struct oh_entry))
+/* A table grows a page of entries at a time, up to 2^30 entries. */
 #define OH_TABLE_MAX BIT(30)
+static_assert(sizeof(struct oh_entry) == 16);
 
 /* Entries a leaving attachment drops between two yields of the lock. */
 #define OH_DETACH_BATCH 256
@@ -127,33 +127,101 @@ static u32 oh_gen_next(const struct oh_attach *att, u32 gen)
 	return gen;
 }
 
-/* Double the table; only called when no entry is free. */
+/*
+ * A page of the table, charged to the heap: a whole page from the page
+ * allocator, not a 4 KiB slab object, whose slabs take 8 pages at once.
+ */
+static void *oh_table_page(struct oh_alloc *a)
+{
+	void *p;
+
+	if (oh_charge(a, PAGE_SIZE))
+		return NULL;
+	p = (void *)__get_free_page(OH_GFP);
+	if (!p)
+		oh_uncharge(a, PAGE_SIZE);
+	return p;
+}
+
+static void oh_table_page_free(struct oh_alloc *a, void *p)
+{
+	free_page((unsigned long)p);
+	oh_uncharge(a, PAGE_SIZE);
+}
+
+/*
+ * Add a leaf of entries, and the mid node or the larger top it needs;
+ * only called when no entry is free.  Every step costs the same however
+ * large the table is but for the top's copy, of at most 8192 pointers.
+ * Nothing changes on failure.
+ */
 static int oh_table_grow(struct oh_attach *att)
 {
 	struct oh_alloc *a = &att->heap->alloc;
 	struct oh_table *t = &att->table;
-	u32 old = t->capacity, new, i;
-	struct oh_entry *entries;
+	u32 old = t->capacity, i, ntop = t->ntop;
+	u32 ti = old >> (OH_LEAF_SHIFT + OH_MID_SHIFT);
+	u32 mi = (old >> OH_LEAF_SHIFT) & (OH_MID_SIZE - 1);
+	struct oh_entry ***top = t->top, **mid = NULL, *leaf;
 
 	if (old >= OH_TABLE_MAX)
 		return -ENOMEM;
-	new = old ? old * 2 : OH_TABLE_MIN;
-	entries = oh_array_alloc(a, new, sizeof(*entries));
-	if (!entries)
-		return -ENOMEM;
-	if (old)
-		memcpy(entries, t->entries, old * sizeof(*entries));
-	for (i = old; i < new; i++) {
-		entries[i].obj = NULL;
-		entries[i].gen = oh_gen_next(att, 0);
-		entries[i].refs = i + 1;
+	if (ti == ntop) {
+		ntop = ntop ? ntop * 2 : 1;
+		top = oh_array_alloc(a, ntop, sizeof(*top));
+		if (!top)
+			return -ENOMEM;
 	}
-	entries[new - 1].refs = OH_NO_INDEX;
-	oh_array_free(a, t->entries, old, sizeof(*entries));
-	t->entries = entries;
-	t->capacity = new;
+	if (!mi) {
+		mid = oh_table_page(a);
+		if (!mid)
+			goto fail;
+	}
+	leaf = oh_table_page(a);
+	if (!leaf)
+		goto fail;
+
+	for (i = 0; i < OH_LEAF_SIZE; i++) {
+		leaf[i].obj = NULL;
+		leaf[i].gen = oh_gen_next(att, 0);
+		leaf[i].refs = old + i + 1;
+	}
+	leaf[OH_LEAF_SIZE - 1].refs = OH_NO_INDEX;
+	if (top != t->top) {
+		if (t->ntop)
+			memcpy(top, t->top, t->ntop * sizeof(*top));
+		oh_array_free(a, t->top, t->ntop, sizeof(*top));
+		t->top = top;
+		t->ntop = ntop;
+	}
+	if (mid)
+		top[ti] = mid;
+	top[ti][mi] = leaf;
+	t->capacity = old + OH_LEAF_SIZE;
 	t->free_head = old;
 	return 0;
+
+fail:
+	if (mid)
+		oh_table_page_free(a, mid);
+	if (top != t->top)
+		oh_array_free(a, top, ntop, sizeof(*top));
+	return -ENOMEM;
+}
+
+/* Free every page of @t. */
+static void oh_table_free(struct oh_alloc *a, struct oh_table *t)
+{
+	u32 leaf;
+
+	for (leaf = 0; leaf < t->capacity >> OH_LEAF_SHIFT; leaf++) {
+		oh_table_page_free(a, t->top[leaf >> OH_MID_SHIFT]
+					    [leaf & (OH_MID_SIZE - 1)]);
+		if ((leaf & (OH_MID_SIZE - 1)) == OH_MID_SIZE - 1 ||
+		    leaf + 1 == t->capacity >> OH_LEAF_SHIFT)
+			oh_table_page_free(a, t->top[leaf >> OH_MID_SHIFT]);
+	}
+	oh_array_free(a, t->top, t->ntop, sizeof(*t->top));
 }
 
 /**
@@ -180,7 +248,7 @@ u32 oh_table_take(struct oh_attach *att, struct oh_object *obj)
 {
 	struct oh_table *t = &att->table;
 	u32 index = t->free_head;
-	struct oh_entry *e = &t->entries[index];
+	struct oh_entry *e = oh_table_entry(t, index);
 
 	t->free_head = e->refs;
 	e->obj = obj;
@@ -193,7 +261,7 @@ u32 oh_table_take(struct oh_attach *att, struct oh_object *obj)
 static void oh_table_put(struct oh_attach *att, u32 index)
 {
 	struct oh_table *t = &att->table;
-	struct oh_entry *e = &t->entries[index];
+	struct oh_entry *e = oh_table_entry(t, index);
 	u32 gen = oh_gen_next(att, e->gen);
 
 	att->refs -= e->refs;
@@ -223,7 +291,7 @@ static void oh_table_put(struct oh_attach *att, u32 index)
  */
 u64 oh_entry_handle(const struct oh_attach *att, u32 index)
 {
-	return (u64)(att->table.entries[index].gen ^ att->gen_key) << 32 |
+	return (u64)(oh_table_entry(&att->table, index)->gen ^ att->gen_key) << 32 |
 	       (index ^ att->index_key);
 }
 
@@ -244,11 +312,12 @@ struct oh_object *oh_table_lookup(struct oh_attach *att, u64 handle,
 
 	if (index >= t->capacity)
 		return NULL;
-	e = &t->entries[array_index_nospec(index, t->capacity)];
+	index = array_index_nospec(index, t->capacity);
+	e = oh_table_entry(t, index);
 	if (e->gen != (upper_32_bits(handle) ^ att->gen_key))
 		return NULL;
 	if (indexp)
-		*indexp = array_index_nospec(index, t->capacity);
+		*indexp = index;
 	return e->obj;
 }
 
@@ -579,8 +648,7 @@ static void oh_attach_free(struct oh_attach *att)
 
 	oh_map_offsets_release(att);
 	oh_events_destroy(att);
-	oh_array_free(&heap->alloc, att->table.entries, att->table.capacity,
-		      sizeof(*att->table.entries));
+	oh_table_free(&heap->alloc, &att->table);
 	put_pid(att->pid);
 	if (att->charged)
 		oh_uncharge(&heap->alloc, sizeof(*att));
@@ -620,10 +688,10 @@ static u64 oh_attach_drop_all(struct oh_attach *att)
 	for (i = 0; i < t->capacity; i++) {
 		if (i && !(i % OH_DETACH_BATCH))
 			objheap_lock_yield(heap);
-		obj = t->entries[i].obj;
+		obj = oh_table_entry(t, i)->obj;
 		if (!obj)
 			continue;
-		refs = t->entries[i].refs;
+		refs = oh_table_entry(t, i)->refs;
 		dropped += refs;
 		/* The disarming may free @obj, a finalizer: hold it. */
 		if (!oh_immortal(obj))

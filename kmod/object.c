@@ -279,7 +279,7 @@ u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj)
 	index = oh_table_take(att, obj);
 	obj->home = att->id;
 	obj->index = index;
-	att->table.entries[index].refs = 1;
+	oh_table_entry(&att->table, index)->refs = 1;
 	att->refs++;
 	att->created++;
 	heap->nr_objects++;
@@ -315,7 +315,7 @@ int oh_ref(struct oh_object *obj)
  */
 void __oh_ref_user(struct oh_attach *att, u32 index)
 {
-	struct oh_entry *e = &att->table.entries[index];
+	struct oh_entry *e = oh_table_entry(&att->table, index);
 
 	if (oh_immortal(e->obj) || WARN_ON_ONCE(oh_ref_full(e->obj)))
 		return;
@@ -340,7 +340,7 @@ void oh_unref_user_undo(struct oh_attach *att, struct oh_object *obj)
 
 	if (oh_immortal(obj) || WARN_ON_ONCE(index == OH_NO_INDEX))
 		return;
-	e = &att->table.entries[index];
+	e = oh_table_entry(&att->table, index);
 	if (WARN_ON_ONCE(obj->refcnt < 2 || !e->refs))
 		return;
 	obj->refcnt--;
@@ -504,7 +504,7 @@ void oh_unref(struct objheap *heap, struct oh_object *obj)
  */
 int oh_unref_user(struct oh_attach *att, u32 index)
 {
-	struct oh_entry *e = &att->table.entries[index];
+	struct oh_entry *e = oh_table_entry(&att->table, index);
 	struct oh_object *obj = e->obj;
 
 	lockdep_assert_held(&att->heap->lock);
@@ -1038,7 +1038,7 @@ int objheap_cmd_info(struct objheap_ucmd *ucmd)
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	cmd->out_refcnt = oh_immortal(obj) ? OBJHEAP_REFCNT_IMMORTAL : obj->refcnt;
-	cmd->out_user_refs = ucmd->att->table.entries[index].refs;
+	cmd->out_user_refs = oh_table_entry(&ucmd->att->table, index)->refs;
 	cmd->out_type = obj->type;
 	cmd->out_flags = obj->flags & OH_OBJ_UAPI_FLAGS;
 	cmd->out_nslots = obj->nslots;

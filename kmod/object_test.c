@@ -20,7 +20,7 @@ static int oh_test_set_user_refs(struct objheap_ucmd *ucmd,
 		return PTR_ERR(obj);
 	if (oh_immortal(obj))
 		return -EINVAL;
-	e = &att->table.entries[oh_entry_find(att, obj)];
+	e = oh_table_entry(&att->table, oh_entry_find(att, obj));
 	other_refs = obj->refcnt - e->refs;
 	if (!cmd->refs.user_refs ||
 	    cmd->refs.user_refs > OBJHEAP_REFCNT_MAX - other_refs)
