@@ -728,10 +728,10 @@ void oh_uncharge(struct oh_alloc *a, size_t bytes)
  * @n: Elements.
  * @size: Bytes each.
  *
- * For the tables that grow by doubling (of handles, interned objects,
- * weak references): the bytes are charged against the heap's limit first,
- * then allocated with kvmalloc(), so that a big table may be only
- * virtually contiguous.
+ * For the heap's tables (the pages and nodes of its paged arrays, and
+ * the page pointers of mappable payloads): the bytes are charged against
+ * the heap's limit first, then allocated with kvmalloc(), so that a big
+ * array may be only virtually contiguous.
  *
  * Context: The heap's lock is held, or the heap is not visible.
  * Return: The array, not initialized, or NULL with nothing charged.

@@ -351,7 +351,8 @@ static int oh_test_locked(struct objheap *heap, struct objheap_test_cmd *cmd)
 
 	switch (cmd->op) {
 	case OBJHEAP_TEST_OP_ALLOC_CHECK:
-		return oh_alloc_check(a) ?: oh_gc_check(heap);
+		return oh_alloc_check(a) ?: oh_gc_check(heap) ?:
+		       oh_intern_check(heap) ?: oh_weak_check(heap);
 	case OBJHEAP_TEST_OP_ALLOC_BLOCKS:
 		return oh_test_alloc_blocks(a, cmd);
 	case OBJHEAP_TEST_OP_FREE_BLOCK:

@@ -128,93 +128,28 @@ static u32 oh_gen_next(const struct oh_attach *att, u32 gen)
 }
 
 /*
- * A page of the table, charged to the heap.  From the slab, as the other
- * tables' arrays: a page from the page allocator measured no better in
- * table_bench, and fail-nth does not reach it.
- */
-static void *oh_table_page(struct oh_alloc *a)
-{
-	return oh_array_alloc(a, 1, PAGE_SIZE);
-}
-
-static void oh_table_page_free(struct oh_alloc *a, void *p)
-{
-	oh_array_free(a, p, 1, PAGE_SIZE);
-}
-
-/*
- * Add a leaf of entries, and the mid node or the larger top it needs;
- * only called when no entry is free.  Every step costs the same however
- * large the table is but for the top's copy, of at most 8192 pointers.
- * Nothing changes on failure.
+ * Add a leaf of free entries, with the nodes it needs; only called when
+ * no entry is free.  Nothing changes on failure.
  */
 static int oh_table_grow(struct oh_attach *att)
 {
-	struct oh_alloc *a = &att->heap->alloc;
 	struct oh_table *t = &att->table;
-	u32 old = t->capacity, i, ntop = t->ntop;
-	u32 ti = old >> (OH_LEAF_SHIFT + OH_MID_SHIFT);
-	u32 mi = (old >> OH_LEAF_SHIFT) & (OH_MID_SIZE - 1);
-	struct oh_entry ***top = t->top, **mid = NULL, *leaf;
+	u32 old = t->capacity, i;
+	struct oh_entry *leaf;
 
-	if (old >= OH_TABLE_MAX)
+	if (old >= OH_TABLE_MAX ||
+	    oh_parray_grow(&att->heap->alloc, &t->pages))
 		return -ENOMEM;
-	if (ti == ntop) {
-		ntop = ntop ? ntop * 2 : 1;
-		top = oh_array_alloc(a, ntop, sizeof(*top));
-		if (!top)
-			return -ENOMEM;
-	}
-	if (!mi) {
-		mid = oh_table_page(a);
-		if (!mid)
-			goto fail;
-	}
-	leaf = oh_table_page(a);
-	if (!leaf)
-		goto fail;
-
+	leaf = oh_parray_leaf(&t->pages, t->pages.nleaves - 1);
 	for (i = 0; i < OH_LEAF_SIZE; i++) {
 		leaf[i].obj = NULL;
 		leaf[i].gen = oh_gen_next(att, 0);
 		leaf[i].refs = old + i + 1;
 	}
 	leaf[OH_LEAF_SIZE - 1].refs = OH_NO_INDEX;
-	if (top != t->top) {
-		if (t->ntop)
-			memcpy(top, t->top, t->ntop * sizeof(*top));
-		oh_array_free(a, t->top, t->ntop, sizeof(*top));
-		t->top = top;
-		t->ntop = ntop;
-	}
-	if (mid)
-		top[ti] = mid;
-	top[ti][mi] = leaf;
 	t->capacity = old + OH_LEAF_SIZE;
 	t->free_head = old;
 	return 0;
-
-fail:
-	if (mid)
-		oh_table_page_free(a, mid);
-	if (top != t->top)
-		oh_array_free(a, top, ntop, sizeof(*top));
-	return -ENOMEM;
-}
-
-/* Free every page of @t. */
-static void oh_table_free(struct oh_alloc *a, struct oh_table *t)
-{
-	u32 leaf;
-
-	for (leaf = 0; leaf < t->capacity >> OH_LEAF_SHIFT; leaf++) {
-		oh_table_page_free(a, t->top[leaf >> OH_MID_SHIFT]
-					    [leaf & (OH_MID_SIZE - 1)]);
-		if ((leaf & (OH_MID_SIZE - 1)) == OH_MID_SIZE - 1 ||
-		    leaf + 1 == t->capacity >> OH_LEAF_SHIFT)
-			oh_table_page_free(a, t->top[leaf >> OH_MID_SHIFT]);
-	}
-	oh_array_free(a, t->top, t->ntop, sizeof(*t->top));
 }
 
 /**
@@ -641,7 +576,7 @@ static void oh_attach_free(struct oh_attach *att)
 
 	oh_map_offsets_release(att);
 	oh_events_destroy(att);
-	oh_table_free(&heap->alloc, &att->table);
+	oh_parray_free(&heap->alloc, &att->table.pages);
 	put_pid(att->pid);
 	if (att->charged)
 		oh_uncharge(&heap->alloc, sizeof(*att));

@@ -15,6 +15,7 @@
 #include <asm/page.h>
 
 #include "event.h"
+#include "parray.h"
 
 struct objheap;
 struct objheap_ucmd;
@@ -35,28 +36,19 @@ struct oh_entry {
 	u32 refs;
 };
 
-/*
- * A table is a radix of pages, so that it grows a page at a time and an
- * entry never moves: leaves of OH_LEAF_SIZE entries, mid nodes of
- * OH_MID_SIZE pointers to leaves, and a top array of pointers to mid
- * nodes, which doubles (at most 8192 pointers, for 2^30 entries).
- */
+/* A table's entries are a paged array (see parray.h): they never move. */
 #define OH_LEAF_SHIFT	(PAGE_SHIFT - 4)
 #define OH_LEAF_SIZE	BIT(OH_LEAF_SHIFT)
-#define OH_MID_SHIFT	(PAGE_SHIFT - 3)
-#define OH_MID_SIZE	BIT(OH_MID_SHIFT)
 
 /**
  * struct oh_table - An attachment's table: handle to object.
- * @top: @ntop pointers to mid nodes, those below @capacity allocated.
- * @ntop: Room in @top.
+ * @pages: The entries, OH_LEAF_SIZE to a page.
  * @capacity: Entries allocated: a multiple of OH_LEAF_SIZE.
  * @free_head: The first free entry, or OH_NO_INDEX.
  * @nr_used: Entries in use.
  */
 struct oh_table {
-	struct oh_entry ***top;
-	u32 ntop;
+	struct oh_parray pages;
 	u32 capacity;
 	u32 free_head;
 	u32 nr_used;
@@ -66,9 +58,10 @@ struct oh_table {
 static inline struct oh_entry *oh_table_entry(const struct oh_table *t,
 					      u32 index)
 {
-	return &t->top[index >> (OH_LEAF_SHIFT + OH_MID_SHIFT)]
-		      [(index >> OH_LEAF_SHIFT) & (OH_MID_SIZE - 1)]
-		      [index & (OH_LEAF_SIZE - 1)];
+	struct oh_entry *leaf = oh_parray_leaf(&t->pages,
+					       index >> OH_LEAF_SHIFT);
+
+	return &leaf[index & (OH_LEAF_SIZE - 1)];
 }
 
 /**

@@ -3,63 +3,44 @@
  * Interning: one immutable object per (type, payload), like sys.intern()
  * and CPython's caches of small integers.
  *
- * The table is a power-of-two array of hash chains linked through the
- * objects' @intern_link, under the heap's lock.  It holds no reference:
- * when an interned object is freed it leaves its chain (oh_object_free()
- * calls oh_intern_del()).  It doubles when it holds as many objects as
- * chains; if doubling fails for lack of memory the chains just get longer.
- * Its memory counts against the heap's limit.
+ * The table is a linear hash table (see parray.h) of chains linked
+ * through the objects' @intern_link, under the heap's lock.  It holds no
+ * reference: when an interned object is freed it leaves its chain
+ * (oh_object_free() calls oh_intern_del()).  Past one object per chain,
+ * each new object adds a chain, splitting one; if that fails for lack of
+ * memory the chains just get longer.  Its memory counts against the heap's
+ * limit.
  */
 #include <linux/jhash.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "objheap.h"
 #include "object.h"
 
-/* A page of chains to start with; at most 2^24 chains (128 MiB). */
-#define OH_INTERN_MIN_BUCKETS (PAGE_SIZE / sizeof(struct hlist_head))
-#define OH_INTERN_MAX_BUCKETS BIT(24)
-
 /* Payloads up to this size are looked up from the stack. */
 #define OH_INTERN_STACK_BYTES 128
 
-static u32 oh_intern_hash(u32 type, const void *data, u32 data_len)
+static u32 oh_intern_hash(const struct oh_intern *it, u32 type,
+			  const void *data, u32 data_len)
 {
-	return jhash(data, data_len, jhash_2words(type, data_len, 0));
+	return jhash(data, data_len, jhash_2words(type, data_len, it->seed));
 }
 
-static struct hlist_head *oh_intern_chain(struct oh_intern *it, u32 hash)
+static u32 oh_intern_node_hash(const struct hlist_node *node)
 {
-	return &it->buckets[hash & (it->nbuckets - 1)];
+	return hlist_entry(node, struct oh_object, intern_link)->hash;
 }
 
-static int oh_intern_resize(struct objheap *heap, u32 nbuckets)
+/**
+ * oh_intern_init() - Seed a new heap's intern table.
+ * @heap: The heap.
+ */
+void oh_intern_init(struct objheap *heap)
 {
-	struct oh_intern *it = &heap->intern;
-	struct hlist_head *old = it->buckets;
-	u32 i, old_nbuckets = it->nbuckets;
-	struct hlist_node *tmp;
-	struct oh_object *obj;
-
-	it->buckets = oh_array_alloc(&heap->alloc, nbuckets, sizeof(*old));
-	if (!it->buckets) {
-		it->buckets = old;
-		return -ENOMEM;
-	}
-	for (i = 0; i < nbuckets; i++)
-		INIT_HLIST_HEAD(&it->buckets[i]);
-	it->nbuckets = nbuckets;
-
-	for (i = 0; i < old_nbuckets; i++)
-		hlist_for_each_entry_safe(obj, tmp, &old[i], intern_link) {
-			hlist_del(&obj->intern_link);
-			hlist_add_head(&obj->intern_link,
-				       oh_intern_chain(it, obj->hash));
-		}
-	oh_array_free(&heap->alloc, old, old_nbuckets, sizeof(*old));
-	return 0;
+	heap->intern.seed = get_random_u32();
 }
 
 /**
@@ -76,15 +57,15 @@ struct oh_object *oh_intern_find(struct objheap *heap, u32 type,
 				 const void *data, u32 data_len, u32 *hashp)
 {
 	struct oh_intern *it = &heap->intern;
-	u32 hash = oh_intern_hash(type, data, data_len);
+	u32 hash = oh_intern_hash(it, type, data, data_len);
 	struct oh_object *obj;
 
 	lockdep_assert_held(&heap->lock);
 
 	*hashp = hash;
-	if (!it->buckets)
+	if (!it->table.nchains)
 		return NULL;
-	hlist_for_each_entry(obj, oh_intern_chain(it, hash), intern_link)
+	hlist_for_each_entry(obj, oh_lhash_chain(&it->table, hash), intern_link)
 		if (obj->hash == hash && obj->type == type &&
 		    obj->data_len == data_len &&
 		    !memcmp(oh_data(obj), data, data_len))
@@ -96,10 +77,10 @@ struct oh_object *oh_intern_find(struct objheap *heap, u32 type,
  * oh_intern_reserve() - Make room in the table for one more object.
  * @heap: The heap.
  *
- * Allocates the table's first chains, or doubles a table that holds as
- * many objects as chains.  A table that cannot double just keeps longer
- * chains, and a table allocated or doubled for an object that is then not
- * created stays as it is.
+ * Allocates the table's first chains, or adds a chain to a table that
+ * holds as many objects as chains.  A table that cannot grow just keeps
+ * longer chains, and one that grew for an object that is then not created
+ * stays as it is.
  *
  * Return: 0, or -ENOMEM when the table's first chains cannot be had.
  */
@@ -109,11 +90,11 @@ static int oh_intern_reserve(struct objheap *heap)
 
 	lockdep_assert_held(&heap->lock);
 
-	if (!it->buckets)
-		return oh_intern_resize(heap, OH_INTERN_MIN_BUCKETS);
-	/* Failing to grow only makes the chains longer. */
-	if (it->count >= it->nbuckets && it->nbuckets < OH_INTERN_MAX_BUCKETS)
-		oh_intern_resize(heap, it->nbuckets * 2);
+	if (!it->table.nchains)
+		return oh_lhash_init(&heap->alloc, &it->table);
+	/* Failing to split only makes the chains longer. */
+	if (it->count >= it->table.nchains)
+		oh_lhash_split(&heap->alloc, &it->table, oh_intern_node_hash);
 	return 0;
 }
 
@@ -126,7 +107,7 @@ static void oh_intern_add(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_intern *it = &heap->intern;
 
-	hlist_add_head(&obj->intern_link, oh_intern_chain(it, obj->hash));
+	hlist_add_head(&obj->intern_link, oh_lhash_chain(&it->table, obj->hash));
 	it->count++;
 }
 
@@ -151,12 +132,25 @@ void oh_intern_destroy(struct objheap *heap)
 {
 	struct oh_intern *it = &heap->intern;
 
-	oh_array_free(&heap->alloc, it->buckets, it->nbuckets,
-		      sizeof(*it->buckets));
-	it->buckets = NULL;
-	it->nbuckets = 0;
+	oh_lhash_destroy(&heap->alloc, &it->table);
 	it->count = 0;
 }
+
+#ifdef CONFIG_OBJHEAP_TEST
+/**
+ * oh_intern_check() - Check the intern table's chains (test builds).
+ * @heap: The heap, whose lock is held.
+ *
+ * Return: 0, or -EUCLEAN (and a line in the kernel log).
+ */
+int oh_intern_check(struct objheap *heap)
+{
+	lockdep_assert_held(&heap->lock);
+
+	return oh_lhash_check(&heap->intern.table, oh_intern_node_hash,
+			      heap->intern.count);
+}
+#endif
 
 /*
  * Create the interned object for @cmd and @data, whose hash is @hash, and

@@ -105,6 +105,7 @@ static void oh_object_free_mem(struct objheap *heap, struct oh_object *obj)
 void oh_objects_init(struct objheap *heap)
 {
 	oh_gc_init(heap);
+	oh_intern_init(heap);
 }
 
 /**

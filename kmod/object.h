@@ -11,6 +11,8 @@
 #include <linux/types.h>
 #include <linux/objheap.h>
 
+#include "parray.h"
+
 struct objheap;
 struct objheap_ucmd;
 struct oh_attach;
@@ -82,14 +84,16 @@ struct oh_outline {
 
 /**
  * struct oh_intern - The intern table: (type, payload) to object.
- * @buckets: @nbuckets hash chains, or NULL before the first intern.
- * @nbuckets: A power of two.
+ * @table: Chains of objects through their @intern_link, by @hash; no
+ *         chains before the first intern.
  * @count: Interned objects alive.
+ * @seed: The heap's own seed of the hash, so that no user can choose
+ *        payloads that share a chain in every heap.
  */
 struct oh_intern {
-	struct hlist_head *buckets;
-	u32 nbuckets;
+	struct oh_lhash table;
 	u32 count;
+	u32 seed;
 };
 
 #define OH_NO_INDEX U32_MAX
@@ -326,6 +330,8 @@ int oh_list_handles(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
 void oh_intern_del(struct objheap *heap, struct oh_object *obj);
 struct oh_object *oh_intern_find(struct objheap *heap, u32 type,
 				 const void *data, u32 data_len, u32 *hashp);
+void oh_intern_init(struct objheap *heap);
+int oh_intern_check(struct objheap *heap);
 void oh_intern_destroy(struct objheap *heap);
 int oh_intern_object(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		     u64 *out_handle, size_t cmd_len);

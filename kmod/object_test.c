@@ -45,6 +45,15 @@ int oh_object_test_cmd(struct objheap_ucmd *ucmd)
 		return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 	case OBJHEAP_TEST_OP_SET_USER_REFS:
 		return oh_test_set_user_refs(ucmd, cmd);
+	case OBJHEAP_TEST_OP_WEAK_CHAIN: {
+		struct oh_object *obj = oh_lookup(ucmd, cmd->chain.handle);
+
+		if (IS_ERR(obj))
+			return PTR_ERR(obj);
+		cmd->chain.out_nchains = heap->weak.table.nchains;
+		cmd->chain.out_chain = oh_weak_chain_index(heap, obj);
+		return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+	}
 	}
 	return -EOPNOTSUPP;
 }

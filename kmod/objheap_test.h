@@ -30,6 +30,7 @@ enum {
 	/* The object layer's ops: kmod/object_test.c */
 	OBJHEAP_TEST_OP_OBJECTS = 0x200,
 	OBJHEAP_TEST_OP_SET_USER_REFS,
+	OBJHEAP_TEST_OP_WEAK_CHAIN,
 };
 
 /* Orders in which OBJHEAP_TEST_OP_FREE_BLOCKS and _ALLOC_BENCH free. */
@@ -69,6 +70,10 @@ enum {
  * @refs: OBJHEAP_TEST_OP_SET_USER_REFS: set the references userspace holds
  *        to @handle's object to @user_refs, adjusting its count by the
  *        same amount, so that tests can reach OBJHEAP_REFCNT_MAX.
+ * @chain: OBJHEAP_TEST_OP_WEAK_CHAIN: the chain of the weak table that
+ *         @handle's object hashes to now (@out_chain) and the table's
+ *         chains (@out_nchains, 0 before its first weak reference), so
+ *         that tests can make targets share a chain.
  *
  * OBJHEAP_TEST_OP_NOP does nothing: it is the null ioctl the benchmarks
  * measure the other commands against.
@@ -134,6 +139,11 @@ struct objheap_test_cmd {
 			__u32 user_refs;
 			__u32 __reserved;
 		} refs;
+		struct {
+			__aligned_u64 handle;
+			__u32 out_chain;
+			__u32 out_nchains;
+		} chain;
 		struct {
 			__u32 count;
 			__u32 size_min;

@@ -14,13 +14,13 @@
  * The targets are not made any bigger: a target with weak references only
  * carries OH_OBJ_WEAKREFED in its flags.  Its weak references form a ring,
  * oldest first, linked through the weak references themselves; the
- * oldest one also sits in a chain of the heap's weak table, a
- * power-of-two array of chains hashed by the target's table index, one
- * entry per target.  So finding a target's weak references costs one
- * short chain walk, and a weak reference leaves its ring in O(1), with no
- * walk at all: when the oldest goes, the next oldest takes its place in
- * the chain.  The table doubles when it holds as many targets as chains
- * (if doubling fails the chains just get longer); its memory is charged
+ * oldest one also sits in a chain of the heap's weak table, a linear hash
+ * table (see parray.h) hashed by the target's address, one entry per
+ * target.  So finding a target's weak references costs one short chain
+ * walk, and a weak reference leaves its ring in O(1), with no walk at
+ * all: when the oldest goes, the next oldest takes its place in the
+ * chain.  Past one target per chain, each new target adds a chain (if
+ * that fails the chains just get longer); the table's memory is charged
  * against the heap's limit, and each weak reference is a block of the
  * heap's allocator.
  *
@@ -57,10 +57,6 @@
 
 #include "objheap.h"
 
-/* A page of chains to start with; at most 2^24 chains (128 MiB of them). */
-#define OH_WEAK_MIN_BUCKETS (PAGE_SIZE / sizeof(struct hlist_head))
-#define OH_WEAK_MAX_BUCKETS BIT(24)
-
 /* Weak references handled between two cond_resched() calls. */
 #define OH_WEAK_RESCHED_EVERY 1024
 
@@ -96,10 +92,20 @@ static bool oh_is_finalizer(const struct oh_object *obj)
 	return obj->flags & OBJHEAP_OBJ_FINALIZER;
 }
 
+static u32 oh_weak_hash(const struct oh_object *target)
+{
+	return hash_ptr(target, 32);
+}
+
 static struct hlist_head *oh_weak_bucket(struct oh_weak *w,
 					 const struct oh_object *target)
 {
-	return &w->buckets[hash_ptr(target, ilog2(w->nbuckets))];
+	return oh_lhash_chain(&w->table, oh_weak_hash(target));
+}
+
+static u32 oh_weak_node_hash(const struct hlist_node *node)
+{
+	return oh_weak_hash(hlist_entry(node, struct oh_weakref, chain)->target);
 }
 
 /* The oldest weak reference of @target, or NULL if it has none. */
@@ -135,44 +141,47 @@ static void oh_weak_resched(unsigned long *n)
 		cond_resched();
 }
 
-static int oh_weak_resize(struct objheap *heap, u32 nbuckets)
+#ifdef CONFIG_OBJHEAP_TEST
+/**
+ * oh_weak_chain_index() - The chain of the weak table @target hashes to.
+ * @heap: The heap, whose lock is held.
+ * @target: An object.
+ *
+ * Return: The chain's index, or 0 while the table has no chains.
+ */
+u32 oh_weak_chain_index(struct objheap *heap, const struct oh_object *target)
 {
-	struct oh_weak *w = &heap->weak;
-	struct hlist_head *old = w->buckets, *new;
-	u32 i, old_nbuckets = w->nbuckets;
-	unsigned long resched = 0;
-	struct hlist_node *tmp;
-	struct oh_weakref *wr;
+	const struct oh_lhash *lh = &heap->weak.table;
 
-	new = oh_array_alloc(&heap->alloc, nbuckets, sizeof(*new));
-	if (!new)
-		return -ENOMEM;
-	for (i = 0; i < nbuckets; i++)
-		INIT_HLIST_HEAD(&new[i]);
-	w->buckets = new;
-	w->nbuckets = nbuckets;
+	lockdep_assert_held(&heap->lock);
 
-	/* One entry per target: the rings move with their oldest. */
-	for (i = 0; i < old_nbuckets; i++) {
-		hlist_for_each_entry_safe(wr, tmp, &old[i], chain) {
-			hlist_del(&wr->chain);
-			hlist_add_head(&wr->chain, oh_weak_bucket(w, wr->target));
-			oh_weak_resched(&resched);
-		}
-	}
-	oh_array_free(&heap->alloc, old, old_nbuckets, sizeof(*old));
-	return 0;
+	return lh->nchains ? oh_lhash_index(lh, oh_weak_hash(target)) : 0;
 }
+
+/**
+ * oh_weak_check() - Check the weak table's chains (test builds).
+ * @heap: The heap, whose lock is held.
+ *
+ * Return: 0, or -EUCLEAN (and a line in the kernel log).
+ */
+int oh_weak_check(struct objheap *heap)
+{
+	lockdep_assert_held(&heap->lock);
+
+	return oh_lhash_check(&heap->weak.table, oh_weak_node_hash,
+			      heap->weak.ntargets);
+}
+#endif
 
 /* Make room for one more target: only the first table can fail. */
 static int oh_weak_reserve(struct objheap *heap)
 {
 	struct oh_weak *w = &heap->weak;
 
-	if (!w->buckets)
-		return oh_weak_resize(heap, OH_WEAK_MIN_BUCKETS);
-	if (w->ntargets >= w->nbuckets && w->nbuckets < OH_WEAK_MAX_BUCKETS)
-		oh_weak_resize(heap, w->nbuckets * 2);
+	if (!w->table.nchains)
+		return oh_lhash_init(&heap->alloc, &w->table);
+	if (w->ntargets >= w->table.nchains)
+		oh_lhash_split(&heap->alloc, &w->table, oh_weak_node_hash);
 	return 0;
 }
 
@@ -186,10 +195,7 @@ void oh_weak_destroy(struct objheap *heap)
 {
 	struct oh_weak *w = &heap->weak;
 
-	oh_array_free(&heap->alloc, w->buckets, w->nbuckets,
-		      sizeof(*w->buckets));
-	w->buckets = NULL;
-	w->nbuckets = 0;
+	oh_lhash_destroy(&heap->alloc, &w->table);
 }
 
 /* Make @wr the newest weak reference of @target. */

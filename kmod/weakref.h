@@ -8,28 +8,30 @@
 #include <linux/list.h>
 #include <linux/types.h>
 
+#include "parray.h"
+
 struct objheap;
 struct objheap_ucmd;
 struct oh_object;
 
 /**
  * struct oh_weak - The heap's weak table: target to its weak references.
- * @buckets: @nbuckets chains of struct oh_weakref, hashed by target, each
- *           target's oldest weak reference only; NULL before the first
- *           weak reference.
- * @nbuckets: A power of two.
+ * @table: Chains of struct oh_weakref, hashed by target, each target's
+ *         oldest weak reference only; no chains before the first weak
+ *         reference.
  * @count: Weak references not cleared.
  * @ntargets: Objects with weak references not cleared (entries in
- *            @buckets).
+ *            @table).
  */
 struct oh_weak {
-	struct hlist_head *buckets;
-	u32 nbuckets;
+	struct oh_lhash table;
 	u32 count;
 	u32 ntargets;
 };
 
 void oh_weak_destroy(struct objheap *heap);
+int oh_weak_check(struct objheap *heap);
+u32 oh_weak_chain_index(struct objheap *heap, const struct oh_object *target);
 void oh_weak_clear(struct objheap *heap, struct oh_object *target);
 void oh_weakref_free(struct objheap *heap, struct oh_object *wobj);
 void oh_weakref_clear(struct objheap *heap, struct oh_object *wobj);

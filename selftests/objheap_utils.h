@@ -126,6 +126,17 @@ static inline struct objheap_test_cmd objheap_test_objects(int fd)
 	return cmd;
 }
 
+/* The heap's checkers (allocator, collector, tables): 0 or -errno. */
+static inline int objheap_test_check(int fd)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_ALLOC_CHECK,
+	};
+
+	return ioctl(fd, OBJHEAP_TEST, &cmd) ? -errno : 0;
+}
+
 #define EXPECT_LIVE(n)							\
 	EXPECT_EQ((uint32_t)(n), objheap_test_objects(self->fd).objects.out_live)
 

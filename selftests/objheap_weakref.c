@@ -391,27 +391,33 @@ TEST_F_TIMEOUT(weakref, releasing_a_million_weakrefs_to_one_target_is_linear, 90
 	EXPECT_GT(ns[0] * 2000, ns[2]);
 }
 
-/*
- * The kernel's hash_32() on x86 (include/linux/hash.h): the top @bits of
- * the index times GOLDEN_RATIO_32.
- */
-static uint32_t kernel_hash_32(uint32_t val, unsigned int bits)
+/* The weak table's chain that @handle's object hashes to, or -1. */
+static int64_t weak_chain(int fd, uint64_t handle)
 {
-	return (uint32_t)(val * 0x61C88647u) >> (32 - bits);
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_WEAK_CHAIN,
+		.chain = { .handle = handle },
+	};
+
+	if (ioctl(fd, OBJHEAP_TEST, &cmd) || !cmd.chain.out_nchains)
+		return -1;
+	return cmd.chain.out_chain;
 }
 
 /*
- * Two targets whose indexes share a chain of the weak table, each with
- * 2^15 weak references, the first target's older: releasing the second
- * one's weak references must not walk past the first one's.  The table
- * has 2^16 chains with 2^16 weak references in it, so the second target
- * is picked, among objects created for the purpose, to hash like the
- * first on 16 bits (and so on any fewer).
+ * Two targets in one chain of the weak table, each with 2^15 weak
+ * references, the first target's older: releasing the second one's weak
+ * references must not walk past the first one's.  The second target is
+ * picked, among objects created for the purpose, for the chain the test
+ * interface says it hashes to: the first one's (the table keeps its 512
+ * chains, with two targets).
  */
 TEST_F_TIMEOUT(weakref, weakrefs_of_two_targets_in_one_chain_unlink_without_a_walk, 600)
 {
-	const uint32_t n = 1 << 15, bits = 16;
+	const uint32_t n = 1 << 15;
 	uint64_t t, u = 0, ct, cu, *filler;
+	int64_t chain;
 	uint32_t nfill = 0;
 	int64_t ns_t, ns_u;
 
@@ -420,12 +426,13 @@ TEST_F_TIMEOUT(weakref, weakrefs_of_two_targets_in_one_chain_unlink_without_a_wa
 	t = node(self->heap, 1, 0, 0);
 	ct = weakref_container(self->heap, t, n);
 	ASSERT_NE(0, ct);
+	chain = weak_chain(self->fd, t);
+	ASSERT_LE(0, chain);
 	while (!u) {
 		ASSERT_GT(1 << 20, nfill);
 		filler[nfill] = node(self->heap, 2, 0, 0);
 		ASSERT_NE(0, filler[nfill]);
-		if (kernel_hash_32((uint32_t)filler[nfill], bits) ==
-		    kernel_hash_32((uint32_t)t, bits))
+		if (weak_chain(self->fd, filler[nfill]) == chain)
 			u = filler[nfill];
 		else
 			nfill++;
@@ -433,6 +440,8 @@ TEST_F_TIMEOUT(weakref, weakrefs_of_two_targets_in_one_chain_unlink_without_a_wa
 	ASSERT_EQ(0, objheap_release_array(self->heap, filler, nfill));
 	cu = weakref_container(self->heap, u, n);
 	ASSERT_NE(0, cu);
+	ASSERT_EQ(chain, weak_chain(self->fd, u));
+	ASSERT_EQ(chain, weak_chain(self->fd, t));
 
 	ns_u = timed_release(self->heap, cu);
 	ns_t = timed_release(self->heap, ct);
