@@ -30,6 +30,10 @@
  * (it runs as root in the VM), and puts the bound back at the end.  N
  * shrinks to what the VM's memory allows, and the output says so.
  *
+ * Last, as many null ioctls (OBJHEAP_TEST_OP_NOP) as NEWs, each timed:
+ * the commands above 1 ms that no table explains are to be compared with
+ * the null ioctls above 1 ms, which do no work at all.
+ *
  * Absolute times under TCG mean little; only the ratios are results.
  *
  * Usage: table_bench [N]
@@ -43,6 +47,7 @@
 #include <time.h>
 
 #include <libobjheap.h>
+#include "objheap_test.h"
 
 #define N_DEFAULT	10000000u
 #define LEAF		256u	/* entries added at a time */
@@ -167,6 +172,34 @@ static struct objheap *bench_heap(uint64_t limit)
 	return heap;
 }
 
+/* @n null ioctls, timed one by one. */
+static int bench_null(struct series *s, uint32_t n)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_NOP,
+	};
+	struct objheap *heap;
+	uint64_t t0, t;
+	uint32_t i;
+
+	if (objheap_open(&heap))
+		return 1;
+	for (i = 0; i < n; i++) {
+		t0 = now_ns();
+		if (ioctl(objheap_fd(heap), OBJHEAP_TEST, &cmd)) {
+			printf("table_bench: FAIL: null ioctl: %s\n",
+			       strerror(errno));
+			objheap_close(heap);
+			return 1;
+		}
+		t = now_ns() - t0;
+		series_add(s, t);
+	}
+	objheap_close(heap);
+	return 0;
+}
+
 /* @n single INTERNs of distinct payloads on a new heap. */
 static int bench_intern(struct series *s, uint32_t n, uint64_t limit)
 {
@@ -231,7 +264,7 @@ int main(int argc, char **argv)
 	uint32_t n = argc > 1 ? strtoul(argv[1], NULL, 0) : N_DEFAULT;
 	uint32_t *grow, ngrow = 0, i, gmed, gp999, gmax = 0, first, last;
 	uint32_t tenth, gslow = 0, med;
-	struct series all = { 0 }, intern = { 0 }, weak = { 0 };
+	struct series all = { 0 }, intern = { 0 }, weak = { 0 }, null = { 0 };
 	struct objheap *heap;
 	uint64_t h, t0, t, limit;
 	char line[256];
@@ -253,8 +286,9 @@ int main(int argc, char **argv)
 	all.lat = malloc((size_t)n * sizeof(*all.lat));
 	intern.lat = malloc((size_t)(n / 10 + 1) * sizeof(*intern.lat));
 	weak.lat = malloc((size_t)(n / 10 + 1) * sizeof(*weak.lat));
+	null.lat = malloc((size_t)n * sizeof(*null.lat));
 	grow = malloc(((size_t)n / LEAF + 1) * sizeof(*grow));
-	if (!all.lat || !intern.lat || !weak.lat || !grow) {
+	if (!all.lat || !intern.lat || !weak.lat || !null.lat || !grow) {
 		printf("table_bench: FAIL: no memory for %u latencies\n", n);
 		return 1;
 	}
@@ -328,6 +362,13 @@ int main(int argc, char **argv)
 		series_print(&intern, "INTERN", 0);
 		series_print(&weak, "WEAKREF_NEW", 0);
 	}
+	if (!status)
+		status = bench_null(&null, n);
+	if (!status) {
+		printf("and %u null ioctls, which do no work, for the emulator's own delays:\n",
+		       n);
+		series_print(&null, "null ioctl", 0);
+	}
 	printf("\n");
 out:
 	if (write_u64(USER_LIMIT, user_limit))
@@ -336,6 +377,7 @@ out:
 	free(all.lat);
 	free(intern.lat);
 	free(weak.lat);
+	free(null.lat);
 	free(grow);
 	return status;
 }
