@@ -81,6 +81,10 @@
 #include "payload.h"
 #include "objheap_trace.h"
 
+/* Every mark of either collector, which no object keeps past its end. */
+#define OH_OBJ_GC_MARKS (OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE | \
+			 OH_OBJ_INC_MARKS)
+
 /* Objects handled between two cond_resched() calls. */
 #define OH_GC_RESCHED_EVERY 1024
 
@@ -127,6 +131,11 @@ void oh_gc_init(struct objheap *heap)
 	}
 	INIT_LIST_HEAD(&gc->permanent);
 	INIT_LIST_HEAD(&gc->garbage);
+	INIT_LIST_HEAD(&gc->inc.todo);
+	INIT_LIST_HEAD(&gc->inc.done);
+	INIT_LIST_HEAD(&gc->inc.unreachable);
+	INIT_LIST_HEAD(&gc->inc.cleared);
+	gc->inc.budget = OBJHEAP_GC_BUDGET_DEFAULT;
 	gc->enabled = true;
 }
 
@@ -187,6 +196,29 @@ static int gc_check_list(struct list_head *head, unsigned int gen, u64 *n)
 	return 0;
 }
 
+/*
+ * The incremental collection's objects COUNT has not reached yet: the
+ * younger ones a full collection took count in their generation still.
+ */
+static int gc_check_todo(struct oh_gc *gc, u64 *n)
+{
+	unsigned long resched = 0;
+	struct oh_object *obj;
+
+	list_for_each_entry(obj, &gc->inc.todo, gc_link) {
+		if (gc_gen_of(obj) >= OH_GC_GENS ||
+		    (gc->inc.phase != OBJHEAP_GC_PHASE_COUNT &&
+		     gc_gen_of(obj) != OH_GC_GENS - 1)) {
+			pr_err("objheap: gc: an object of generation %u in the incremental collection\n",
+			       gc_gen_of(obj));
+			return -EUCLEAN;
+		}
+		n[gc_gen_of(obj)]++;
+		gc_resched(&resched);
+	}
+	return 0;
+}
+
 /**
  * oh_gc_check() - Check the collector's counts of objects against its lists.
  * @heap: The heap.
@@ -211,7 +243,13 @@ int oh_gc_check(struct objheap *heap)
 			return ret;
 	}
 	ret = gc_check_list(&gc->permanent, OH_GC_OUTSIDE, &n[OH_GC_OUTSIDE]) ?:
-	      gc_check_list(&gc->garbage, OH_GC_OUTSIDE, &garbage);
+	      gc_check_list(&gc->garbage, OH_GC_OUTSIDE, &garbage) ?:
+	      gc_check_todo(gc, n) ?:
+	      gc_check_list(&gc->inc.done, OH_GC_GENS - 1, &n[OH_GC_GENS - 1]) ?:
+	      gc_check_list(&gc->inc.unreachable, OH_GC_GENS - 1,
+			    &n[OH_GC_GENS - 1]) ?:
+	      gc_check_list(&gc->inc.cleared, OH_GC_GENS - 1,
+			    &n[OH_GC_GENS - 1]);
 	if (ret)
 		return ret;
 	for (i = 0; i <= OH_GC_OUTSIDE; i++) {
@@ -283,7 +321,9 @@ u32 oh_gc_nr_tracked(struct objheap *heap)
 
 	lockdep_assert_held(&heap->lock);
 
-	n = gc_list_size(&gc->permanent) + gc_list_size(&gc->garbage);
+	n = gc_list_size(&gc->permanent) + gc_list_size(&gc->garbage) +
+	    gc_list_size(&gc->inc.todo) + gc_list_size(&gc->inc.done) +
+	    gc_list_size(&gc->inc.unreachable) + gc_list_size(&gc->inc.cleared);
 	for (i = 0; i < OH_GC_GENS; i++)
 		n += gc_list_size(&gc->gens[i].objects);
 	return n;
@@ -531,7 +571,7 @@ static void gc_resurrect(struct oh_gc *gc, unsigned int gen,
 	struct oh_object *obj;
 
 	list_for_each_entry(obj, unreachable, gc_link) {
-		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
+		obj->flags &= ~OH_OBJ_GC_MARKS;
 		gc_set_gen(gc, obj, gen);
 		if (oh_mappable(obj))
 			oh_pages_gc_keep(obj);
@@ -549,10 +589,10 @@ static void gc_save_garbage(struct objheap *heap, struct list_head *unreachable)
 
 	while (!list_empty(unreachable)) {
 		obj = list_first_entry(unreachable, struct oh_object, gc_link);
-		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
+		obj->flags &= ~OH_OBJ_GC_MARKS;
 		if (oh_mappable(obj))
 			oh_pages_gc_keep(obj);
-		if (oh_ref(obj)) {
+		if (oh_ref(heap, obj)) {
 			/* Its count is full: it survives, in the oldest. */
 			gc_set_gen(gc, obj, OH_GC_GENS - 1);
 			list_move_tail(&obj->gc_link,
@@ -568,45 +608,74 @@ static void gc_save_garbage(struct objheap *heap, struct list_head *unreachable)
 }
 
 /*
- * Phase 7: free the garbage.  Each object is held while its slots are
- * emptied, which frees what only the garbage held (possibly other
- * unreachable objects, which leave the list as they go), then let go of.
- * With its slots empty, letting go frees nothing but the object itself,
- * unless an unreachable object not yet emptied still refers to it: then
- * it waits on @cleared until that one is.
+ * Phase 7: free the garbage, objects of @unreachable until @budget is
+ * spent (objects plus slots); returns the work done.  Each object is held
+ * while its slots are emptied, which frees what only the garbage held
+ * outside the collection, then let go of.  With its slots empty, letting
+ * go frees nothing but the object itself, unless an unreachable object
+ * not yet emptied still refers to it: then it waits on @cleared until
+ * that one is.
  */
-static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachable)
+static unsigned long gc_delete_some(struct objheap *heap,
+				    struct list_head *unreachable,
+				    struct list_head *cleared,
+				    unsigned long budget)
 {
+	unsigned long resched = 0, work = 0;
 	struct oh_object *obj, *target, **slots;
-	unsigned long resched = 0;
-	LIST_HEAD(cleared);
 	u32 i;
 
-	while (!list_empty(unreachable)) {
+	while (work < budget && !list_empty(unreachable)) {
 		obj = list_first_entry(unreachable, struct oh_object, gc_link);
-		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
+		obj->flags &= ~OH_OBJ_GC_MARKS;
 		list_del_init(&obj->gc_link);
 		obj->refcnt++;
 		slots = oh_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
 			target = slots[i];
-			if (target) {
-				slots[i] = NULL;
+			if (!target)
+				continue;
+			slots[i] = NULL;
+			/*
+			 * Garbage not reached yet is freed in its turn, not
+			 * here: a chain of garbage would otherwise go in one
+			 * piece, however small @budget.
+			 */
+			if (target->flags & (OH_OBJ_UNREACHABLE |
+					     OH_OBJ_INC_UNREACHABLE))
+				target->refcnt--;
+			else
 				oh_unref(heap, target);
-			}
 		}
+		work += 1 + obj->nslots;
 		if (--obj->refcnt)
-			list_add_tail(&obj->gc_link, &cleared);
+			list_add_tail(&obj->gc_link, cleared);
 		else
 			oh_object_free(heap, obj);
 		gc_resched(&resched);
 	}
-	/* Nothing outside referred to them: all must have gone. */
-	if (WARN_ON_ONCE(!list_empty(&cleared))) {
-		list_for_each_entry(obj, &cleared, gc_link)
+	return work;
+}
+
+/* After phase 7: nothing outside referred to the garbage, all must be gone. */
+static void gc_garbage_gone(struct objheap *heap, struct list_head *cleared)
+{
+	struct oh_object *obj;
+
+	if (WARN_ON_ONCE(!list_empty(cleared))) {
+		list_for_each_entry(obj, cleared, gc_link)
 			gc_set_gen(&heap->gc, obj, OH_GC_GENS - 1);
-		list_splice_tail(&cleared, &heap->gc.gens[OH_GC_GENS - 1].objects);
+		list_splice_tail_init(cleared,
+				      &heap->gc.gens[OH_GC_GENS - 1].objects);
 	}
+}
+
+static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachable)
+{
+	LIST_HEAD(cleared);
+
+	gc_delete_some(heap, unreachable, &cleared, ULONG_MAX);
+	gc_garbage_gone(heap, &cleared);
 }
 
 /* Queue OBJHEAP_EVENT_GC_START or _GC_STOP, if userspace asked for them. */
@@ -745,6 +814,487 @@ out:
 	return ret;
 }
 
+/* ---- the incremental mode ------------------------------------------ */
+
+/*
+ * The write barrier's slow side: @obj, examined by an incremental
+ * collection (OH_OBJ_INC), gets a new reference.  While the collection
+ * counts, the reference may come from an object whose slots are already
+ * subtracted, and so count for nothing: the object is shaded, which makes
+ * it reachable whatever its count says.  While the collection walks, a
+ * shaded object found unreachable so far goes back to be walked, with
+ * what it refers to.  Then nothing reachable is ever lost: see
+ * Documentation/gc.rst for the argument.
+ */
+void oh_gc_inc_shade(struct objheap *heap, struct oh_object *obj)
+{
+	struct oh_gc_inc *inc = &heap->gc.inc;
+
+	switch (inc->phase) {
+	case OBJHEAP_GC_PHASE_WALK:
+		if (obj->flags & OH_OBJ_INC_UNREACHABLE) {
+			obj->flags &= ~OH_OBJ_INC_UNREACHABLE;
+			list_move_tail(&obj->gc_link, &inc->todo);
+			inc->found--;
+		}
+		fallthrough;
+	case OBJHEAP_GC_PHASE_COUNT:
+	case OBJHEAP_GC_PHASE_SUBTRACT:
+		obj->flags |= OH_OBJ_INC_SHADED;
+		break;
+	default:
+		/* None runs, or it sweeps garbage, which nothing can reach. */
+		break;
+	}
+}
+
+/*
+ * Start an incremental collection of the oldest generation: its objects
+ * as they are now are the ones examined, and with @young those of the
+ * younger generations too, which join the oldest as COUNT reaches them
+ * (a full collection's survivors end there anyway).  What joins the
+ * generation meanwhile waits for the next collection, as does any
+ * garbage made from now on.
+ */
+static void gc_inc_start(struct objheap *heap, bool young)
+{
+	struct oh_gc *gc = &heap->gc;
+	struct oh_gc_inc *inc = &gc->inc;
+	int i;
+
+	list_splice_init(&gc->gens[OH_GC_GENS - 1].objects, &inc->todo);
+	for (i = 0; young && i < OH_GC_GENS - 1; i++) {
+		list_splice_tail_init(&gc->gens[i].objects, &inc->todo);
+		gc->gens[i].count = 0;
+	}
+	inc->phase = OBJHEAP_GC_PHASE_COUNT;
+	inc->found = 0;
+	inc->survivors = 0;
+	inc->work_ns = 0;
+	inc->flags_seen = 0;
+	inc->gave_up = false;
+	inc->full = young;
+	inc->seq++;
+	gc->gens[OH_GC_GENS - 1].count = 0;
+	gc->long_lived_pending = 0;
+	WRITE_ONCE(gc->dropped, false);
+	trace_objheap_gc_start(heap->id, OH_GC_GENS - 1);
+	gc_event(heap, OBJHEAP_EVENT_GC_START, OH_GC_GENS - 1, 0, 0);
+}
+
+/*
+ * COUNT: each object's count is its references, as in phase 1, and it
+ * counts in the oldest generation from now on.
+ */
+static unsigned long gc_inc_count(struct oh_gc *gc, unsigned long budget)
+{
+	unsigned long work = 0, resched = 0;
+	struct oh_gc_inc *inc = &gc->inc;
+	struct oh_object *obj;
+
+	while (work < budget && !list_empty(&inc->todo)) {
+		obj = list_first_entry(&inc->todo, struct oh_object, gc_link);
+		gc_set_gen(gc, obj, OH_GC_GENS - 1);
+		obj->gc_refs = obj->refcnt;
+		if (unlikely(oh_mappable(obj)))
+			obj->gc_refs += oh_pages_gc_refs(obj);
+		obj->flags = (obj->flags & ~OH_OBJ_INC_MARKS) | OH_OBJ_INC;
+		list_move_tail(&obj->gc_link, &inc->done);
+		work++;
+		gc_resched(&resched);
+	}
+	return work;
+}
+
+/*
+ * SUBTRACT: as phase 2, the references examined objects hold to each
+ * other come off.  A count never goes below zero: one that would was
+ * given references since it was taken, and is shaded.
+ */
+static unsigned long gc_inc_subtract(struct oh_gc_inc *inc,
+				     unsigned long budget)
+{
+	struct oh_object *obj, *target, **slots;
+	unsigned long work = 0, resched = 0;
+	u32 i;
+
+	while (work < budget && !list_empty(&inc->todo)) {
+		obj = list_first_entry(&inc->todo, struct oh_object, gc_link);
+		slots = oh_slots(obj);
+		for (i = 0; i < obj->nslots; i++) {
+			target = slots[i];
+			if (target && (target->flags & OH_OBJ_INC) &&
+			    target->gc_refs)
+				target->gc_refs--;
+		}
+		work += 1 + obj->nslots;
+		list_move_tail(&obj->gc_link, &inc->done);
+		gc_resched(&resched);
+	}
+	return work;
+}
+
+/*
+ * WALK, for one reachable object: what it refers to is reachable too.  A
+ * target found unreachable goes back to be walked; one not walked yet is
+ * shaded, so that the walk keeps it.
+ */
+static void gc_inc_visit(struct oh_gc_inc *inc, struct oh_object *obj)
+{
+	struct oh_object *target, **slots = oh_slots(obj);
+	u32 i;
+
+	for (i = 0; i < obj->nslots; i++) {
+		target = slots[i];
+		if (!target || !(target->flags & OH_OBJ_INC))
+			continue;
+		if (target->flags & OH_OBJ_INC_UNREACHABLE) {
+			target->flags &= ~OH_OBJ_INC_UNREACHABLE;
+			list_move_tail(&target->gc_link, &inc->todo);
+			inc->found--;
+		}
+		target->flags |= OH_OBJ_INC_SHADED;
+	}
+}
+
+/*
+ * WALK: phase 3 over lists, with no place kept in one between increments:
+ * an object with references from outside (or shaded) is reachable, the
+ * others unreachable until a reachable one refers to them.
+ */
+static unsigned long gc_inc_walk(struct oh_gc_inc *inc, unsigned long budget)
+{
+	unsigned long work = 0, resched = 0;
+	struct oh_object *obj;
+
+	while (work < budget && !list_empty(&inc->todo)) {
+		obj = list_first_entry(&inc->todo, struct oh_object, gc_link);
+		work += 1 + obj->nslots;
+		if (obj->gc_refs || (obj->flags & OH_OBJ_INC_SHADED)) {
+			gc_inc_visit(inc, obj);
+			list_move_tail(&obj->gc_link, &inc->done);
+		} else {
+			obj->flags |= OH_OBJ_INC_UNREACHABLE;
+			inc->flags_seen |= obj->flags;
+			list_move_tail(&obj->gc_link, &inc->unreachable);
+			inc->found++;
+		}
+		gc_resched(&resched);
+	}
+	return work;
+}
+
+/*
+ * Give the collection up, unless it is sweeping: every object it examined
+ * goes back to the oldest generation.  No event: the caller says.
+ */
+static void gc_inc_give_up(struct objheap *heap)
+{
+	struct oh_gc *gc = &heap->gc;
+	struct oh_gc_inc *inc = &gc->inc;
+	struct list_head *old = &gc->gens[OH_GC_GENS - 1].objects;
+	unsigned long resched = 0;
+	struct oh_object *obj;
+
+	list_for_each_entry(obj, &inc->unreachable, gc_link) {
+		obj->flags &= ~OH_OBJ_INC_UNREACHABLE;
+		gc_resched(&resched);
+	}
+	/* Younger objects COUNT did not reach yet join the oldest now. */
+	if (inc->phase == OBJHEAP_GC_PHASE_COUNT) {
+		list_for_each_entry(obj, &inc->todo, gc_link) {
+			gc_set_gen(gc, obj, OH_GC_GENS - 1);
+			gc_resched(&resched);
+		}
+	}
+	list_splice_tail_init(&inc->todo, old);
+	list_splice_tail_init(&inc->done, old);
+	list_splice_tail_init(&inc->unreachable, old);
+	inc->found = 0;
+	inc->aborted++;
+	inc->gave_up = true;
+	inc->phase = OBJHEAP_GC_PHASE_IDLE;
+	/* Whatever garbage there was is still there. */
+	WRITE_ONCE(gc->dropped, true);
+}
+
+/*
+ * The walk is over: what is on @unreachable is garbage.  From here on as
+ * in a collection that stops the world (phases 4 to 7), except that the
+ * garbage is freed by the increments that follow (SWEEP).  This step's
+ * work is the passes over the garbage that weak references, finalizers
+ * and mappings need, when it has any of them.
+ */
+static void gc_inc_finish(struct objheap *heap)
+{
+	struct oh_gc *gc = &heap->gc;
+	struct oh_gc_inc *inc = &gc->inc;
+	struct list_head *old = &gc->gens[OH_GC_GENS - 1].objects;
+	unsigned long resched = 0;
+	struct oh_object *obj;
+	u64 collected;
+
+	if ((inc->flags_seen & OBJHEAP_OBJ_MAPPABLE) &&
+	    !gc_doom_mapped(&inc->unreachable)) {
+		gc_inc_give_up(heap);
+		return;
+	}
+	/*
+	 * What is found is final: PEP 442's references below resurrect the
+	 * whole set, and nothing else can reach it.  The barrier stops.
+	 */
+	inc->phase = OBJHEAP_GC_PHASE_SWEEP;
+
+	list_for_each_entry(obj, &inc->done, gc_link)
+		inc->survivors++;
+	list_splice_tail_init(&inc->done, old);
+	gc->long_lived_total = inc->survivors;
+
+	if (inc->flags_seen & (OH_OBJ_WEAKREFED | OBJHEAP_OBJ_WEAKREF)) {
+		/* Garbage weak references are cleared in silence. */
+		list_for_each_entry(obj, &inc->unreachable, gc_link) {
+			obj->flags |= OH_OBJ_UNREACHABLE;
+			gc_resched(&resched);
+		}
+		gc_handle_weakrefs(heap, &inc->unreachable);
+	}
+	collected = inc->found;
+	if ((inc->flags_seen & OBJHEAP_OBJ_FINALIZE) &&
+	    gc_finalize_garbage(heap, &inc->unreachable)) {
+		gc_resurrect(gc, OH_GC_GENS - 1, &inc->unreachable, old);
+		collected = 0;
+		WRITE_ONCE(gc->dropped, true);
+	} else if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL) {
+		gc_save_garbage(heap, &inc->unreachable);
+	}
+	inc->found = collected;
+	gc->gens[OH_GC_GENS - 1].stats.collections++;
+	gc->gens[OH_GC_GENS - 1].stats.collected += collected;
+	inc->collected += collected;
+	inc->phase = list_empty(&inc->unreachable) ? OBJHEAP_GC_PHASE_IDLE :
+						     OBJHEAP_GC_PHASE_SWEEP;
+}
+
+/* SWEEP: free garbage; the collection ends with the last of it. */
+static unsigned long gc_inc_sweep(struct objheap *heap, unsigned long budget)
+{
+	struct oh_gc_inc *inc = &heap->gc.inc;
+	unsigned long work;
+
+	work = gc_delete_some(heap, &inc->unreachable, &inc->cleared, budget);
+	if (list_empty(&inc->unreachable)) {
+		gc_garbage_gone(heap, &inc->cleared);
+		inc->phase = OBJHEAP_GC_PHASE_IDLE;
+	}
+	return work;
+}
+
+/* The collection ended, given up or not: say so. */
+static void gc_inc_ended(struct objheap *heap)
+{
+	struct oh_gc *gc = &heap->gc;
+	struct oh_gc_inc *inc = &gc->inc;
+
+	if (!inc->gave_up) {
+		inc->cycles++;
+		inc->done_seq = inc->seq;
+		/* Read without the lock by /proc/objheap. */
+		WRITE_ONCE(gc->collections, gc->collections + 1);
+	}
+	trace_objheap_gc_done(heap->id, OH_GC_GENS - 1, inc->found,
+			      inc->survivors, inc->work_ns);
+	if (gc->debug & OBJHEAP_GC_DEBUG_STATS)
+		pr_info_ratelimited("heap %llu: gc: generation %u, incremental: %llu unreachable, %llu survived, %llu ns of work\n",
+				    heap->id, OH_GC_GENS - 1, inc->found,
+				    inc->survivors, inc->work_ns);
+	gc_event(heap, OBJHEAP_EVENT_GC_STOP, OH_GC_GENS - 1, inc->found,
+		 inc->work_ns);
+}
+
+/*
+ * One increment: the running collection's next @inc->budget of work, as
+ * many phases as that reaches.  Phases end when their list is empty, not
+ * when the budget is spent, so that each increment starts where the last
+ * left off whatever the commands between them did.
+ */
+static void gc_inc_step(struct objheap *heap)
+{
+	struct oh_gc *gc = &heap->gc;
+	struct oh_gc_inc *inc = &gc->inc;
+	unsigned long work = 0, budget = inc->budget;
+	u64 start = ktime_get_ns(), elapsed;
+
+	gc->collecting = true;
+	while (work < budget && inc->phase != OBJHEAP_GC_PHASE_IDLE) {
+		switch (inc->phase) {
+		case OBJHEAP_GC_PHASE_COUNT:
+			work += gc_inc_count(gc, budget - work);
+			if (list_empty(&inc->todo)) {
+				list_splice_init(&inc->done, &inc->todo);
+				inc->phase = OBJHEAP_GC_PHASE_SUBTRACT;
+			}
+			break;
+		case OBJHEAP_GC_PHASE_SUBTRACT:
+			work += gc_inc_subtract(inc, budget - work);
+			if (list_empty(&inc->todo)) {
+				list_splice_init(&inc->done, &inc->todo);
+				inc->phase = OBJHEAP_GC_PHASE_WALK;
+			}
+			break;
+		case OBJHEAP_GC_PHASE_WALK:
+			work += gc_inc_walk(inc, budget - work);
+			if (list_empty(&inc->todo))
+				gc_inc_finish(heap);
+			break;
+		case OBJHEAP_GC_PHASE_SWEEP:
+			work += gc_inc_sweep(heap, budget - work);
+			break;
+		}
+	}
+	gc->collecting = false;
+	elapsed = ktime_get_ns() - start;
+	inc->work_ns += elapsed;
+	inc->increments++;
+	if (elapsed > inc->longest_ns)
+		inc->longest_ns = elapsed;
+	if (elapsed > gc->longest_ns)
+		WRITE_ONCE(gc->longest_ns, elapsed);
+	if (inc->phase == OBJHEAP_GC_PHASE_IDLE)
+		gc_inc_ended(heap);
+}
+
+/*
+ * Stop the running collection now, for a command that needs every
+ * generation's objects on its list: the garbage it is sweeping is freed
+ * first; one that had not reached it is given up.
+ */
+static void gc_inc_settle(struct objheap *heap)
+{
+	struct oh_gc_inc *inc = &heap->gc.inc;
+
+	switch (inc->phase) {
+	case OBJHEAP_GC_PHASE_IDLE:
+		return;
+	case OBJHEAP_GC_PHASE_SWEEP:
+		heap->gc.collecting = true;
+		gc_delete_some(heap, &inc->unreachable, &inc->cleared,
+			       ULONG_MAX);
+		gc_garbage_gone(heap, &inc->cleared);
+		heap->gc.collecting = false;
+		inc->phase = OBJHEAP_GC_PHASE_IDLE;
+		break;
+	default:
+		gc_inc_give_up(heap);
+		break;
+	}
+	gc_inc_ended(heap);
+}
+
+/*
+ * A full collection in the incremental mode: the collection running, if
+ * any, ends, then one of every generation runs, giving up the heap's lock
+ * between increments so that other commands wait one increment at most.
+ * Its figures go to @out, if any.  0, also when that collection was given
+ * up; or -EINTR when the task is killed: the collection running is then
+ * given up, as a stop-the-world one is (unless it was freeing garbage:
+ * that ends first).
+ */
+static int gc_inc_collect(struct objheap *heap, struct objheap_gc_collect *out)
+{
+	struct oh_gc_inc *inc = &heap->gc.inc;
+	u64 collected = inc->collected, want = inc->seq + 1, work = 0;
+	u64 start;
+
+	if (inc->phase != OBJHEAP_GC_PHASE_IDLE)
+		want++;
+	while (inc->done_seq < want) {
+		start = ktime_get_ns();
+		if (inc->phase == OBJHEAP_GC_PHASE_IDLE)
+			gc_inc_start(heap, inc->seq + 1 == want);
+		/* An automatic one started while the lock was given up. */
+		if (inc->seq == want && !inc->full)
+			want++;
+		gc_inc_step(heap);
+		work += ktime_get_ns() - start;
+		if (inc->done_seq >= want)
+			break;
+		/*
+		 * Given up (a garbage object was mapped meanwhile, or another
+		 * command needed the lists): as a stop-the-world collection
+		 * that gives up, this one ends with what it had.
+		 */
+		if (inc->phase == OBJHEAP_GC_PHASE_IDLE && inc->gave_up &&
+		    inc->seq >= want)
+			break;
+		if (fatal_signal_pending(current)) {
+			gc_inc_settle(heap);
+			return -EINTR;
+		}
+		objheap_lock_yield(heap);
+		/* Switched to stop-the-world meanwhile: finish that way. */
+		if (!inc->on) {
+			struct objheap_gc_collect res = {};
+			int ret = oh_gc_collect(heap, OH_GC_GENS - 1, &res);
+
+			if (out) {
+				out->out_collected += res.out_collected;
+				out->out_elapsed_ns += work + res.out_elapsed_ns;
+			}
+			return ret;
+		}
+	}
+	if (out) {
+		out->out_collected += inc->collected - collected;
+		out->out_elapsed_ns += work;
+	}
+	return 0;
+}
+
+#if IS_ENABLED(CONFIG_OBJHEAP_TEST)
+/**
+ * oh_gc_test_step() - One increment, for the test-only interface.
+ * @heap: The heap.
+ *
+ * Context: The heap's lock is held.
+ * Return: The phase the increment left, or -EINVAL when the heap does
+ * not collect incrementally.
+ */
+int oh_gc_test_step(struct objheap *heap)
+{
+	struct oh_gc_inc *inc = &heap->gc.inc;
+
+	lockdep_assert_held(&heap->lock);
+
+	if (!inc->on)
+		return -EINVAL;
+	if (inc->phase == OBJHEAP_GC_PHASE_IDLE)
+		gc_inc_start(heap, false);
+	gc_inc_step(heap);
+	return inc->phase;
+}
+#endif
+
+/*
+ * The incremental mode's automatic collection: the young collection that
+ * is due, then an increment of the oldest generation's collection if one
+ * runs; one starts when a full collection would be due.
+ */
+static void gc_inc_maybe_collect(struct objheap *heap)
+{
+	struct oh_gc *gc = &heap->gc;
+	const struct oh_gc_gen *oldest = &gc->gens[OH_GC_GENS - 1];
+
+	if (gc->inc.phase == OBJHEAP_GC_PHASE_IDLE &&
+	    oldest->count > oldest->threshold &&
+	    gc->long_lived_pending >= gc->long_lived_total / 4)
+		gc_inc_start(heap, false);
+	if (oh_gc_collect(heap, gc->gens[1].count > gc->gens[1].threshold,
+			  NULL))
+		return;
+	if (gc->inc.phase != OBJHEAP_GC_PHASE_IDLE)
+		gc_inc_step(heap);
+}
+
 /**
  * oh_gc_maybe_collect() - Run the collection that is due, if any.
  * @heap: The heap, which has just created a tracked object.
@@ -759,6 +1309,10 @@ void oh_gc_maybe_collect(struct objheap *heap)
 	if (!gc->enabled || gc->collecting || !gc->gens[0].threshold ||
 	    gc->gens[0].count <= gc->gens[0].threshold)
 		return;
+	if (gc->inc.on) {
+		gc_inc_maybe_collect(heap);
+		return;
+	}
 	for (i = OH_GC_GENS - 1; i >= 0; i--) {
 		if (gc->gens[i].count <= gc->gens[i].threshold)
 			continue;
@@ -795,8 +1349,12 @@ bool oh_gc_collect_for_limit(struct objheap *heap)
 	if (!heap->alloc.limit_refused)
 		return false;
 	heap->alloc.limit_refused = false;
-	if (!oh_gc_automatic(gc) || gc->collecting || !gc->dropped)
+	if (!oh_gc_automatic(gc) || gc->collecting)
 		return false;
+	/* Whatever the mode: the command waits for memory now. */
+	gc_inc_settle(heap);
+	if (!gc->dropped)
+		return heap->alloc.used < used;
 	if (oh_gc_collect(heap, OH_GC_GENS - 1, NULL))
 		return false;
 	gc->limit_collections++;
@@ -817,8 +1375,14 @@ u64 oh_gc_collect_for_pressure(struct objheap *heap)
 
 	lockdep_assert_held(&heap->lock);
 
-	/* A worker has no signal to stop it: it runs to the end. */
-	oh_gc_collect(heap, OH_GC_GENS - 1, &res);
+	/*
+	 * A worker has no signal to stop it: it runs to the end.  In the
+	 * incremental mode, the heap's commands run between its increments.
+	 */
+	if (heap->gc.inc.on)
+		gc_inc_collect(heap, &res);
+	else
+		oh_gc_collect(heap, OH_GC_GENS - 1, &res);
 	heap->gc.pressure_collections++;
 	WRITE_ONCE(heap->gc.pressure_after,
 		   ktime_get_ns() + 9 * res.out_elapsed_ns);
@@ -828,6 +1392,7 @@ u64 oh_gc_collect_for_pressure(struct objheap *heap)
 int objheap_cmd_gc_collect(struct objheap_ucmd *ucmd)
 {
 	struct objheap_gc_collect *cmd = ucmd->cmd;
+	int ret;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
@@ -835,8 +1400,14 @@ int objheap_cmd_gc_collect(struct objheap_ucmd *ucmd)
 		return -EINVAL;
 	if (cmd->generation >= OH_GC_GENS)
 		return -EINVAL;
-	return oh_gc_collect(ucmd->heap, cmd->generation, cmd) ?:
-	       objheap_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ucmd->heap->gc.inc.on && cmd->generation == OH_GC_GENS - 1) {
+		cmd->out_collected = 0;
+		cmd->out_uncollectable = 0;
+		cmd->out_elapsed_ns = 0;
+		ret = gc_inc_collect(ucmd->heap, cmd);
+	} else
+		ret = oh_gc_collect(ucmd->heap, cmd->generation, cmd);
+	return ret ?: objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 /* The commands on struct objheap_gc_value that take no value. */
@@ -974,6 +1545,7 @@ int objheap_cmd_gc_freeze(struct objheap_ucmd *ucmd)
 
 	if (ret)
 		return ret;
+	gc_inc_settle(ucmd->heap);
 	gc->gens[0].count = 0;
 	for (i = 0; i < OH_GC_GENS; i++) {
 		ret = gc_move_all(gc, &gc->gens[i].objects, &gc->permanent,
@@ -993,6 +1565,7 @@ int objheap_cmd_gc_unfreeze(struct objheap_ucmd *ucmd)
 
 	if (ret)
 		return ret;
+	gc_inc_settle(ucmd->heap);
 	return gc_move_all(gc, &gc->permanent, &gc->gens[OH_GC_GENS - 1].objects,
 			   OH_GC_GENS - 1);
 }
@@ -1148,6 +1721,10 @@ static int gc_list_cmd(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
 {
 	struct objheap_gc_list *cmd = ucmd->cmd;
 
+	/* The objects a collection in progress holds are on no generation. */
+	if (walk == gc_walk_objects || walk == gc_walk_referrers)
+		gc_inc_settle(ucmd->heap);
+
 	return oh_list_handles(ucmd, walk, arg, cmd->buf_uptr, cmd->count,
 			       &cmd->out_count, sizeof(*cmd));
 }
@@ -1210,4 +1787,46 @@ int objheap_cmd_gc_get_referents(struct objheap_ucmd *ucmd)
 	lockdep_assert_held(&ucmd->heap->lock);
 
 	return gc_object_list_cmd(ucmd, gc_walk_referents);
+}
+
+int objheap_cmd_gc_set_mode(struct objheap_ucmd *ucmd)
+{
+	struct objheap_gc_mode *cmd = ucmd->cmd;
+	struct oh_gc_inc *inc = &ucmd->heap->gc.inc;
+
+	lockdep_assert_held(&ucmd->heap->lock);
+
+	if (cmd->__reserved || cmd->out_mode || cmd->out_budget ||
+	    cmd->out_phase)
+		return -EINVAL;
+	if (cmd->mode != OBJHEAP_GC_STOP_THE_WORLD &&
+	    cmd->mode != OBJHEAP_GC_INCREMENTAL)
+		return -EINVAL;
+	if (cmd->budget > OBJHEAP_GC_BUDGET_MAX)
+		return -EINVAL;
+	if (cmd->mode == OBJHEAP_GC_STOP_THE_WORLD)
+		gc_inc_settle(ucmd->heap);
+	inc->on = cmd->mode == OBJHEAP_GC_INCREMENTAL;
+	inc->budget = cmd->budget ?: OBJHEAP_GC_BUDGET_DEFAULT;
+	return 0;
+}
+
+int objheap_cmd_gc_get_mode(struct objheap_ucmd *ucmd)
+{
+	struct objheap_gc_mode *cmd = ucmd->cmd;
+	struct oh_gc_inc *inc = &ucmd->heap->gc.inc;
+
+	lockdep_assert_held(&ucmd->heap->lock);
+
+	if (cmd->mode || cmd->budget || cmd->__reserved)
+		return -EINVAL;
+	cmd->out_mode = inc->on ? OBJHEAP_GC_INCREMENTAL :
+				  OBJHEAP_GC_STOP_THE_WORLD;
+	cmd->out_budget = inc->budget;
+	cmd->out_phase = inc->phase;
+	cmd->out_increments = inc->increments;
+	cmd->out_cycles = inc->cycles;
+	cmd->out_aborted = inc->aborted;
+	cmd->out_longest_increment_ns = inc->longest_ns;
+	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }

@@ -35,6 +35,57 @@ struct oh_gc_gen {
 };
 
 /**
+ * struct oh_gc_inc - The incremental collection of the oldest generation.
+ * @todo: The objects the current phase has yet to handle: in COUNT the
+ *        whole generation as it was when the collection started, then
+ *        each phase's input.
+ * @done: What the current phase handled; the next phase's @todo.  In WALK
+ *        and after, the objects found reachable.
+ * @unreachable: WALK: the objects found unreachable so far, each flagged
+ *               OH_OBJ_INC_UNREACHABLE; SWEEP: the garbage left to free.
+ * @cleared: SWEEP: garbage whose slots are emptied, waiting for the
+ *           garbage that still refers to it.
+ * @found: Objects on @unreachable.
+ * @survivors: Objects found reachable.
+ * @work_ns: The time the current collection's increments took so far.
+ * @collected: Objects the incremental collections freed, in all.
+ * @seq: The number of the current (or last) collection, from 1.
+ * @done_seq: The number of the last one that ran to its end.
+ * @increments: Increments run.
+ * @cycles: Collections that ran to their end.
+ * @aborted: Collections given up.
+ * @longest_ns: The longest increment.
+ * @budget: The work of one increment: objects handled plus slots read.
+ * @flags_seen: The flags of every object found unreachable, or-ed.
+ * @phase: OBJHEAP_GC_PHASE_*.
+ * @gave_up: The current (or last) collection was given up.
+ * @full: The current (or last) collection took the younger generations.
+ * @on: The heap collects its oldest generation incrementally.
+ */
+struct oh_gc_inc {
+	struct list_head todo;
+	struct list_head done;
+	struct list_head unreachable;
+	struct list_head cleared;
+	u64 found;
+	u64 survivors;
+	u64 work_ns;
+	u64 collected;
+	u64 seq;
+	u64 done_seq;
+	u64 increments;
+	u64 cycles;
+	u64 aborted;
+	u64 longest_ns;
+	u32 budget;
+	u32 flags_seen;
+	u8 phase;
+	bool gave_up;
+	bool full;
+	bool on;
+};
+
+/**
  * struct oh_gc - One heap's collector.
  * @gens: The three generations, youngest first.
  * @permanent: Frozen objects: tracked, never collected.
@@ -57,6 +108,7 @@ struct oh_gc_gen {
  *                  after it ended, so that they take at most a tenth of
  *                  a CPU however long the pressure lasts.  Read without
  *                  the lock by the shrinker.
+ * @inc: The incremental mode's state.
  * @debug: OBJHEAP_GC_DEBUG_* flags.
  * @enabled: Whether the collector may run by itself: when creating a
  *           tracked object, at the limit, or for the shrinker.
@@ -78,6 +130,7 @@ struct oh_gc {
 	u64 pressure_collections;
 	u64 pressure_freed;
 	u64 pressure_after;
+	struct oh_gc_inc inc;
 	u32 debug;
 	bool enabled;
 	bool collecting;
@@ -111,6 +164,7 @@ void oh_gc_maybe_collect(struct objheap *heap);
 u32 oh_gc_nr_tracked(struct objheap *heap);
 bool oh_gc_collect_for_limit(struct objheap *heap);
 u64 oh_gc_collect_for_pressure(struct objheap *heap);
+int oh_gc_test_step(struct objheap *heap);
 
 /*
  * The handlers of the collector's commands; uapi/linux/objheap.h
@@ -136,5 +190,7 @@ int objheap_cmd_gc_set_debug(struct objheap_ucmd *ucmd);
 int objheap_cmd_gc_get_debug(struct objheap_ucmd *ucmd);
 int objheap_cmd_gc_get_garbage(struct objheap_ucmd *ucmd);
 int objheap_cmd_gc_clear_garbage(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_set_mode(struct objheap_ucmd *ucmd);
+int objheap_cmd_gc_get_mode(struct objheap_ucmd *ucmd);
 
 #endif /* __OBJHEAP_GC_H */

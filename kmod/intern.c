@@ -269,6 +269,7 @@ int oh_intern_object(struct objheap_ucmd *ucmd, struct oh_object *obj,
 	if (oh_tracked(obj)) {
 		list_del(&obj->gc_link);
 		oh_gc_count_free(heap, obj);
+		obj->flags &= ~OH_OBJ_INC_MARKS;
 	}
 	obj->flags |= OBJHEAP_OBJ_INTERNED;
 	obj->hash = hash;

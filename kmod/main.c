@@ -189,6 +189,10 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 		 struct objheap_trace_rows, __reserved, 0),
 	IOCTL_OP(OBJHEAP_TRACE_TAG, objheap_cmd_trace_tag,
 		 struct objheap_trace_tag, out_flags, 0),
+	IOCTL_OP_W(OBJHEAP_GC_SET_MODE, objheap_cmd_gc_set_mode,
+		   struct objheap_gc_mode, out_longest_increment_ns, 0),
+	IOCTL_OP(OBJHEAP_GC_GET_MODE, objheap_cmd_gc_get_mode,
+		 struct objheap_gc_mode, out_longest_increment_ns, 0),
 };
 
 static bool objheap_op_supported(const struct objheap_ioctl_op *op)

@@ -128,7 +128,7 @@ int objheap_cmd_publish(struct objheap_ucmd *ucmd)
 	n->len = cmd->name_len;
 	memcpy(n->name, name, n->len);
 	n->obj = obj;
-	oh_ref(obj);	/* cannot fail: the count was not full, above */
+	oh_ref(heap, obj);	/* cannot fail: the count was not full, above */
 	rb_link_node(&n->node, parent, link);
 	rb_insert_color(&n->node, &heap->names.root);
 	heap->names.count++;

@@ -295,16 +295,19 @@ u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj)
 
 /**
  * oh_ref() - Take a reference for a slot (or the collector's garbage list).
+ * @heap: The heap.
  * @obj: The object.
  *
  * Return: 0, or -EOVERFLOW when the count is at OBJHEAP_REFCNT_MAX.
  */
-int oh_ref(struct oh_object *obj)
+int oh_ref(struct objheap *heap, struct oh_object *obj)
 {
 	if (oh_ref_full(obj))
 		return -EOVERFLOW;
-	if (!oh_immortal(obj))
+	if (!oh_immortal(obj)) {
 		obj->refcnt++;
+		oh_gc_shade(heap, obj);
+	}
 	return 0;
 }
 
@@ -321,6 +324,7 @@ void __oh_ref_user(struct oh_attach *att, u32 index)
 	if (oh_immortal(e->obj) || WARN_ON_ONCE(oh_ref_full(e->obj)))
 		return;
 	e->obj->refcnt++;
+	oh_gc_shade(att->heap, e->obj);
 	e->refs++;
 	att->refs++;
 }
@@ -579,7 +583,7 @@ static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		target = oh_lookup(ucmd, handle);
 		if (IS_ERR(target))
 			return PTR_ERR(target);
-		ret = oh_ref(target);
+		ret = oh_ref(ucmd->heap, target);
 		if (ret)
 			return ret;
 		oh_slots(obj)[i] = target;
@@ -907,7 +911,7 @@ int objheap_cmd_set_slot(struct objheap_ucmd *ucmd)
 		target = oh_lookup(ucmd, cmd->target);
 		if (IS_ERR(target))
 			return PTR_ERR(target);
-		ret = oh_ref(target);
+		ret = oh_ref(ucmd->heap, target);
 		if (ret)
 			return ret;
 	}
@@ -968,8 +972,11 @@ static int oh_rw_chunked(struct objheap_ucmd *ucmd, struct oh_object *obj,
 	u32 done = 0, n;
 	int ret = 0;
 
-	if (!oh_immortal(obj))
+	/* Held across the lock's releases: a reference like any other. */
+	if (!oh_immortal(obj)) {
 		obj->refcnt++;
+		oh_gc_shade(heap, obj);
+	}
 	while (done < cmd->len) {
 		if (done) {
 			objheap_lock_yield(heap);

@@ -125,6 +125,29 @@ struct oh_intern {
  */
 #define OH_OBJ_GEN_SHIFT	24
 #define OH_OBJ_GEN		(3U << OH_OBJ_GEN_SHIFT)
+/*
+ * The incremental collector's marks (see kmod/gc.c): examined by the
+ * running or a past incremental collection (the mark outlives it: only a
+ * running one reads it), given a reference since, found unreachable.
+ */
+#define OH_OBJ_INC		BIT(26)
+#define OH_OBJ_INC_SHADED	BIT(27)
+#define OH_OBJ_INC_UNREACHABLE	BIT(28)
+#define OH_OBJ_INC_MARKS	(OH_OBJ_INC | OH_OBJ_INC_SHADED | \
+				 OH_OBJ_INC_UNREACHABLE)
+
+void oh_gc_inc_shade(struct objheap *heap, struct oh_object *obj);
+
+/*
+ * The write barrier: @obj gets a new reference (a slot, a handle, a
+ * name), which an incremental collection in progress must see.  Called
+ * for every reference taken, before or after the count goes up.
+ */
+static inline void oh_gc_shade(struct objheap *heap, struct oh_object *obj)
+{
+	if (unlikely(obj->flags & OH_OBJ_INC))
+		oh_gc_inc_shade(heap, obj);
+}
 
 static inline bool oh_immortal(const struct oh_object *obj)
 {
@@ -268,7 +291,7 @@ u64 oh_handle(struct oh_attach *att, const struct oh_object *obj);
 struct oh_object *oh_lookup_entry(struct objheap_ucmd *ucmd, u64 handle,
 				  u32 *indexp);
 struct oh_object *oh_lookup(struct objheap_ucmd *ucmd, u64 handle);
-int oh_ref(struct oh_object *obj);
+int oh_ref(struct objheap *heap, struct oh_object *obj);
 void oh_unref(struct objheap *heap, struct oh_object *obj);
 void __oh_ref_user(struct oh_attach *att, u32 index);
 int oh_unref_user(struct oh_attach *att, u32 index);

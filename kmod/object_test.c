@@ -28,6 +28,7 @@ static int oh_test_set_user_refs(struct objheap_ucmd *ucmd,
 	att->refs += (u64)cmd->refs.user_refs - e->refs;
 	e->refs = cmd->refs.user_refs;
 	obj->refcnt = other_refs + e->refs;
+	oh_gc_shade(ucmd->heap, obj);
 	return 0;
 }
 
@@ -52,6 +53,17 @@ int oh_object_test_cmd(struct objheap_ucmd *ucmd)
 			return PTR_ERR(obj);
 		cmd->chain.out_nchains = heap->weak.table.nchains;
 		cmd->chain.out_chain = oh_weak_chain_index(heap, obj);
+		return objheap_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	case OBJHEAP_TEST_OP_GC_STEP: {
+		int ret;
+
+		if (cmd->gc_step.out_phase || cmd->gc_step.__reserved)
+			return -EINVAL;
+		ret = oh_gc_test_step(heap);
+		if (ret < 0)
+			return ret;
+		cmd->gc_step.out_phase = ret;
 		return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 	}
 	}

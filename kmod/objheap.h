@@ -155,6 +155,7 @@ union ucmd_buffer {
 	struct objheap_gc_threshold gc_threshold;
 	struct objheap_gc_count gc_count;
 	struct objheap_gc_stats gc_stats;
+	struct objheap_gc_mode gc_mode;
 	struct objheap_gc_list gc_list;
 	struct objheap_gc_object gc_object;
 	struct objheap_stats stats;

@@ -31,6 +31,7 @@ enum {
 	OBJHEAP_TEST_OP_OBJECTS = 0x200,
 	OBJHEAP_TEST_OP_SET_USER_REFS,
 	OBJHEAP_TEST_OP_WEAK_CHAIN,
+	OBJHEAP_TEST_OP_GC_STEP,
 };
 
 /* Orders in which OBJHEAP_TEST_OP_FREE_BLOCKS and _ALLOC_BENCH free. */
@@ -74,6 +75,11 @@ enum {
  *         @handle's object hashes to now (@out_chain) and the table's
  *         chains (@out_nchains, 0 before its first weak reference), so
  *         that tests can make targets share a chain.
+ * @gc_step: OBJHEAP_TEST_OP_GC_STEP: run one increment of the heap's
+ *           incremental collection, starting one when none runs, as the
+ *           automatic collection would, and report the phase it left
+ *           (@out_phase, OBJHEAP_GC_PHASE_*).  EINVAL when the heap is
+ *           not in the incremental mode.
  *
  * OBJHEAP_TEST_OP_NOP does nothing: it is the null ioctl the benchmarks
  * measure the other commands against.
@@ -144,6 +150,10 @@ struct objheap_test_cmd {
 			__u32 out_chain;
 			__u32 out_nchains;
 		} chain;
+		struct {
+			__u32 out_phase;
+			__u32 __reserved;
+		} gc_step;
 		struct {
 			__u32 count;
 			__u32 size_min;

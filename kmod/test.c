@@ -28,6 +28,7 @@ int objheap_test_cmd(struct objheap_ucmd *ucmd)
 	case OBJHEAP_TEST_OP_OBJECTS:
 	case OBJHEAP_TEST_OP_SET_USER_REFS:
 	case OBJHEAP_TEST_OP_WEAK_CHAIN:
+	case OBJHEAP_TEST_OP_GC_STEP:
 		return oh_object_test_cmd(ucmd);
 	case OBJHEAP_TEST_OP_ALLOC_FIRST ... OBJHEAP_TEST_OP_ALLOC_LAST:
 		return objheap_alloc_test_cmd(ucmd);

@@ -547,12 +547,17 @@ TEST_F_TIMEOUT(gc, random_graphs_match_a_reachability_model, 600)
 
 /*
  * Automatic collections.  A model of CPython's rules, fed the same
- * creations, says when each generation is collected.
+ * creations, says when each generation is collected.  In the incremental
+ * mode it also follows the collection of the oldest generation through
+ * its phases, increment by increment, for objects of one empty slot
+ * (each costs 1 unit of work to COUNT, 2 to SUBTRACT and to WALK).
  */
 struct gc_model {
 	uint32_t count[3], threshold[3], size[3];
 	uint64_t collections[3], pending, total;
 	uint64_t held_back;	/* full collections the long-lived rule stopped */
+	/* The incremental mode: its budget, phase and what is left of it. */
+	uint32_t budget, phase, left, examined;
 };
 
 static void model_collect(struct gc_model *m, int g)
@@ -579,6 +584,47 @@ static void model_collect(struct gc_model *m, int g)
 	}
 }
 
+static void model_inc_step(struct gc_model *m)
+{
+	static const uint32_t cost[] = { 0, 1, 2, 2 };
+	uint32_t work = 0;
+
+	while (work < m->budget && m->phase) {
+		while (work < m->budget && m->left) {
+			work += cost[m->phase];
+			m->left--;
+		}
+		if (m->left)
+			break;
+		if (m->phase == OBJHEAP_GC_PHASE_WALK) {
+			/* Nothing dies here: no sweep. */
+			m->phase = OBJHEAP_GC_PHASE_IDLE;
+			m->collections[2]++;
+			m->total = m->examined;
+			break;
+		}
+		m->phase++;
+		m->left = m->examined;
+	}
+}
+
+static void model_new_incremental(struct gc_model *m)
+{
+	if (!m->phase && m->count[2] > m->threshold[2]) {
+		if (m->pending < m->total / 4) {
+			m->held_back++;
+		} else {
+			m->phase = OBJHEAP_GC_PHASE_COUNT;
+			m->left = m->examined = m->size[2];
+			m->count[2] = 0;
+			m->pending = 0;
+		}
+	}
+	model_collect(m, m->count[1] > m->threshold[1]);
+	if (m->phase)
+		model_inc_step(m);
+}
+
 static void model_new(struct gc_model *m)
 {
 	int i;
@@ -587,6 +633,10 @@ static void model_new(struct gc_model *m)
 	m->size[0]++;
 	if (!m->threshold[0] || m->count[0] <= m->threshold[0])
 		return;
+	if (m->budget) {
+		model_new_incremental(m);
+		return;
+	}
 	for (i = 2; i >= 0; i--) {
 		if (m->count[i] <= m->threshold[i])
 			continue;
@@ -599,14 +649,25 @@ static void model_new(struct gc_model *m)
 	}
 }
 
-TEST_F_TIMEOUT(gc, thresholds_trigger_collections_where_the_model_says, 300)
+/*
+ * One run of 3000 creations on a new heap, collecting its oldest
+ * generation incrementally with @budget, or stopping the world with 0.
+ */
+static void thresholds_run(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(gc) *self, uint32_t budget)
 {
-	struct gc_model m = { .threshold = { 7, 3, 2 } };
+	struct gc_model m = { .threshold = { 7, 3, 2 }, .budget = budget };
+	struct objheap_gc_mode mode;
 	struct objheap_gc_gen_stats st[3];
 	uint32_t count[3], t[3];
 	static uint64_t keep[3000];
 	int i, g;
 
+	objheap_close(self->heap);
+	ASSERT_EQ(0, objheap_open(&self->heap));
+	self->fd = objheap_fd(self->heap);
+	ASSERT_EQ(0, objheap_gc_set_mode(self->heap, budget ? OBJHEAP_GC_INCREMENTAL :
+					 OBJHEAP_GC_STOP_THE_WORLD, budget));
 	ASSERT_EQ(0, objheap_gc_get_threshold(self->heap, t));
 	EXPECT_EQ(700, t[0]);
 	EXPECT_EQ(10, t[1]);
@@ -621,16 +682,41 @@ TEST_F_TIMEOUT(gc, thresholds_trigger_collections_where_the_model_says, 300)
 		ASSERT_EQ(0, objheap_gc_get_count(self->heap, count));
 		for (g = 0; g < 3; g++)
 			ASSERT_EQ(m.count[g], count[g]);
+		if (m.budget) {
+			ASSERT_EQ(0, objheap_gc_get_mode(self->heap, &mode));
+			ASSERT_EQ(m.phase, mode.out_phase);
+		}
 	}
 	ASSERT_EQ(0, objheap_gc_get_stats(self->heap, st));
 	for (g = 0; g < 3; g++) {
 		EXPECT_EQ(m.collections[g], st[g].collections);
 		EXPECT_EQ(0, st[g].collected);
 	}
-	/* The run went through full collections and the long-lived rule. */
+	/*
+	 * The run went through full collections and the long-lived rule (a
+	 * slow incremental one lets promotions pile up while it runs).
+	 */
+	TH_LOG("budget %u: %llu full collections, %llu held back", budget,
+	       (unsigned long long)m.collections[2],
+	       (unsigned long long)m.held_back);
 	EXPECT_LT(0, m.collections[2]);
-	EXPECT_LT(0, m.held_back);
+	if (!budget || budget >= 4096)
+		EXPECT_LT(0, m.held_back);
 	EXPECT_EQ(0, objheap_release_array(self->heap, keep, 3000));
+}
+
+TEST_F_TIMEOUT(gc, thresholds_trigger_collections_where_the_model_says, 300)
+{
+	struct objheap_gc_mode mode;
+
+	ASSERT_EQ(0, objheap_gc_get_mode(self->heap, &mode));
+	thresholds_run(_metadata, self, 0);
+	/* The budget run_tests.sh gives, else a small and a large one. */
+	if (mode.out_mode == OBJHEAP_GC_INCREMENTAL)
+		thresholds_run(_metadata, self, mode.out_budget);
+	else
+		thresholds_run(_metadata, self, 64);
+	thresholds_run(_metadata, self, 1 << 20);
 }
 
 TEST_F(gc, default_threshold_collects_on_the_701st_object)
@@ -1142,5 +1228,616 @@ TEST_F(gc, cmd_length)
 	TEST_LENGTH(self->fd, objheap_gc_list, OBJHEAP_GC_GET_GARBAGE, __reserved);
 	TEST_LENGTH(self->fd, objheap_gc_value, OBJHEAP_GC_CLEAR_GARBAGE, out_value);
 }
+
+/* ---- the incremental mode ------------------------------------------ */
+
+/* One increment through the test interface; the phase it left, or -errno. */
+static int gc_step(int fd)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_GC_STEP,
+	};
+
+	return ioctl(fd, OBJHEAP_TEST, &cmd) ? -errno : (int)cmd.gc_step.out_phase;
+}
+
+/* Increments until the collection ends; how many, or -errno. */
+static int gc_steps_to_idle(int fd)
+{
+	int n = 0, phase;
+
+	do {
+		phase = gc_step(fd);
+		if (phase < 0)
+			return phase;
+		n++;
+	} while (phase != OBJHEAP_GC_PHASE_IDLE && n < 10000000);
+	return n;
+}
+
+static uint64_t id_node(struct objheap *heap, uint32_t nslots, uint64_t id)
+{
+	uint64_t h = 0;
+
+	return objheap_new(heap, 1, 0, nslots, &id, sizeof(id), NULL, &h) ? 0 : h;
+}
+
+/* The id in @h's payload, or ~0. */
+static uint64_t read_id(struct objheap *heap, uint64_t h)
+{
+	uint64_t id;
+
+	return objheap_read(heap, h, 0, &id, sizeof(id)) ? ~0ULL : id;
+}
+
+static uint32_t gc_phase(struct objheap *heap)
+{
+	struct objheap_gc_mode m;
+
+	return objheap_gc_get_mode(heap, &m) ? ~0U : m.out_phase;
+}
+
+TEST_F(gc, mode_is_set_and_read_back)
+{
+	struct objheap_gc_mode m = { .size = sizeof(m) };
+
+	ASSERT_EQ(0, objheap_gc_set_mode(self->heap, OBJHEAP_GC_STOP_THE_WORLD, 0));
+	ASSERT_EQ(0, objheap_gc_get_mode(self->heap, &m));
+	EXPECT_EQ(OBJHEAP_GC_STOP_THE_WORLD, m.out_mode);
+	EXPECT_EQ(OBJHEAP_GC_BUDGET_DEFAULT, m.out_budget);
+	EXPECT_EQ(OBJHEAP_GC_PHASE_IDLE, m.out_phase);
+	/* An increment needs the incremental mode. */
+	EXPECT_EQ(-EINVAL, gc_step(self->fd));
+
+	ASSERT_EQ(0, objheap_gc_set_mode(self->heap, OBJHEAP_GC_INCREMENTAL, 100));
+	ASSERT_EQ(0, objheap_gc_get_mode(self->heap, &m));
+	EXPECT_EQ(OBJHEAP_GC_INCREMENTAL, m.out_mode);
+	EXPECT_EQ(100, m.out_budget);
+	EXPECT_EQ(-EINVAL, objheap_gc_set_mode(self->heap, 2, 0));
+	EXPECT_EQ(-EINVAL, objheap_gc_set_mode(self->heap, OBJHEAP_GC_INCREMENTAL,
+					       OBJHEAP_GC_BUDGET_MAX + 1));
+	EXPECT_EQ(0, objheap_gc_set_mode(self->heap, OBJHEAP_GC_INCREMENTAL,
+					 OBJHEAP_GC_BUDGET_MAX));
+	/* The failed calls changed nothing. */
+	ASSERT_EQ(0, objheap_gc_get_mode(self->heap, &m));
+	EXPECT_EQ(OBJHEAP_GC_BUDGET_MAX, m.out_budget);
+
+	m = (struct objheap_gc_mode){ .size = sizeof(m), .mode = 1 };
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_GC_GET_MODE, &m));
+	m = (struct objheap_gc_mode){ .size = sizeof(m), .budget = 1 };
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_GC_GET_MODE, &m));
+	m = (struct objheap_gc_mode){ .size = sizeof(m), .__reserved = 1 };
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_GC_GET_MODE, &m));
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_GC_SET_MODE, &m));
+	m = (struct objheap_gc_mode){ .size = sizeof(m), .out_phase = 1 };
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_GC_SET_MODE, &m));
+	TEST_LENGTH(self->fd, objheap_gc_mode, OBJHEAP_GC_SET_MODE,
+		    out_longest_increment_ns);
+	TEST_LENGTH(self->fd, objheap_gc_mode, OBJHEAP_GC_GET_MODE,
+		    out_longest_increment_ns);
+}
+
+/* A ring of @n objects, held by the handle *@first to one of them. */
+static int held_ring(struct objheap *heap, uint32_t n, uint64_t *first)
+{
+	uint64_t prev, h;
+	uint32_t i;
+	int ret;
+
+	*first = prev = id_node(heap, 1, 0);
+	if (!prev)
+		return -ENOMEM;
+	for (i = 1; i < n; i++) {
+		h = id_node(heap, 1, i);
+		if (!h)
+			return -ENOMEM;
+		ret = link_to(heap, prev, 0, h);
+		if (!ret && prev != *first)
+			ret = objheap_release(heap, prev);
+		if (ret)
+			return ret;
+		prev = h;
+	}
+	ret = link_to(heap, prev, 0, *first);
+	if (!ret && prev != *first)
+		ret = objheap_release(heap, prev);
+	return ret;
+}
+
+/* Garbage in the oldest generation: a ring of @n, held through collect(1). */
+static int old_ring(struct objheap *heap, uint32_t n)
+{
+	uint64_t first;
+	int ret;
+
+	ret = held_ring(heap, n, &first);
+	if (!ret)
+		ret = collect(heap, 1);
+	return ret ?: objheap_release(heap, first);
+}
+
+/*
+ * The collection a program asks for, incremental or not, finds all the
+ * garbage of every generation, as a stop-the-world one does; the
+ * incremental one gives the lock up between increments and says so.
+ */
+TEST_F(gc, an_incremental_collect_finds_every_generation)
+{
+	struct objheap_gc_collect res = { 0 };
+	struct objheap_gc_mode m;
+	uint64_t keep;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, objheap_gc_set_mode(self->heap, i ? OBJHEAP_GC_INCREMENTAL :
+						 OBJHEAP_GC_STOP_THE_WORLD, 16));
+		keep = node(self->heap, 1);
+		ASSERT_EQ(0, link_to(self->heap, keep, 0, keep));
+		ASSERT_EQ(0, old_ring(self->heap, 500));
+		ASSERT_EQ(0, build_ring(self->heap, 300));
+		EXPECT_LIVE(801);
+		EXPECT_EQ(800, objheap_gc_collect(self->heap, 2, &res));
+		EXPECT_EQ(800, res.out_collected);
+		EXPECT_LIVE(1);
+		ASSERT_EQ(0, objheap_gc_get_mode(self->heap, &m));
+		EXPECT_EQ(OBJHEAP_GC_PHASE_IDLE, m.out_phase);
+		if (i) {
+			/* 801 objects, about 3 work units each, 16 a turn. */
+			EXPECT_LE(100, m.out_increments);
+			EXPECT_EQ(1, m.out_cycles);
+			EXPECT_EQ(0, m.out_aborted);
+		}
+		ASSERT_EQ(0, objheap_release(self->heap, keep));
+		EXPECT_EQ(1, collect(self->heap, 2));
+		EXPECT_LIVE(0);
+	}
+}
+
+/* Three objects made in the order @order names ("bxa": b, x, then a). */
+static void make_in_order(struct objheap *heap, const char *order,
+			  uint64_t *a, uint64_t *b, uint64_t *x)
+{
+	for (; *order; order++) {
+		if (*order == 'a')
+			*a = id_node(heap, 1, 1);
+		else if (*order == 'b')
+			*b = id_node(heap, 1, 2);
+		else
+			*x = id_node(heap, 1, 100);
+	}
+}
+
+/*
+ * The lost object of incremental collectors: the only reference to X
+ * moves from an object the collection has not walked yet (A) to one it
+ * has (B), and the collection must not free X.  The walk goes in the
+ * order the objects were made; the move is made after every possible
+ * increment, for the orders where X and B are walked before A (the race)
+ * and one where A goes first.  The write barrier shades X when the
+ * program takes a handle to it and when B's slot takes it.  A collection
+ * without it takes X for garbage while B refers to it, and frees Y, which
+ * only X refers to.
+ */
+TEST_F(gc, a_reference_moved_during_a_collection_is_never_lost)
+{
+	static const char *const orders[] = { "bxa", "xba", "axb" };
+	uint64_t a, b, x, y, got, got2, fill[4];
+	int order, k, i, phase, cases = 0;
+	bool ended;
+
+	ASSERT_EQ(0, objheap_gc_set_mode(self->heap, OBJHEAP_GC_INCREMENTAL, 1));
+	for (order = 0; order < 3; order++) {
+		ended = false;
+		for (k = 0; !ended; k++) {
+			a = b = x = 0;
+			make_in_order(self->heap, orders[order], &a, &b, &x);
+			ASSERT_NE(0, a);
+			ASSERT_NE(0, b);
+			ASSERT_NE(0, x);
+			y = id_node(self->heap, 1, 101);
+			ASSERT_NE(0, y);
+			ASSERT_EQ(0, link_to(self->heap, x, 0, y));
+			ASSERT_EQ(0, objheap_release(self->heap, y));
+			/* Garbage for the collection to find around them. */
+			for (i = 0; i < 4; i++) {
+				fill[i] = id_node(self->heap, 1, 10 + i);
+				ASSERT_EQ(0, link_to(self->heap, fill[i], 0, fill[i]));
+			}
+			ASSERT_EQ(0, link_to(self->heap, a, 0, x));
+			ASSERT_EQ(0, objheap_release(self->heap, x));
+			ASSERT_EQ(0, collect(self->heap, 1));
+			ASSERT_EQ(0, objheap_release_array(self->heap, fill, 4));
+			EXPECT_LIVE(8);
+
+			for (i = 0; i < k; i++) {
+				phase = gc_step(self->fd);
+				ASSERT_LE(0, phase);
+				if (phase == OBJHEAP_GC_PHASE_IDLE) {
+					ended = true;
+					break;
+				}
+			}
+			/* The move. */
+			ASSERT_EQ(0, objheap_get_slot(self->heap, a, 0, &x));
+			ASSERT_EQ(0, link_to(self->heap, b, 0, x));
+			ASSERT_EQ(0, link_to(self->heap, a, 0, 0));
+			ASSERT_EQ(0, objheap_release(self->heap, x));
+			if (!ended)
+				ASSERT_LT(0, gc_steps_to_idle(self->fd));
+			cases++;
+
+			/* X lives, in B's slot, with Y; the four rings went. */
+			EXPECT_LIVE(4);
+			ASSERT_EQ(0, objheap_get_slot(self->heap, b, 0, &got));
+			ASSERT_NE(0, got);
+			EXPECT_EQ(100, read_id(self->heap, got));
+			ASSERT_EQ(0, objheap_get_slot(self->heap, got, 0, &got2));
+			ASSERT_NE(0, got2) TH_LOG("order %s, after %d increments",
+						  orders[order], k);
+			EXPECT_EQ(101, read_id(self->heap, got2));
+			ASSERT_EQ(0, objheap_test_check(self->fd));
+			ASSERT_EQ(0, objheap_release(self->heap, got2));
+			ASSERT_EQ(0, objheap_release(self->heap, got));
+			ASSERT_EQ(0, objheap_release(self->heap, a));
+			ASSERT_EQ(0, objheap_release(self->heap, b));
+			EXPECT_LIVE(0);
+		}
+	}
+	/* Eight objects, three phases and a sweep: many places to move. */
+	TH_LOG("%d moves, one after each increment", cases);
+	EXPECT_LE(60, cases);
+}
+
+/*
+ * A weak reference read during a collection gives a strong one: its
+ * target, garbage when the collection started, must survive it.
+ */
+TEST_F(gc, a_weakref_read_during_a_collection_keeps_its_target)
+{
+	uint64_t x, y, wr, got;
+	int k, i, phase, cases = 0;
+	bool ended = false, swept;
+
+	ASSERT_EQ(0, objheap_gc_set_mode(self->heap, OBJHEAP_GC_INCREMENTAL, 1));
+	for (k = 0; !ended; k++) {
+		x = id_node(self->heap, 1, 7);
+		y = id_node(self->heap, 1, 8);
+		ASSERT_EQ(0, link_to(self->heap, x, 0, y));
+		ASSERT_EQ(0, link_to(self->heap, y, 0, x));
+		ASSERT_EQ(0, objheap_weakref_new(self->heap, x, 0, 0, &wr));
+		ASSERT_EQ(0, collect(self->heap, 1));
+		ASSERT_EQ(0, objheap_release(self->heap, y));
+		ASSERT_EQ(0, objheap_release(self->heap, x));
+		for (i = 0; i < k; i++) {
+			phase = gc_step(self->fd);
+			ASSERT_LE(0, phase);
+			if (phase == OBJHEAP_GC_PHASE_IDLE) {
+				ended = true;
+				break;
+			}
+		}
+		/* Once the sweep starts, the weak reference is cleared. */
+		swept = ended || gc_phase(self->heap) == OBJHEAP_GC_PHASE_SWEEP;
+		ASSERT_LE(0, objheap_weakref_get(self->heap, wr, &got));
+		if (!ended)
+			ASSERT_LT(0, gc_steps_to_idle(self->fd));
+		cases++;
+		if (!swept) {
+			/* Read before the walk ended: the pair lives. */
+			ASSERT_NE(0, got);
+			EXPECT_EQ(7, read_id(self->heap, got));
+			EXPECT_LIVE(3);
+			ASSERT_EQ(0, objheap_release(self->heap, got));
+			EXPECT_EQ(2, collect(self->heap, 2));
+		} else {
+			/* The pair was found first: the weak reference is clear. */
+			EXPECT_EQ(0, got);
+		}
+		ASSERT_LE(0, objheap_weakref_get(self->heap, wr, &got));
+		EXPECT_EQ(0, got);
+		ASSERT_EQ(0, objheap_release(self->heap, wr));
+		EXPECT_LIVE(0);
+	}
+	EXPECT_LE(8, cases);
+}
+
+/*
+ * The commands that need every object on its generation's list give a
+ * collection in progress up (or finish its sweep): nothing is lost, the
+ * heap's counts stay right, and the next collection starts afresh.
+ */
+TEST_F(gc, list_commands_and_freeze_give_a_collection_up)
+{
+	struct objheap_gc_mode m;
+	uint32_t count, i;
+	uint64_t keep;
+	int which;
+
+	ASSERT_EQ(0, objheap_gc_set_mode(self->heap, OBJHEAP_GC_INCREMENTAL, 4));
+	for (which = 0; which < 4; which++) {
+		keep = node(self->heap, 1);
+		ASSERT_EQ(0, link_to(self->heap, keep, 0, keep));
+		ASSERT_EQ(0, collect(self->heap, 1));
+		ASSERT_EQ(0, old_ring(self->heap, 100));
+		/* Well into the collection: counting or walking. */
+		for (i = 0; i < 20 + 70 * (which & 1); i++)
+			ASSERT_LT(0, gc_step(self->fd));
+		switch (which) {
+		case 0:
+		case 1:
+			EXPECT_EQ(-EMSGSIZE, objheap_gc_get_objects(self->heap, 2, NULL,
+								    0, &count));
+			EXPECT_EQ(101, count);
+			break;
+		case 2:
+			ASSERT_EQ(0, objheap_gc_freeze(self->heap));
+			EXPECT_EQ(101, objheap_gc_get_freeze_count(self->heap));
+			ASSERT_EQ(0, objheap_gc_unfreeze(self->heap));
+			break;
+		case 3:
+			ASSERT_EQ(0, objheap_gc_set_mode(self->heap,
+							 OBJHEAP_GC_STOP_THE_WORLD, 0));
+			break;
+		}
+		ASSERT_EQ(0, objheap_gc_get_mode(self->heap, &m));
+		EXPECT_EQ(OBJHEAP_GC_PHASE_IDLE, m.out_phase);
+		EXPECT_EQ(which + 1, m.out_aborted);
+		ASSERT_EQ(0, objheap_test_check(self->fd));
+		EXPECT_LIVE(101);
+		ASSERT_EQ(0, objheap_gc_set_mode(self->heap, OBJHEAP_GC_INCREMENTAL, 4));
+		ASSERT_EQ(0, objheap_release(self->heap, keep));
+		EXPECT_EQ(101, collect(self->heap, 2));
+		EXPECT_LIVE(0);
+	}
+}
+
+/*
+ * A mode switch while the collection frees its garbage frees the rest at
+ * once: the collection is not given up.
+ */
+TEST_F(gc, stopping_the_world_mid_sweep_frees_the_rest)
+{
+	struct objheap_gc_mode m;
+	int n = 0;
+
+	ASSERT_EQ(0, objheap_gc_set_mode(self->heap, OBJHEAP_GC_INCREMENTAL, 8));
+	ASSERT_EQ(0, old_ring(self->heap, 300));
+	EXPECT_LIVE(300);
+	while (gc_phase(self->heap) != OBJHEAP_GC_PHASE_SWEEP && n++ < 100000)
+		ASSERT_LT(0, gc_step(self->fd));
+	/* A ring goes a piece at a time, not all with its first object. */
+	ASSERT_EQ(OBJHEAP_GC_PHASE_SWEEP, gc_step(self->fd));
+	EXPECT_GT(300, objheap_test_objects(self->fd).objects.out_live);
+	EXPECT_LT(250, objheap_test_objects(self->fd).objects.out_live);
+	ASSERT_EQ(0, objheap_gc_set_mode(self->heap, OBJHEAP_GC_STOP_THE_WORLD, 0));
+	EXPECT_LIVE(0);
+	ASSERT_EQ(0, objheap_gc_get_mode(self->heap, &m));
+	EXPECT_EQ(1, m.out_cycles);
+	EXPECT_EQ(0, m.out_aborted);
+}
+
+/*
+ * A program that keeps rewiring its graph while a collection runs, in
+ * small increments, against a model of what it can reach: whatever it
+ * can reach the kernel must keep, and a full collection must leave no
+ * more.  Each seed draws its budget, so increments end at every point.
+ */
+#define RM_MAX 4096	/* objects created per seed */
+#define RM_ROOTS 48	/* handles held, at most */
+
+struct rm_model {
+	int slot[RM_MAX][2];	/* ids, -1 for none */
+	uint64_t handle[RM_MAX];	/* the handle, while held */
+	int refs[RM_MAX];	/* references held through it */
+	int n;
+	uint64_t rnd;
+};
+
+static uint32_t rm_rand(struct rm_model *m, uint32_t n)
+{
+	m->rnd ^= m->rnd << 13;
+	m->rnd ^= m->rnd >> 7;
+	m->rnd ^= m->rnd << 17;
+	return m->rnd % n;
+}
+
+/* A held object at random, or -1. */
+static int rm_root(struct rm_model *m)
+{
+	int i, k = 0, pick;
+
+	for (i = 0; i < m->n; i++)
+		k += m->refs[i] > 0;
+	if (!k)
+		return -1;
+	pick = rm_rand(m, k);
+	for (i = 0; i < m->n; i++)
+		if (m->refs[i] > 0 && !pick--)
+			return i;
+	return -1;
+}
+
+/* Mark what the program reaches in @seen; returns how many. */
+static int rm_reach(const struct rm_model *m, bool *seen, int *queue)
+{
+	int i, head = 0, tail = 0, s, t;
+
+	memset(seen, 0, m->n * sizeof(*seen));
+	for (i = 0; i < m->n; i++) {
+		if (m->refs[i] > 0) {
+			seen[i] = true;
+			queue[tail++] = i;
+		}
+	}
+	while (head < tail) {
+		i = queue[head++];
+		for (s = 0; s < 2; s++) {
+			t = m->slot[i][s];
+			if (t >= 0 && !seen[t]) {
+				seen[t] = true;
+				queue[tail++] = t;
+			}
+		}
+	}
+	return tail;
+}
+
+/*
+ * Walk the kernel's graph from the held handles, as the model has it:
+ * every reachable object is there, with its id and its slots.  Returns
+ * 0 or the id of the first object found wrong, plus one.
+ */
+static int rm_verify(struct objheap *heap, const struct rm_model *m, bool *seen,
+		     int *queue, uint64_t *h)
+{
+	int i, head = 0, tail = 0, s, t, bad = 0;
+	uint64_t got;
+
+	memset(seen, 0, m->n * sizeof(*seen));
+	for (i = 0; i < m->n; i++) {
+		h[i] = 0;
+		if (m->refs[i] > 0) {
+			seen[i] = true;
+			queue[tail++] = i;
+			h[i] = m->handle[i];
+		}
+	}
+	while (head < tail && !bad) {
+		i = queue[head++];
+		if (read_id(heap, h[i]) != (uint64_t)i) {
+			bad = i + 1;
+			break;
+		}
+		for (s = 0; s < 2; s++) {
+			t = m->slot[i][s];
+			if (objheap_get_slot(heap, h[i], s, &got) ||
+			    !got != (t < 0)) {
+				bad = i + 1;
+				break;
+			}
+			if (t < 0)
+				continue;
+			if (!seen[t]) {
+				seen[t] = true;
+				queue[tail++] = t;
+				h[t] = got;
+			} else if (objheap_release(heap, got)) {
+				bad = i + 1;
+			}
+		}
+	}
+	/* Give back what the walk took: one handle per object not held. */
+	for (i = 0; i < m->n; i++)
+		if (seen[i] && m->refs[i] <= 0 && h[i])
+			objheap_release(heap, h[i]);
+	return bad;
+}
+
+TEST_F_TIMEOUT(gc, a_rewiring_program_never_loses_what_it_reaches, 600)
+{
+	static const uint32_t budgets[] = { 1, 2, 3, 5, 8, 16, 64, 512 };
+	static struct rm_model m;
+	static bool seen[RM_MAX];
+	static int queue[RM_MAX];
+	static uint64_t h[RM_MAX];
+	uint64_t seed, seeds = 24, ops = 1500, op, slots[2];
+	int i, s, t, live, reach, ended = 0, full = 0, bad;
+	struct objheap_gc_mode mode;
+	uint32_t r;
+
+	seed = getenv("OBJHEAP_SEED") ? strtoull(getenv("OBJHEAP_SEED"), NULL, 0) :
+					(uint64_t)time(NULL);
+	TH_LOG("seeds %llu to %llu", (unsigned long long)seed,
+	       (unsigned long long)(seed + seeds - 1));
+	for (; seeds--; seed++) {
+		memset(&m, 0, sizeof(m));
+		m.rnd = seed * 0x9e3779b97f4a7c15ULL + 1;
+		ASSERT_EQ(0, objheap_gc_set_mode(self->heap, OBJHEAP_GC_INCREMENTAL,
+						 budgets[seed % 8]));
+		for (op = 0; op < ops && m.n < RM_MAX; op++) {
+			r = rm_rand(&m, 100);
+			i = rm_root(&m);
+			if (r < 25) {
+				int before = gc_phase(self->heap), after;
+
+				/* Young objects too, now and then. */
+				if (r < 3)
+					ASSERT_LE(0, collect(self->heap, 1));
+				after = gc_step(self->fd);
+				ASSERT_LE(0, after);
+				if (before != OBJHEAP_GC_PHASE_IDLE &&
+				    after == OBJHEAP_GC_PHASE_IDLE) {
+					ended++;
+					bad = rm_verify(self->heap, &m, seen, queue, h);
+					ASSERT_EQ(0, bad) TH_LOG("seed %llu op %llu: object %d",
+						(unsigned long long)seed,
+						(unsigned long long)op, bad - 1);
+				}
+				continue;
+			}
+			if (r < 45 && i >= 0) {
+				/* A slot of a held object takes a held one, or none. */
+				s = rm_rand(&m, 2);
+				t = rm_rand(&m, 4) ? rm_root(&m) : -1;
+				ASSERT_EQ(0, link_to(self->heap, m.handle[i], s,
+						     t < 0 ? 0 : m.handle[t]));
+				m.slot[i][s] = t;
+			} else if (r < 60 && i >= 0) {
+				/* Take a handle to what a slot holds. */
+				s = rm_rand(&m, 2);
+				t = m.slot[i][s];
+				ASSERT_EQ(0, objheap_get_slot(self->heap, m.handle[i], s,
+							      slots));
+				ASSERT_EQ(t < 0, !slots[0]);
+				if (t >= 0) {
+					if (m.refs[t] <= 0)
+						m.handle[t] = slots[0];
+					ASSERT_EQ(m.handle[t], slots[0]);
+					m.refs[t]++;
+				}
+			} else if (r < 80 && i >= 0) {
+				ASSERT_EQ(0, objheap_release(self->heap, m.handle[i]));
+				m.refs[i]--;
+			} else {
+				int held = 0;
+
+				for (t = 0; t < m.n; t++)
+					held += m.refs[t] > 0;
+				if (held >= RM_ROOTS)
+					continue;
+				i = m.n++;
+				for (s = 0; s < 2; s++) {
+					t = rm_rand(&m, 3) ? rm_root(&m) : -1;
+					m.slot[i][s] = t;
+					slots[s] = t < 0 ? 0 : m.handle[t];
+				}
+				ASSERT_EQ(0, objheap_new(self->heap, 1, 0, 2, &(uint64_t){ i },
+							 8, slots, &m.handle[i]));
+				m.refs[i] = 1;
+			}
+		}
+		/* Whatever the collection did, a full one leaves what is reached. */
+		ASSERT_EQ(0, rm_verify(self->heap, &m, seen, queue, h));
+		ASSERT_LE(0, collect(self->heap, 2));
+		reach = rm_reach(&m, seen, queue);
+		live = objheap_test_objects(self->fd).objects.out_live;
+		ASSERT_EQ(reach, live) TH_LOG("seed %llu", (unsigned long long)seed);
+		ASSERT_EQ(0, rm_verify(self->heap, &m, seen, queue, h));
+		ASSERT_EQ(0, objheap_test_check(self->fd));
+		full++;
+		for (i = 0; i < m.n; i++)
+			while (m.refs[i]-- > 0)
+				ASSERT_EQ(0, objheap_release(self->heap, m.handle[i]));
+		ASSERT_LE(0, collect(self->heap, 2));
+		EXPECT_LIVE(0);
+	}
+	ASSERT_EQ(0, objheap_gc_get_mode(self->heap, &mode));
+	TH_LOG("%d collections ended mid-program, checked; %llu increments",
+	       ended, (unsigned long long)mode.out_increments);
+	EXPECT_LT(24, ended);
+	EXPECT_EQ(24, full);
+}
+
 
 TEST_HARNESS_MAIN

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -48,12 +49,43 @@ static inline int write_file(const char *path, const char *text)
 /* SKIP() from a test body. */
 #define TEST_SKIP(fmt, ...) SKIP(return, fmt, ##__VA_ARGS__)
 
+/*
+ * The collector's mode the test programs run their heaps in: with
+ * OBJHEAP_GC_MODE=incremental in the environment (run_tests.sh runs the
+ * collector's programs a second time so), every heap the fixtures open
+ * collects its oldest generation incrementally, with OBJHEAP_GC_BUDGET of
+ * work per increment (default 64, so that a collection spans many
+ * increments and the commands between them).  0, or -errno.
+ */
+static inline int objheap_test_gc_mode(int fd)
+{
+	const char *mode = getenv("OBJHEAP_GC_MODE");
+	const char *budget = getenv("OBJHEAP_GC_BUDGET");
+	struct objheap_gc_mode cmd = {
+		.size = sizeof(cmd),
+		.mode = OBJHEAP_GC_INCREMENTAL,
+		.budget = budget ? strtoul(budget, NULL, 0) : 64,
+	};
+
+	if (!mode || strcmp(mode, "incremental"))
+		return 0;
+	return ioctl(fd, OBJHEAP_GC_SET_MODE, &cmd) ? -errno : 0;
+}
+
+static inline int objheap_test_gc_incremental(void)
+{
+	const char *mode = getenv("OBJHEAP_GC_MODE");
+
+	return mode && !strcmp(mode, "incremental");
+}
+
 #define __OPEN_HEAP_OR_SKIP(fd, skip)					\
 	do {								\
 		(fd) = open(OBJHEAP_DEV, O_RDWR | O_CLOEXEC);		\
 		if ((fd) < 0 && errno == ENOENT)			\
 			skip(OBJHEAP_DEV " is missing: module not loaded"); \
 		ASSERT_LE(0, (fd));					\
+		ASSERT_EQ(0, objheap_test_gc_mode(fd));			\
 	} while (0)
 
 /* Open a heap, or SKIP the test when the module is not loaded. */
@@ -208,6 +240,7 @@ static inline __u64 splitmix64(__u64 *state)
 			SETUP_SKIP(OBJHEAP_DEV " is missing: module not loaded"); \
 		ASSERT_EQ(0, __ret);					\
 		(fd) = objheap_fd(heap);				\
+		ASSERT_EQ(0, objheap_test_gc_mode(fd));			\
 		if (!objheap_has_test_interface(fd))			\
 			SETUP_SKIP("the module has no test interface"); \
 	} while (0)

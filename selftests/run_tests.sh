@@ -97,4 +97,11 @@ for t in *; do
 	esac
 	run_one "./$t"
 	echo "objheap-vm: test $t exit $?"
+	# The collector's programs again, with every heap incremental.
+	case "$t" in
+	objheap_gc|objheap_weakref|objheap_pressure)
+		echo "objheap-vm: test $t+incremental begin"
+		OBJHEAP_GC_MODE=incremental run_one "./$t"
+		echo "objheap-vm: test $t+incremental exit $?" ;;
+	esac
 done

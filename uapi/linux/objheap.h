@@ -142,6 +142,8 @@ enum {
 	OBJHEAP_CMD_TRACE_SNAPSHOT = OBJHEAP_CMD_BASE + 49,
 	OBJHEAP_CMD_TRACE_ROWS = OBJHEAP_CMD_BASE + 50,
 	OBJHEAP_CMD_TRACE_TAG = OBJHEAP_CMD_BASE + 51,
+	OBJHEAP_CMD_GC_SET_MODE = OBJHEAP_CMD_BASE + 52,
+	OBJHEAP_CMD_GC_GET_MODE = OBJHEAP_CMD_BASE + 53,
 };
 
 /* The version of this header's ABI, reported by OBJHEAP_QUERY. */
@@ -948,6 +950,87 @@ struct objheap_gc_object {
 	__u32 __reserved;
 };
 #define OBJHEAP_GC_IS_TRACKED _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_IS_TRACKED)
+
+/**
+ * enum objheap_gc_mode_value - How a heap collects its oldest generation
+ * @OBJHEAP_GC_STOP_THE_WORLD: In one command, as CPython 3.12 does (the
+ *                             default).
+ * @OBJHEAP_GC_INCREMENTAL: In increments of bounded work, one after each
+ *                          young collection, while the heap's commands
+ *                          run between them; the younger generations are
+ *                          collected as before.  Documentation/gc.rst
+ *                          tells how.
+ */
+enum objheap_gc_mode_value {
+	OBJHEAP_GC_STOP_THE_WORLD = 0,
+	OBJHEAP_GC_INCREMENTAL = 1,
+};
+
+/**
+ * enum objheap_gc_phase - Where an incremental collection is
+ * @OBJHEAP_GC_PHASE_IDLE: None is running.
+ * @OBJHEAP_GC_PHASE_COUNT: Taking each object's reference count.
+ * @OBJHEAP_GC_PHASE_SUBTRACT: Taking away the references the examined
+ *                             objects hold to each other.
+ * @OBJHEAP_GC_PHASE_WALK: Following the references of what is reachable.
+ * @OBJHEAP_GC_PHASE_SWEEP: Freeing the garbage found.
+ */
+enum objheap_gc_phase {
+	OBJHEAP_GC_PHASE_IDLE = 0,
+	OBJHEAP_GC_PHASE_COUNT = 1,
+	OBJHEAP_GC_PHASE_SUBTRACT = 2,
+	OBJHEAP_GC_PHASE_WALK = 3,
+	OBJHEAP_GC_PHASE_SWEEP = 4,
+};
+
+/* The budget of an increment when none is set, and the largest one. */
+#define OBJHEAP_GC_BUDGET_DEFAULT 4096
+#define OBJHEAP_GC_BUDGET_MAX (1U << 24)
+
+/**
+ * struct objheap_gc_mode - ioctl(OBJHEAP_GC_SET_MODE) and
+ *                          ioctl(OBJHEAP_GC_GET_MODE)
+ * @size: sizeof(struct objheap_gc_mode)
+ * @flags: Must be 0
+ * @mode: SET_MODE: an OBJHEAP_GC_* mode value (others EINVAL).  GET_MODE:
+ *        must be 0.
+ * @budget: SET_MODE: the work of one increment, in objects examined plus
+ *          slots followed; 0 for OBJHEAP_GC_BUDGET_DEFAULT, at most
+ *          OBJHEAP_GC_BUDGET_MAX (else EINVAL).  GET_MODE: must be 0.
+ * @out_mode: GET_MODE: the mode
+ * @out_budget: GET_MODE: the budget
+ * @out_phase: GET_MODE: an OBJHEAP_GC_PHASE_* value
+ * @__reserved: Must be 0
+ * @out_increments: GET_MODE: increments run since the heap was opened
+ * @out_cycles: GET_MODE: incremental collections that ran to their end
+ * @out_aborted: GET_MODE: incremental collections given up: by a command
+ *               that needs every generation's objects on its list
+ *               (FREEZE, UNFREEZE, GET_OBJECTS, GET_REFERRERS, SET_MODE
+ *               back to stop-the-world, a collection at the heap's
+ *               limit), or because an object found unreachable was
+ *               mapped meanwhile
+ * @out_longest_increment_ns: GET_MODE: the longest increment
+ *
+ * Switching to stop-the-world gives up a collection in progress (the
+ * garbage it was freeing is freed first).  The mode is the heap's, for
+ * every attachment; a read-only attachment may read it, not set it.
+ */
+struct objheap_gc_mode {
+	__u32 size;
+	__u32 flags;
+	__u32 mode;
+	__u32 budget;
+	__u32 out_mode;
+	__u32 out_budget;
+	__u32 out_phase;
+	__u32 __reserved;
+	__aligned_u64 out_increments;
+	__aligned_u64 out_cycles;
+	__aligned_u64 out_aborted;
+	__aligned_u64 out_longest_increment_ns;
+};
+#define OBJHEAP_GC_SET_MODE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_SET_MODE)
+#define OBJHEAP_GC_GET_MODE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_GET_MODE)
 
 /**
  * DOC: Weak references

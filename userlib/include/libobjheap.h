@@ -518,6 +518,15 @@ int objheap_gc_get_stats(struct objheap *heap,
 int objheap_gc_get_info(struct objheap *heap, struct objheap_gc_stats *out);
 
 /*
+ * objheap_gc_set_mode() - OBJHEAP_GC_STOP_THE_WORLD, or
+ * OBJHEAP_GC_INCREMENTAL with @budget of work per increment (0: the
+ * default).  objheap_gc_get_mode() fills @out with the mode, the budget,
+ * the phase and the increments' figures.
+ */
+int objheap_gc_set_mode(struct objheap *heap, uint32_t mode, uint32_t budget);
+int objheap_gc_get_mode(struct objheap *heap, struct objheap_gc_mode *out);
+
+/*
  * The permanent generation: freeze moves every tracked object there,
  * unfreeze moves them back to the oldest; get_freeze_count returns how
  * many it holds.

@@ -131,6 +131,29 @@ OBJHEAP_API int objheap_gc_get_info(struct objheap *heap,
 	return ret;
 }
 
+OBJHEAP_API int objheap_gc_set_mode(struct objheap *heap, uint32_t mode,
+				    uint32_t budget)
+{
+	struct objheap_gc_mode cmd = {
+		.size = sizeof(cmd),
+		.mode = mode,
+		.budget = budget,
+	};
+
+	return __objheap_ioctl(heap, OBJHEAP_GC_SET_MODE, &cmd);
+}
+
+OBJHEAP_API int objheap_gc_get_mode(struct objheap *heap,
+				    struct objheap_gc_mode *out)
+{
+	struct objheap_gc_mode cmd = { .size = sizeof(cmd) };
+	int ret = __objheap_ioctl(heap, OBJHEAP_GC_GET_MODE, &cmd);
+
+	if (!ret)
+		*out = cmd;
+	return ret;
+}
+
 static int gc_list(struct objheap *heap, unsigned long request, uint64_t handle,
 		   uint32_t generation, uint64_t *handles, uint32_t count,
 		   uint32_t *countp)
