@@ -798,6 +798,7 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 	WRITE_ONCE(gc->collections, gc->collections + 1);
 	if (elapsed > gc->longest_ns)
 		WRITE_ONCE(gc->longest_ns, elapsed);
+	gc->total_ns += elapsed;
 	trace_objheap_gc_done(heap->id, generation, found, survivors, elapsed);
 	/* Any user may ask for it: a bounded number of lines in the log. */
 	if (gc->debug & OBJHEAP_GC_DEBUG_STATS)
@@ -1154,6 +1155,7 @@ static void gc_inc_step(struct objheap *heap)
 	gc->collecting = false;
 	elapsed = ktime_get_ns() - start;
 	inc->work_ns += elapsed;
+	gc->total_ns += elapsed;
 	inc->increments++;
 	if (elapsed > inc->longest_ns)
 		inc->longest_ns = elapsed;
@@ -1512,6 +1514,7 @@ int objheap_cmd_gc_get_stats(struct objheap_ucmd *ucmd)
 	cmd->out_limit_collections = gc->limit_collections;
 	cmd->out_pressure_collections = gc->pressure_collections;
 	cmd->out_pressure_freed = gc->pressure_freed;
+	cmd->out_total_ns = gc->total_ns;
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

@@ -98,7 +98,8 @@ struct oh_gc_inc {
  *                    collection.
  * @long_lived_pending: Objects that reached the oldest generation since.
  * @collections: Collections that ran to the end, of any generation.
- * @longest_ns: The longest of them, in nanoseconds.
+ * @longest_ns: The longest of them (or of the increments), in nanoseconds.
+ * @total_ns: The time all collections and increments took.
  * @limit_collections: Full collections run because an allocation met
  *                     the heap's limit (oh_gc_collect_for_limit()).
  * @pressure_collections: Full collections run for the shrinker.
@@ -126,6 +127,7 @@ struct oh_gc {
 	u64 long_lived_pending;
 	u64 collections;
 	u64 longest_ns;
+	u64 total_ns;
 	u64 limit_collections;
 	u64 pressure_collections;
 	u64 pressure_freed;

@@ -6,6 +6,7 @@
  * module's API.  Every test's teardown closes the heap and asserts that
  * the module holds nothing any more.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -1615,6 +1616,57 @@ TEST_F(gc, stopping_the_world_mid_sweep_frees_the_rest)
 	ASSERT_EQ(0, objheap_gc_get_mode(self->heap, &m));
 	EXPECT_EQ(1, m.out_cycles);
 	EXPECT_EQ(0, m.out_aborted);
+}
+
+struct watcher {
+	struct objheap *heap;
+	volatile int stop;
+	uint64_t commands, mid_collection;
+};
+
+static void *watch_collection(void *arg)
+{
+	struct watcher *w = arg;
+	uint32_t phase;
+
+	while (!w->stop) {
+		phase = gc_phase(w->heap);
+		w->commands++;
+		if (phase != OBJHEAP_GC_PHASE_IDLE && phase != ~0U)
+			w->mid_collection++;
+	}
+	return NULL;
+}
+
+/*
+ * A long OBJHEAP_GC_COLLECT in the incremental mode lets another thread's
+ * commands run between its increments: the other thread sees the
+ * collection in every phase it reaches, many times.  (A stop-the-world
+ * collection holds the lock throughout: the same thread would never see
+ * one in progress.)
+ */
+TEST_F_TIMEOUT(gc, commands_run_between_the_increments_of_a_collect, 300)
+{
+	struct watcher w = { .heap = self->heap };
+	uint64_t keep;
+	pthread_t t;
+
+	ASSERT_EQ(0, objheap_gc_set_mode(self->heap, OBJHEAP_GC_INCREMENTAL, 256));
+	ASSERT_EQ(0, held_ring(self->heap, 20000, &keep));
+	ASSERT_EQ(0, collect(self->heap, 1));
+	ASSERT_EQ(0, objheap_release(self->heap, keep));
+	ASSERT_EQ(0, pthread_create(&t, NULL, watch_collection, &w));
+	/* Until the watcher runs: then the collection starts under it. */
+	while (!w.commands)
+		usleep(1000);
+	EXPECT_EQ(20000, collect(self->heap, 2));
+	w.stop = 1;
+	pthread_join(t, NULL);
+	TH_LOG("the other thread ran %llu commands, %llu of them mid-collection",
+	       (unsigned long long)w.commands,
+	       (unsigned long long)w.mid_collection);
+	EXPECT_LT(10, w.mid_collection);
+	EXPECT_LIVE(0);
 }
 
 /*

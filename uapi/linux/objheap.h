@@ -697,6 +697,15 @@ struct objheap_batch {
  * weakref.ref objects and may collect when one is allocated).  They run
  * once the command has succeeded and do not change its result.
  *
+ * By default a collection of the oldest generation runs in one go, in
+ * that command.  With OBJHEAP_GC_SET_MODE's OBJHEAP_GC_INCREMENTAL it
+ * runs in increments of bounded work instead, one after each young
+ * collection, and commands run between them: an automatic collection
+ * then takes at most a young collection and an increment.  A write
+ * barrier in every command that takes a reference keeps it from freeing
+ * anything a program can reach; garbage made while it runs goes at the
+ * next one.  Documentation/gc.rst gives the design and the argument.
+ *
  * Two more automatic collections, which CPython has not, are full ones,
  * and run only when a reference was dropped, leaving its object alive,
  * since the last full collection (without such a drop there can be no
@@ -764,6 +773,11 @@ enum objheap_gc_debug {
  * counts and statistics are unchanged, the younger generations' objects
  * examined are left in @generation, and the OBJHEAP_EVENT_GC_STOP that
  * follows the GC_START reports 0 collected.  Once it frees, it finishes.
+ *
+ * In the incremental mode, a full collection ends the collection running,
+ * if any, then runs one of every generation, giving the heap's lock up
+ * between increments; @out_elapsed_ns is then the collector's time, not
+ * the call's.  Killed, it gives the running collection up as above.
  */
 struct objheap_gc_collect {
 	__u32 size;
@@ -870,7 +884,8 @@ struct objheap_gc_gen_stats {
  * @flags: Must be 0
  * @out_gen: Per generation, as gc.get_stats()
  * @out_collections: Collections that ran to the end, of any generation
- * @out_longest_ns: The longest of them, in nanoseconds: the longest pause
+ * @out_longest_ns: The longest of them, in nanoseconds (or of the
+ *                  increments of an incremental one): the longest pause
  *                  the collector imposed on the heap's commands
  * @out_limit_collections: Full collections run because creating an object
  *                         met the heap's limit (or its user's bound) while
@@ -883,6 +898,9 @@ struct objheap_gc_gen_stats {
  * @out_pressure_freed: Bytes the heap gave back for the shrinker: what
  *                      those collections freed and the free arenas it
  *                      kept
+ * @out_total_ns: The time all collections took, in nanoseconds: every
+ *                collection that stops the world and every increment of
+ *                an incremental one
  *
  * A structure that ends at @out_gen, its first version, is accepted and
  * gets the figures it has room for.
@@ -896,6 +914,7 @@ struct objheap_gc_stats {
 	__aligned_u64 out_limit_collections;
 	__aligned_u64 out_pressure_collections;
 	__aligned_u64 out_pressure_freed;
+	__aligned_u64 out_total_ns;
 };
 #define OBJHEAP_GC_GET_STATS _IO(OBJHEAP_TYPE, OBJHEAP_CMD_GC_GET_STATS)
 
@@ -984,7 +1003,7 @@ enum objheap_gc_phase {
 };
 
 /* The budget of an increment when none is set, and the largest one. */
-#define OBJHEAP_GC_BUDGET_DEFAULT 4096
+#define OBJHEAP_GC_BUDGET_DEFAULT 32768
 #define OBJHEAP_GC_BUDGET_MAX (1U << 24)
 
 /**
