@@ -25,10 +25,11 @@
 
 #include <libobjheap.h>
 
-#define LIVE 1000000
-#define ROUNDS 200000
 #define WINDOW 20000
 #define PER 512
+
+/* The sizes, which OBJHEAP_PAUSE_LIVE and _ROUNDS may change. */
+static uint32_t LIVE = 1000000, ROUNDS = 200000;
 
 struct result {
 	uint64_t slowest_ns;
@@ -111,6 +112,7 @@ static void run(uint32_t mode, struct result *r)
 	int first, j, ret;
 
 	memset(r, 0, sizeof(*r));
+	memset(window, 0, sizeof(window));
 	ret = objheap_open(&heap) ?: objheap_batch_alloc(&b, PER);
 	if (!ret)
 		ret = objheap_set_limit(heap, 1ULL << 30);
@@ -144,8 +146,11 @@ static void run(uint32_t mode, struct result *r)
 		/* The oldest ring of the window goes. */
 		if (window[w]) {
 			t0 = now_ns();
-			if (objheap_release(heap, window[w]))
-				die("release", -EIO);
+			ret = objheap_release(heap, window[w]);
+			if (ret) {
+				fprintf(stderr, "pause_bench: ring %u, mode %u\n", i, mode);
+				die("release", ret);
+			}
 			t += now_ns() - t0;
 		}
 		window[w] = h;
@@ -208,6 +213,10 @@ int main(void)
 	struct result stw, inc;
 	struct cpy c;
 
+	if (getenv("OBJHEAP_PAUSE_LIVE"))
+		LIVE = strtoul(getenv("OBJHEAP_PAUSE_LIVE"), NULL, 0);
+	if (getenv("OBJHEAP_PAUSE_ROUNDS"))
+		ROUNDS = strtoul(getenv("OBJHEAP_PAUSE_ROUNDS"), NULL, 0);
 	run_cpython(&c);
 	/* Stop-the-world first, then incremental, then stop-the-world again. */
 	run(OBJHEAP_GC_STOP_THE_WORLD, &stw);

@@ -132,7 +132,7 @@ void oh_gc_init(struct objheap *heap)
 	INIT_LIST_HEAD(&gc->permanent);
 	INIT_LIST_HEAD(&gc->garbage);
 	INIT_LIST_HEAD(&gc->inc.todo);
-	INIT_LIST_HEAD(&gc->inc.done);
+	gc->inc.cursor = &gc->inc.todo;
 	INIT_LIST_HEAD(&gc->inc.unreachable);
 	INIT_LIST_HEAD(&gc->inc.cleared);
 	gc->inc.budget = OBJHEAP_GC_BUDGET_DEFAULT;
@@ -245,7 +245,6 @@ int oh_gc_check(struct objheap *heap)
 	ret = gc_check_list(&gc->permanent, OH_GC_OUTSIDE, &n[OH_GC_OUTSIDE]) ?:
 	      gc_check_list(&gc->garbage, OH_GC_OUTSIDE, &garbage) ?:
 	      gc_check_todo(gc, n) ?:
-	      gc_check_list(&gc->inc.done, OH_GC_GENS - 1, &n[OH_GC_GENS - 1]) ?:
 	      gc_check_list(&gc->inc.unreachable, OH_GC_GENS - 1,
 			    &n[OH_GC_GENS - 1]) ?:
 	      gc_check_list(&gc->inc.cleared, OH_GC_GENS - 1,
@@ -278,6 +277,23 @@ void oh_gc_track(struct objheap *heap, struct oh_object *obj)
 }
 
 /**
+ * oh_gc_unlink() - Take a tracked object off the collector's list it is on.
+ * @heap: The heap.
+ * @obj: The object, which is to be freed or interned.
+ *
+ * An incremental collection walks its list from a cursor it keeps between
+ * increments: the cursor moves on when its object leaves.
+ */
+void oh_gc_unlink(struct objheap *heap, struct oh_object *obj)
+{
+	struct oh_gc_inc *inc = &heap->gc.inc;
+
+	if (unlikely(inc->cursor == &obj->gc_link))
+		inc->cursor = obj->gc_link.next;
+	list_del(&obj->gc_link);
+}
+
+/**
  * oh_gc_count_free() - Count the freeing of a tracked object.
  * @heap: The heap.
  * @obj: The object, which has left its list, or is leaving the collector.
@@ -292,6 +308,10 @@ void oh_gc_count_free(struct objheap *heap, struct oh_object *obj)
 	gc_count_out(&heap->gc, obj);
 	if (heap->gc.gens[0].count)
 		heap->gc.gens[0].count--;
+	/* Reference counting freed it before the collection could. */
+	if (unlikely(obj->flags & OH_OBJ_INC_UNREACHABLE) &&
+	    heap->gc.inc.phase == OBJHEAP_GC_PHASE_WALK)
+		heap->gc.inc.found--;
 }
 
 static unsigned long gc_list_size(struct list_head *head)
@@ -322,7 +342,7 @@ u32 oh_gc_nr_tracked(struct objheap *heap)
 	lockdep_assert_held(&heap->lock);
 
 	n = gc_list_size(&gc->permanent) + gc_list_size(&gc->garbage) +
-	    gc_list_size(&gc->inc.todo) + gc_list_size(&gc->inc.done) +
+	    gc_list_size(&gc->inc.todo) +
 	    gc_list_size(&gc->inc.unreachable) + gc_list_size(&gc->inc.cleared);
 	for (i = 0; i < OH_GC_GENS; i++)
 		n += gc_list_size(&gc->gens[i].objects);
@@ -868,6 +888,7 @@ static void gc_inc_start(struct objheap *heap, bool young)
 		list_splice_tail_init(&gc->gens[i].objects, &inc->todo);
 		gc->gens[i].count = 0;
 	}
+	inc->cursor = inc->todo.next;
 	inc->phase = OBJHEAP_GC_PHASE_COUNT;
 	inc->found = 0;
 	inc->survivors = 0;
@@ -893,14 +914,14 @@ static unsigned long gc_inc_count(struct oh_gc *gc, unsigned long budget)
 	struct oh_gc_inc *inc = &gc->inc;
 	struct oh_object *obj;
 
-	while (work < budget && !list_empty(&inc->todo)) {
-		obj = list_first_entry(&inc->todo, struct oh_object, gc_link);
+	while (work < budget && inc->cursor != &inc->todo) {
+		obj = list_entry(inc->cursor, struct oh_object, gc_link);
 		gc_set_gen(gc, obj, OH_GC_GENS - 1);
 		obj->gc_refs = obj->refcnt;
 		if (unlikely(oh_mappable(obj)))
 			obj->gc_refs += oh_pages_gc_refs(obj);
 		obj->flags = (obj->flags & ~OH_OBJ_INC_MARKS) | OH_OBJ_INC;
-		list_move_tail(&obj->gc_link, &inc->done);
+		inc->cursor = inc->cursor->next;
 		work++;
 		gc_resched(&resched);
 	}
@@ -919,8 +940,8 @@ static unsigned long gc_inc_subtract(struct oh_gc_inc *inc,
 	unsigned long work = 0, resched = 0;
 	u32 i;
 
-	while (work < budget && !list_empty(&inc->todo)) {
-		obj = list_first_entry(&inc->todo, struct oh_object, gc_link);
+	while (work < budget && inc->cursor != &inc->todo) {
+		obj = list_entry(inc->cursor, struct oh_object, gc_link);
 		slots = oh_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
 			target = slots[i];
@@ -929,7 +950,7 @@ static unsigned long gc_inc_subtract(struct oh_gc_inc *inc,
 				target->gc_refs--;
 		}
 		work += 1 + obj->nslots;
-		list_move_tail(&obj->gc_link, &inc->done);
+		inc->cursor = inc->cursor->next;
 		gc_resched(&resched);
 	}
 	return work;
@@ -959,22 +980,27 @@ static void gc_inc_visit(struct oh_gc_inc *inc, struct oh_object *obj)
 }
 
 /*
- * WALK: phase 3 over lists, with no place kept in one between increments:
- * an object with references from outside (or shaded) is reachable, the
- * others unreachable until a reachable one refers to them.
+ * WALK: phase 3 from the cursor on: an object with references from
+ * outside (or shaded) is reachable and stays, the others go to the
+ * unreachable list until a reachable one refers to them, which brings
+ * them back to the tail, ahead of the cursor.
  */
 static unsigned long gc_inc_walk(struct oh_gc_inc *inc, unsigned long budget)
 {
 	unsigned long work = 0, resched = 0;
 	struct oh_object *obj;
 
-	while (work < budget && !list_empty(&inc->todo)) {
-		obj = list_first_entry(&inc->todo, struct oh_object, gc_link);
+	while (work < budget && inc->cursor != &inc->todo) {
+		obj = list_entry(inc->cursor, struct oh_object, gc_link);
 		work += 1 + obj->nslots;
 		if (obj->gc_refs || (obj->flags & OH_OBJ_INC_SHADED)) {
 			gc_inc_visit(inc, obj);
-			list_move_tail(&obj->gc_link, &inc->done);
+			/* Read after the visit: it may have appended to @todo. */
+			inc->cursor = inc->cursor->next;
+			/* Not less those freed since: for the long-lived rule. */
+			inc->survivors++;
 		} else {
+			inc->cursor = inc->cursor->next;
 			obj->flags |= OH_OBJ_INC_UNREACHABLE;
 			inc->flags_seen |= obj->flags;
 			list_move_tail(&obj->gc_link, &inc->unreachable);
@@ -1003,14 +1029,15 @@ static void gc_inc_give_up(struct objheap *heap)
 	}
 	/* Younger objects COUNT did not reach yet join the oldest now. */
 	if (inc->phase == OBJHEAP_GC_PHASE_COUNT) {
-		list_for_each_entry(obj, &inc->todo, gc_link) {
+		for (; inc->cursor != &inc->todo; inc->cursor = inc->cursor->next) {
+			obj = list_entry(inc->cursor, struct oh_object, gc_link);
 			gc_set_gen(gc, obj, OH_GC_GENS - 1);
 			gc_resched(&resched);
 		}
 	}
 	list_splice_tail_init(&inc->todo, old);
-	list_splice_tail_init(&inc->done, old);
 	list_splice_tail_init(&inc->unreachable, old);
+	inc->cursor = &inc->todo;
 	inc->found = 0;
 	inc->aborted++;
 	inc->gave_up = true;
@@ -1046,9 +1073,7 @@ static void gc_inc_finish(struct objheap *heap)
 	 */
 	inc->phase = OBJHEAP_GC_PHASE_SWEEP;
 
-	list_for_each_entry(obj, &inc->done, gc_link)
-		inc->survivors++;
-	list_splice_tail_init(&inc->done, old);
+	list_splice_tail_init(&inc->todo, old);
 	gc->long_lived_total = inc->survivors;
 
 	if (inc->flags_seen & (OH_OBJ_WEAKREFED | OBJHEAP_OBJ_WEAKREF)) {
@@ -1130,21 +1155,21 @@ static void gc_inc_step(struct objheap *heap)
 		switch (inc->phase) {
 		case OBJHEAP_GC_PHASE_COUNT:
 			work += gc_inc_count(gc, budget - work);
-			if (list_empty(&inc->todo)) {
-				list_splice_init(&inc->done, &inc->todo);
+			if (inc->cursor == &inc->todo) {
+				inc->cursor = inc->todo.next;
 				inc->phase = OBJHEAP_GC_PHASE_SUBTRACT;
 			}
 			break;
 		case OBJHEAP_GC_PHASE_SUBTRACT:
 			work += gc_inc_subtract(inc, budget - work);
-			if (list_empty(&inc->todo)) {
-				list_splice_init(&inc->done, &inc->todo);
+			if (inc->cursor == &inc->todo) {
+				inc->cursor = inc->todo.next;
 				inc->phase = OBJHEAP_GC_PHASE_WALK;
 			}
 			break;
 		case OBJHEAP_GC_PHASE_WALK:
 			work += gc_inc_walk(inc, budget - work);
-			if (list_empty(&inc->todo))
+			if (inc->cursor == &inc->todo)
 				gc_inc_finish(heap);
 			break;
 		case OBJHEAP_GC_PHASE_SWEEP:
@@ -1407,8 +1432,9 @@ int objheap_cmd_gc_collect(struct objheap_ucmd *ucmd)
 		cmd->out_uncollectable = 0;
 		cmd->out_elapsed_ns = 0;
 		ret = gc_inc_collect(ucmd->heap, cmd);
-	} else
+	} else {
 		ret = oh_gc_collect(ucmd->heap, cmd->generation, cmd);
+	}
 	return ret ?: objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

@@ -36,17 +36,18 @@ struct oh_gc_gen {
 
 /**
  * struct oh_gc_inc - The incremental collection of the oldest generation.
- * @todo: The objects the current phase has yet to handle: in COUNT the
- *        whole generation as it was when the collection started, then
- *        each phase's input.
- * @done: What the current phase handled; the next phase's @todo.  In WALK
- *        and after, the objects found reachable.
+ * @todo: The objects examined: the whole generation as it was when the
+ *        collection started (with a full one, the younger ones too), less
+ *        those WALK found unreachable so far and those freed since.
+ * @cursor: In @todo, the next object the current phase handles (@todo
+ *          itself when it has handled them all): those before it are
+ *          done.  oh_gc_unlink() moves it on when its object goes.
  * @unreachable: WALK: the objects found unreachable so far, each flagged
  *               OH_OBJ_INC_UNREACHABLE; SWEEP: the garbage left to free.
  * @cleared: SWEEP: garbage whose slots are emptied, waiting for the
  *           garbage that still refers to it.
  * @found: Objects on @unreachable.
- * @survivors: Objects found reachable.
+ * @survivors: Objects found reachable (some may have died since).
  * @work_ns: The time the current collection's increments took so far.
  * @collected: Objects the incremental collections freed, in all.
  * @seq: The number of the current (or last) collection, from 1.
@@ -64,7 +65,7 @@ struct oh_gc_gen {
  */
 struct oh_gc_inc {
 	struct list_head todo;
-	struct list_head done;
+	struct list_head *cursor;
 	struct list_head unreachable;
 	struct list_head cleared;
 	u64 found;
@@ -160,6 +161,7 @@ static inline void oh_gc_dropped(struct oh_gc *gc)
 
 void oh_gc_init(struct objheap *heap);
 void oh_gc_track(struct objheap *heap, struct oh_object *obj);
+void oh_gc_unlink(struct objheap *heap, struct oh_object *obj);
 void oh_gc_count_free(struct objheap *heap, struct oh_object *obj);
 int oh_gc_check(struct objheap *heap);
 void oh_gc_maybe_collect(struct objheap *heap);

@@ -456,7 +456,8 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 		oh_object_free(heap, obj);
 		return;
 	}
-	list_move_tail(&obj->gc_link, &dying);
+	oh_gc_unlink(heap, obj);
+	list_add_tail(&obj->gc_link, &dying);
 	while (!list_empty(&dying)) {
 		obj = list_first_entry(&dying, struct oh_object, gc_link);
 		list_del(&obj->gc_link);
@@ -471,8 +472,10 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 			}
 			if (oh_spared(heap, child))
 				continue;
-			if (oh_tracked(child))
-				list_move_tail(&child->gc_link, &dying);
+			if (oh_tracked(child)) {
+				oh_gc_unlink(heap, child);
+				list_add_tail(&child->gc_link, &dying);
+			}
 			else
 				oh_object_free(heap, child);
 		}
