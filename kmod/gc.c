@@ -1150,6 +1150,7 @@ static void gc_inc_step(struct objheap *heap)
 	unsigned long work = 0, budget = inc->budget;
 	u64 start = ktime_get_ns(), elapsed;
 
+	inc->since = 0;
 	gc->collecting = true;
 	while (work < budget && inc->phase != OBJHEAP_GC_PHASE_IDLE) {
 		switch (inc->phase) {
@@ -1333,9 +1334,19 @@ void oh_gc_maybe_collect(struct objheap *heap)
 
 	lockdep_assert_held(&heap->lock);
 
-	if (!gc->enabled || gc->collecting || !gc->gens[0].threshold ||
-	    gc->gens[0].count <= gc->gens[0].threshold)
+	if (!gc->enabled || gc->collecting || !gc->gens[0].threshold)
 		return;
+	if (gc->gens[0].count <= gc->gens[0].threshold) {
+		/*
+		 * A collection in progress also takes an increment each
+		 * quarter of generation 0's threshold: it ends in a quarter
+		 * of the creations, for a quarter of the garbage.
+		 */
+		if (gc->inc.phase != OBJHEAP_GC_PHASE_IDLE &&
+		    ++gc->inc.since > gc->gens[0].threshold / 4)
+			gc_inc_step(heap);
+		return;
+	}
 	if (gc->inc.on) {
 		gc_inc_maybe_collect(heap);
 		return;

@@ -56,6 +56,7 @@ struct oh_gc_gen {
  * @cycles: Collections that ran to their end.
  * @aborted: Collections given up.
  * @longest_ns: The longest increment.
+ * @since: Tracked objects created since the last increment.
  * @budget: The work of one increment: objects handled plus slots read.
  * @flags_seen: The flags of every object found unreachable, or-ed.
  * @phase: OBJHEAP_GC_PHASE_*.
@@ -78,6 +79,7 @@ struct oh_gc_inc {
 	u64 cycles;
 	u64 aborted;
 	u64 longest_ns;
+	u32 since;
 	u32 budget;
 	u32 flags_seen;
 	u8 phase;

@@ -558,7 +558,7 @@ struct gc_model {
 	uint64_t collections[3], pending, total;
 	uint64_t held_back;	/* full collections the long-lived rule stopped */
 	/* The incremental mode: its budget, phase and what is left of it. */
-	uint32_t budget, phase, left, examined;
+	uint32_t budget, phase, left, examined, since;
 };
 
 static void model_collect(struct gc_model *m, int g)
@@ -590,6 +590,7 @@ static void model_inc_step(struct gc_model *m)
 	static const uint32_t cost[] = { 0, 1, 2, 2 };
 	uint32_t work = 0;
 
+	m->since = 0;
 	while (work < m->budget && m->phase) {
 		while (work < m->budget && m->left) {
 			work += cost[m->phase];
@@ -632,8 +633,14 @@ static void model_new(struct gc_model *m)
 
 	m->count[0]++;
 	m->size[0]++;
-	if (!m->threshold[0] || m->count[0] <= m->threshold[0])
+	if (!m->threshold[0])
 		return;
+	if (m->count[0] <= m->threshold[0]) {
+		/* Between young collections, an increment each quarter. */
+		if (m->phase && ++m->since > m->threshold[0] / 4)
+			model_inc_step(m);
+		return;
+	}
 	if (m->budget) {
 		model_new_incremental(m);
 		return;
