@@ -93,6 +93,20 @@ static uint64_t build_live(struct objheap *heap, struct objheap_batch_buf *b,
 	return head;
 }
 
+/* Raise a module parameter for a large run; best effort, as root. */
+static void set_param(const char *name, unsigned long long value)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/objheap/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "%llu\n", value);
+	fclose(f);
+}
+
 static uint64_t held(struct objheap *heap)
 {
 	struct objheap_stats st = { .size = sizeof(st) };
@@ -115,7 +129,7 @@ static void run(uint32_t mode, struct result *r)
 	memset(window, 0, sizeof(window));
 	ret = objheap_open(&heap) ?: objheap_batch_alloc(&b, PER);
 	if (!ret)
-		ret = objheap_set_limit(heap, 1ULL << 30);
+		ret = objheap_set_limit(heap, (1ULL << 30) + 256ULL * LIVE);
 	if (!ret)
 		ret = objheap_gc_set_mode(heap, mode, 0);
 	if (ret)
@@ -217,6 +231,11 @@ int main(void)
 		LIVE = strtoul(getenv("OBJHEAP_PAUSE_LIVE"), NULL, 0);
 	if (getenv("OBJHEAP_PAUSE_ROUNDS"))
 		ROUNDS = strtoul(getenv("OBJHEAP_PAUSE_ROUNDS"), NULL, 0);
+	/* 10^7 objects need more than a heap's and a user's defaults. */
+	if (LIVE > 1000000) {
+		set_param("heap_limit_max", (1ULL << 30) + 256ULL * LIVE);
+		set_param("user_limit", (2ULL << 30) + 256ULL * LIVE);
+	}
 	run_cpython(&c);
 	/* Stop-the-world first, then incremental, then stop-the-world again. */
 	run(OBJHEAP_GC_STOP_THE_WORLD, &stw);
