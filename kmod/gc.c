@@ -629,17 +629,18 @@ static void gc_save_garbage(struct objheap *heap, struct list_head *unreachable)
 
 /*
  * Phase 7: free the garbage, objects of @unreachable until @budget is
- * spent (objects plus slots); returns the work done.  Each object is held
- * while its slots are emptied, which frees what only the garbage held
- * outside the collection, then let go of.  With its slots empty, letting
- * go frees nothing but the object itself, unless an unreachable object
- * not yet emptied still refers to it: then it waits on @cleared until
- * that one is.
+ * spent (objects plus slots); returns the work done.  @mark is the flag
+ * every object still on @unreachable has.  Each object is held while its
+ * slots are emptied, which frees what only the garbage held outside the
+ * collection, then let go of.  With its slots empty, letting go frees
+ * nothing but the object itself, unless an unreachable object not yet
+ * emptied still refers to it: then it waits on @cleared until that one
+ * is.
  */
 static unsigned long gc_delete_some(struct objheap *heap,
 				    struct list_head *unreachable,
 				    struct list_head *cleared,
-				    unsigned long budget)
+				    unsigned long budget, u32 mark)
 {
 	unsigned long resched = 0, work = 0;
 	struct oh_object *obj, *target, **slots;
@@ -661,8 +662,7 @@ static unsigned long gc_delete_some(struct objheap *heap,
 			 * here: a chain of garbage would otherwise go in one
 			 * piece, however small @budget.
 			 */
-			if (target->flags & (OH_OBJ_UNREACHABLE |
-					     OH_OBJ_INC_UNREACHABLE))
+			if (target->flags & mark)
 				target->refcnt--;
 			else
 				oh_unref(heap, target);
@@ -694,7 +694,8 @@ static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachabl
 {
 	LIST_HEAD(cleared);
 
-	gc_delete_some(heap, unreachable, &cleared, ULONG_MAX);
+	gc_delete_some(heap, unreachable, &cleared, ULONG_MAX,
+		       OH_OBJ_UNREACHABLE);
 	gc_garbage_gone(heap, &cleared);
 }
 
@@ -1107,7 +1108,8 @@ static unsigned long gc_inc_sweep(struct objheap *heap, unsigned long budget)
 	struct oh_gc_inc *inc = &heap->gc.inc;
 	unsigned long work;
 
-	work = gc_delete_some(heap, &inc->unreachable, &inc->cleared, budget);
+	work = gc_delete_some(heap, &inc->unreachable, &inc->cleared, budget,
+			      OH_OBJ_INC_UNREACHABLE);
 	if (list_empty(&inc->unreachable)) {
 		gc_garbage_gone(heap, &inc->cleared);
 		inc->phase = OBJHEAP_GC_PHASE_IDLE;
@@ -1206,7 +1208,7 @@ static void gc_inc_settle(struct objheap *heap)
 	case OBJHEAP_GC_PHASE_SWEEP:
 		heap->gc.collecting = true;
 		gc_delete_some(heap, &inc->unreachable, &inc->cleared,
-			       ULONG_MAX);
+			       ULONG_MAX, OH_OBJ_INC_UNREACHABLE);
 		gc_garbage_gone(heap, &inc->cleared);
 		heap->gc.collecting = false;
 		inc->phase = OBJHEAP_GC_PHASE_IDLE;
