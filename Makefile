@@ -219,7 +219,8 @@ wheel: $(LIB_PIC_A)
 		--bdist-dir=$(CURDIR)/$(BUILD)/python-build/wheel
 	@ls $(BUILD)/python-dist/*.whl
 
-$(BUILD)/bench/%: bench/%.c $(LIB_A) $(LIB_HDRS) $(SELFTEST_HDRS)
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(LIB_A) $(LIB_HDRS) \
+		   $(SELFTEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -Ikmod -o $@ $< $(LIB_A) -lm
 

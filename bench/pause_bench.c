@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include <libobjheap.h>
+#include "bench_chain.h"
 
 #define WINDOW 20000
 #define PER 512
@@ -71,24 +72,10 @@ static void submit(struct objheap *heap, struct objheap_batch_buf *b)
 static uint64_t build_live(struct objheap *heap, struct objheap_batch_buf *b,
 			   uint32_t n)
 {
-	static uint64_t slot[PER][2];
-	uint64_t head = 0;
-	uint32_t done, i, k;
-	int last = -1;
+	uint64_t head = bench_chain(heap, b, n);
 
-	for (done = 0; done < n; done += k) {
-		k = n - done < PER / 2 ? n - done : PER / 2;
-		objheap_batch_reset(b);
-		for (i = 0; i < k; i++) {
-			slot[i][0] = i ? OBJHEAP_BATCH_REF(last) : head;
-			last = objheap_batch_new(b, 1, 0, 2, NULL, 0,
-						 slot[i][0] ? slot[i] : NULL);
-			if (slot[i][0])
-				objheap_batch_release(b, slot[i][0]);
-		}
-		submit(heap, b);
-		head = objheap_batch_handle(b, last);
-	}
+	if (!head)
+		die("chain", -ENOMEM);
 	objheap_gc_collect(heap, 2, NULL);
 	return head;
 }

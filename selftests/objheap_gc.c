@@ -1250,6 +1250,22 @@ static int gc_step(int fd)
 	return ioctl(fd, OBJHEAP_TEST, &cmd) ? -errno : (int)cmd.gc_step.out_phase;
 }
 
+/*
+ * Up to @k increments: 1 when the collection ended within them, else 0;
+ * or -errno.
+ */
+static int gc_steps(int fd, int k)
+{
+	int i, phase;
+
+	for (i = 0; i < k; i++) {
+		phase = gc_step(fd);
+		if (phase <= 0)
+			return phase < 0 ? phase : 1;
+	}
+	return 0;
+}
+
 /* Increments until the collection ends; how many, or -errno. */
 static int gc_steps_to_idle(int fd)
 {
@@ -1458,14 +1474,9 @@ TEST_F(gc, a_reference_moved_during_a_collection_is_never_lost)
 			ASSERT_EQ(0, objheap_release_array(self->heap, fill, 4));
 			EXPECT_LIVE(8);
 
-			for (i = 0; i < k; i++) {
-				phase = gc_step(self->fd);
-				ASSERT_LE(0, phase);
-				if (phase == OBJHEAP_GC_PHASE_IDLE) {
-					ended = true;
-					break;
-				}
-			}
+			phase = gc_steps(self->fd, k);
+			ASSERT_LE(0, phase);
+			ended = phase;
 			/* The move. */
 			ASSERT_EQ(0, objheap_get_slot(self->heap, a, 0, &x));
 			ASSERT_EQ(0, link_to(self->heap, b, 0, x));
@@ -1504,7 +1515,7 @@ TEST_F(gc, a_reference_moved_during_a_collection_is_never_lost)
 TEST_F(gc, a_weakref_read_during_a_collection_keeps_its_target)
 {
 	uint64_t x, y, wr, got;
-	int k, i, phase, cases = 0;
+	int k, phase, cases = 0;
 	bool ended = false, swept;
 
 	ASSERT_EQ(0, objheap_gc_set_mode(self->heap, OBJHEAP_GC_INCREMENTAL, 1));
@@ -1517,14 +1528,9 @@ TEST_F(gc, a_weakref_read_during_a_collection_keeps_its_target)
 		ASSERT_EQ(0, collect(self->heap, 1));
 		ASSERT_EQ(0, objheap_release(self->heap, y));
 		ASSERT_EQ(0, objheap_release(self->heap, x));
-		for (i = 0; i < k; i++) {
-			phase = gc_step(self->fd);
-			ASSERT_LE(0, phase);
-			if (phase == OBJHEAP_GC_PHASE_IDLE) {
-				ended = true;
-				break;
-			}
-		}
+		phase = gc_steps(self->fd, k);
+		ASSERT_LE(0, phase);
+		ended = phase;
 		/* Once the sweep starts, the weak reference is cleared. */
 		swept = ended || gc_phase(self->heap) == OBJHEAP_GC_PHASE_SWEEP;
 		ASSERT_LE(0, objheap_weakref_get(self->heap, wr, &got));
