@@ -26,7 +26,8 @@ import weakref as _weakref
 
 from . import _objheap
 from ._objheap import (API_VERSION, ATTACH_READONLY, GC_DEBUG_SAVEALL,
-                       GC_DEBUG_STATS, INT_TYPE, MAX_SIZE, MAX_SLOTS,
+                       GC_DEBUG_STATS, GC_INCREMENTAL, GC_STOP_THE_WORLD,
+                       INT_TYPE, MAX_SIZE, MAX_SLOTS,
                        NAME_MAX, OBJ_FINALIZE, OBJ_FINALIZED, OBJ_FINALIZER,
                        OBJ_IMMORTAL, OBJ_IMMUTABLE, OBJ_INTERNED,
                        OBJ_MAPPABLE, OBJ_RESIZABLE, OBJ_WEAKREF,
@@ -40,6 +41,7 @@ __all__ = [
     "send_fd", "recv_fd", "SMALL_INTS",
     "Site", "Snapshot", "Statistic", "StatisticDiff", "TRACE_SNAPSHOTS_MAX",
     "API_VERSION", "ATTACH_READONLY", "GC_DEBUG_SAVEALL", "GC_DEBUG_STATS",
+    "GC_INCREMENTAL", "GC_STOP_THE_WORLD",
     "INT_TYPE", "MAX_SIZE", "MAX_SLOTS", "NAME_MAX", "OBJ_FINALIZE",
     "OBJ_FINALIZED", "OBJ_FINALIZER", "OBJ_IMMORTAL", "OBJ_IMMUTABLE",
     "OBJ_INTERNED", "OBJ_MAPPABLE", "OBJ_RESIZABLE", "OBJ_WEAKREF",
@@ -231,6 +233,19 @@ class GC:
 
     def get_debug(self):
         return _live(self._heap)._gc_get_debug()
+
+    def set_mode(self, mode, budget=0):
+        """GC_STOP_THE_WORLD (the default), or GC_INCREMENTAL: the oldest
+        generation is collected in increments of at most `budget` units
+        of work (0: the kernel's default), with the heap's commands run
+        between them (Documentation/gc.rst).  Not in Python's gc."""
+        _live(self._heap)._gc_set_mode(mode, budget)
+
+    def get_mode(self):
+        """A dict: mode, budget, phase (0 when no collection runs), and
+        the increments, incremental collections ended and given up, and
+        the longest increment in ns, since the heap was opened."""
+        return _live(self._heap)._gc_get_mode()
 
     @property
     def garbage(self):

@@ -1888,6 +1888,48 @@ static PyObject *heap_gc_set_debug(HeapObject *h, PyObject *o)
 	Py_RETURN_NONE;
 }
 
+/* Heap._gc_set_mode(mode, budget). */
+static PyObject *heap_gc_set_mode(HeapObject *h, PyObject *const *args,
+				  Py_ssize_t nargs)
+{
+	uint32_t mode, budget;
+	int ret;
+
+	if (nargs != 2) {
+		PyErr_SetString(PyExc_TypeError, "_gc_set_mode(mode, budget)");
+		return NULL;
+	}
+	if (as_u32(args[0], "mode", 0, &mode) ||
+	    as_u32(args[1], "budget", 0, &budget) || !heap_usable(h))
+		return NULL;
+	ret = objheap_gc_set_mode(h->lib, mode, budget);
+	if (ret)
+		return oh_error(ret);
+	Py_RETURN_NONE;
+}
+
+/* Heap._gc_get_mode(): OBJHEAP_GC_GET_MODE's figures, as a dict. */
+static PyObject *heap_gc_get_mode(HeapObject *h, PyObject *Py_UNUSED(ignored))
+{
+	struct objheap_gc_mode m;
+	int ret;
+
+	if (!heap_usable(h))
+		return NULL;
+	ret = objheap_gc_get_mode(h->lib, &m);
+	if (ret)
+		return oh_error(ret);
+	return Py_BuildValue("{sksksksKsKsKsK}",
+			     "mode", (unsigned long)m.out_mode,
+			     "budget", (unsigned long)m.out_budget,
+			     "phase", (unsigned long)m.out_phase,
+			     "increments", (unsigned long long)m.out_increments,
+			     "cycles", (unsigned long long)m.out_cycles,
+			     "aborted", (unsigned long long)m.out_aborted,
+			     "longest_increment_ns",
+			     (unsigned long long)m.out_longest_increment_ns);
+}
+
 static PyObject *u32_triple(const uint32_t v[3])
 {
 	return Py_BuildValue("(kkk)", (unsigned long)v[0], (unsigned long)v[1],
@@ -3377,6 +3419,8 @@ static PyMethodDef heap_methods[] = {
 	{ "_gc_set_threshold", FASTCALL(heap_gc_set_threshold), METH_FASTCALL, NULL },
 	{ "_gc_get_count", (PyCFunction)heap_gc_get_count, METH_NOARGS, NULL },
 	{ "_gc_get_stats", (PyCFunction)heap_gc_get_stats, METH_NOARGS, NULL },
+	{ "_gc_set_mode", FASTCALL(heap_gc_set_mode), METH_FASTCALL, NULL },
+	{ "_gc_get_mode", (PyCFunction)heap_gc_get_mode, METH_NOARGS, NULL },
 	{ "_gc_freeze", (PyCFunction)heap_gc_freeze, METH_NOARGS, NULL },
 	{ "_gc_unfreeze", (PyCFunction)heap_gc_unfreeze, METH_NOARGS, NULL },
 	{ "_gc_get_freeze_count", (PyCFunction)heap_gc_get_freeze_count, METH_NOARGS, NULL },
@@ -3616,6 +3660,8 @@ PyMODINIT_FUNC PyInit__objheap(void)
 		{ "REFCNT_IMMORTAL", OBJHEAP_REFCNT_IMMORTAL },
 		{ "GC_DEBUG_STATS", OBJHEAP_GC_DEBUG_STATS },
 		{ "GC_DEBUG_SAVEALL", OBJHEAP_GC_DEBUG_SAVEALL },
+		{ "GC_STOP_THE_WORLD", OBJHEAP_GC_STOP_THE_WORLD },
+		{ "GC_INCREMENTAL", OBJHEAP_GC_INCREMENTAL },
 		{ "INT_TYPE", OH_INT_TYPE },
 		{ "API_VERSION", OBJHEAP_API_VERSION },
 		{ "TAG_OTHER", OBJHEAP_TAG_OTHER },

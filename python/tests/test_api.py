@@ -32,7 +32,8 @@ class TestModule(unittest.TestCase):
                      "get_threshold", "set_threshold", "get_count",
                      "get_stats", "freeze", "unfreeze", "get_freeze_count",
                      "get_objects", "get_referrers", "get_referents",
-                     "is_tracked", "set_debug", "get_debug"):
+                     "is_tracked", "set_debug", "get_debug", "set_mode",
+                     "get_mode"):
             self.assertTrue(callable(getattr(objheap.GC, name)), name)
         self.assertIsInstance(objheap.GC.garbage, property)
         import gc

@@ -143,6 +143,25 @@ class TestGC(HeapTestCase):
             g.set_debug(1 << 10)
         self.assertEqual(cm.exception.errno, 22)
 
+    def test_mode(self):
+        g = self.h.gc
+        m = g.get_mode()
+        self.assertEqual(m["mode"], objheap.GC_STOP_THE_WORLD)
+        self.assertEqual(m["phase"], 0)
+        g.set_mode(objheap.GC_INCREMENTAL, 64)
+        m = g.get_mode()
+        self.assertEqual((m["mode"], m["budget"]), (objheap.GC_INCREMENTAL, 64))
+        # A full collection still finds every cycle, in increments.
+        for _ in range(50):
+            self.cycle()
+        self.assertEqual(g.collect(), 100)
+        self.assertEqual(g.get_mode()["phase"], 0)
+        with self.assertRaises(OSError) as cm:
+            g.set_mode(2)
+        self.assertEqual(cm.exception.errno, 22)
+        g.set_mode(objheap.GC_STOP_THE_WORLD)
+        self.assertEqual(g.get_mode()["mode"], objheap.GC_STOP_THE_WORLD)
+
     def test_callbacks(self):
         g = self.h.gc
         seen = []

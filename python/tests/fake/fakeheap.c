@@ -125,6 +125,12 @@ struct fheap {
 	struct objheap_gc_gen_stats stats[NGEN];
 	int enabled, collecting;
 	uint32_t debug;
+	/*
+	 * The collector's mode: recorded, not acted on.  The stand-in
+	 * collects in one go either way, which is what an incremental
+	 * heap's full collection amounts to when it runs to its end.
+	 */
+	uint32_t mode, budget;
 	uint64_t limit, bytes;
 	struct name *names;
 	struct ftrace tr;
@@ -607,6 +613,7 @@ API int objheap_open(struct objheap **heapp)
 	hp->threshold[0] = 700;
 	hp->threshold[1] = hp->threshold[2] = 10;
 	hp->enabled = 1;
+	hp->budget = OBJHEAP_GC_BUDGET_DEFAULT;
 	hp->limit = 256ULL << 20;
 	hp->tr.rng = 0x9E3779B97F4A7C15ULL;
 	{
@@ -1810,6 +1817,26 @@ API int objheap_gc_set_debug(struct objheap *heap, uint32_t flags)
 API int objheap_gc_get_debug(struct objheap *heap)
 {
 	return (int)HP->debug;
+}
+
+API int objheap_gc_set_mode(struct objheap *heap, uint32_t mode,
+			    uint32_t budget)
+{
+	RO_CHECK();
+	if (mode > OBJHEAP_GC_INCREMENTAL || budget > OBJHEAP_GC_BUDGET_MAX)
+		return -EINVAL;
+	HP->mode = mode;
+	HP->budget = budget ?: OBJHEAP_GC_BUDGET_DEFAULT;
+	return 0;
+}
+
+API int objheap_gc_get_mode(struct objheap *heap, struct objheap_gc_mode *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->out_mode = HP->mode;
+	out->out_budget = HP->budget;
+	return 0;
 }
 
 API int objheap_gc_clear_garbage(struct objheap *heap)
