@@ -475,9 +475,9 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 			if (oh_tracked(child)) {
 				oh_gc_unlink(heap, child);
 				list_add_tail(&child->gc_link, &dying);
-			}
-			else
+			} else {
 				oh_object_free(heap, child);
+			}
 		}
 		oh_object_free(heap, obj);
 		if (!(++freed % OH_RESCHED_EVERY))

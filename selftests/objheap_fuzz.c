@@ -39,7 +39,7 @@ typedef unsigned long long u64;
 typedef unsigned int u32;
 typedef unsigned char u8;
 
-#define NR_CMDS		(OBJHEAP_CMD_TRACE_TAG - OBJHEAP_CMD_BASE + 1)
+#define NR_CMDS		(OBJHEAP_CMD_GC_GET_MODE - OBJHEAP_CMD_BASE + 1)
 #define CMD(nr)		((nr) - OBJHEAP_CMD_BASE)
 #define ARENA_SIZE	(256 * 1024)
 #define POOL		64
@@ -153,6 +153,8 @@ static const u32 allowed[NR_CMDS] = {
 					    A_ENOENT | A_ENOMEM,
 	[CMD(OBJHEAP_CMD_TRACE_ROWS)] = BASIC | A_ENODATA | A_ENOENT,
 	[CMD(OBJHEAP_CMD_TRACE_TAG)] = BASIC | A_ENOENT,
+	[CMD(OBJHEAP_CMD_GC_SET_MODE)] = BASIC,
+	[CMD(OBJHEAP_CMD_GC_GET_MODE)] = BASIC,
 };
 
 /* What a field of a structure holds, for the generator. */
@@ -358,6 +360,15 @@ static const struct cmd_desc cmds[NR_CMDS] = {
 		false, { FLD(objheap_trace_tag, handle, K_HANDLE),
 			 FLD(objheap_trace_tag, out_tag, K_OUT),
 			 FLD(objheap_trace_tag, out_flags, K_OUT) } },
+	/* Small budgets half the time: collections of many increments. */
+	[CMD(OBJHEAP_CMD_GC_SET_MODE)] = { "GC_SET_MODE", sizeof(struct objheap_gc_mode), 0,
+		false, { FLD(objheap_gc_mode, mode, K_GEN),
+			 FLD(objheap_gc_mode, budget, K_U32),
+			 FLD(objheap_gc_mode, out_phase, K_RES),
+			 FLD(objheap_gc_mode, __reserved, K_RES) } },
+	[CMD(OBJHEAP_CMD_GC_GET_MODE)] = { "GC_GET_MODE", sizeof(struct objheap_gc_mode), 0,
+		false, { FLD(objheap_gc_mode, mode, K_RES),
+			 FLD(objheap_gc_mode, budget, K_RES) } },
 };
 
 /*

@@ -104,6 +104,8 @@ static const char *const cmd_names[] = {
 	[OBJHEAP_CMD_TRACE_SNAPSHOT - OBJHEAP_CMD_BASE] = "trace_snapshot",
 	[OBJHEAP_CMD_TRACE_ROWS - OBJHEAP_CMD_BASE] = "trace_rows",
 	[OBJHEAP_CMD_TRACE_TAG - OBJHEAP_CMD_BASE] = "trace_tag",
+	[OBJHEAP_CMD_GC_SET_MODE - OBJHEAP_CMD_BASE] = "gc_set_mode",
+	[OBJHEAP_CMD_GC_GET_MODE - OBJHEAP_CMD_BASE] = "gc_get_mode",
 	[63] = "test",
 };
 
