@@ -116,7 +116,8 @@ static void run(uint32_t mode, struct result *r)
 	memset(window, 0, sizeof(window));
 	ret = objheap_open(&heap) ?: objheap_batch_alloc(&b, PER);
 	if (!ret)
-		ret = objheap_set_limit(heap, (1ULL << 30) + 256ULL * LIVE);
+		ret = objheap_set_limit(heap, LIVE > 1000000 ?
+					(1ULL << 30) + 256ULL * LIVE : 1ULL << 30);
 	if (!ret)
 		ret = objheap_gc_set_mode(heap, mode, 0);
 	if (ret)
