@@ -130,6 +130,7 @@ unsigned int oh_pool_order __read_mostly;
 unsigned int oh_nr_pools __read_mostly;
 unsigned long oh_pool_mask __read_mostly;
 size_t oh_arena_bytes __read_mostly;
+unsigned int oh_id_shift __read_mostly;
 
 /* DIV_ROUND_UP(2^32, block size) per class (oh_alloc_trace_word()). */
 u32 oh_class_recip[OH_NR_CLASSES] __read_mostly;
@@ -167,6 +168,7 @@ int oh_alloc_setup(void)
 	oh_pool_order = ilog2(pool_size >> PAGE_SHIFT);
 	oh_nr_pools = arena_size / pool_size;
 	oh_pool_mask = ~((unsigned long)pool_size - 1);
+	oh_id_shift = ilog2(pool_size / OH_ALIGN);
 	oh_arena_bytes = kmalloc_size_roundup(struct_size((struct oh_arena *)NULL,
 							  pages, oh_nr_pools));
 	for (i = 0; i < OH_NR_CLASSES; i++)
@@ -211,6 +213,168 @@ static void oh_unhold(struct oh_alloc *a, size_t bytes)
 	oh_user_uncharge(a->user, bytes);
 }
 
+/* ---- block ids ---------------------------------------------------- */
+
+static int oh_ids_hold(struct oh_alloc *a, size_t bytes)
+{
+	if (oh_hold(a, bytes))
+		return -ENOMEM;
+	a->ids_bytes += bytes;
+	return 0;
+}
+
+static void oh_ids_unhold(struct oh_alloc *a, size_t bytes)
+{
+	oh_unhold(a, bytes);
+	a->ids_bytes -= bytes;
+}
+
+/* The regions a map can name: 2^31 ids, 2^oh_id_shift per region. */
+static u32 oh_idmap_regions(void)
+{
+	return 1U << (31 - oh_id_shift);
+}
+
+static void oh_idmap_set(struct oh_idmap *m, u32 region, void *p)
+{
+	m->leaves[region >> OH_IDMAP_LEAF_SHIFT]
+		 [region & (OH_IDMAP_LEAF_SIZE - 1)] = p;
+}
+
+/*
+ * Give leaf @leaf of @m room for @cap regions, keeping what it holds.
+ * Only the last leaf grows: the ones before it are full.
+ */
+static int oh_idmap_leaf(struct oh_alloc *a, struct oh_idmap *m, u32 leaf,
+			 u32 cap)
+{
+	u32 old = leaf < m->nleaves_used ? m->last_cap : 0;
+	void **p;
+
+	if (oh_ids_hold(a, cap * sizeof(*p)))
+		return -ENOMEM;
+	p = oh_raw_should_fail(a) ? NULL : kcalloc(cap, sizeof(*p), OH_GFP);
+	if (!p) {
+		oh_ids_unhold(a, cap * sizeof(*p));
+		return -ENOMEM;
+	}
+	if (old) {
+		memcpy(p, m->leaves[leaf], old * sizeof(*p));
+		kfree(m->leaves[leaf]);
+		oh_ids_unhold(a, old * sizeof(*p));
+	}
+	m->leaves[leaf] = p;
+	m->nleaves_used = leaf + 1;
+	m->last_cap = cap;
+	return 0;
+}
+
+/*
+ * Make room in @m for regions up to @last: room in @m->leaves, which
+ * doubles (it is a page of pointers for 2^18 regions, 1 GiB of 4 KiB
+ * pools), and leaves, of which the last starts small and doubles up to
+ * OH_IDMAP_LEAF_SIZE, so that a small heap's maps take a few hundred
+ * bytes.  What is made stays until the heap goes, counted as held.
+ */
+static int oh_idmap_reserve(struct oh_alloc *a, struct oh_idmap *m, u32 last)
+{
+	u32 leaf = last >> OH_IDMAP_LEAF_SHIFT, n, cap, need;
+	void ***leaves;
+	int ret;
+
+	if (leaf >= m->nleaves) {
+		n = max_t(u32, roundup_pow_of_two(leaf + 1), 8);
+		if (oh_ids_hold(a, n * sizeof(*leaves)))
+			return -ENOMEM;
+		leaves = oh_raw_should_fail(a) ? NULL :
+			 kvcalloc(n, sizeof(*leaves), OH_GFP);
+		if (!leaves) {
+			oh_ids_unhold(a, n * sizeof(*leaves));
+			return -ENOMEM;
+		}
+		if (m->nleaves)
+			memcpy(leaves, m->leaves,
+			       m->nleaves * sizeof(*leaves));
+		kvfree(m->leaves);
+		oh_ids_unhold(a, m->nleaves * sizeof(*leaves));
+		m->leaves = leaves;
+		m->nleaves = n;
+	}
+	/* The leaves before @leaf are full: the last of them grows first. */
+	if (m->nleaves_used && m->nleaves_used - 1 < leaf &&
+	    m->last_cap < OH_IDMAP_LEAF_SIZE) {
+		ret = oh_idmap_leaf(a, m, m->nleaves_used - 1,
+				    OH_IDMAP_LEAF_SIZE);
+		if (ret)
+			return ret;
+	}
+	while (m->nleaves_used < leaf) {
+		ret = oh_idmap_leaf(a, m, m->nleaves_used, OH_IDMAP_LEAF_SIZE);
+		if (ret)
+			return ret;
+	}
+	need = (last & (OH_IDMAP_LEAF_SIZE - 1)) + 1;
+	if (leaf + 1 < m->nleaves_used ||
+	    (leaf + 1 == m->nleaves_used && need <= m->last_cap))
+		return 0;
+	cap = max_t(u32, roundup_pow_of_two(need), 8);
+	if (leaf + 1 == m->nleaves_used)
+		cap = max(cap, 2 * m->last_cap);
+	return oh_idmap_leaf(a, m, leaf, min_t(u32, cap, OH_IDMAP_LEAF_SIZE));
+}
+
+static void oh_idmap_destroy(struct oh_alloc *a, struct oh_idmap *m)
+{
+	u32 i;
+
+	for (i = 0; i < m->nleaves_used; i++) {
+		kfree(m->leaves[i]);
+		oh_ids_unhold(a, (i + 1 < m->nleaves_used ? OH_IDMAP_LEAF_SIZE :
+				  m->last_cap) * sizeof(void *));
+	}
+	kvfree(m->leaves);
+	oh_ids_unhold(a, m->nleaves * sizeof(*m->leaves));
+	ida_destroy(&m->numbers);
+}
+
+/**
+ * oh_alloc_large_id() - Give a place in a large block an id.
+ * @a: The heap's allocator.
+ * @p: A 16-byte aligned address in a block above %OH_SMALL_MAX bytes.
+ * @idp: Its id, for oh_alloc_ptr().
+ *
+ * Context: The heap's lock is held.  May sleep.
+ * Return: 0, or -ENOMEM (the heap's limit, or no memory or number left).
+ */
+int oh_alloc_large_id(struct oh_alloc *a, void *p, u32 *idp)
+{
+	struct oh_idmap *m = &a->ids[1];
+	int region, ret;
+
+	region = oh_raw_should_fail(a) ? -ENOMEM :
+		 ida_alloc_max(&m->numbers, oh_idmap_regions() - 1, OH_GFP);
+	if (region < 0)
+		return -ENOMEM;
+	ret = oh_idmap_reserve(a, m, region);
+	if (ret) {
+		ida_free(&m->numbers, region);
+		return ret;
+	}
+	oh_idmap_set(m, region, p);
+	*idp = OH_ID_LARGE | (u32)region << oh_id_shift;
+	return 0;
+}
+
+/**
+ * oh_alloc_large_id_free() - Forget an id from oh_alloc_large_id().
+ * @a: The heap's allocator.
+ * @id: The id.
+ */
+void oh_alloc_large_id_free(struct oh_alloc *a, u32 id)
+{
+	ida_free(&a->ids[1].numbers, (id & ~OH_ID_LARGE) >> oh_id_shift);
+}
+
 /*
  * Give the page of pool @i (one page block per pool: alloc_pages_bulk()
  * would not account it in 6.1) to @arena; it is counted as held first.
@@ -228,6 +392,8 @@ static int oh_pool_back(struct oh_alloc *a, struct oh_arena *arena,
 	}
 	a->pool_pages++;
 	atomic_long_add(1 << oh_pool_order, &oh_pages_held);
+	oh_idmap_set(&a->ids[0], (arena->id_base >> oh_id_shift) + i,
+		     page_address(arena->pages[i]));
 	return 0;
 }
 
@@ -250,16 +416,24 @@ static void oh_arena_free_pages(struct oh_alloc *a, struct oh_arena *arena,
  */
 static struct oh_arena *oh_arena_alloc(struct oh_alloc *a)
 {
+	struct oh_idmap *m = &a->ids[0];
 	struct oh_arena *arena;
+	int no;
 
 	if (oh_hold(a, oh_arena_bytes))
 		return NULL;
 	arena = oh_raw_should_fail(a) ? NULL :
 		kmalloc(struct_size(arena, pages, oh_nr_pools), OH_GFP);
-	if (!arena) {
-		oh_unhold(a, oh_arena_bytes);
-		return NULL;
-	}
+	if (!arena)
+		goto err_unhold;
+	no = oh_raw_should_fail(a) ? -ENOMEM :
+	     ida_alloc_max(&m->numbers,
+			   oh_idmap_regions() / oh_nr_pools - 1, OH_GFP);
+	if (no < 0)
+		goto err_free;
+	if (oh_idmap_reserve(a, m, (no + 1) * oh_nr_pools - 1))
+		goto err_free_number;
+	arena->id_base = (u32)no * oh_nr_pools << oh_id_shift;
 	INIT_LIST_HEAD(&arena->freepools);
 	arena->nfreepools = oh_nr_pools;
 	arena->nextpool = 0;
@@ -269,6 +443,14 @@ static struct oh_arena *oh_arena_alloc(struct oh_alloc *a)
 	a->arenas_current++;
 	a->arenas_highwater = max(a->arenas_highwater, a->arenas_current);
 	return arena;
+
+err_free_number:
+	ida_free(&m->numbers, no);
+err_free:
+	kfree(arena);
+err_unhold:
+	oh_unhold(a, oh_arena_bytes);
+	return NULL;
 }
 
 /* Give an arena back to the system; it is on no list any more. */
@@ -283,6 +465,8 @@ static void oh_arena_free(struct oh_alloc *a, struct oh_arena *arena)
 		if (arena->pages[i])
 			oh_pool_drop_traces(a, oh_arena_pool(arena, i));
 	oh_arena_free_pages(a, arena, arena->nextpool);
+	ida_free(&a->ids[0].numbers,
+		 (arena->id_base >> oh_id_shift) / oh_nr_pools);
 	kfree(arena);
 	oh_unhold(a, oh_arena_bytes);
 	a->arenas_current--;
@@ -365,7 +549,8 @@ static struct oh_pool *oh_pool_take(struct oh_alloc *a)
 		pool = list_first_entry(&arena->freepools, struct oh_pool, node);
 		list_del(&pool->node);
 	} else {
-		pool = oh_arena_pool(arena, arena->nextpool++);
+		pool = oh_arena_pool(arena, arena->nextpool);
+		pool->index = arena->nextpool++;
 		pool->arena = arena;
 		pool->traces = NULL;
 	}
@@ -416,7 +601,6 @@ static noinline struct oh_pool *oh_pool_new(struct oh_alloc *a,
 	*bp = NULL;
 	pool->freeblock = bp;
 	pool->nextoffset = OH_POOL_OVERHEAD + bsize;
-	pool->maxnextoffset = pool_size - bsize;
 	list_add(&pool->node, &a->usedpools[idx]);
 	return pool;
 }
@@ -430,7 +614,7 @@ static __always_inline void oh_pool_extend(struct oh_pool *pool,
 {
 	void **bp;
 
-	if (likely(pool->nextoffset <= pool->maxnextoffset)) {
+	if (likely(pool->nextoffset <= oh_pool_size - bsize)) {
 		bp = (void *)pool + pool->nextoffset;
 		*bp = NULL;
 		pool->freeblock = bp;
@@ -821,6 +1005,8 @@ int oh_alloc_init(struct oh_alloc *a, size_t fixed)
 	for (i = 0; i < nr_lists; i++)
 		INIT_LIST_HEAD(&a->arenas[i]);
 	INIT_LIST_HEAD(&a->large);
+	ida_init(&a->ids[0].numbers);
+	ida_init(&a->ids[1].numbers);
 	xa_init_flags(&a->test_blocks, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	return 0;
 
@@ -861,6 +1047,8 @@ void oh_alloc_destroy(struct oh_alloc *a)
 		oh_large_free(a, large);
 		cond_resched();
 	}
+	oh_idmap_destroy(a, &a->ids[0]);
+	oh_idmap_destroy(a, &a->ids[1]);
 	bitmap_free(a->nonempty);
 	kfree(a->arenas);
 	/* The fixed part, and whatever the heap's users left charged. */

@@ -11,12 +11,52 @@
 #define __OBJHEAP_ALLOC_H
 
 #include <linux/gfp.h>
+#include <linux/idr.h>
 #include <linux/list.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
 struct oh_user;
 struct seq_file;
+
+/*
+ * Block ids: 32-bit names of blocks, for structures that cannot afford a
+ * pointer (the collector's lists, kmod/gc.h).  Bit 31 chooses one of two
+ * maps; the bits below oh_id_shift are the block's offset in 16-byte
+ * units from the start of its *region*; the bits between name the region:
+ * a pool (map 0, numbered by arena: the arena's number times the pools
+ * per arena, plus the pool's place in it) or a large block registered
+ * with oh_alloc_large_id() (map 1).  Each map is a table of the regions'
+ * addresses in pages of pointers, so an id is a pointer two loads away.
+ * No block has id 0: a pool's blocks start past its header, and map 1's
+ * ids have bit 31.
+ */
+#define OH_ID_LARGE		BIT(31)
+#define OH_IDMAP_LEAF_SHIFT	(PAGE_SHIFT - 3)
+#define OH_IDMAP_LEAF_SIZE	BIT(OH_IDMAP_LEAF_SHIFT)
+
+/* log2(pool_size / 16): set by oh_alloc_setup(), then read-only. */
+extern unsigned int oh_id_shift;
+
+/**
+ * struct oh_idmap - Region number to region address, for block ids.
+ * @leaves: @nleaves pointers to leaves, arrays of OH_IDMAP_LEAF_SIZE
+ *          addresses (a page), but for the last, which has @last_cap;
+ *          the first @nleaves_used are allocated, the rest NULL.  NULL
+ *          when there is none.
+ * @nleaves: Room in @leaves; doubles when a region beyond it is needed.
+ * @nleaves_used: Leaves allocated.
+ * @last_cap: Addresses the last of them has room for, a power of two.
+ * @numbers: The numbers in use: arenas' numbers in map 0, large blocks'
+ *           in map 1.
+ */
+struct oh_idmap {
+	void ***leaves;
+	u32 nleaves;
+	u32 nleaves_used;
+	u32 last_cap;
+	struct ida numbers;
+};
 
 /*
  * Every allocation userspace drives: charged to the memory cgroup of the
@@ -75,6 +115,8 @@ struct seq_file;
  * @limit_refused: Set when the heap's limit or its user's bound refused
  *                 memory; cleared by whoever acts on it
  *                 (oh_gc_collect_for_limit()).
+ * @ids: The two maps of block ids: pools, and large blocks that have one.
+ * @ids_bytes: Of @held, what the maps' pages and arrays take.
  * @test_fail_nth: Test builds only: when non-zero, the raw allocation
  *                 that brings it to zero fails (see alloc_test.c).
  * @test_next_id: Test builds only: the next id for @test_blocks.
@@ -102,6 +144,8 @@ struct oh_alloc {
 	u64 pool_pages;
 	u32 kept_arenas;
 	bool limit_refused;
+	struct oh_idmap ids[2];
+	u64 ids_bytes;
 	unsigned int test_fail_nth;
 	u32 test_next_id;
 	struct xarray test_blocks;
@@ -177,6 +221,27 @@ struct oh_alloc_stats {
 	u64 large_bytes;
 	struct oh_class_stats classes[OH_NR_CLASSES];
 };
+
+/**
+ * oh_alloc_ptr() - The block an id names.
+ * @a: The heap's allocator.
+ * @id: An id from oh_alloc_small_id() or oh_alloc_large_id(), of a block
+ *      still allocated.
+ *
+ * Return: The address the id was made from.
+ */
+static __always_inline void *oh_alloc_ptr(const struct oh_alloc *a, u32 id)
+{
+	const struct oh_idmap *m = &a->ids[id >> 31];
+	u32 region = (id & ~OH_ID_LARGE) >> oh_id_shift;
+	void **leaf = m->leaves[region >> OH_IDMAP_LEAF_SHIFT];
+
+	return (u8 *)leaf[region & (OH_IDMAP_LEAF_SIZE - 1)] +
+	       ((unsigned long)(id & (BIT(oh_id_shift) - 1)) << 4);
+}
+
+int oh_alloc_large_id(struct oh_alloc *a, void *p, u32 *idp);
+void oh_alloc_large_id_free(struct oh_alloc *a, u32 id);
 
 int oh_alloc_setup(void);
 int oh_alloc_init(struct oh_alloc *a, size_t fixed);

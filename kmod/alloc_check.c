@@ -50,8 +50,13 @@ static int oh_check_pool(struct oh_check *c, struct oh_arena *arena,
 	nblocks = oh_pool_nblocks(bsize);
 	if (OH_BAD(pool->ref >= 1 && pool->ref <= nblocks,
 		   "pool %p: %u blocks in use of %u", pool, pool->ref, nblocks) ||
-	    OH_BAD(pool->maxnextoffset == oh_pool_size - bsize,
-		   "pool %p: maxnextoffset %u", pool, pool->maxnextoffset) ||
+	    OH_BAD(oh_arena_pool(arena, pool->index) == pool,
+		   "pool %p: index %u", pool, pool->index) ||
+	    OH_BAD(oh_alloc_ptr(arena->owner,
+				oh_alloc_small_id((void *)pool +
+						  OH_POOL_OVERHEAD)) ==
+		   (void *)pool + OH_POOL_OVERHEAD,
+		   "pool %p: its id does not name it", pool) ||
 	    OH_BAD(pool->nextoffset >= OH_POOL_OVERHEAD + bsize &&
 		   pool->nextoffset <= OH_POOL_OVERHEAD + nblocks * bsize &&
 		   (pool->nextoffset - OH_POOL_OVERHEAD) % bsize == 0,
@@ -214,10 +219,11 @@ static int __oh_alloc_check(struct oh_alloc *a, struct oh_check *c)
 	    OH_BAD(a->pool_pages == c->pool_pages, "%llu pool pages, counted %llu",
 		   a->pool_pages, c->pool_pages) ||
 	    OH_BAD(a->held == a->fixed + c->arenas * oh_arena_bytes +
-		   c->pool_pages * oh_pool_size + c->large_held + a->charged,
-		   "bytes held %llu, counted %llu fixed + %llu arenas + %llu pools + %llu large + %llu charged",
+		   c->pool_pages * oh_pool_size + c->large_held + a->charged +
+		   a->ids_bytes,
+		   "bytes held %llu, counted %llu fixed + %llu arenas + %llu pools + %llu large + %llu charged + %llu ids",
 		   a->held, a->fixed, c->arenas, c->pool_pages, c->large_held,
-		   a->charged))
+		   a->charged, a->ids_bytes))
 		return -EUCLEAN;
 	return 0;
 }

@@ -37,7 +37,7 @@ extern u32 oh_class_recip[];
  * @ref: Blocks allocated.
  * @nextoffset: Offset of the first block never handed out.
  * @traces_szidx: A free pool only: the class its @traces were made for.
- * @maxnextoffset: The largest offset a block may start at.
+ * @index: The pool's place in its arena.
  * @szidx: Size class, or %OH_POOL_FREE.
  * @node: In usedpools[@szidx] while in use and not full; in the arena's
  *        freepools while free.
@@ -55,7 +55,7 @@ struct oh_pool {
 		u16 nextoffset;
 		u16 traces_szidx;
 	};
-	u16 maxnextoffset;
+	u16 index;
 	u16 szidx;
 	struct list_head node;
 	struct oh_arena *arena;
@@ -72,6 +72,8 @@ struct oh_pool {
  * @nfreepools: Free pools: those on @freepools and those never used.
  * @nextpool: Index of the first pool never used.
  * @owner: The heap's allocator, for the checker.
+ * @id_base: The id of its first pool's offset 0: its number times
+ *           oh_nr_pools, shifted by oh_id_shift.
  * @pages: The pools' pages, each of order oh_pool_order.
  */
 struct oh_arena {
@@ -80,6 +82,7 @@ struct oh_arena {
 	unsigned int nfreepools;
 	unsigned int nextpool;
 	struct oh_alloc *owner;
+	u32 id_base;
 	struct page *pages[];
 };
 
@@ -112,6 +115,22 @@ static inline struct oh_pool *oh_arena_pool(struct oh_arena *arena, unsigned int
 }
 
 int oh_pool_get_traces(struct oh_alloc *a, struct oh_pool *pool);
+
+/**
+ * oh_alloc_small_id() - The id of a small block, or of a place in one.
+ * @p: A 16-byte aligned address in a block of at most %OH_SMALL_MAX bytes
+ *     from oh_alloc().
+ *
+ * Return: The id oh_alloc_ptr() turns back into @p.
+ */
+static __always_inline u32 oh_alloc_small_id(const void *p)
+{
+	const struct oh_pool *pool = (const void *)((unsigned long)p &
+						     oh_pool_mask);
+
+	return pool->arena->id_base + ((u32)pool->index << oh_id_shift) +
+	       (u32)(((unsigned long)p & ~oh_pool_mask) >> 4);
+}
 
 /**
  * oh_alloc_trace_word() - The word kept beside a small block for its trace.

@@ -406,7 +406,7 @@ void oh_holders_destroy(struct objheap *heap)
  */
 struct oh_attach *oh_home(struct objheap *heap, const struct oh_object *obj)
 {
-	return obj->home ? xa_load(&heap->attachments, obj->home) : NULL;
+	return obj->home ? xa_load(&heap->homes, obj->home) : NULL;
 }
 
 /**
@@ -421,7 +421,7 @@ u32 oh_entry_find(struct oh_attach *att, const struct oh_object *obj)
 	struct oh_holders *hs;
 	u32 pos;
 
-	if (obj->home == att->id)
+	if (obj->home == att->home)
 		return obj->index;
 	hs = oh_holders_find(att->heap, obj);
 	if (!hs)
@@ -456,7 +456,7 @@ int oh_entry_get(struct oh_attach *att, struct oh_object *obj, u32 *indexp)
 		return ret;
 	if (!obj->home) {
 		index = oh_table_take(att, obj);
-		obj->home = att->id;
+		obj->home = att->home;
 		obj->index = index;
 		goto out;
 	}
@@ -469,11 +469,18 @@ out:
 	return 0;
 }
 
-/* Free @att's entry @index for @obj, and forget it in @obj. */
-static void oh_entry_del(struct oh_attach *att, struct oh_object *obj,
-			 u32 index)
+/**
+ * oh_entry_forget() - Free an attachment's entry for a live object.
+ * @att: The attachment.
+ * @obj: The object, which lives on.
+ * @index: @att's entry for @obj, which owns no reference.
+ *
+ * The entry's handle names nothing from now on; @obj forgets the entry
+ * if it was its home's.
+ */
+void oh_entry_forget(struct oh_attach *att, struct oh_object *obj, u32 index)
 {
-	if (obj->home == att->id) {
+	if (obj->home == att->home) {
 		obj->home = 0;
 		obj->index = OH_NO_INDEX;
 	} else {
@@ -526,6 +533,7 @@ void oh_handles_forget(struct objheap *heap, struct oh_object *obj)
 struct oh_attach *oh_attach_new(struct objheap *heap, u32 flags, bool charge)
 {
 	struct oh_attach *att;
+	u32 home;
 	int ret;
 
 	if (heap->nr_attached >= OBJHEAP_ATTACH_MAX)
@@ -547,15 +555,22 @@ struct oh_attach *oh_attach_new(struct objheap *heap, u32 flags, bool charge)
 	att->gen_key = get_random_u32() & OH_GEN_MAX;
 	att->index_key = get_random_u32();
 	xa_init_flags(&att->map_offsets, XA_FLAGS_ALLOC1);
+	ret = xa_alloc(&heap->homes, &home, att,
+		       XA_LIMIT(1, OBJHEAP_ATTACH_MAX), OH_GFP);
+	if (ret < 0)
+		goto err_free;
+	att->home = home;
 	ret = xa_alloc_cyclic(&heap->attachments, &att->id, att,
 			      XA_LIMIT(1, U32_MAX), &heap->next_id, OH_GFP);
 	if (ret < 0)
-		goto err_free;
+		goto err_erase_home;
 	oh_events_init(att);
 	att->pid = get_task_pid(current, PIDTYPE_TGID);
 	heap->nr_attached++;
 	return att;
 
+err_erase_home:
+	xa_erase(&heap->homes, att->home);
 err_free:
 	kfree(att);
 err_uncharge:
@@ -624,9 +639,9 @@ static u64 oh_attach_drop_all(struct oh_attach *att)
 		/* The disarming may free @obj, a finalizer: hold it. */
 		if (!oh_immortal(obj))
 			obj->refcnt++;
-		if (obj->home == att->id)
+		if (obj->home == att->home)
 			oh_attach_disarm(att, obj);
-		oh_entry_del(att, obj, i);
+		oh_entry_forget(att, obj, i);
 		if (!oh_immortal(obj)) {
 			obj->refcnt -= refs;
 			oh_unref(heap, obj);
@@ -680,6 +695,7 @@ void oh_attach_release(struct oh_attach *att)
 			oh_attach_announce(att, dropped);
 	}
 	xa_erase(&heap->attachments, att->id);
+	xa_erase(&heap->homes, att->home);
 	heap->nr_attached--;
 	/* Its memory is given back to the heap's counts: under the lock. */
 	oh_attach_free(att);
@@ -749,6 +765,7 @@ err_put_fd:
 err_release:
 	/* Never seen: it holds nothing and nobody is told. */
 	xa_erase(&ucmd->heap->attachments, att->id);
+	xa_erase(&ucmd->heap->homes, att->home);
 	ucmd->heap->nr_attached--;
 	refcount_dec(&ucmd->heap->users);
 	oh_attach_free(att);
@@ -820,7 +837,7 @@ int objheap_cmd_send(struct objheap_ucmd *ucmd)
 	if (ret) {
 		/* Nothing was sent: @to does not even see the object. */
 		if (fresh)
-			oh_entry_del(to, obj, index);
+			oh_entry_forget(to, obj, index);
 		return ret;
 	}
 	__oh_ref_user(to, index);

@@ -71,6 +71,9 @@ static inline struct oh_entry *oh_table_entry(const struct oh_table *t,
  * @events: Its event queue.
  * @pid: The process that made it.
  * @id: Its number, unique in the heap for the heap's life.
+ * @home: Its number among the heap's attachments of the moment, 1 to
+ *        OBJHEAP_ATTACH_MAX, reused after it goes: what the objects it is
+ *        the home of record in their @home.
  * @flags: OBJHEAP_ATTACH_* flags.
  * @gen_key: XORed into the generation of its handles; bit 31 clear.
  * @index_key: XORed into the index of its handles.
@@ -88,6 +91,7 @@ struct oh_attach {
 	struct oh_events events;
 	struct pid *pid;
 	u32 id;
+	u16 home;
 	u32 flags;
 	u32 gen_key;
 	u32 index_key;
@@ -121,6 +125,7 @@ void oh_holders_destroy(struct objheap *heap);
 
 u32 oh_entry_find(struct oh_attach *att, const struct oh_object *obj);
 int oh_entry_get(struct oh_attach *att, struct oh_object *obj, u32 *indexp);
+void oh_entry_forget(struct oh_attach *att, struct oh_object *obj, u32 index);
 int oh_table_reserve(struct oh_attach *att);
 u32 oh_table_take(struct oh_attach *att, struct oh_object *obj);
 u64 oh_entry_handle(const struct oh_attach *att, u32 index);

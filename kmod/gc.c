@@ -120,23 +120,89 @@ static bool gc_resched_killed(unsigned long *n)
 	return fatal_signal_pending(current);
 }
 
-void oh_gc_init(struct objheap *heap)
+/* The collector's lists, each with its head in struct oh_gc's @heads. */
+enum {
+	GC_HEAD_GEN0,
+	GC_HEAD_PERMANENT = GC_HEAD_GEN0 + OH_GC_GENS,
+	GC_HEAD_GARBAGE,
+	GC_HEAD_FOUND,
+	GC_HEAD_CLEARED,
+	GC_HEAD_INC_TODO,
+	GC_HEAD_INC_UNREACHABLE,
+	GC_HEAD_INC_CLEARED,
+	GC_NR_HEADS,
+};
+
+/*
+ * Heads 16 bytes apart, so that each has an id of its own (ids count
+ * 16-byte units), in one allocation of OH_GC_HEADS_SIZE bytes: a power
+ * of two, which kmalloc() aligns to its size.  It is none of the pools'
+ * blocks, so that a heap with no object holds no pool.
+ */
+static_assert(GC_NR_HEADS * OH_ALIGN <= OH_GC_HEADS_SIZE);
+static_assert((OH_GC_HEADS_SIZE & (OH_GC_HEADS_SIZE - 1)) == 0);
+
+static struct oh_alloc *gc_alloc(struct oh_gc *gc)
 {
+	return &container_of(gc, struct objheap, gc)->alloc;
+}
+
+static struct oh_alloc *gc_inc_alloc(struct oh_gc_inc *inc)
+{
+	return gc_alloc(container_of(inc, struct oh_gc, inc));
+}
+
+/**
+ * oh_gc_init() - Set a new heap's collector up.
+ * @heap: The heap.
+ *
+ * The heads of its lists are counted in the heap's fixed part
+ * (oh_alloc_init()).
+ *
+ * Return: 0, or -ENOMEM when the heads of its lists cannot be had.
+ */
+int oh_gc_init(struct objheap *heap)
+{
+	struct oh_alloc *a = &heap->alloc;
 	struct oh_gc *gc = &heap->gc;
+	u32 base;
 	int i;
 
+	gc->heads = kzalloc(OH_GC_HEADS_SIZE, OH_GFP);
+	if (!gc->heads)
+		return -ENOMEM;
+	if (oh_alloc_large_id(a, gc->heads, &base)) {
+		kfree(gc->heads);
+		gc->heads = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < GC_NR_HEADS; i++)
+		oh_idlist_init(a, base + i);
 	for (i = 0; i < OH_GC_GENS; i++) {
-		INIT_LIST_HEAD(&gc->gens[i].objects);
+		gc->gens[i].objects = base + GC_HEAD_GEN0 + i;
 		gc->gens[i].threshold = oh_gc_default_threshold[i];
 	}
-	INIT_LIST_HEAD(&gc->permanent);
-	INIT_LIST_HEAD(&gc->garbage);
-	INIT_LIST_HEAD(&gc->inc.todo);
-	gc->inc.cursor = &gc->inc.todo;
-	INIT_LIST_HEAD(&gc->inc.unreachable);
-	INIT_LIST_HEAD(&gc->inc.cleared);
+	gc->permanent = base + GC_HEAD_PERMANENT;
+	gc->garbage = base + GC_HEAD_GARBAGE;
+	gc->found = base + GC_HEAD_FOUND;
+	gc->cleared = base + GC_HEAD_CLEARED;
+	gc->inc.todo = base + GC_HEAD_INC_TODO;
+	gc->inc.cursor = gc->inc.todo;
+	gc->inc.unreachable = base + GC_HEAD_INC_UNREACHABLE;
+	gc->inc.cleared = base + GC_HEAD_INC_CLEARED;
 	gc->inc.budget = OBJHEAP_GC_BUDGET_DEFAULT;
 	gc->enabled = true;
+	return 0;
+}
+
+/**
+ * oh_gc_destroy() - Free what a heap's collector holds of its own.
+ * @heap: The heap, being freed.
+ */
+void oh_gc_destroy(struct objheap *heap)
+{
+	kfree(heap->gc.heads);
+	heap->gc.heads = NULL;
 }
 
 /* ---- the objects of each generation -------------------------------- */
@@ -179,12 +245,20 @@ static void gc_set_gen(struct oh_gc *gc, struct oh_object *obj,
 
 #if IS_ENABLED(CONFIG_OBJHEAP_TEST)
 /* Count @head's objects into *@n; each must count in generation @gen. */
-static int gc_check_list(struct list_head *head, unsigned int gen, u64 *n)
+static int gc_check_list(struct oh_gc *gc, u32 head, unsigned int gen,
+			 u64 *n)
 {
+	struct oh_alloc *a = gc_alloc(gc);
 	unsigned long resched = 0;
 	struct oh_object *obj;
+	u32 id;
 
-	list_for_each_entry(obj, head, gc_link) {
+	oh_idlist_for_each_obj(a, id, obj, head) {
+		if (oh_obj_id(obj) != id ||
+		    oh_obj_at(a, obj->gc_link.next)->gc_link.prev != id) {
+			pr_err("objheap: gc: an object's links are wrong\n");
+			return -EUCLEAN;
+		}
 		if (gc_gen_of(obj) != gen) {
 			pr_err("objheap: gc: an object of generation %u on the list of %u\n",
 			       gc_gen_of(obj), gen);
@@ -202,10 +276,12 @@ static int gc_check_list(struct list_head *head, unsigned int gen, u64 *n)
  */
 static int gc_check_todo(struct oh_gc *gc, u64 *n)
 {
+	struct oh_alloc *a = gc_alloc(gc);
 	unsigned long resched = 0;
 	struct oh_object *obj;
+	u32 id;
 
-	list_for_each_entry(obj, &gc->inc.todo, gc_link) {
+	oh_idlist_for_each_obj(a, id, obj, gc->inc.todo) {
 		if (gc_gen_of(obj) >= OH_GC_GENS ||
 		    (gc->inc.phase != OBJHEAP_GC_PHASE_COUNT &&
 		     gc_gen_of(obj) != OH_GC_GENS - 1)) {
@@ -238,16 +314,17 @@ int oh_gc_check(struct objheap *heap)
 	lockdep_assert_held(&heap->lock);
 
 	for (i = 0; i < OH_GC_GENS; i++) {
-		ret = gc_check_list(&gc->gens[i].objects, i, &n[i]);
+		ret = gc_check_list(gc, gc->gens[i].objects, i, &n[i]);
 		if (ret)
 			return ret;
 	}
-	ret = gc_check_list(&gc->permanent, OH_GC_OUTSIDE, &n[OH_GC_OUTSIDE]) ?:
-	      gc_check_list(&gc->garbage, OH_GC_OUTSIDE, &garbage) ?:
+	ret = gc_check_list(gc, gc->permanent, OH_GC_OUTSIDE,
+			    &n[OH_GC_OUTSIDE]) ?:
+	      gc_check_list(gc, gc->garbage, OH_GC_OUTSIDE, &garbage) ?:
 	      gc_check_todo(gc, n) ?:
-	      gc_check_list(&gc->inc.unreachable, OH_GC_GENS - 1,
+	      gc_check_list(gc, gc->inc.unreachable, OH_GC_GENS - 1,
 			    &n[OH_GC_GENS - 1]) ?:
-	      gc_check_list(&gc->inc.cleared, OH_GC_GENS - 1,
+	      gc_check_list(gc, gc->inc.cleared, OH_GC_GENS - 1,
 			    &n[OH_GC_GENS - 1]);
 	if (ret)
 		return ret;
@@ -271,7 +348,8 @@ void oh_gc_track(struct objheap *heap, struct oh_object *obj)
 {
 	lockdep_assert_held(&heap->lock);
 
-	list_add_tail(&obj->gc_link, &heap->gc.gens[0].objects);
+	oh_idlist_add_tail(&heap->alloc, oh_obj_id(obj), &obj->gc_link,
+			   heap->gc.gens[0].objects);
 	gc_count_in(&heap->gc, obj, 0);
 	heap->gc.gens[0].count++;
 }
@@ -288,9 +366,10 @@ void oh_gc_unlink(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_gc_inc *inc = &heap->gc.inc;
 
-	if (unlikely(inc->cursor == &obj->gc_link))
+	if (unlikely(inc->phase != OBJHEAP_GC_PHASE_IDLE) &&
+	    inc->cursor == oh_obj_id(obj))
 		inc->cursor = obj->gc_link.next;
-	list_del(&obj->gc_link);
+	oh_idlist_del(&heap->alloc, &obj->gc_link);
 }
 
 /**
@@ -314,12 +393,14 @@ void oh_gc_count_free(struct objheap *heap, struct oh_object *obj)
 		heap->gc.inc.found--;
 }
 
-static unsigned long gc_list_size(struct list_head *head)
+static unsigned long gc_list_size(struct oh_gc *gc, u32 head)
 {
+	struct oh_alloc *a = gc_alloc(gc);
 	unsigned long n = 0, resched = 0;
-	struct list_head *pos;
+	u32 id;
 
-	list_for_each(pos, head) {
+	for (id = oh_idlist_first(a, head); id != head;
+	     id = oh_link_at(a, id)->next) {
 		n++;
 		gc_resched(&resched);
 	}
@@ -341,21 +422,23 @@ u32 oh_gc_nr_tracked(struct objheap *heap)
 
 	lockdep_assert_held(&heap->lock);
 
-	n = gc_list_size(&gc->permanent) + gc_list_size(&gc->garbage) +
-	    gc_list_size(&gc->inc.todo) +
-	    gc_list_size(&gc->inc.unreachable) + gc_list_size(&gc->inc.cleared);
+	n = gc_list_size(gc, gc->permanent) + gc_list_size(gc, gc->garbage) +
+	    gc_list_size(gc, gc->inc.todo) +
+	    gc_list_size(gc, gc->inc.unreachable) +
+	    gc_list_size(gc, gc->inc.cleared);
 	for (i = 0; i < OH_GC_GENS; i++)
-		n += gc_list_size(&gc->gens[i].objects);
+		n += gc_list_size(gc, gc->gens[i].objects);
 	return n;
 }
 
 /* Phase 1: gc_refs starts as the reference count.  0, or -EINTR. */
-static int gc_update_refs(struct list_head *young)
+static int gc_update_refs(const struct oh_alloc *a, u32 young)
 {
 	unsigned long resched = 0;
 	struct oh_object *obj;
+	u32 id;
 
-	list_for_each_entry(obj, young, gc_link) {
+	oh_idlist_for_each_obj(a, id, obj, young) {
 		obj->gc_refs = obj->refcnt;
 		/* Mappings are references from outside (kmod/payload.c). */
 		if (unlikely(oh_mappable(obj)))
@@ -371,15 +454,15 @@ static int gc_update_refs(struct list_head *young)
  * Phase 2: take away the references young objects hold to each other.
  * 0, or -EINTR.
  */
-static int gc_subtract_refs(struct list_head *young)
+static int gc_subtract_refs(const struct oh_alloc *a, u32 young)
 {
 	unsigned long resched = 0;
 	struct oh_object *obj, *target, **slots;
-	u32 i;
+	u32 i, id;
 
-	list_for_each_entry(obj, young, gc_link) {
+	oh_idlist_for_each_obj(a, id, obj, young) {
 		slots = oh_slots(obj);
-		for (i = 0; i < obj->nslots; i++) {
+		for (i = 0; i < oh_nslots(obj); i++) {
 			target = slots[i];
 			if (target && gc_is_young(target))
 				target->gc_refs--;
@@ -397,20 +480,21 @@ static int gc_subtract_refs(struct list_head *young)
  * gc_refs 1, so that the walk keeps it when it gets there.  Returns how
  * many came back.
  */
-static unsigned long gc_visit_reachable(struct oh_object *obj,
-					struct list_head *young)
+static unsigned long gc_visit_reachable(const struct oh_alloc *a,
+					struct oh_object *obj, u32 young)
 {
 	struct oh_object *target, **slots = oh_slots(obj);
 	unsigned long rescued = 0;
 	u32 i;
 
-	for (i = 0; i < obj->nslots; i++) {
+	for (i = 0; i < oh_nslots(obj); i++) {
 		target = slots[i];
 		if (!target || !gc_is_young(target))
 			continue;
 		if (gc_is_tentatively_unreachable(target)) {
 			target->flags &= ~OH_OBJ_UNREACHABLE;
-			list_move_tail(&target->gc_link, young);
+			oh_idlist_move_tail(a, oh_obj_id(target),
+					    &target->gc_link, young);
 			target->gc_refs = 1;
 			rescued++;
 		} else if (!target->gc_refs) {
@@ -428,25 +512,25 @@ static unsigned long gc_visit_reachable(struct oh_object *obj,
  * when an object may need them.  0, or -EINTR with every object on one of
  * the two lists.
  */
-static int gc_move_unreachable(struct list_head *young,
-			       struct list_head *unreachable,
-			       u32 *flags_seen, unsigned long *found)
+static int gc_move_unreachable(const struct oh_alloc *a, u32 young,
+			       u32 unreachable, u32 *flags_seen,
+			       unsigned long *found)
 {
-	struct list_head *pos = young->next, *next;
+	u32 pos = oh_idlist_first(a, young), next;
 	unsigned long resched = 0, moved = 0;
 	struct oh_object *obj;
 
 	while (pos != young) {
-		obj = list_entry(pos, struct oh_object, gc_link);
+		obj = oh_obj_at(a, pos);
 		if (obj->gc_refs) {
-			moved -= gc_visit_reachable(obj, young);
+			moved -= gc_visit_reachable(a, obj, young);
 			/* Read after the visit: it may have appended to @young. */
-			pos = pos->next;
+			pos = obj->gc_link.next;
 		} else {
-			next = pos->next;
+			next = obj->gc_link.next;
 			obj->flags |= OH_OBJ_UNREACHABLE;
 			*flags_seen |= obj->flags;
-			list_move_tail(&obj->gc_link, unreachable);
+			oh_idlist_move_tail(a, pos, &obj->gc_link, unreachable);
 			moved++;
 			pos = next;
 		}
@@ -461,14 +545,16 @@ static int gc_move_unreachable(struct list_head *young,
  * Undo phases 1 to 3 for a collection that stops: every object back in
  * @young, unmarked.  This walk must finish, whatever signal is pending.
  */
-static void gc_unmark(struct oh_gc *gc, unsigned int gen,
-		      struct list_head *young, struct list_head *unreachable)
+static void gc_unmark(struct oh_gc *gc, unsigned int gen, u32 young,
+		      u32 unreachable)
 {
+	struct oh_alloc *a = gc_alloc(gc);
 	unsigned long resched = 0;
 	struct oh_object *obj;
+	u32 id;
 
-	list_splice_tail_init(unreachable, young);
-	list_for_each_entry(obj, young, gc_link) {
+	oh_idlist_splice_tail_init(a, unreachable, young);
+	oh_idlist_for_each_obj(a, id, obj, young) {
 		obj->flags &= ~(OH_OBJ_COLLECTING | OH_OBJ_UNREACHABLE);
 		gc_set_gen(gc, obj, gen);
 		gc_resched(&resched);
@@ -480,14 +566,14 @@ static void gc_unmark(struct oh_gc *gc, unsigned int gen,
  * gc_refs, and so may stop when the task is killed.  0, or -EINTR after
  * gc_unmark() has put everything back in @young, generation @gen.
  */
-static int gc_mark(struct oh_gc *gc, unsigned int gen, struct list_head *young,
-		   struct list_head *unreachable, u32 *flags_seen,
-		   unsigned long *found)
+static int gc_mark(struct oh_gc *gc, unsigned int gen, u32 young,
+		   u32 unreachable, u32 *flags_seen, unsigned long *found)
 {
+	struct oh_alloc *a = gc_alloc(gc);
 	int ret;
 
-	ret = gc_update_refs(young) ?: gc_subtract_refs(young) ?:
-	      gc_move_unreachable(young, unreachable, flags_seen, found);
+	ret = gc_update_refs(a, young) ?: gc_subtract_refs(a, young) ?:
+	      gc_move_unreachable(a, young, unreachable, flags_seen, found);
 	if (ret)
 		gc_unmark(gc, gen, young, unreachable);
 	return ret;
@@ -499,12 +585,13 @@ static int gc_mark(struct oh_gc *gc, unsigned int gen, struct list_head *young,
  * counted its mappings (kmod/payload.c).  Returns false, with every such
  * object mappable again, when one was.
  */
-static bool gc_doom_mapped(struct list_head *unreachable)
+static bool gc_doom_mapped(const struct oh_alloc *a, u32 unreachable)
 {
 	unsigned long resched = 0;
 	struct oh_object *obj;
+	u32 id;
 
-	list_for_each_entry(obj, unreachable, gc_link) {
+	oh_idlist_for_each_obj(a, id, obj, unreachable) {
 		if (oh_mappable(obj) && !oh_pages_gc_doom(obj))
 			goto undo;
 		gc_resched(&resched);
@@ -512,7 +599,10 @@ static bool gc_doom_mapped(struct list_head *unreachable)
 	return true;
 
 undo:
-	list_for_each_entry_continue_reverse(obj, unreachable, gc_link) {
+	/* Those before @obj were doomed: they are mappable again. */
+	for (id = obj->gc_link.prev; id != unreachable;
+	     id = obj->gc_link.prev) {
+		obj = oh_obj_at(a, id);
 		if (oh_mappable(obj))
 			oh_pages_gc_keep(obj);
 		gc_resched(&resched);
@@ -525,12 +615,14 @@ undo:
  * Returns how many.
  */
 static unsigned long gc_finish_reachable(struct oh_gc *gc, unsigned int gen,
-					 struct list_head *young)
+					 u32 young)
 {
+	struct oh_alloc *a = gc_alloc(gc);
 	unsigned long n = 0, resched = 0;
 	struct oh_object *obj;
+	u32 id;
 
-	list_for_each_entry(obj, young, gc_link) {
+	oh_idlist_for_each_obj(a, id, obj, young) {
 		obj->flags &= ~OH_OBJ_COLLECTING;
 		gc_set_gen(gc, obj, gen);
 		n++;
@@ -548,14 +640,14 @@ static unsigned long gc_finish_reachable(struct oh_gc *gc, unsigned int gen,
  * frees its target, and report a death nothing can observe (CPython's
  * bpo-38006).
  */
-static void gc_handle_weakrefs(struct objheap *heap,
-			       struct list_head *unreachable)
+static void gc_handle_weakrefs(struct objheap *heap, u32 unreachable)
 {
 	unsigned long resched = 0;
 	struct oh_object *obj;
+	u32 id;
 
 	/* Only finalizers, never on @unreachable, may be freed meanwhile. */
-	list_for_each_entry(obj, unreachable, gc_link) {
+	oh_idlist_for_each_obj(&heap->alloc, id, obj, unreachable) {
 		if (oh_is_weakref(obj))
 			oh_weakref_clear(heap, obj);
 		if (obj->flags & OH_OBJ_WEAKREFED)
@@ -565,14 +657,14 @@ static void gc_handle_weakrefs(struct objheap *heap,
 }
 
 /* Phase 6: PEP 442.  Returns whether an object was handed out. */
-static bool gc_finalize_garbage(struct objheap *heap,
-				struct list_head *unreachable)
+static bool gc_finalize_garbage(struct objheap *heap, u32 unreachable)
 {
 	unsigned long resched = 0;
 	struct oh_object *obj;
 	bool handed = false;
+	u32 id;
 
-	list_for_each_entry(obj, unreachable, gc_link) {
+	oh_idlist_for_each_obj(&heap->alloc, id, obj, unreachable) {
 		if (oh_finalize_object(heap, obj))
 			handed = true;
 		gc_resched(&resched);
@@ -584,45 +676,49 @@ static bool gc_finalize_garbage(struct objheap *heap,
  * Phase 6, when objects were handed out: the set survives, in @old, the
  * list of generation @gen.
  */
-static void gc_resurrect(struct oh_gc *gc, unsigned int gen,
-			 struct list_head *unreachable, struct list_head *old)
+static void gc_resurrect(struct oh_gc *gc, unsigned int gen, u32 unreachable,
+			 u32 old)
 {
+	struct oh_alloc *a = gc_alloc(gc);
 	unsigned long resched = 0;
 	struct oh_object *obj;
+	u32 id;
 
-	list_for_each_entry(obj, unreachable, gc_link) {
+	oh_idlist_for_each_obj(a, id, obj, unreachable) {
 		obj->flags &= ~OH_OBJ_GC_MARKS;
 		gc_set_gen(gc, obj, gen);
 		if (oh_mappable(obj))
 			oh_pages_gc_keep(obj);
 		gc_resched(&resched);
 	}
-	list_splice_tail_init(unreachable, old);
+	oh_idlist_splice_tail_init(a, unreachable, old);
 }
 
 /* Phase 7, with SAVEALL: keep the garbage, each with a reference. */
-static void gc_save_garbage(struct objheap *heap, struct list_head *unreachable)
+static void gc_save_garbage(struct objheap *heap, u32 unreachable)
 {
+	struct oh_alloc *a = &heap->alloc;
 	struct oh_gc *gc = &heap->gc;
 	unsigned long resched = 0;
 	struct oh_object *obj;
+	u32 id;
 
-	while (!list_empty(unreachable)) {
-		obj = list_first_entry(unreachable, struct oh_object, gc_link);
+	while ((id = oh_idlist_first(a, unreachable)) != unreachable) {
+		obj = oh_obj_at(a, id);
 		obj->flags &= ~OH_OBJ_GC_MARKS;
 		if (oh_mappable(obj))
 			oh_pages_gc_keep(obj);
 		if (oh_ref(heap, obj)) {
 			/* Its count is full: it survives, in the oldest. */
 			gc_set_gen(gc, obj, OH_GC_GENS - 1);
-			list_move_tail(&obj->gc_link,
-				       &gc->gens[OH_GC_GENS - 1].objects);
+			oh_idlist_move_tail(a, id, &obj->gc_link,
+					    gc->gens[OH_GC_GENS - 1].objects);
 			continue;
 		}
 		gc_count_out(gc, obj);
 		obj->flags |= OH_OBJ_GARBAGE;
 		gc_count_in(gc, obj, OH_GC_OUTSIDE);
-		list_move_tail(&obj->gc_link, &gc->garbage);
+		oh_idlist_move_tail(a, id, &obj->gc_link, gc->garbage);
 		gc_resched(&resched);
 	}
 }
@@ -637,22 +733,22 @@ static void gc_save_garbage(struct objheap *heap, struct list_head *unreachable)
  * emptied still refers to it: then it waits on @cleared until that one
  * is.
  */
-static unsigned long gc_delete_some(struct objheap *heap,
-				    struct list_head *unreachable,
-				    struct list_head *cleared,
-				    unsigned long budget, u32 mark)
+static unsigned long gc_delete_some(struct objheap *heap, u32 unreachable,
+				    u32 cleared, unsigned long budget, u32 mark)
 {
+	struct oh_alloc *a = &heap->alloc;
 	unsigned long resched = 0, work = 0;
 	struct oh_object *obj, *target, **slots;
-	u32 i;
+	u32 i, id;
 
-	while (work < budget && !list_empty(unreachable)) {
-		obj = list_first_entry(unreachable, struct oh_object, gc_link);
+	while (work < budget &&
+	       (id = oh_idlist_first(a, unreachable)) != unreachable) {
+		obj = oh_obj_at(a, id);
 		obj->flags &= ~OH_OBJ_GC_MARKS;
-		list_del_init(&obj->gc_link);
+		oh_idlist_del(a, &obj->gc_link);
 		obj->refcnt++;
 		slots = oh_slots(obj);
-		for (i = 0; i < obj->nslots; i++) {
+		for (i = 0; i < oh_nslots(obj); i++) {
 			target = slots[i];
 			if (!target)
 				continue;
@@ -667,9 +763,9 @@ static unsigned long gc_delete_some(struct objheap *heap,
 			else
 				oh_unref(heap, target);
 		}
-		work += 1 + obj->nslots;
+		work += 1 + oh_nslots(obj);
 		if (--obj->refcnt)
-			list_add_tail(&obj->gc_link, cleared);
+			oh_idlist_add_tail(a, id, &obj->gc_link, cleared);
 		else
 			oh_object_free(heap, obj);
 		gc_resched(&resched);
@@ -678,25 +774,25 @@ static unsigned long gc_delete_some(struct objheap *heap,
 }
 
 /* After phase 7: nothing outside referred to the garbage, all must be gone. */
-static void gc_garbage_gone(struct objheap *heap, struct list_head *cleared)
+static void gc_garbage_gone(struct objheap *heap, u32 cleared)
 {
+	struct oh_alloc *a = &heap->alloc;
 	struct oh_object *obj;
+	u32 id;
 
-	if (WARN_ON_ONCE(!list_empty(cleared))) {
-		list_for_each_entry(obj, cleared, gc_link)
+	if (WARN_ON_ONCE(!oh_idlist_empty(a, cleared))) {
+		oh_idlist_for_each_obj(a, id, obj, cleared)
 			gc_set_gen(&heap->gc, obj, OH_GC_GENS - 1);
-		list_splice_tail_init(cleared,
-				      &heap->gc.gens[OH_GC_GENS - 1].objects);
+		oh_idlist_splice_tail_init(a, cleared,
+					   heap->gc.gens[OH_GC_GENS - 1].objects);
 	}
 }
 
-static void gc_delete_garbage(struct objheap *heap, struct list_head *unreachable)
+static void gc_delete_garbage(struct objheap *heap, u32 unreachable)
 {
-	LIST_HEAD(cleared);
-
-	gc_delete_some(heap, unreachable, &cleared, ULONG_MAX,
+	gc_delete_some(heap, unreachable, heap->gc.cleared, ULONG_MAX,
 		       OH_OBJ_UNREACHABLE);
-	gc_garbage_gone(heap, &cleared);
+	gc_garbage_gone(heap, heap->gc.cleared);
 }
 
 /* Queue OBJHEAP_EVENT_GC_START or _GC_STOP, if userspace asked for them. */
@@ -738,10 +834,10 @@ static void gc_event(struct objheap *heap, u32 type, u32 generation,
 static int oh_gc_collect(struct objheap *heap, u32 generation,
 			 struct objheap_gc_collect *out)
 {
+	struct oh_alloc *a = &heap->alloc;
 	struct oh_gc *gc = &heap->gc;
-	struct list_head *young = &gc->gens[generation].objects, *old;
+	u32 young = gc->gens[generation].objects, old, unreachable = gc->found;
 	unsigned long survivors, found = 0, collected = 0;
-	LIST_HEAD(unreachable);
 	u64 start = ktime_get_ns(), elapsed;
 	u32 i, target, flags_seen = 0;
 	bool resurrected = false;
@@ -754,19 +850,19 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 	gc_event(heap, OBJHEAP_EVENT_GC_START, generation, 0, 0);
 	/* The younger generations' objects count as theirs until phase 4. */
 	for (i = 0; i < generation; i++)
-		list_splice_tail_init(&gc->gens[i].objects, young);
+		oh_idlist_splice_tail_init(a, gc->gens[i].objects, young);
 	target = min_t(u32, generation + 1, OH_GC_GENS - 1);
-	old = generation + 1 < OH_GC_GENS ? &gc->gens[target].objects : young;
+	old = generation + 1 < OH_GC_GENS ? gc->gens[target].objects : young;
 
-	ret = gc_mark(gc, generation, young, &unreachable, &flags_seen, &found);
+	ret = gc_mark(gc, generation, young, unreachable, &flags_seen, &found);
 	if (!ret && (flags_seen & OBJHEAP_OBJ_MAPPABLE) &&
-	    !gc_doom_mapped(&unreachable)) {
+	    !gc_doom_mapped(a, unreachable)) {
 		/*
 		 * An unreachable object was mapped meanwhile: give up, with
 		 * nothing changed.  The next collection counts the mapping
 		 * from the start.
 		 */
-		gc_unmark(gc, generation, young, &unreachable);
+		gc_unmark(gc, generation, young, unreachable);
 		elapsed = ktime_get_ns() - start;
 		goto out;
 	}
@@ -784,25 +880,25 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 	if (young != old) {
 		if (generation == OH_GC_GENS - 2)
 			gc->long_lived_pending += survivors;
-		list_splice_tail_init(young, old);
+		oh_idlist_splice_tail_init(a, young, old);
 	} else {
 		gc->long_lived_pending = 0;
 		gc->long_lived_total = survivors;
 	}
 
 	if (flags_seen & (OH_OBJ_WEAKREFED | OBJHEAP_OBJ_WEAKREF))
-		gc_handle_weakrefs(heap, &unreachable);
+		gc_handle_weakrefs(heap, unreachable);
 	collected = found;
 	if ((flags_seen & OBJHEAP_OBJ_FINALIZE) &&
-	    gc_finalize_garbage(heap, &unreachable)) {
+	    gc_finalize_garbage(heap, unreachable)) {
 		/* As CPython, what survives is not counted as collected. */
-		gc_resurrect(gc, target, &unreachable, old);
+		gc_resurrect(gc, target, unreachable, old);
 		collected = 0;
 		resurrected = true;
 	} else if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL) {
-		gc_save_garbage(heap, &unreachable);
+		gc_save_garbage(heap, unreachable);
 	} else {
-		gc_delete_garbage(heap, &unreachable);
+		gc_delete_garbage(heap, unreachable);
 	}
 
 	/*
@@ -856,7 +952,8 @@ void oh_gc_inc_shade(struct objheap *heap, struct oh_object *obj)
 	case OBJHEAP_GC_PHASE_WALK:
 		if (obj->flags & OH_OBJ_INC_UNREACHABLE) {
 			obj->flags &= ~OH_OBJ_INC_UNREACHABLE;
-			list_move_tail(&obj->gc_link, &inc->todo);
+			oh_idlist_move_tail(&heap->alloc, oh_obj_id(obj),
+					    &obj->gc_link, inc->todo);
 			inc->found--;
 		}
 		fallthrough;
@@ -880,16 +977,17 @@ void oh_gc_inc_shade(struct objheap *heap, struct oh_object *obj)
  */
 static void gc_inc_start(struct objheap *heap, bool young)
 {
+	struct oh_alloc *a = &heap->alloc;
 	struct oh_gc *gc = &heap->gc;
 	struct oh_gc_inc *inc = &gc->inc;
 	int i;
 
-	list_splice_init(&gc->gens[OH_GC_GENS - 1].objects, &inc->todo);
+	oh_idlist_splice_init(a, gc->gens[OH_GC_GENS - 1].objects, inc->todo);
 	for (i = 0; young && i < OH_GC_GENS - 1; i++) {
-		list_splice_tail_init(&gc->gens[i].objects, &inc->todo);
+		oh_idlist_splice_tail_init(a, gc->gens[i].objects, inc->todo);
 		gc->gens[i].count = 0;
 	}
-	inc->cursor = inc->todo.next;
+	inc->cursor = oh_idlist_first(a, inc->todo);
 	inc->phase = OBJHEAP_GC_PHASE_COUNT;
 	inc->found = 0;
 	inc->survivors = 0;
@@ -912,17 +1010,18 @@ static void gc_inc_start(struct objheap *heap, bool young)
 static unsigned long gc_inc_count(struct oh_gc *gc, unsigned long budget)
 {
 	unsigned long work = 0, resched = 0;
+	struct oh_alloc *a = gc_alloc(gc);
 	struct oh_gc_inc *inc = &gc->inc;
 	struct oh_object *obj;
 
-	while (work < budget && inc->cursor != &inc->todo) {
-		obj = list_entry(inc->cursor, struct oh_object, gc_link);
+	while (work < budget && inc->cursor != inc->todo) {
+		obj = oh_obj_at(a, inc->cursor);
 		gc_set_gen(gc, obj, OH_GC_GENS - 1);
 		obj->gc_refs = obj->refcnt;
 		if (unlikely(oh_mappable(obj)))
 			obj->gc_refs += oh_pages_gc_refs(obj);
 		obj->flags = (obj->flags & ~OH_OBJ_INC_MARKS) | OH_OBJ_INC;
-		inc->cursor = inc->cursor->next;
+		inc->cursor = obj->gc_link.next;
 		work++;
 		gc_resched(&resched);
 	}
@@ -937,21 +1036,22 @@ static unsigned long gc_inc_count(struct oh_gc *gc, unsigned long budget)
 static unsigned long gc_inc_subtract(struct oh_gc_inc *inc,
 				     unsigned long budget)
 {
+	struct oh_alloc *a = gc_inc_alloc(inc);
 	struct oh_object *obj, *target, **slots;
 	unsigned long work = 0, resched = 0;
 	u32 i;
 
-	while (work < budget && inc->cursor != &inc->todo) {
-		obj = list_entry(inc->cursor, struct oh_object, gc_link);
+	while (work < budget && inc->cursor != inc->todo) {
+		obj = oh_obj_at(a, inc->cursor);
 		slots = oh_slots(obj);
-		for (i = 0; i < obj->nslots; i++) {
+		for (i = 0; i < oh_nslots(obj); i++) {
 			target = slots[i];
 			if (target && (target->flags & OH_OBJ_INC) &&
 			    target->gc_refs)
 				target->gc_refs--;
 		}
-		work += 1 + obj->nslots;
-		inc->cursor = inc->cursor->next;
+		work += 1 + oh_nslots(obj);
+		inc->cursor = obj->gc_link.next;
 		gc_resched(&resched);
 	}
 	return work;
@@ -967,13 +1067,14 @@ static void gc_inc_visit(struct oh_gc_inc *inc, struct oh_object *obj)
 	struct oh_object *target, **slots = oh_slots(obj);
 	u32 i;
 
-	for (i = 0; i < obj->nslots; i++) {
+	for (i = 0; i < oh_nslots(obj); i++) {
 		target = slots[i];
 		if (!target || !(target->flags & OH_OBJ_INC))
 			continue;
 		if (target->flags & OH_OBJ_INC_UNREACHABLE) {
 			target->flags &= ~OH_OBJ_INC_UNREACHABLE;
-			list_move_tail(&target->gc_link, &inc->todo);
+			oh_idlist_move_tail(gc_inc_alloc(inc), oh_obj_id(target),
+					    &target->gc_link, inc->todo);
 			inc->found--;
 		}
 		target->flags |= OH_OBJ_INC_SHADED;
@@ -988,23 +1089,27 @@ static void gc_inc_visit(struct oh_gc_inc *inc, struct oh_object *obj)
  */
 static unsigned long gc_inc_walk(struct oh_gc_inc *inc, unsigned long budget)
 {
+	struct oh_alloc *a = gc_inc_alloc(inc);
 	unsigned long work = 0, resched = 0;
 	struct oh_object *obj;
+	u32 id;
 
-	while (work < budget && inc->cursor != &inc->todo) {
-		obj = list_entry(inc->cursor, struct oh_object, gc_link);
-		work += 1 + obj->nslots;
+	while (work < budget && inc->cursor != inc->todo) {
+		id = inc->cursor;
+		obj = oh_obj_at(a, id);
+		work += 1 + oh_nslots(obj);
 		if (obj->gc_refs || (obj->flags & OH_OBJ_INC_SHADED)) {
 			gc_inc_visit(inc, obj);
 			/* Read after the visit: it may have appended to @todo. */
-			inc->cursor = inc->cursor->next;
+			inc->cursor = obj->gc_link.next;
 			/* Not less those freed since: for the long-lived rule. */
 			inc->survivors++;
 		} else {
-			inc->cursor = inc->cursor->next;
+			inc->cursor = obj->gc_link.next;
 			obj->flags |= OH_OBJ_INC_UNREACHABLE;
 			inc->flags_seen |= obj->flags;
-			list_move_tail(&obj->gc_link, &inc->unreachable);
+			oh_idlist_move_tail(a, id, &obj->gc_link,
+					    inc->unreachable);
 			inc->found++;
 		}
 		gc_resched(&resched);
@@ -1018,27 +1123,28 @@ static unsigned long gc_inc_walk(struct oh_gc_inc *inc, unsigned long budget)
  */
 static void gc_inc_give_up(struct objheap *heap)
 {
+	struct oh_alloc *a = &heap->alloc;
 	struct oh_gc *gc = &heap->gc;
 	struct oh_gc_inc *inc = &gc->inc;
-	struct list_head *old = &gc->gens[OH_GC_GENS - 1].objects;
+	u32 old = gc->gens[OH_GC_GENS - 1].objects, id;
 	unsigned long resched = 0;
 	struct oh_object *obj;
 
-	list_for_each_entry(obj, &inc->unreachable, gc_link) {
+	oh_idlist_for_each_obj(a, id, obj, inc->unreachable) {
 		obj->flags &= ~OH_OBJ_INC_UNREACHABLE;
 		gc_resched(&resched);
 	}
 	/* Younger objects COUNT did not reach yet join the oldest now. */
 	if (inc->phase == OBJHEAP_GC_PHASE_COUNT) {
-		for (; inc->cursor != &inc->todo; inc->cursor = inc->cursor->next) {
-			obj = list_entry(inc->cursor, struct oh_object, gc_link);
+		for (; inc->cursor != inc->todo; inc->cursor = obj->gc_link.next) {
+			obj = oh_obj_at(a, inc->cursor);
 			gc_set_gen(gc, obj, OH_GC_GENS - 1);
 			gc_resched(&resched);
 		}
 	}
-	list_splice_tail_init(&inc->todo, old);
-	list_splice_tail_init(&inc->unreachable, old);
-	inc->cursor = &inc->todo;
+	oh_idlist_splice_tail_init(a, inc->todo, old);
+	oh_idlist_splice_tail_init(a, inc->unreachable, old);
+	inc->cursor = inc->todo;
 	inc->found = 0;
 	inc->aborted++;
 	inc->gave_up = true;
@@ -1058,13 +1164,14 @@ static void gc_inc_finish(struct objheap *heap)
 {
 	struct oh_gc *gc = &heap->gc;
 	struct oh_gc_inc *inc = &gc->inc;
-	struct list_head *old = &gc->gens[OH_GC_GENS - 1].objects;
+	u32 old = gc->gens[OH_GC_GENS - 1].objects, id;
+	struct oh_alloc *a = &heap->alloc;
 	unsigned long resched = 0;
 	struct oh_object *obj;
 	u64 collected;
 
 	if ((inc->flags_seen & OBJHEAP_OBJ_MAPPABLE) &&
-	    !gc_doom_mapped(&inc->unreachable)) {
+	    !gc_doom_mapped(a, inc->unreachable)) {
 		gc_inc_give_up(heap);
 		return;
 	}
@@ -1074,32 +1181,32 @@ static void gc_inc_finish(struct objheap *heap)
 	 */
 	inc->phase = OBJHEAP_GC_PHASE_SWEEP;
 
-	list_splice_tail_init(&inc->todo, old);
+	oh_idlist_splice_tail_init(a, inc->todo, old);
 	gc->long_lived_total = inc->survivors;
 
 	if (inc->flags_seen & (OH_OBJ_WEAKREFED | OBJHEAP_OBJ_WEAKREF)) {
 		/* Garbage weak references are cleared in silence. */
-		list_for_each_entry(obj, &inc->unreachable, gc_link) {
+		oh_idlist_for_each_obj(a, id, obj, inc->unreachable) {
 			obj->flags |= OH_OBJ_UNREACHABLE;
 			gc_resched(&resched);
 		}
-		gc_handle_weakrefs(heap, &inc->unreachable);
+		gc_handle_weakrefs(heap, inc->unreachable);
 	}
 	collected = inc->found;
 	if ((inc->flags_seen & OBJHEAP_OBJ_FINALIZE) &&
-	    gc_finalize_garbage(heap, &inc->unreachable)) {
-		gc_resurrect(gc, OH_GC_GENS - 1, &inc->unreachable, old);
+	    gc_finalize_garbage(heap, inc->unreachable)) {
+		gc_resurrect(gc, OH_GC_GENS - 1, inc->unreachable, old);
 		collected = 0;
 		WRITE_ONCE(gc->dropped, true);
 	} else if (gc->debug & OBJHEAP_GC_DEBUG_SAVEALL) {
-		gc_save_garbage(heap, &inc->unreachable);
+		gc_save_garbage(heap, inc->unreachable);
 	}
 	inc->found = collected;
 	gc->gens[OH_GC_GENS - 1].stats.collections++;
 	gc->gens[OH_GC_GENS - 1].stats.collected += collected;
 	inc->collected += collected;
-	inc->phase = list_empty(&inc->unreachable) ? OBJHEAP_GC_PHASE_IDLE :
-						     OBJHEAP_GC_PHASE_SWEEP;
+	inc->phase = oh_idlist_empty(a, inc->unreachable) ?
+		     OBJHEAP_GC_PHASE_IDLE : OBJHEAP_GC_PHASE_SWEEP;
 }
 
 /* SWEEP: free garbage; the collection ends with the last of it. */
@@ -1108,10 +1215,10 @@ static unsigned long gc_inc_sweep(struct objheap *heap, unsigned long budget)
 	struct oh_gc_inc *inc = &heap->gc.inc;
 	unsigned long work;
 
-	work = gc_delete_some(heap, &inc->unreachable, &inc->cleared, budget,
+	work = gc_delete_some(heap, inc->unreachable, inc->cleared, budget,
 			      OH_OBJ_INC_UNREACHABLE);
-	if (list_empty(&inc->unreachable)) {
-		gc_garbage_gone(heap, &inc->cleared);
+	if (oh_idlist_empty(&heap->alloc, inc->unreachable)) {
+		gc_garbage_gone(heap, inc->cleared);
 		inc->phase = OBJHEAP_GC_PHASE_IDLE;
 	}
 	return work;
@@ -1147,6 +1254,7 @@ static void gc_inc_ended(struct objheap *heap)
  */
 static void gc_inc_step(struct objheap *heap)
 {
+	struct oh_alloc *a = &heap->alloc;
 	struct oh_gc *gc = &heap->gc;
 	struct oh_gc_inc *inc = &gc->inc;
 	unsigned long work = 0, budget = inc->budget;
@@ -1158,21 +1266,21 @@ static void gc_inc_step(struct objheap *heap)
 		switch (inc->phase) {
 		case OBJHEAP_GC_PHASE_COUNT:
 			work += gc_inc_count(gc, budget - work);
-			if (inc->cursor == &inc->todo) {
-				inc->cursor = inc->todo.next;
+			if (inc->cursor == inc->todo) {
+				inc->cursor = oh_idlist_first(a, inc->todo);
 				inc->phase = OBJHEAP_GC_PHASE_SUBTRACT;
 			}
 			break;
 		case OBJHEAP_GC_PHASE_SUBTRACT:
 			work += gc_inc_subtract(inc, budget - work);
-			if (inc->cursor == &inc->todo) {
-				inc->cursor = inc->todo.next;
+			if (inc->cursor == inc->todo) {
+				inc->cursor = oh_idlist_first(a, inc->todo);
 				inc->phase = OBJHEAP_GC_PHASE_WALK;
 			}
 			break;
 		case OBJHEAP_GC_PHASE_WALK:
 			work += gc_inc_walk(inc, budget - work);
-			if (inc->cursor == &inc->todo)
+			if (inc->cursor == inc->todo)
 				gc_inc_finish(heap);
 			break;
 		case OBJHEAP_GC_PHASE_SWEEP:
@@ -1207,9 +1315,9 @@ static void gc_inc_settle(struct objheap *heap)
 		return;
 	case OBJHEAP_GC_PHASE_SWEEP:
 		heap->gc.collecting = true;
-		gc_delete_some(heap, &inc->unreachable, &inc->cleared,
+		gc_delete_some(heap, inc->unreachable, inc->cleared,
 			       ULONG_MAX, OH_OBJ_INC_UNREACHABLE);
-		gc_garbage_gone(heap, &inc->cleared);
+		gc_garbage_gone(heap, inc->cleared);
 		heap->gc.collecting = false;
 		inc->phase = OBJHEAP_GC_PHASE_IDLE;
 		break;
@@ -1562,16 +1670,17 @@ int objheap_cmd_gc_get_stats(struct objheap_ucmd *ucmd)
  * one at a time, since each changes its count.  -EINTR when the task is
  * killed, with the objects moved so far moved.
  */
-static int gc_move_all(struct oh_gc *gc, struct list_head *from,
-		       struct list_head *to, unsigned int gen)
+static int gc_move_all(struct oh_gc *gc, u32 from, u32 to, unsigned int gen)
 {
+	struct oh_alloc *a = gc_alloc(gc);
 	unsigned long resched = 0;
 	struct oh_object *obj;
+	u32 id;
 
-	while (!list_empty(from)) {
-		obj = list_first_entry(from, struct oh_object, gc_link);
+	while ((id = oh_idlist_first(a, from)) != from) {
+		obj = oh_obj_at(a, id);
 		gc_set_gen(gc, obj, gen);
-		list_move_tail(&obj->gc_link, to);
+		oh_idlist_move_tail(a, id, &obj->gc_link, to);
 		if (gc_resched_killed(&resched))
 			return -EINTR;
 	}
@@ -1590,7 +1699,7 @@ int objheap_cmd_gc_freeze(struct objheap_ucmd *ucmd)
 	gc_inc_settle(ucmd->heap);
 	gc->gens[0].count = 0;
 	for (i = 0; i < OH_GC_GENS; i++) {
-		ret = gc_move_all(gc, &gc->gens[i].objects, &gc->permanent,
+		ret = gc_move_all(gc, gc->gens[i].objects, gc->permanent,
 				  OH_GC_OUTSIDE);
 		if (ret)
 			return ret;
@@ -1608,7 +1717,7 @@ int objheap_cmd_gc_unfreeze(struct objheap_ucmd *ucmd)
 	if (ret)
 		return ret;
 	gc_inc_settle(ucmd->heap);
-	return gc_move_all(gc, &gc->permanent, &gc->gens[OH_GC_GENS - 1].objects,
+	return gc_move_all(gc, gc->permanent, gc->gens[OH_GC_GENS - 1].objects,
 			   OH_GC_GENS - 1);
 }
 
@@ -1641,21 +1750,24 @@ int objheap_cmd_gc_get_debug(struct objheap_ucmd *ucmd)
 
 int objheap_cmd_gc_clear_garbage(struct objheap_ucmd *ucmd)
 {
+	struct oh_alloc *a = &ucmd->heap->alloc;
 	struct oh_gc *gc = &ucmd->heap->gc;
 	unsigned long resched = 0;
 	struct oh_object *obj;
 	int ret = GC_NO_VALUE(ucmd);
+	u32 id;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (ret)
 		return ret;
 	/* Giving back one reference may free others on the list. */
-	while (!list_empty(&gc->garbage)) {
-		obj = list_first_entry(&gc->garbage, struct oh_object, gc_link);
+	while ((id = oh_idlist_first(a, gc->garbage)) != gc->garbage) {
+		obj = oh_obj_at(a, id);
 		obj->flags &= ~OH_OBJ_GARBAGE;
 		gc_count_in(gc, obj, OH_GC_GENS - 1);
-		list_move_tail(&obj->gc_link, &gc->gens[OH_GC_GENS - 1].objects);
+		oh_idlist_move_tail(a, id, &obj->gc_link,
+				    gc->gens[OH_GC_GENS - 1].objects);
 		oh_unref(ucmd->heap, obj);
 		/* Killed: what is left stays on the list, held as before. */
 		if (gc_resched_killed(&resched))
@@ -1685,11 +1797,12 @@ int objheap_cmd_gc_is_tracked(struct objheap_ucmd *ucmd)
  * oh_list_handles() (kmod/object.c), which counts, writes the handles and
  * gives back the references if writing fails.
  */
-static void gc_walk_list(struct oh_lister *l, struct list_head *head)
+static void gc_walk_list(struct oh_lister *l, u32 head)
 {
 	struct oh_object *obj;
+	u32 id;
 
-	list_for_each_entry(obj, head, gc_link) {
+	oh_idlist_for_each_obj(&l->heap->alloc, id, obj, head) {
 		if (oh_list_stopped(l))
 			return;
 		oh_list_add(l, obj);
@@ -1706,12 +1819,12 @@ static void gc_walk_objects(struct oh_lister *l, const void *arg)
 	for (i = 0; i < OH_GC_GENS; i++)
 		if (*generation == OBJHEAP_GC_ALL_GENERATIONS ||
 		    *generation == i)
-			gc_walk_list(l, &gc->gens[i].objects);
+			gc_walk_list(l, gc->gens[i].objects);
 }
 
 static void gc_walk_garbage(struct oh_lister *l, const void *unused)
 {
-	gc_walk_list(l, &l->heap->gc.garbage);
+	gc_walk_list(l, l->heap->gc.garbage);
 }
 
 /* @arg: the object whose slots are listed. */
@@ -1721,22 +1834,22 @@ static void gc_walk_referents(struct oh_lister *l, const void *arg)
 	struct oh_object **slots = oh_slots(obj);
 	u32 i;
 
-	for (i = 0; i < obj->nslots; i++)
+	for (i = 0; i < oh_nslots(obj); i++)
 		if (slots[i])
 			oh_list_add(l, slots[i]);
 }
 
-static void gc_walk_referrers_in(struct oh_lister *l, struct list_head *head,
+static void gc_walk_referrers_in(struct oh_lister *l, u32 head,
 				 const struct oh_object *target)
 {
 	struct oh_object *obj, **slots;
-	u32 i;
+	u32 i, id;
 
-	list_for_each_entry(obj, head, gc_link) {
+	oh_idlist_for_each_obj(&l->heap->alloc, id, obj, head) {
 		if (oh_list_stopped(l))
 			return;
 		slots = oh_slots(obj);
-		for (i = 0; i < obj->nslots; i++) {
+		for (i = 0; i < oh_nslots(obj); i++) {
 			if (slots[i] == target) {
 				oh_list_add(l, obj);
 				break;
@@ -1753,9 +1866,9 @@ static void gc_walk_referrers(struct oh_lister *l, const void *arg)
 	int i;
 
 	for (i = 0; i < OH_GC_GENS; i++)
-		gc_walk_referrers_in(l, &gc->gens[i].objects, arg);
-	gc_walk_referrers_in(l, &gc->permanent, arg);
-	gc_walk_referrers_in(l, &gc->garbage, arg);
+		gc_walk_referrers_in(l, gc->gens[i].objects, arg);
+	gc_walk_referrers_in(l, gc->permanent, arg);
+	gc_walk_referrers_in(l, gc->garbage, arg);
 }
 
 static int gc_list_cmd(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,

@@ -6,21 +6,24 @@
 #ifndef __OBJHEAP_GC_H
 #define __OBJHEAP_GC_H
 
-#include <linux/list.h>
 #include <linux/types.h>
 #include <linux/objheap.h>
 
 struct objheap;
 struct objheap_ucmd;
 struct oh_object;
+struct oh_link;
 
 #define OH_GC_GENS OBJHEAP_GC_GENERATIONS
 /* The OH_OBJ_GEN of objects in no generation: frozen, or saved garbage. */
 #define OH_GC_OUTSIDE OH_GC_GENS
+/* The bytes that hold the heads of the collector's lists (oh_gc_init()). */
+#define OH_GC_HEADS_SIZE 256
 
 /**
  * struct oh_gc_gen - One generation.
- * @objects: Its tracked objects, through their gc_link.
+ * @objects: The head of its tracked objects' list (kmod/idlist.h),
+ *           through their gc_link.
  * @count: Generation 0: tracked objects created minus those freed since
  *         its last collection.  Older ones: collections of the generation
  *         below since their last collection.
@@ -28,7 +31,7 @@ struct oh_object;
  * @stats: What its collections did, for OBJHEAP_GC_GET_STATS.
  */
 struct oh_gc_gen {
-	struct list_head objects;
+	u32 objects;
 	u32 count;
 	u32 threshold;
 	struct objheap_gc_gen_stats stats;
@@ -36,6 +39,8 @@ struct oh_gc_gen {
 
 /**
  * struct oh_gc_inc - The incremental collection of the oldest generation.
+ * Its lists are id lists (kmod/idlist.h) whose heads are in struct oh_gc's
+ * @heads, named by their ids here.
  * @todo: The objects examined: the whole generation as it was when the
  *        collection started (with a full one, the younger ones too), less
  *        those WALK found unreachable so far and those freed since.
@@ -65,10 +70,10 @@ struct oh_gc_gen {
  * @on: The heap collects its oldest generation incrementally.
  */
 struct oh_gc_inc {
-	struct list_head todo;
-	struct list_head *cursor;
-	struct list_head unreachable;
-	struct list_head cleared;
+	u32 todo;
+	u32 cursor;
+	u32 unreachable;
+	u32 cleared;
 	u64 found;
 	u64 survivors;
 	u64 work_ns;
@@ -90,10 +95,15 @@ struct oh_gc_inc {
 
 /**
  * struct oh_gc - One heap's collector.
+ * @heads: The heads of the collector's lists, in one block of the heap's
+ *         allocator, since an id list's head must have an id (see
+ *         oh_gc_init()); the lists below name them by their ids.
  * @gens: The three generations, youngest first.
  * @permanent: Frozen objects: tracked, never collected.
  * @garbage: With OBJHEAP_GC_DEBUG_SAVEALL, the unreachable objects found,
  *           each holding one extra reference.
+ * @found: A collection that stops the world: its unreachable objects.
+ * @cleared: Its garbage whose slots are emptied (see gc_delete_some()).
  * @tracked: Tracked objects by generation (the object's OH_OBJ_GEN bits),
  *           and at [OH_GC_OUTSIDE] the frozen ones; those on @garbage are
  *           in none.  Read without the lock by /proc/objheap.
@@ -122,9 +132,12 @@ struct oh_gc_inc {
  *           one to find.  Read without the lock by the shrinker.
  */
 struct oh_gc {
+	struct oh_link *heads;
 	struct oh_gc_gen gens[OH_GC_GENS];
-	struct list_head permanent;
-	struct list_head garbage;
+	u32 permanent;
+	u32 garbage;
+	u32 found;
+	u32 cleared;
 	u64 tracked[OH_GC_OUTSIDE + 1];
 	u64 long_lived_total;
 	u64 long_lived_pending;
@@ -161,7 +174,8 @@ static inline void oh_gc_dropped(struct oh_gc *gc)
 		WRITE_ONCE(gc->dropped, true);
 }
 
-void oh_gc_init(struct objheap *heap);
+int oh_gc_init(struct objheap *heap);
+void oh_gc_destroy(struct objheap *heap);
 void oh_gc_track(struct objheap *heap, struct oh_object *obj);
 void oh_gc_unlink(struct objheap *heap, struct oh_object *obj);
 void oh_gc_count_free(struct objheap *heap, struct oh_object *obj);

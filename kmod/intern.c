@@ -3,8 +3,9 @@
  * Interning: one immutable object per (type, payload), like sys.intern()
  * and CPython's caches of small integers.
  *
- * The table is a linear hash table (see parray.h) of chains linked
- * through the objects' @intern_link, under the heap's lock.  It holds no
+ * The table is a linear hash table (see parray.h) of chains singly linked
+ * through the objects' @intern_next, under the heap's lock: an object
+ * leaves its chain by a walk of it, about one object long.  It holds no
  * reference: when an interned object is freed it leaves its chain
  * (oh_object_free() calls oh_intern_del()).  Past one object per chain,
  * each new object adds a chain, splitting one; if that fails for lack of
@@ -29,9 +30,42 @@ static u32 oh_intern_hash(const struct oh_intern *it, u32 type,
 	return jhash(data, data_len, jhash_2words(type, data_len, it->seed));
 }
 
-static u32 oh_intern_node_hash(const struct hlist_node *node)
+/* Where chain @i starts. */
+static struct oh_object **oh_intern_chain_at(const struct oh_intern *it, u32 i)
 {
-	return hlist_entry(node, struct oh_object, intern_link)->hash;
+	return (struct oh_object **)oh_lhash_first(&it->table, i);
+}
+
+static struct oh_object **oh_intern_chain(const struct oh_intern *it,
+					  u32 hash)
+{
+	return oh_intern_chain_at(it, oh_lhash_index(&it->table, hash));
+}
+
+/*
+ * Add a chain: the objects of chain n - 2^L with bit L of their hash set
+ * move to it.  Nothing changes if the table cannot grow.
+ */
+static void oh_intern_split(struct objheap *heap)
+{
+	struct oh_intern *it = &heap->intern;
+	u32 n = it->table.nchains, low = 1U << __fls(n);
+	struct oh_object **from, **to, *obj;
+
+	if (oh_lhash_grow(&heap->alloc, &it->table))
+		return;
+	from = oh_intern_chain_at(it, n - low);
+	to = oh_intern_chain_at(it, n);
+	while ((obj = *from)) {
+		if (obj->hash & low) {
+			*from = obj->intern_next;
+			obj->intern_next = *to;
+			*to = obj;
+		} else {
+			from = &obj->intern_next;
+		}
+	}
+	it->table.nchains = n + 1;
 }
 
 /**
@@ -65,9 +99,9 @@ struct oh_object *oh_intern_find(struct objheap *heap, u32 type,
 	*hashp = hash;
 	if (!it->table.nchains)
 		return NULL;
-	hlist_for_each_entry(obj, oh_lhash_chain(&it->table, hash), intern_link)
+	for (obj = *oh_intern_chain(it, hash); obj; obj = obj->intern_next)
 		if (obj->hash == hash && obj->type == type &&
-		    obj->data_len == data_len &&
+		    oh_data_len(obj) == data_len &&
 		    !memcmp(oh_data(obj), data, data_len))
 			return obj;
 	return NULL;
@@ -94,7 +128,7 @@ static int oh_intern_reserve(struct objheap *heap)
 		return oh_lhash_init(&heap->alloc, &it->table);
 	/* Failing to split only makes the chains longer. */
 	if (it->count >= it->table.nchains)
-		oh_lhash_split(&heap->alloc, &it->table, oh_intern_node_hash);
+		oh_intern_split(heap);
 	return 0;
 }
 
@@ -106,8 +140,10 @@ static int oh_intern_reserve(struct objheap *heap)
 static void oh_intern_add(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_intern *it = &heap->intern;
+	struct oh_object **chain = oh_intern_chain(it, obj->hash);
 
-	hlist_add_head(&obj->intern_link, oh_lhash_chain(&it->table, obj->hash));
+	obj->intern_next = *chain;
+	*chain = obj;
 	it->count++;
 }
 
@@ -118,9 +154,13 @@ static void oh_intern_add(struct objheap *heap, struct oh_object *obj)
  */
 void oh_intern_del(struct objheap *heap, struct oh_object *obj)
 {
+	struct oh_object **pos = oh_intern_chain(&heap->intern, obj->hash);
+
 	lockdep_assert_held(&heap->lock);
 
-	hlist_del(&obj->intern_link);
+	while (*pos != obj)
+		pos = &(*pos)->intern_next;
+	*pos = obj->intern_next;
 	heap->intern.count--;
 }
 
@@ -145,10 +185,41 @@ void oh_intern_destroy(struct objheap *heap)
  */
 int oh_intern_check(struct objheap *heap)
 {
+	struct oh_intern *it = &heap->intern;
+	struct oh_lhash *lh = &it->table;
+	struct oh_object *obj;
+	u64 n = 0;
+	u32 i;
+
 	lockdep_assert_held(&heap->lock);
 
-	return oh_lhash_check(&heap->intern.table, oh_intern_node_hash,
-			      heap->intern.count);
+	if (lh->nchains &&
+	    (lh->nchains < OH_LHASH_LEAF_SIZE || lh->nchains > OH_LHASH_MAX ||
+	     lh->pages.nleaves != DIV_ROUND_UP(lh->nchains,
+					       OH_LHASH_LEAF_SIZE))) {
+		pr_err("objheap: intern: %u chains on %u pages\n", lh->nchains,
+		       lh->pages.nleaves);
+		return -EUCLEAN;
+	}
+	for (i = 0; i < lh->nchains; i++) {
+		for (obj = *oh_intern_chain_at(it, i); obj;
+		     obj = obj->intern_next) {
+			if (oh_lhash_index(lh, obj->hash) != i) {
+				pr_err("objheap: intern: hash %#x in chain %u of %u\n",
+				       obj->hash, i, lh->nchains);
+				return -EUCLEAN;
+			}
+			n++;
+		}
+		if (!(i & (OH_LHASH_LEAF_SIZE - 1)))
+			cond_resched();
+	}
+	if (n != it->count) {
+		pr_err("objheap: intern: %llu objects in the chains, counted %u\n",
+		       n, it->count);
+		return -EUCLEAN;
+	}
+	return 0;
 }
 #endif
 
@@ -244,14 +315,14 @@ int oh_intern_object(struct objheap_ucmd *ucmd, struct oh_object *obj,
 
 	if (obj->flags & OBJHEAP_OBJ_INTERNED)
 		return oh_respond_handle(ucmd, obj, out_handle, cmd_len);
-	if (obj->nslots || (obj->flags & (OBJHEAP_OBJ_MAPPABLE |
+	if (oh_nslots(obj) || (obj->flags & (OBJHEAP_OBJ_MAPPABLE |
 					  OBJHEAP_OBJ_WEAKREF |
 					  OBJHEAP_OBJ_FINALIZE)))
 		return -EINVAL;
 	if (obj->flags & OH_OBJ_GARBAGE)
 		return -EBUSY;
 
-	found = oh_intern_find(heap, obj->type, oh_data(obj), obj->data_len,
+	found = oh_intern_find(heap, obj->type, oh_data(obj), oh_data_len(obj),
 			       &hash);
 	if (!found) {
 		ret = oh_intern_reserve(heap);

@@ -91,7 +91,8 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 	IOCTL_BATCH_OP(OBJHEAP_DUP, objheap_cmd_dup, struct objheap_handle_cmd,
 		       out_handle, 0),
 	IOCTL_BATCH_OP(OBJHEAP_RELEASE, objheap_cmd_release,
-		       struct objheap_handle_cmd, out_handle, 0),
+		       struct objheap_handle_cmd, out_handle,
+		       OBJHEAP_RELEASE_FORGET),
 	IOCTL_BATCH_OP_W(OBJHEAP_SET_SLOT, objheap_cmd_set_slot,
 			 struct objheap_slot, out_handle, 0),
 	IOCTL_BATCH_OP(OBJHEAP_GET_SLOT, objheap_cmd_get_slot,
@@ -406,15 +407,19 @@ static int objheap_fops_open(struct inode *inode, struct file *filp)
 	mutex_init(&heap->lock);
 	refcount_set(&heap->users, 1);
 	xa_init_flags(&heap->attachments, XA_FLAGS_ALLOC1);
+	xa_init_flags(&heap->homes, XA_FLAGS_ALLOC1);
 	oh_payloads_init(heap);
 	ret = oh_alloc_init(&heap->alloc, kmalloc_size_roundup(sizeof(*heap)) +
-			    kmalloc_size_roundup(sizeof(*att)));
+			    kmalloc_size_roundup(sizeof(*att)) +
+			    OH_GC_HEADS_SIZE);
 	if (ret)
 		goto err_free_heap;
-	oh_objects_init(heap);
-	ret = oh_shrink_heap_init(heap);
+	ret = oh_objects_init(heap);
 	if (ret)
 		goto err_destroy_alloc;
+	ret = oh_shrink_heap_init(heap);
+	if (ret)
+		goto err_destroy_gc;
 	att = oh_attach_new(heap, 0, false);
 	if (IS_ERR(att)) {
 		ret = PTR_ERR(att);
@@ -431,10 +436,13 @@ static int objheap_fops_open(struct inode *inode, struct file *filp)
 
 err_shrink_destroy:
 	oh_shrink_heap_destroy(heap);
+err_destroy_gc:
+	oh_gc_destroy(heap);
 err_destroy_alloc:
 	oh_alloc_destroy(&heap->alloc);
 err_free_heap:
 	xa_destroy(&heap->attachments);
+	xa_destroy(&heap->homes);
 	mutex_destroy(&heap->lock);
 	kfree(heap);
 	return ret;
@@ -457,6 +465,7 @@ void objheap_destroy(struct objheap *heap)
 	oh_holders_destroy(heap);
 	oh_payloads_destroy(heap);
 	xa_destroy(&heap->attachments);
+	xa_destroy(&heap->homes);
 	oh_alloc_destroy(&heap->alloc);
 	mutex_destroy(&heap->lock);
 	kfree(heap);

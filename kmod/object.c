@@ -87,6 +87,14 @@
 #define OH_RESCHED_EVERY 256
 
 /* Free an object's memory: its payload's pages, its body, its block. */
+/* Free @obj's own block, and its id if it has one of its own. */
+static void oh_object_free_block(struct objheap *heap, struct oh_object *obj)
+{
+	if (obj->shape == OH_SHAPE_FAR && (oh_far(obj)->id & OH_ID_LARGE))
+		oh_alloc_large_id_free(&heap->alloc, oh_far(obj)->id);
+	oh_free(&heap->alloc, oh_object_block(obj), oh_object_bytes(obj));
+}
+
 static void oh_object_free_mem(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_outline *out;
@@ -99,13 +107,13 @@ static void oh_object_free_mem(struct objheap *heap, struct oh_object *obj)
 		if (out->capacity)
 			oh_free(&heap->alloc, out->body, out->capacity);
 	}
-	oh_free(&heap->alloc, obj, oh_object_bytes(obj));
+	oh_object_free_block(heap, obj);
 }
 
-void oh_objects_init(struct objheap *heap)
+int oh_objects_init(struct objheap *heap)
 {
-	oh_gc_init(heap);
 	oh_intern_init(heap);
+	return oh_gc_init(heap);
 }
 
 /**
@@ -190,7 +198,9 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 	struct objheap *heap = att->heap;
 	struct oh_outline *out;
 	struct oh_object *obj;
-	size_t need;
+	struct oh_far *far;
+	size_t need, size;
+	void *block;
 	int ret;
 
 	lockdep_assert_held(&heap->lock);
@@ -202,12 +212,32 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 	if (unlikely(heap->tracing.sample_every) &&
 	    oh_object_size(flags, nslots, data_len) > OH_SMALL_MAX)
 		flags |= OH_OBJ_TRACE_WORD;
-	obj = oh_alloc(&heap->alloc, oh_object_size(flags, nslots, data_len));
-	if (!obj)
+	size = oh_object_size(flags, nslots, data_len);
+	block = oh_alloc(&heap->alloc, size);
+	if (!block)
 		return ERR_PTR(-ENOMEM);
+	obj = block;
 	obj->flags = flags;
-	obj->nslots = nslots;
-	obj->data_len = data_len;
+	if (size <= OH_SMALL_MAX && !oh_shape_far(flags, nslots, data_len, 0)) {
+		obj->shape = OH_SHAPE(nslots, data_len);
+	} else {
+		far = block;
+		obj = (struct oh_object *)(far + 1);
+		obj->flags = flags;
+		obj->shape = OH_SHAPE_FAR;
+		far->nslots = nslots;
+		far->data_len = data_len;
+		far->__pad = 0;
+		far->id = 0;
+		if (size <= OH_SMALL_MAX)
+			far->id = oh_alloc_small_id(obj);
+		else if (oh_tracked(obj))
+			ret = oh_alloc_large_id(&heap->alloc, obj, &far->id);
+		if (ret) {
+			oh_free(&heap->alloc, block, size);
+			return ERR_PTR(ret);
+		}
+	}
 
 	if (oh_resizable(obj)) {
 		out = oh_outline(obj);
@@ -220,7 +250,7 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 		if (out->capacity) {
 			out->body = oh_alloc(&heap->alloc, out->capacity);
 			if (!out->body) {
-				oh_free(&heap->alloc, obj, oh_object_bytes(obj));
+				oh_object_free_block(heap, obj);
 				return ERR_PTR(-ENOMEM);
 			}
 		}
@@ -228,10 +258,8 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 	if (oh_mappable(obj))
 		*(struct oh_pages **)oh_data(obj) = NULL;
 
-	if (oh_tracked(obj) || nslots)
-		INIT_LIST_HEAD(&obj->gc_link);
-	else
-		INIT_HLIST_NODE(&obj->intern_link);
+	obj->gc_link.next = 0;
+	obj->gc_link.prev = 0;
 	obj->refcnt = 1;
 	obj->home = 0;
 	obj->type = type;
@@ -245,7 +273,7 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 		if (oh_resizable(obj) && oh_outline(obj)->capacity)
 			oh_free(&heap->alloc, oh_outline(obj)->body,
 				oh_outline(obj)->capacity);
-		oh_free(&heap->alloc, obj, oh_object_bytes(obj));
+		oh_object_free_block(heap, obj);
 		return ERR_PTR(ret);
 	}
 	return obj;
@@ -278,7 +306,7 @@ u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj)
 	lockdep_assert_held(&heap->lock);
 
 	index = oh_table_take(att, obj);
-	obj->home = att->id;
+	obj->home = att->home;
 	obj->index = index;
 	oh_table_entry(&att->table, index)->refs = 1;
 	att->refs++;
@@ -288,7 +316,7 @@ u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj)
 		oh_gc_track(heap, obj);
 	handle = oh_entry_handle(att, index);
 	trace_objheap_obj_new(heap->id, att->id, handle, obj->type,
-			      obj->flags & OH_OBJ_UAPI_FLAGS, obj->nslots,
+			      obj->flags & OH_OBJ_UAPI_FLAGS, oh_nslots(obj),
 			      oh_payload_len(obj));
 	return handle;
 }
@@ -367,7 +395,7 @@ void oh_object_free(struct objheap *heap, struct oh_object *obj)
 {
 	lockdep_assert_held(&heap->lock);
 
-	trace_objheap_obj_free(heap->id, obj->type, obj->nslots,
+	trace_objheap_obj_free(heap->id, obj->type, oh_nslots(obj),
 			       oh_payload_len(obj), oh_death_reason(heap));
 	if (obj->flags & OH_OBJ_WEAKREFED)
 		oh_weak_clear(heap, obj);
@@ -440,16 +468,17 @@ static bool oh_spared(struct objheap *heap, struct oh_object *obj)
 
 /*
  * Free @obj, whose count just reached zero, and everything that only it
- * kept alive.  A tracked object that dies waits on @dying, linked through
- * its gc_link (it leaves the collector's list for it), until its slots are
- * dropped: the walk is a loop, however deep the graph.  An object that
- * asked for PEP 442 finalization is handed to userspace instead, once.
+ * kept alive.  A tracked object that dies waits in a queue, linked
+ * through the @next of its gc_link (it leaves the collector's list for
+ * it), until its slots are dropped: the walk is a loop, however deep the
+ * graph.  An object that asked for PEP 442 finalization is handed to
+ * userspace instead, once.
  */
 static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 {
-	struct oh_object *child, **slots;
+	struct oh_alloc *a = &heap->alloc;
+	struct oh_object *child, **slots, *last;
 	unsigned int freed = 0;
-	LIST_HEAD(dying);
 	u32 i;
 
 	if (!oh_tracked(obj)) {
@@ -457,12 +486,10 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 		return;
 	}
 	oh_gc_unlink(heap, obj);
-	list_add_tail(&obj->gc_link, &dying);
-	while (!list_empty(&dying)) {
-		obj = list_first_entry(&dying, struct oh_object, gc_link);
-		list_del(&obj->gc_link);
+	last = obj;
+	while (obj) {
 		slots = oh_slots(obj);
-		for (i = 0; i < obj->nslots; i++) {
+		for (i = 0; i < oh_nslots(obj); i++) {
 			child = slots[i];
 			if (!child || oh_immortal(child))
 				continue;
@@ -474,12 +501,15 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 				continue;
 			if (oh_tracked(child)) {
 				oh_gc_unlink(heap, child);
-				list_add_tail(&child->gc_link, &dying);
+				last->gc_link.next = oh_obj_id(child);
+				last = child;
 			} else {
 				oh_object_free(heap, child);
 			}
 		}
+		child = obj == last ? NULL : oh_obj_at(a, obj->gc_link.next);
 		oh_object_free(heap, obj);
+		obj = child;
 		if (!(++freed % OH_RESCHED_EVERY))
 			cond_resched();
 	}
@@ -528,6 +558,38 @@ int oh_unref_user(struct oh_attach *att, u32 index)
 }
 
 /**
+ * oh_unref_user_forget() - oh_unref_user(), and the entry goes with the
+ *                          attachment's last reference through it.
+ * @att: The attachment.
+ * @index: Its entry for the object, which may be freed.
+ *
+ * OBJHEAP_RELEASE_FORGET: see the uapi header for what keeps its entry.
+ *
+ * Return: 0, or -EINVAL when @att owns no reference through the entry.
+ */
+int oh_unref_user_forget(struct oh_attach *att, u32 index)
+{
+	struct oh_entry *e = oh_table_entry(&att->table, index);
+	struct oh_object *obj = e->obj;
+
+	lockdep_assert_held(&att->heap->lock);
+
+	if (oh_immortal(obj))
+		return 0;
+	if (!e->refs)
+		return -EINVAL;
+	e->refs--;
+	att->refs--;
+	/* The reference given back still holds @obj while its entry goes. */
+	if (!e->refs && !(obj->home == att->home &&
+			  (obj->flags & (OBJHEAP_OBJ_FINALIZE |
+					 OBJHEAP_OBJ_WEAKREF))))
+		oh_entry_forget(att, obj, index);
+	oh_unref(att->heap, obj);
+	return 0;
+}
+
+/**
  * oh_object_abort() - Undo oh_object_create() and the slots filled since.
  * @heap: The heap.
  * @obj: The unpublished object.
@@ -543,7 +605,7 @@ void oh_object_abort(struct objheap *heap, struct oh_object *obj)
 	lockdep_assert_held(&heap->lock);
 
 	/* Each target was alive before the slot's reference: none dies. */
-	for (i = 0; i < obj->nslots; i++) {
+	for (i = 0; i < oh_nslots(obj); i++) {
 		target = slots[i];
 		if (target && !oh_immortal(target) &&
 		    !WARN_ON_ONCE(target->refcnt < 2))
@@ -565,6 +627,7 @@ void oh_objects_destroy(struct objheap *heap)
 {
 	oh_intern_destroy(heap);
 	oh_names_destroy(heap);
+	oh_gc_destroy(heap);
 }
 
 static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
@@ -578,7 +641,7 @@ static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
 
 	if (!slots_uptr)
 		return 0;
-	for (i = 0; i < obj->nslots; i++) {
+	for (i = 0; i < oh_nslots(obj); i++) {
 		if (get_user(handle, &uslots[i]))
 			return -EFAULT;
 		if (!handle)
@@ -879,6 +942,8 @@ int objheap_cmd_release(struct objheap_ucmd *ucmd)
 	obj = oh_lookup_entry(ucmd, cmd->handle, &index);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
+	if (cmd->flags & OBJHEAP_RELEASE_FORGET)
+		return oh_unref_user_forget(ucmd->att, index);
 	return oh_unref_user(ucmd->att, index);
 }
 
@@ -891,7 +956,7 @@ static struct oh_object *oh_get_slot_owner(struct objheap_ucmd *ucmd,
 	if (cmd->__reserved)
 		return ERR_PTR(-EINVAL);
 	obj = oh_lookup(ucmd, cmd->handle);
-	if (!IS_ERR(obj) && cmd->index >= obj->nslots)
+	if (!IS_ERR(obj) && cmd->index >= oh_nslots(obj))
 		return ERR_PTR(-EINVAL);
 	return obj;
 }
@@ -919,7 +984,7 @@ int objheap_cmd_set_slot(struct objheap_ucmd *ucmd)
 			return ret;
 	}
 
-	index = array_index_nospec(cmd->index, obj->nslots);
+	index = array_index_nospec(cmd->index, oh_nslots(obj));
 	old = oh_slots(obj)[index];
 	oh_slots(obj)[index] = target;
 	/* Last: this may free @obj itself, if only @old kept it alive. */
@@ -940,7 +1005,7 @@ int objheap_cmd_get_slot(struct objheap_ucmd *ucmd)
 	obj = oh_get_slot_owner(ucmd, cmd);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	target = oh_slots(obj)[array_index_nospec(cmd->index, obj->nslots)];
+	target = oh_slots(obj)[array_index_nospec(cmd->index, oh_nslots(obj))];
 	return oh_respond_handle(ucmd, target, &cmd->out_handle, sizeof(*cmd));
 }
 
@@ -1052,7 +1117,7 @@ int objheap_cmd_info(struct objheap_ucmd *ucmd)
 	cmd->out_user_refs = oh_table_entry(&ucmd->att->table, index)->refs;
 	cmd->out_type = obj->type;
 	cmd->out_flags = obj->flags & OH_OBJ_UAPI_FLAGS;
-	cmd->out_nslots = obj->nslots;
+	cmd->out_nslots = oh_nslots(obj);
 	cmd->out_data_len = oh_payload_len(obj);
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }

@@ -11,6 +11,8 @@
 #include <linux/types.h>
 #include <linux/objheap.h>
 
+#include "alloc_internal.h"
+#include "idlist.h"
 #include "parray.h"
 
 struct objheap;
@@ -29,43 +31,143 @@ struct oh_pages;
  * references point to it.  A mappable object (OBJHEAP_OBJ_MAPPABLE) has,
  * in place of its payload's bytes, a pointer to the struct oh_pages that
  * holds them (kmod/payload.c).  oh_slots() and oh_data() find either.
+ *
+ * Most objects keep their shape, slot count and payload length, in
+ * @shape.  The others, resizable ones and those with more slots or bytes
+ * than @shape holds, have OH_SHAPE_FAR there and a struct oh_far in front
+ * of the header, at the start of their block: oh_nslots() and
+ * oh_data_len() read either.
+ *
  * @gc_link: Tracked objects only (oh_tracked()): the collector's list the
- *           object is on, or the list of objects being freed.
- * @intern_link: Interned objects only: their bucket of the intern table.
- *               Interned objects are never tracked, so never use
- *               @gc_link.
+ *           object is on, or the queue of objects being freed; linked
+ *           through block ids (kmod/idlist.h), so the object's id names
+ *           it, and it comes first.
+ * @intern_next: Interned objects only: the next object of their chain of
+ *               the intern table.  Interned objects are never tracked, so
+ *               never use @gc_link.
  * @refcnt: References from handles, slots and published names.  Zero
  *          only while the object is being freed.
- * @home: The id of the attachment whose table holds its handle at
- *        @index, or 0 (see kmod/attach.c).
  * @type: The type tag userspace gave.
- * @flags: OBJHEAP_OBJ_* flags.
- * @nslots: Number of @slots.
- * @data_len: Payload bytes, after the slots.
- * @index: Its entry in the table of attachment @home.
+ * @flags: OBJHEAP_OBJ_* flags, and the kernel's own above them.
  * @gc_refs: The collector's scratch count.
  * @hash: Interned objects only: the hash of their type and payload.
+ * @index: Its entry in the table of its home attachment.
+ * @home: Its home attachment's number (struct oh_attach's @home), or 0
+ *        (see kmod/attach.c).
+ * @shape: OH_SHAPE(slots, payload bytes), or OH_SHAPE_FAR.
  * @inline_slots: References to other objects of the heap, or NULL; use
  *                oh_slots().
  */
 struct oh_object {
 	union {
-		struct list_head gc_link;
-		struct hlist_node intern_link;
+		struct oh_link gc_link;
+		struct oh_object *intern_next;
 	};
 	u32 refcnt;
-	u32 home;
 	u32 type;
 	u32 flags;
-	u32 nslots;
-	u32 data_len;
-	u32 index;
 	union {
 		u32 gc_refs;
 		u32 hash;
 	};
+	u32 index;
+	u16 home;
+	u16 shape;
 	struct oh_object *inline_slots[];
 };
+
+/* Two slots of a list stay within CPython's 48 bytes (objects.rst). */
+static_assert(sizeof(struct oh_object) == 32);
+static_assert(offsetof(struct oh_object, gc_link) == 0);
+
+/*
+ * @shape: the slot count in the low 7 bits, the payload's length in the
+ * 9 above, for objects with fewer than OH_SHAPE_SLOTS slots and fewer
+ * than OH_SHAPE_BYTES bytes; every object in a small block is one.  No
+ * such shape is OH_SHAPE_FAR.
+ */
+#define OH_SHAPE_SLOTS		127U
+#define OH_SHAPE_BYTES		511U
+#define OH_SHAPE(nslots, len)	((u16)((nslots) | (len) << 7))
+#define OH_SHAPE_FAR		U16_MAX
+
+/**
+ * struct oh_far - The sizes of an object whose @shape cannot hold them,
+ *                 in the 16 bytes before its header.
+ * @nslots: Number of slots.
+ * @data_len: Payload bytes.
+ * @id: A tracked object's id (oh_obj_id()), made when it was: its block's
+ *      place in its pool, or a large block's id (oh_alloc_large_id()).
+ *      0 for an object created untracked, which never becomes tracked.
+ * @__pad: Zero; keeps the header 16-byte aligned.
+ */
+struct oh_far {
+	u32 nslots;
+	u32 data_len;
+	u32 id;
+	u32 __pad;
+};
+
+/*
+ * Whether an object of these flags and sizes, whose header, slots and
+ * payload (or what stands for them) take @size bytes, has a struct oh_far:
+ * when @shape cannot hold its sizes, or they can change (resizable), or
+ * it is too large for a pool (its id comes from oh_alloc_large_id()).
+ */
+static inline bool oh_shape_far(u32 flags, u32 nslots, u32 data_len,
+				size_t size)
+{
+	return (flags & OBJHEAP_OBJ_RESIZABLE) || nslots >= OH_SHAPE_SLOTS ||
+	       data_len >= OH_SHAPE_BYTES || size > OH_SMALL_MAX;
+}
+
+static inline struct oh_far *oh_far(const struct oh_object *obj)
+{
+	return (struct oh_far *)obj - 1;
+}
+
+static inline u32 oh_nslots(const struct oh_object *obj)
+{
+	if (likely(obj->shape != OH_SHAPE_FAR))
+		return obj->shape & OH_SHAPE_SLOTS;
+	return oh_far(obj)->nslots;
+}
+
+static inline u32 oh_data_len(const struct oh_object *obj)
+{
+	if (likely(obj->shape != OH_SHAPE_FAR))
+		return obj->shape >> 7;
+	return oh_far(obj)->data_len;
+}
+
+/*
+ * The id of a tracked object (what its neighbours' @gc_link hold), or of
+ * an object in a pool.
+ */
+static __always_inline u32 oh_obj_id(const struct oh_object *obj)
+{
+	if (likely(obj->shape != OH_SHAPE_FAR))
+		return oh_alloc_small_id(obj);
+	return oh_far(obj)->id;
+}
+
+static __always_inline struct oh_object *oh_obj_at(const struct oh_alloc *a,
+						   u32 id)
+{
+	return oh_alloc_ptr(a, id);
+}
+
+/* Walk the objects on id list @head: @obj, whose id is @id. */
+#define oh_idlist_for_each_obj(a, id, obj, head)			\
+	for ((id) = oh_idlist_first(a, head);				\
+	     (id) != (head) && ((obj) = oh_obj_at(a, id), true);	\
+	     (id) = (obj)->gc_link.next)
+
+/* The start of an object's block, where oh_alloc() put it. */
+static inline void *oh_object_block(struct oh_object *obj)
+{
+	return obj->shape == OH_SHAPE_FAR ? (void *)oh_far(obj) : (void *)obj;
+}
 
 /**
  * struct oh_outline - Where a resizable object's slots and payload are.
@@ -195,7 +297,7 @@ static inline bool oh_mappable(const struct oh_object *obj)
  */
 static inline bool oh_tracked(const struct oh_object *obj)
 {
-	return (obj->nslots ||
+	return (oh_nslots(obj) ||
 		(obj->flags & (OBJHEAP_OBJ_WEAKREF | OBJHEAP_OBJ_RESIZABLE))) &&
 	       !(obj->flags & (OBJHEAP_OBJ_IMMORTAL | OBJHEAP_OBJ_INTERNED));
 }
@@ -216,7 +318,7 @@ static inline struct oh_object **oh_slots(const struct oh_object *obj)
 /* The payload's bytes; for a mappable object, where its pages are named. */
 static inline u8 *oh_data(struct oh_object *obj)
 {
-	return (u8 *)(oh_slots(obj) + obj->nslots);
+	return (u8 *)(oh_slots(obj) + oh_nslots(obj));
 }
 
 static inline struct oh_pages *oh_pages_of(struct oh_object *obj)
@@ -227,13 +329,13 @@ static inline struct oh_pages *oh_pages_of(struct oh_object *obj)
 /* The payload userspace sees: a weak reference's is the kernel's own. */
 static inline u32 oh_payload_len(const struct oh_object *obj)
 {
-	return oh_is_weakref(obj) ? 0 : obj->data_len;
+	return oh_is_weakref(obj) ? 0 : oh_data_len(obj);
 }
 
 /*
- * The size of an object's block: its header, then its slots and payload,
- * or what stands for them (see struct oh_object), then its trace word if
- * it has one there.
+ * The size of an object's block: its struct oh_far if it has one, its
+ * header, then its slots and payload or what stands for them (see struct
+ * oh_object), then its trace word if it has one there.
  */
 static inline size_t oh_object_size(u32 flags, u32 nslots, u32 data_len)
 {
@@ -246,6 +348,8 @@ static inline size_t oh_object_size(u32 flags, u32 nslots, u32 data_len)
 				   nslots) +
 		       (flags & OBJHEAP_OBJ_MAPPABLE ? sizeof(struct oh_pages *) :
 						       data_len);
+	if (oh_shape_far(flags, nslots, data_len, size))
+		size += sizeof(struct oh_far);
 	if (flags & OH_OBJ_TRACE_WORD)
 		size = ALIGN(size, sizeof(u64)) + sizeof(u64);
 	return size;
@@ -253,7 +357,7 @@ static inline size_t oh_object_size(u32 flags, u32 nslots, u32 data_len)
 
 static inline size_t oh_object_bytes(const struct oh_object *obj)
 {
-	return oh_object_size(obj->flags, obj->nslots, obj->data_len);
+	return oh_object_size(obj->flags, oh_nslots(obj), oh_data_len(obj));
 }
 
 u64 oh_payload_footprint(struct oh_object *obj);
@@ -279,7 +383,7 @@ static inline u64 oh_object_footprint(struct oh_object *obj)
 	return bytes;
 }
 
-void oh_objects_init(struct objheap *heap);
+int oh_objects_init(struct objheap *heap);
 void oh_objects_destroy(struct objheap *heap);
 
 struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
@@ -295,6 +399,7 @@ int oh_ref(struct objheap *heap, struct oh_object *obj);
 void oh_unref(struct objheap *heap, struct oh_object *obj);
 void __oh_ref_user(struct oh_attach *att, u32 index);
 int oh_unref_user(struct oh_attach *att, u32 index);
+int oh_unref_user_forget(struct oh_attach *att, u32 index);
 bool oh_finalize_object(struct objheap *heap, struct oh_object *obj);
 void oh_unref_user_undo(struct oh_attach *att, struct oh_object *obj);
 int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,

@@ -59,6 +59,9 @@ struct oh_owner {
  * @weak: The weak table: target to weak references.
  * @names: The published names.
  * @attachments: Attachment id to struct oh_attach, until it is released.
+ * @homes: Attachment number (struct oh_attach's @home, 1 to
+ *         OBJHEAP_ATTACH_MAX) to struct oh_attach, for the same time: what
+ *         an object's @home names.
  * @holders: Object to the attachments other than its home that hold a
  *           handle to it (struct oh_holders); set up on first use.
  * @holders_ready: @holders is set up.
@@ -87,6 +90,7 @@ struct objheap {
 	struct oh_weak weak;
 	struct oh_names names;
 	struct xarray attachments;
+	struct xarray homes;
 	struct rhashtable holders;
 	bool holders_ready;
 	struct list_head payloads;

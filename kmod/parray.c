@@ -117,12 +117,12 @@ void oh_parray_free(struct oh_alloc *a, struct oh_parray *p)
 /* Make the chains of the last leaf of @lh empty. */
 static void oh_lhash_init_leaf(struct oh_lhash *lh)
 {
-	struct hlist_head *leaf = oh_parray_leaf(&lh->pages,
-						lh->pages.nleaves - 1);
+	union oh_lhash_head *leaf = oh_parray_leaf(&lh->pages,
+						   lh->pages.nleaves - 1);
 	u32 i;
 
 	for (i = 0; i < OH_LHASH_LEAF_SIZE; i++)
-		INIT_HLIST_HEAD(&leaf[i]);
+		INIT_HLIST_HEAD(&leaf[i].hlist);
 }
 
 /**
@@ -140,6 +140,33 @@ int oh_lhash_init(struct oh_alloc *a, struct oh_lhash *lh)
 		return -ENOMEM;
 	lh->nchains = OH_LHASH_LEAF_SIZE;
 	oh_lhash_init_leaf(lh);
+	return 0;
+}
+
+/**
+ * oh_lhash_grow() - Make room for one more chain, empty.
+ * @a: The heap's allocator.
+ * @lh: The table, which has chains.
+ *
+ * Chain @lh->nchains exists afterwards, but is not counted: the caller
+ * moves into it what belongs there (chain @lh->nchains - 2^L's entries
+ * with bit L set), then counts it.  oh_lhash_split() does that for hlist
+ * chains.
+ *
+ * Return: 0; -ENOMEM when a page of chains cannot be had, -ENOSPC at
+ * OH_LHASH_MAX chains.
+ */
+int oh_lhash_grow(struct oh_alloc *a, struct oh_lhash *lh)
+{
+	u32 n = lh->nchains;
+
+	if (n >= OH_LHASH_MAX)
+		return -ENOSPC;
+	if ((n >> OH_LHASH_LEAF_SHIFT) >= lh->pages.nleaves) {
+		if (oh_parray_grow(a, &lh->pages))
+			return -ENOMEM;
+		oh_lhash_init_leaf(lh);
+	}
 	return 0;
 }
 
@@ -162,13 +189,8 @@ void oh_lhash_split(struct oh_alloc *a, struct oh_lhash *lh,
 	struct hlist_node *node, *tmp;
 	struct hlist_head *from, *to;
 
-	if (n >= OH_LHASH_MAX)
+	if (oh_lhash_grow(a, lh))
 		return;
-	if (!(n & (OH_LHASH_LEAF_SIZE - 1))) {
-		if (oh_parray_grow(a, &lh->pages))
-			return;
-		oh_lhash_init_leaf(lh);
-	}
 	from = oh_lhash_at(lh, n - low);
 	to = oh_lhash_at(lh, n);
 	hlist_for_each_safe(node, tmp, from) {

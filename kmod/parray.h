@@ -61,6 +61,17 @@ void oh_parray_free(struct oh_alloc *a, struct oh_parray *p);
 #define OH_LHASH_LEAF_SIZE	BIT(OH_LHASH_LEAF_SHIFT)
 #define OH_LHASH_MAX		BIT(24)
 
+/*
+ * A chain's head: an hlist, or, for a user whose entries have room for one
+ * pointer only (the intern table's objects), the first entry of a singly
+ * linked chain that user keeps itself (oh_lhash_first(), oh_lhash_grow()).
+ * Either is NULL when the chain is empty.
+ */
+union oh_lhash_head {
+	struct hlist_head hlist;
+	void *first;
+};
+
 /**
  * struct oh_lhash - A linear hash table of hlist chains.
  * @pages: The chains, OH_LHASH_LEAF_SIZE to a page.
@@ -75,10 +86,19 @@ struct oh_lhash {
 /* Chain @i of @lh, below @lh->nchains. */
 static inline struct hlist_head *oh_lhash_at(const struct oh_lhash *lh, u32 i)
 {
-	struct hlist_head *leaf = oh_parray_leaf(&lh->pages,
-						i >> OH_LHASH_LEAF_SHIFT);
+	union oh_lhash_head *leaf = oh_parray_leaf(&lh->pages,
+						   i >> OH_LHASH_LEAF_SHIFT);
 
-	return &leaf[i & (OH_LHASH_LEAF_SIZE - 1)];
+	return &leaf[i & (OH_LHASH_LEAF_SIZE - 1)].hlist;
+}
+
+/* The first entry of singly linked chain @i of @lh, below @lh->nchains. */
+static inline void **oh_lhash_first(const struct oh_lhash *lh, u32 i)
+{
+	union oh_lhash_head *leaf = oh_parray_leaf(&lh->pages,
+						   i >> OH_LHASH_LEAF_SHIFT);
+
+	return &leaf[i & (OH_LHASH_LEAF_SIZE - 1)].first;
 }
 
 /* The index of the chain of @hash in @lh, which has chains. */
@@ -98,6 +118,7 @@ static inline struct hlist_head *oh_lhash_chain(const struct oh_lhash *lh,
 }
 
 int oh_lhash_init(struct oh_alloc *a, struct oh_lhash *lh);
+int oh_lhash_grow(struct oh_alloc *a, struct oh_lhash *lh);
 void oh_lhash_split(struct oh_alloc *a, struct oh_lhash *lh,
 		    u32 (*hash)(const struct hlist_node *node));
 void oh_lhash_destroy(struct oh_alloc *a, struct oh_lhash *lh);

@@ -235,7 +235,7 @@ static void oh_pages_zero_tail(struct oh_pages *pg, u32 from)
 
 static int oh_pages_create(struct objheap *heap, struct oh_object *obj)
 {
-	u32 nr = oh_nr_pages(obj->data_len);
+	u32 nr = oh_nr_pages(oh_data_len(obj));
 	struct oh_pages *pg;
 	int ret;
 
@@ -354,10 +354,10 @@ int oh_payload_init(struct objheap *heap, struct oh_object *obj,
 		if (!data_uptr)
 			return 0;
 	} else if (!data_uptr) {
-		memset(oh_data(obj), 0, obj->data_len);
+		memset(oh_data(obj), 0, oh_data_len(obj));
 		return 0;
 	}
-	return oh_payload_copy(obj, 0, data_uptr, obj->data_len, false);
+	return oh_payload_copy(obj, 0, data_uptr, oh_data_len(obj), false);
 }
 
 /**
@@ -760,7 +760,7 @@ int objheap_cmd_map_offset(struct objheap_ucmd *ucmd)
 
 respond:
 	cmd->out_offset = (u64)id << OH_MAP_SHIFT;
-	cmd->out_data_len = obj->data_len;
+	cmd->out_data_len = oh_data_len(obj);
 	/* An offset made for nothing stays: it is the same on the retry. */
 	return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 }
@@ -814,7 +814,7 @@ static int oh_pages_resize(struct objheap *heap, struct oh_object *obj,
 	pg->pages = pages;
 	pg->nr_pages = nr;
 	/* What a mapping stored past the end is not part of the payload. */
-	oh_pages_zero_tail(pg, min(len, obj->data_len));
+	oh_pages_zero_tail(pg, min(len, oh_data_len(obj)));
 	spin_unlock(&pg->lock);
 
 	if (nr != old_nr) {
@@ -853,14 +853,14 @@ int objheap_cmd_resize(struct objheap_ucmd *ucmd)
 	obj = oh_lookup(ucmd, cmd->handle);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	nslots = cmd->flags & OBJHEAP_RESIZE_SLOTS ? cmd->nslots : obj->nslots;
-	len = cmd->flags & OBJHEAP_RESIZE_DATA ? cmd->data_len : obj->data_len;
+	nslots = cmd->flags & OBJHEAP_RESIZE_SLOTS ? cmd->nslots : oh_nslots(obj);
+	len = cmd->flags & OBJHEAP_RESIZE_DATA ? cmd->data_len : oh_data_len(obj);
 	if (!oh_resizable(obj) || nslots > OBJHEAP_MAX_SLOTS ||
 	    len > OBJHEAP_MAX_SIZE)
 		return -EINVAL;
 	if (oh_immutable(obj))
 		return -EPERM;
-	if (nslots == obj->nslots && len == obj->data_len)
+	if (nslots == oh_nslots(obj) && len == oh_data_len(obj))
 		return 0;
 
 	old_bytes = oh_object_footprint(obj);
@@ -872,7 +872,7 @@ int objheap_cmd_resize(struct objheap_ucmd *ucmd)
 		if (!body)
 			return -ENOMEM;
 	}
-	if (oh_mappable(obj) && len != obj->data_len) {
+	if (oh_mappable(obj) && len != oh_data_len(obj)) {
 		ret = oh_pages_resize(heap, obj, len);
 		if (ret)
 			goto err_free_body;
@@ -883,7 +883,7 @@ int objheap_cmd_resize(struct objheap_ucmd *ucmd)
 	 * first, while the object is held: that may free anything, the
 	 * object itself included once it is let go.
 	 */
-	old_nslots = obj->nslots;
+	old_nslots = oh_nslots(obj);
 	if (!oh_immortal(obj))
 		obj->refcnt++;
 	slots = oh_slots(obj);
@@ -896,7 +896,7 @@ int objheap_cmd_resize(struct objheap_ucmd *ucmd)
 
 	keep = min(nslots, old_nslots);
 	data_keep = oh_mappable(obj) ? sizeof(struct oh_pages *) :
-				       min(len, obj->data_len);
+				       min(len, oh_data_len(obj));
 	new_slots = capacity != out->capacity ? body : slots;
 	if (new_slots != slots) {
 		memcpy(new_slots, slots, keep * sizeof(*slots));
@@ -913,8 +913,9 @@ int objheap_cmd_resize(struct objheap_ucmd *ucmd)
 	if (!oh_mappable(obj))
 		memset((u8 *)(new_slots + nslots) + data_keep, 0,
 		       len - data_keep);
-	obj->nslots = nslots;
-	obj->data_len = len;
+	/* Resizable objects keep their sizes in their struct oh_far. */
+	oh_far(obj)->nslots = nslots;
+	oh_far(obj)->data_len = len;
 	oh_tracing_resized(heap, obj, old_bytes);
 
 	if (!oh_immortal(obj))

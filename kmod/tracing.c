@@ -71,7 +71,8 @@ static int oh_trace_mark(struct objheap *heap, struct oh_object *obj, u32 pair)
 	if (obj->flags & OH_OBJ_TRACE_WORD) {
 		*oh_trace_long_word(obj) = (u64)t->epoch << 32 | pair;
 	} else {
-		sw = oh_alloc_trace_word(&heap->alloc, obj, true);
+		sw = oh_alloc_trace_word(&heap->alloc, oh_object_block(obj),
+					 true);
 		if (!sw)
 			return -ENOMEM;
 		*sw = OH_TRACE_SHORT(t->epoch) << 16 | pair;

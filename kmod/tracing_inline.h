@@ -68,7 +68,8 @@ static inline void oh_trace_uncount(struct oh_tracing *t, u32 pair, u64 bytes)
 /* The word at the end of a large object's block (OH_OBJ_TRACE_WORD). */
 static inline u64 *oh_trace_long_word(struct oh_object *obj)
 {
-	return (u64 *)((u8 *)obj + oh_object_bytes(obj) - sizeof(u64));
+	return (u64 *)((u8 *)oh_object_block(obj) + oh_object_bytes(obj) -
+			sizeof(u64));
 }
 
 /*
@@ -95,7 +96,8 @@ static __always_inline s64 oh_trace_read(struct objheap *heap,
 		return pair;
 	}
 	/* NULL once oh_alloc_drop_trace_words() took the pool's words. */
-	sw = oh_alloc_trace_word(&heap->alloc, obj, false);
+	sw = oh_alloc_trace_word(&heap->alloc, oh_object_block(obj),
+				 false);
 	if (likely(sw) && *sw >> 16 == OH_TRACE_SHORT(t->epoch)) {
 		pair = *sw & 0xffff;
 		if (clear)
@@ -147,7 +149,8 @@ static __always_inline int oh_tracing_add(struct objheap *heap,
 	if (unlikely(!i || !oh_trace_is(&t->pairs[i - 1], tag, obj->type,
 					attach)))
 		return oh_tracing_add_slow(heap, obj, tag, attach);
-	sw = oh_alloc_trace_word(&heap->alloc, obj, false);
+	sw = oh_alloc_trace_word(&heap->alloc, oh_object_block(obj),
+				 false);
 	if (unlikely(!sw))
 		return oh_tracing_add_slow(heap, obj, tag, attach);
 	*sw = OH_TRACE_SHORT(t->epoch) << 16 | (i - 1);

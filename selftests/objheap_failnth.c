@@ -1749,8 +1749,8 @@ static int act_new_traced_large(struct fn_ctx *c)
 /*
  * A failed NEW counted nothing: the totals, the peak and the rows are as
  * setup left them.  One that succeeded counted its object under its
- * pair, at its block: 48 + 24 bytes rounded to 80, or for the large one
- * (@large) at least its header, payload and trace.
+ * pair, at its block: a 32-byte header and 24 bytes, rounded to 64, or for
+ * the large one (@large) at least its sizes, header, payload and trace.
  */
 static void fn_verify_new_traced(struct __test_metadata *_metadata,
 				 struct fn_ctx *c, int ret, bool large)
@@ -1770,10 +1770,10 @@ static void fn_verify_new_traced(struct __test_metadata *_metadata,
 	}
 	EXPECT_EQ(c->trace.out_traced_objects + 1, now.out_traced_objects);
 	if (large) {
-		EXPECT_LE(48 + FN_LARGE + 8,
+		EXPECT_LE(16 + 32 + FN_LARGE + 8,
 			  now.out_traced_bytes - c->trace.out_traced_bytes);
 	} else {
-		EXPECT_EQ(80, now.out_traced_bytes - c->trace.out_traced_bytes);
+		EXPECT_EQ(64, now.out_traced_bytes - c->trace.out_traced_bytes);
 	}
 	EXPECT_EQ(now.out_traced_bytes, now.out_peak_bytes);
 	EXPECT_EQ(1, fn_pair_count(c, FN_TAG, 7));

@@ -265,9 +265,16 @@ TEST_F(obj, breaking_a_cycle_through_a_borrowed_handle_frees_it)
 #define CHAIN_LEN 1000000
 #define CHAIN_PER_BATCH 2048
 
-static int build_chain(struct objheap *heap, uint32_t len, uint64_t *headp)
+/*
+ * Build a chain of @len objects of @nslots slots, each holding the one
+ * made before it in slot 0, and return a handle to the last.  With
+ * @forget, the handles to the others go as they are released.
+ */
+static int build_chain_of(struct objheap *heap, uint32_t nslots, uint32_t len,
+			  bool forget, uint64_t *headp)
 {
 	static uint64_t prev_slot[CHAIN_PER_BATCH];
+	static uint64_t prev_slot2[CHAIN_PER_BATCH][2];
 	struct objheap_batch_buf *b;
 	uint64_t prev = 0;
 	uint32_t done = 0, i, n;
@@ -281,9 +288,13 @@ static int build_chain(struct objheap *heap, uint32_t len, uint64_t *headp)
 		objheap_batch_reset(b);
 		for (i = 0; i < n; i++) {
 			prev_slot[i] = i ? OBJHEAP_BATCH_REF(2 * (i - 1)) : prev;
-			objheap_batch_new(b, 1, 0, 1, NULL, 0,
-					  prev_slot[i] ? &prev_slot[i] : NULL);
-			objheap_batch_release(b, prev_slot[i]);
+			prev_slot2[i][0] = prev_slot[i];
+			objheap_batch_new(b, 1, 0, nslots, NULL, 0,
+					  prev_slot[i] ? prev_slot2[i] : NULL);
+			if (forget)
+				objheap_batch_release_forget(b, prev_slot[i]);
+			else
+				objheap_batch_release(b, prev_slot[i]);
 		}
 		/* Entry 1 releases 0 on the first batch: skip it there. */
 		ret = objheap_batch_submit(heap, b, OBJHEAP_BATCH_CONTINUE);
@@ -304,6 +315,190 @@ out:
 	objheap_batch_free(b);
 	*headp = prev;
 	return ret;
+}
+
+static int build_chain(struct objheap *heap, uint32_t len, uint64_t *headp)
+{
+	return build_chain_of(heap, 1, len, false, headp);
+}
+
+static int heap_stats(struct objheap *heap, struct objheap_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	return objheap_stats(heap, st, NULL, 0);
+}
+
+/*
+ * Where the bytes of an object go (Documentation/objects.rst): a list of
+ * 10^6 two-slot objects held by one handle costs 48 bytes of blocks per
+ * object, the 32-byte header and two 8-byte slots, as CPython's two-slot
+ * object with its GC head.  Held, it costs its share of its pool (whose
+ * header and end too small for a block are the pool's overhead, as in
+ * CPython's pools), and less than half a byte more for the arenas'
+ * structures and the map of block ids.  No handle entry is left for the
+ * objects only slots refer to, since the chain is built with
+ * OBJHEAP_RELEASE_FORGET; with plain releases each keeps one, 16 bytes.
+ */
+TEST_F_TIMEOUT(obj, a_two_slot_object_in_a_list_costs_48_bytes, 600)
+{
+	struct objheap_stats before, after;
+	double in_use, held, pool_share;
+	uint64_t head, first;
+	uint32_t per_pool;
+
+	/* The handle table's first page, made before the measure. */
+	first = new_obj(self->heap, 0, 0);
+	ASSERT_NE(0, first);
+	ASSERT_EQ(0, heap_stats(self->heap, &before));
+	ASSERT_EQ(0, build_chain_of(self->heap, 2, CHAIN_LEN, true, &head));
+	EXPECT_LIVE(CHAIN_LEN + 1);
+	ASSERT_EQ(0, heap_stats(self->heap, &after));
+	in_use = (double)(after.out_bytes_in_use - before.out_bytes_in_use) /
+		 CHAIN_LEN;
+	held = (double)(after.out_bytes_held - before.out_bytes_held) /
+	       CHAIN_LEN;
+	/* A pool's header is 48 bytes. */
+	per_pool = (after.out_pool_size - 48) / 48;
+	pool_share = (double)after.out_pool_size / per_pool;
+	TH_LOG("per object: %.2f bytes in use, %.2f held, of which %.2f its pool's share (pool size %u)",
+	       in_use, held, pool_share, after.out_pool_size);
+	EXPECT_EQ(48 * (uint64_t)CHAIN_LEN,
+		  after.out_bytes_in_use - before.out_bytes_in_use);
+	EXPECT_GT(pool_share + 0.5, held);
+	ASSERT_EQ(0, objheap_release(self->heap, head));
+	ASSERT_EQ(0, objheap_release(self->heap, first));
+	EXPECT_LIVE(0);
+}
+
+/*
+ * Objects too large for a pool get their ids from the map of large
+ * blocks (kmod/alloc.c): a ring of 1500 of them with 100 slots each
+ * fills that map past its first leaf of 512.  The collector walks them
+ * by id, the checker at teardown checks every link, and the ring dies
+ * whole.
+ */
+TEST_F(obj, large_tracked_objects_link_by_id_past_a_leaf)
+{
+	enum { N = 1500 };
+	static uint64_t h[N];
+	struct objheap_gc_collect res;
+	unsigned int i;
+
+	for (i = 0; i < N; i++)
+		ASSERT_NE(0, h[i] = new_obj(self->heap, 100, 0));
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, objheap_set_slot(self->heap, h[i], 99,
+					      h[(i + 1) % N]));
+	/* Every other one goes first: holes in the map. */
+	for (i = 0; i < N; i += 2)
+		ASSERT_EQ(0, objheap_release_forget(self->heap, h[i]));
+	ASSERT_EQ(0, objheap_gc_collect(self->heap, 2, &res));
+	EXPECT_EQ(0, res.out_collected);
+	EXPECT_LIVE(N);
+	for (i = 1; i < N; i += 2)
+		ASSERT_EQ(0, objheap_release(self->heap, h[i]));
+	EXPECT_LIVE(N);
+	EXPECT_EQ(N, objheap_gc_collect(self->heap, 2, &res));
+	EXPECT_EQ(N, res.out_collected);
+	EXPECT_LIVE(0);
+	/* The numbers freed serve again. */
+	for (i = 0; i < N; i++)
+		ASSERT_NE(0, h[i] = new_obj(self->heap, 100, 0));
+	ASSERT_EQ(0, objheap_release_array(self->heap, h, N));
+	EXPECT_LIVE(0);
+}
+
+/* A handle released with OBJHEAP_RELEASE_FORGET names nothing after. */
+TEST_F(obj, a_forgotten_handle_goes_and_its_object_stays)
+{
+	struct objheap_info info;
+	uint64_t a, b, b2 = 0, b3 = 0;
+
+	a = new_obj(self->heap, 1, 0);
+	b = new_obj(self->heap, 0, 8);
+	ASSERT_NE(0, a);
+	ASSERT_NE(0, b);
+	ASSERT_EQ(0, objheap_set_slot(self->heap, a, 0, b));
+
+	/* A reference left: the handle stays. */
+	ASSERT_EQ(0, objheap_dup(self->heap, b));
+	ASSERT_EQ(0, objheap_release_forget(self->heap, b));
+	EXPECT_EQ(2, refcnt(self->heap, b));
+
+	/* The last: it goes, the object lives on in a's slot. */
+	ASSERT_EQ(0, objheap_release_forget(self->heap, b));
+	EXPECT_EQ(-ENOENT, objheap_info(self->heap, b, &info));
+	EXPECT_EQ(-ENOENT, objheap_release(self->heap, b));
+	EXPECT_EQ(-ENOENT, objheap_dup(self->heap, b));
+	EXPECT_LIVE(2);
+
+	/* Got again, it is a new handle; without the flag it stays. */
+	ASSERT_EQ(0, objheap_get_slot(self->heap, a, 0, &b2));
+	EXPECT_NE(0, b2);
+	EXPECT_NE(b, b2);
+	EXPECT_EQ(2, refcnt(self->heap, b2));
+	ASSERT_EQ(0, objheap_release(self->heap, b2));
+	EXPECT_EQ(1, refcnt(self->heap, b2));
+	ASSERT_EQ(0, objheap_get_slot(self->heap, a, 0, &b3));
+	EXPECT_EQ(b2, b3);
+	ASSERT_EQ(0, objheap_release_forget(self->heap, b3));
+	EXPECT_EQ(-ENOENT, objheap_info(self->heap, b3, &info));
+
+	/* A forgotten last reference frees as a release does. */
+	ASSERT_EQ(0, objheap_release_forget(self->heap, a));
+	EXPECT_LIVE(0);
+}
+
+/*
+ * What keeps its entry: an immortal object, and one whose events go to
+ * the attachment that made it (PEP 442 finalization).  A handle owning
+ * no reference cannot be released, forgotten or not.
+ */
+TEST_F(obj, a_forget_keeps_what_must_stay)
+{
+	uint64_t holder, fin = 0, imm = 0, plain;
+
+	holder = new_obj(self->heap, 1, 0);
+	ASSERT_NE(0, holder);
+	ASSERT_EQ(0, objheap_new(self->heap, 7, OBJHEAP_OBJ_FINALIZE, 0, NULL,
+				 0, NULL, &fin));
+	ASSERT_EQ(0, objheap_set_slot(self->heap, holder, 0, fin));
+	ASSERT_EQ(0, objheap_release_forget(self->heap, fin));
+	EXPECT_EQ(1, refcnt(self->heap, fin));
+
+	ASSERT_EQ(0, objheap_new(self->heap, 7, OBJHEAP_OBJ_IMMORTAL, 0, NULL,
+				 0, NULL, &imm));
+	ASSERT_EQ(0, objheap_release_forget(self->heap, imm));
+	EXPECT_EQ(0, objheap_release_forget(self->heap, imm));
+	EXPECT_EQ(0, objheap_dup(self->heap, imm));
+
+	plain = new_obj(self->heap, 0, 0);
+	ASSERT_NE(0, plain);
+	ASSERT_EQ(0, objheap_set_slot(self->heap, holder, 0, plain));
+	ASSERT_EQ(0, objheap_release(self->heap, plain));
+	EXPECT_EQ(-EINVAL, objheap_release_forget(self->heap, plain));
+	EXPECT_EQ(1, refcnt(self->heap, plain));
+	ASSERT_EQ(0, objheap_release(self->heap, holder));
+}
+
+/* Only OBJHEAP_RELEASE takes the flag, and no other bit. */
+TEST_F(obj, release_flags_are_checked)
+{
+	struct objheap_handle_cmd cmd = { .size = sizeof(cmd) };
+	uint64_t h = new_obj(self->heap, 0, 0);
+
+	ASSERT_NE(0, h);
+	cmd.handle = h;
+	cmd.flags = OBJHEAP_RELEASE_FORGET;
+	EXPECT_EQ(-1, ioctl(self->fd, OBJHEAP_DUP, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	cmd.flags = OBJHEAP_RELEASE_FORGET << 1;
+	EXPECT_EQ(-1, ioctl(self->fd, OBJHEAP_RELEASE, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(1, refcnt(self->heap, h));
+	cmd.flags = OBJHEAP_RELEASE_FORGET;
+	EXPECT_EQ(0, ioctl(self->fd, OBJHEAP_RELEASE, &cmd));
+	EXPECT_LIVE(0);
 }
 
 TEST_F_TIMEOUT(obj, million_long_chain_freed_by_one_release, 600)
@@ -757,6 +952,7 @@ TEST_F(obj, unknown_flags_and_reserved_fields_are_einval)
 	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_NEW, &n));
 	hc.flags = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_DUP, &hc));
+	hc.flags = 2;
 	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_RELEASE, &hc));
 	sl.flags = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(self->fd, OBJHEAP_SET_SLOT, &sl));

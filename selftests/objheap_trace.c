@@ -13,7 +13,7 @@
  *
  * Bytes.  An object's bytes are its footprint in the heap's allocator.
  * For a plain object (neither resizable nor mappable) whose block is at
- * most 512 bytes, that is exactly its block, foot() below: a 48-byte
+ * most 512 bytes, that is exactly its block, foot() below: a 32-byte
  * header, 8 bytes per slot and the payload, rounded up to 16; its trace
  * lives in an array of its pool, not in the block.  Every test that
  * asserts bytes exactly uses such objects; for the others (resizable,
@@ -43,7 +43,7 @@
 /* The block of a plain object of at most 512 bytes: see above. */
 static uint64_t foot(uint32_t nslots, uint32_t len)
 {
-	return (48 + 8 * (uint64_t)nslots + len + 15) & ~15ULL;
+	return (32 + 8 * (uint64_t)nslots + len + 15) & ~15ULL;
 }
 
 FIXTURE(trace) {
@@ -529,8 +529,12 @@ static uint64_t charged(int fd)
  */
 TEST_F(trace, pools_keep_their_words_until_the_tracing_stops)
 {
-	/* 64 pairs of 44 bytes; 63 words of 64-byte blocks, 25 of 160. */
-	enum { N = 500, TABLE = 64 * 44, W64 = 256, W160 = 128 };
+	/*
+	 * 64 pairs of 44 bytes.  A pool of 48-byte blocks has 84, whose
+	 * words take the slab's 512-byte bucket; one of 144-byte blocks
+	 * has 28, in 128 bytes.
+	 */
+	enum { N = 500, TABLE = 64 * 44, W48 = 512, W144 = 128 };
 	static uint64_t h[N];
 	uint64_t base, tag;
 	struct objheap_trace_ctl c;
@@ -547,19 +551,19 @@ TEST_F(trace, pools_keep_their_words_until_the_tracing_stops)
 	base = charged(self->fd);
 	ASSERT_EQ(0, objheap_trace_start(self->heap, 1));
 
-	/* 500 two-slot objects: 8 pools of 64-byte blocks get words. */
+	/* 500 two-slot objects: 6 pools of 48-byte blocks get words. */
 	for (i = 0; i < N; i++)
 		ASSERT_NE(0, h[i] = tnode(self->fd, 1, 1, 2, 0));
-	EXPECT_EQ(base + TABLE + 8 * W64, charged(self->fd));
+	EXPECT_EQ(base + TABLE + 6 * W48, charged(self->fd));
 	for (i = 0; i < N; i++)
 		ASSERT_EQ(0, obj_release(self->fd, h[i]));
-	EXPECT_EQ(base + TABLE + 8 * W64, charged(self->fd));
+	EXPECT_EQ(base + TABLE + 6 * W48, charged(self->fd));
 	EXPECT_EQ(0, tget(self->fd).out_traced_objects);
 
 	/* The same pools again, another tag: their words serve as kept. */
 	for (i = 0; i < N; i++)
 		ASSERT_NE(0, h[i] = tnode(self->fd, 2, 1, 2, 0));
-	EXPECT_EQ(base + TABLE + 8 * W64, charged(self->fd));
+	EXPECT_EQ(base + TABLE + 6 * W48, charged(self->fd));
 	for (i = 0; i < N; i += 2)
 		ASSERT_EQ(0, obj_release(self->fd, h[i]));
 	c = tget(self->fd);
@@ -573,7 +577,7 @@ TEST_F(trace, pools_keep_their_words_until_the_tracing_stops)
 		ASSERT_EQ(0, obj_release(self->fd, h[i]));
 	for (i = 0; i < N; i++)
 		ASSERT_NE(0, h[i] = tnode(self->fd, 3, 1, 0, 100));
-	EXPECT_EQ(base + TABLE + 20 * W160, charged(self->fd));
+	EXPECT_EQ(base + TABLE + 18 * W144, charged(self->fd));
 	c = tget(self->fd);
 	EXPECT_EQ(N, c.out_traced_objects);
 	EXPECT_EQ(N * foot(0, 100), c.out_traced_bytes);
@@ -1035,15 +1039,18 @@ static void make_n(struct __test_metadata *_metadata, int fd, uint64_t *h,
 
 TEST_F(trace, snapshots_diff_exactly_and_never_change)
 {
+	/* The blocks of the four pairs' objects. */
+	const int64_t A = foot(0, 16), B = foot(0, 100), C = foot(0, 0),
+		      D = foot(0, 200);
 	uint64_t a[3], b[6], c[1], d[5];
 	struct objheap_trace_stat *st;
 	uint32_t s1, s2;
 	size_t n;
 
 	ASSERT_EQ(0, objheap_trace_start(self->heap, 1));
-	make_n(_metadata, self->fd, a, 3, 1, 1, 16);	/* 64 each */
-	make_n(_metadata, self->fd, b, 2, 2, 1, 100);	/* 160 each */
-	make_n(_metadata, self->fd, c, 1, 3, 2, 0);	/* 48 */
+	make_n(_metadata, self->fd, a, 3, 1, 1, 16);	/* A each */
+	make_n(_metadata, self->fd, b, 2, 2, 1, 100);	/* B each */
+	make_n(_metadata, self->fd, c, 1, 3, 2, 0);	/* C */
 	ASSERT_EQ(0, objheap_snapshot_take(self->heap, &s1));
 	EXPECT_LE(1, s1);
 	EXPECT_GE(OBJHEAP_TRACE_SNAPSHOTS_MAX, s1);
@@ -1051,7 +1058,7 @@ TEST_F(trace, snapshots_diff_exactly_and_never_change)
 	ASSERT_EQ(0, obj_release(self->fd, a[0]));
 	ASSERT_EQ(0, obj_release(self->fd, a[1]));
 	make_n(_metadata, self->fd, b + 2, 4, 2, 1, 100);
-	make_n(_metadata, self->fd, d, 5, 4, 3, 200);	/* 256 each */
+	make_n(_metadata, self->fd, d, 5, 4, 3, 200);	/* D each */
 	ASSERT_EQ(0, obj_release(self->fd, c[0]));
 	ASSERT_EQ(0, objheap_snapshot_take(self->heap, &s2));
 	EXPECT_NE(s1, s2);
@@ -1062,10 +1069,10 @@ TEST_F(trace, snapshots_diff_exactly_and_never_change)
 		      s2, s1, OBJHEAP_GROUP_PAIR, NULL, &n);
 	{
 		const struct want w[] = {
-			{ 4, 3, 5, 1280, 5, 1280 },
-			{ 2, 1, 6, 960, 4, 640 },
-			{ 1, 1, 1, 64, -2, -128 },
-			{ 3, 2, 0, 0, -1, -48 },
+			{ 4, 3, 5, 5 * D, 5, 5 * D },
+			{ 2, 1, 6, 6 * B, 4, 4 * B },
+			{ 1, 1, 1, A, -2, -(2 * A) },
+			{ 3, 2, 0, 0, -1, -(C) },
 		};
 
 		expect_stats(_metadata, st, n, w, ARRAY_SIZE(w));
@@ -1075,9 +1082,9 @@ TEST_F(trace, snapshots_diff_exactly_and_never_change)
 		      s2, s1, OBJHEAP_GROUP_TYPE, NULL, &n);
 	{
 		const struct want w[] = {
-			{ 0, 3, 5, 1280, 5, 1280 },
-			{ 0, 1, 7, 1024, 2, 512 },
-			{ 0, 2, 0, 0, -1, -48 },
+			{ 0, 3, 5, 5 * D, 5, 5 * D },
+			{ 0, 1, 7, 6 * B + A, 2, 4 * B - 2 * A },
+			{ 0, 2, 0, 0, -1, -(C) },
 		};
 
 		expect_stats(_metadata, st, n, w, ARRAY_SIZE(w));
@@ -1088,10 +1095,10 @@ TEST_F(trace, snapshots_diff_exactly_and_never_change)
 		      s1, s2, OBJHEAP_GROUP_TAG, NULL, &n);
 	{
 		const struct want w[] = {
-			{ 4, 0, 0, 0, -5, -1280 },
-			{ 2, 0, 2, 320, -4, -640 },
-			{ 1, 0, 3, 192, 2, 128 },
-			{ 3, 0, 1, 48, 1, 48 },
+			{ 4, 0, 0, 0, -5, -(5 * D) },
+			{ 2, 0, 2, 2 * B, -4, -(4 * B) },
+			{ 1, 0, 3, 3 * A, 2, 2 * A },
+			{ 3, 0, 1, C, 1, C },
 		};
 
 		expect_stats(_metadata, st, n, w, ARRAY_SIZE(w));
@@ -1105,9 +1112,9 @@ TEST_F(trace, snapshots_diff_exactly_and_never_change)
 	{
 		/* (4, 3) is 0 now and was 0 then: no row. */
 		const struct want w[] = {
-			{ 2, 1, 6, 960, 4, 640 },
-			{ 1, 1, 1, 64, -2, -128 },
-			{ 3, 2, 0, 0, -1, -48 },
+			{ 2, 1, 6, 6 * B, 4, 4 * B },
+			{ 1, 1, 1, A, -2, -(2 * A) },
+			{ 3, 2, 0, 0, -1, -(C) },
 		};
 
 		expect_stats(_metadata, st, n, w, ARRAY_SIZE(w));
@@ -1117,9 +1124,9 @@ TEST_F(trace, snapshots_diff_exactly_and_never_change)
 		      s1, 0, OBJHEAP_GROUP_PAIR, NULL, &n);
 	{
 		const struct want w[] = {
-			{ 2, 1, 2, 320, 2, 320 },
-			{ 1, 1, 3, 192, 3, 192 },
-			{ 3, 2, 1, 48, 1, 48 },
+			{ 2, 1, 2, 2 * B, 2, 2 * B },
+			{ 1, 1, 3, 3 * A, 3, 3 * A },
+			{ 3, 2, 1, C, 1, C },
 		};
 
 		expect_stats(_metadata, st, n, w, ARRAY_SIZE(w));
@@ -1129,9 +1136,9 @@ TEST_F(trace, snapshots_diff_exactly_and_never_change)
 		      s2, 0, OBJHEAP_GROUP_PAIR, NULL, &n);
 	{
 		const struct want w[] = {
-			{ 4, 3, 5, 1280, 5, 1280 },
-			{ 2, 1, 6, 960, 6, 960 },
-			{ 1, 1, 1, 64, 1, 64 },
+			{ 4, 3, 5, 5 * D, 5, 5 * D },
+			{ 2, 1, 6, 6 * B, 6, 6 * B },
+			{ 1, 1, 1, A, 1, A },
 		};
 
 		expect_stats(_metadata, st, n, w, ARRAY_SIZE(w));
@@ -1157,13 +1164,14 @@ TEST_F(trace, snapshots_diff_exactly_and_never_change)
 /* Equal changes and sizes are ordered by tag, then type. */
 TEST_F(trace, statistics_break_ties_by_tag_then_type)
 {
+	const int64_t A = foot(0, 16);
 	uint64_t h[8];
 	struct objheap_trace_stat *st;
 	uint32_t s1;
 	size_t n;
 
 	ASSERT_EQ(0, objheap_trace_start(self->heap, 1));
-	make_n(_metadata, self->fd, h, 2, 1, 1, 16);	/* 64 each */
+	make_n(_metadata, self->fd, h, 2, 1, 1, 16);	/* A each */
 	ASSERT_EQ(0, objheap_snapshot_take(self->heap, &s1));
 	make_n(_metadata, self->fd, h + 2, 1, 1, 1, 16);
 	make_n(_metadata, self->fd, h + 3, 1, 3, 1, 16);
@@ -1174,10 +1182,10 @@ TEST_F(trace, statistics_break_ties_by_tag_then_type)
 		      0, s1, OBJHEAP_GROUP_PAIR, NULL, &n);
 	{
 		const struct want w[] = {
-			{ 1, 1, 3, 192, 1, 64 },
-			{ 2, 4, 1, 64, 1, 64 },
-			{ 2, 5, 1, 64, 1, 64 },
-			{ 3, 1, 1, 64, 1, 64 },
+			{ 1, 1, 3, 3 * A, 1, A },
+			{ 2, 4, 1, A, 1, A },
+			{ 2, 5, 1, A, 1, A },
+			{ 3, 1, 1, A, 1, A },
 		};
 
 		expect_stats(_metadata, st, n, w, ARRAY_SIZE(w));
@@ -1187,10 +1195,10 @@ TEST_F(trace, statistics_break_ties_by_tag_then_type)
 		      0, 0, OBJHEAP_GROUP_PAIR, NULL, &n);
 	{
 		const struct want w[] = {
-			{ 1, 1, 3, 192, 3, 192 },
-			{ 2, 4, 1, 64, 1, 64 },
-			{ 2, 5, 1, 64, 1, 64 },
-			{ 3, 1, 1, 64, 1, 64 },
+			{ 1, 1, 3, 3 * A, 3, 3 * A },
+			{ 2, 4, 1, A, 1, A },
+			{ 2, 5, 1, A, 1, A },
+			{ 3, 1, 1, A, 1, A },
 		};
 
 		expect_stats(_metadata, st, n, w, ARRAY_SIZE(w));
@@ -1300,8 +1308,8 @@ TEST_F(trace, filters_include_or_exclude_tags_before_grouping)
 		const struct want w[] = {
 			{ 30, 2, 2, 2 * foot(0, 30), 2, 2 * foot(0, 30) },
 			{ 10, 2, 2, 2 * foot(0, 10), 2, 2 * foot(0, 10) },
-			{ 10, 1, 1, 64, 1, 64 },
-			{ 30, 1, 1, 64, 1, 64 },
+			{ 10, 1, 1, foot(0, 16), 1, foot(0, 16) },
+			{ 30, 1, 1, foot(0, 16), 1, foot(0, 16) },
 		};
 
 		expect_stats(_metadata, st, n, w, ARRAY_SIZE(w));
@@ -1314,7 +1322,7 @@ TEST_F(trace, filters_include_or_exclude_tags_before_grouping)
 		const uint64_t b2 = 2 * foot(0, 10) + 2 * foot(0, 30);
 		const struct want w[] = {
 			{ 0, 2, 4, b2, 4, b2 },
-			{ 0, 1, 2, 128, 2, 128 },
+			{ 0, 1, 2, 2 * foot(0, 16), 2, 2 * foot(0, 16) },
 		};
 
 		expect_stats(_metadata, st, n, w, ARRAY_SIZE(w));
@@ -1325,8 +1333,8 @@ TEST_F(trace, filters_include_or_exclude_tags_before_grouping)
 					   .exclude = 1 };
 	st = stats_of(_metadata, self->heap, 0, 0, OBJHEAP_GROUP_TAG, &f, &n);
 	{
-		const uint64_t b10 = 64 + 2 * foot(0, 10);
-		const uint64_t b20 = 64 + 2 * foot(0, 20);
+		const uint64_t b10 = foot(0, 16) + 2 * foot(0, 10);
+		const uint64_t b20 = foot(0, 16) + 2 * foot(0, 20);
 		const struct want w[] = {
 			{ 20, 0, 3, b20, 3, b20 },
 			{ 10, 0, 3, b10, 3, b10 },

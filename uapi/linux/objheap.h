@@ -442,7 +442,8 @@ struct objheap_new {
 /**
  * struct objheap_handle_cmd - ioctl(OBJHEAP_DUP) and ioctl(OBJHEAP_RELEASE)
  * @size: sizeof(struct objheap_handle_cmd)
- * @flags: Must be 0
+ * @flags: OBJHEAP_DUP: must be 0.  OBJHEAP_RELEASE: 0 or
+ *         OBJHEAP_RELEASE_FORGET.
  * @handle: The object
  * @out_handle: OBJHEAP_DUP: the same handle, owning one more reference.
  *              OBJHEAP_RELEASE: not written.
@@ -450,6 +451,21 @@ struct objheap_new {
  * OBJHEAP_DUP adds a reference (EOVERFLOW at OBJHEAP_REFCNT_MAX).
  * OBJHEAP_RELEASE gives one back (EINVAL if userspace holds none) and
  * frees the object if it was the last.
+ *
+ * A handle outlives the references it owns: while its object lives, it
+ * names it (a borrowed handle), and the attachment gets the same value
+ * for it again, at the price of an entry in the attachment's table for
+ * every object it ever had a handle to.  With OBJHEAP_RELEASE_FORGET, a
+ * release that gives back the last reference the attachment owns through
+ * @handle frees its entry as well: @handle names nothing from then on
+ * (ENOENT, as for a freed object), and a handle to the object got later
+ * (from a slot, a name, a list) is a new value.  That is how a structure
+ * built through handles and then held only by its slots costs no entry
+ * per object (Documentation/objects.rst).  The flag changes nothing for
+ * an immortal object, nor for an object whose home is this attachment
+ * (the one that created it) when it still needs one: created with
+ * OBJHEAP_OBJ_FINALIZE, or a weak reference or finalizer, whose events
+ * go to their home.
  */
 struct objheap_handle_cmd {
 	__u32 size;
@@ -459,6 +475,7 @@ struct objheap_handle_cmd {
 };
 #define OBJHEAP_DUP _IO(OBJHEAP_TYPE, OBJHEAP_CMD_DUP)
 #define OBJHEAP_RELEASE _IO(OBJHEAP_TYPE, OBJHEAP_CMD_RELEASE)
+#define OBJHEAP_RELEASE_FORGET (1U << 0)
 
 /**
  * struct objheap_slot - ioctl(OBJHEAP_SET_SLOT) and ioctl(OBJHEAP_GET_SLOT)

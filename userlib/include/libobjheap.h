@@ -106,6 +106,14 @@ int objheap_dup(struct objheap *heap, uint64_t handle);
 /* objheap_release() - Give one reference back; the last one frees. */
 int objheap_release(struct objheap *heap, uint64_t handle);
 
+/*
+ * objheap_release_forget() - objheap_release(), and with the last
+ * reference the caller owns through @handle, @handle itself goes
+ * (OBJHEAP_RELEASE_FORGET): it names nothing afterwards, even if the
+ * object lives on in a slot.
+ */
+int objheap_release_forget(struct objheap *heap, uint64_t handle);
+
 /* objheap_set_slot() - Store @target (0: nothing) in slot @index. */
 int objheap_set_slot(struct objheap *heap, uint64_t handle, uint32_t index,
 		     uint64_t target);
@@ -256,6 +264,8 @@ int objheap_batch_new_tagged(struct objheap_batch_buf *batch, uint64_t tag,
 			     const uint64_t *slots);
 int objheap_batch_dup(struct objheap_batch_buf *batch, uint64_t handle);
 int objheap_batch_release(struct objheap_batch_buf *batch, uint64_t handle);
+int objheap_batch_release_forget(struct objheap_batch_buf *batch,
+				 uint64_t handle);
 int objheap_batch_set_slot(struct objheap_batch_buf *batch, uint64_t handle,
 			   uint32_t index, uint64_t target);
 int objheap_batch_get_slot(struct objheap_batch_buf *batch, uint64_t handle,

@@ -142,25 +142,33 @@ OBJHEAP_API int objheap_batch_new_tagged(struct objheap_batch_buf *b,
 }
 
 static int batch_handle_cmd(struct objheap_batch_buf *b, uint32_t nr,
-			    uint64_t handle)
+			    uint64_t handle, uint32_t flags)
 {
 	struct objheap_handle_cmd *cmd = BATCH_ADD(b, nr, struct objheap_handle_cmd);
 
 	if (!cmd)
 		return -ENOSPC;
+	cmd->flags = flags;
 	cmd->handle = handle;
 	return b->count - 1;
 }
 
 OBJHEAP_API int objheap_batch_dup(struct objheap_batch_buf *b, uint64_t handle)
 {
-	return batch_handle_cmd(b, OBJHEAP_CMD_DUP, handle);
+	return batch_handle_cmd(b, OBJHEAP_CMD_DUP, handle, 0);
 }
 
 OBJHEAP_API int objheap_batch_release(struct objheap_batch_buf *b,
 				      uint64_t handle)
 {
-	return batch_handle_cmd(b, OBJHEAP_CMD_RELEASE, handle);
+	return batch_handle_cmd(b, OBJHEAP_CMD_RELEASE, handle, 0);
+}
+
+OBJHEAP_API int objheap_batch_release_forget(struct objheap_batch_buf *b,
+					     uint64_t handle)
+{
+	return batch_handle_cmd(b, OBJHEAP_CMD_RELEASE, handle,
+				OBJHEAP_RELEASE_FORGET);
 }
 
 OBJHEAP_API int objheap_batch_weakref_new(struct objheap_batch_buf *b,

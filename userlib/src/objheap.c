@@ -131,6 +131,17 @@ OBJHEAP_API int objheap_release(struct objheap *heap, uint64_t handle)
 	return __objheap_ioctl(heap, OBJHEAP_RELEASE, &cmd);
 }
 
+OBJHEAP_API int objheap_release_forget(struct objheap *heap, uint64_t handle)
+{
+	struct objheap_handle_cmd cmd = {
+		.size = sizeof(cmd),
+		.flags = OBJHEAP_RELEASE_FORGET,
+		.handle = handle,
+	};
+
+	return __objheap_ioctl(heap, OBJHEAP_RELEASE, &cmd);
+}
+
 OBJHEAP_API int objheap_set_slot(struct objheap *heap, uint64_t handle,
 				 uint32_t index, uint64_t target)
 {
