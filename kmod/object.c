@@ -533,41 +533,12 @@ void oh_unref(struct objheap *heap, struct oh_object *obj)
 		oh_dealloc(heap, obj);
 }
 
-/**
- * oh_unref_user() - Give back a reference an attachment owns.
- * @att: The attachment.
- * @index: Its entry for the object, which may be freed.
- *
- * Return: 0, or -EINVAL when @att owns no reference through the entry.
+/*
+ * Give back a reference @att owns through entry @index; with @forget
+ * (OBJHEAP_RELEASE_FORGET, see the uapi header for what keeps its entry)
+ * the entry goes too when it owned the last.
  */
-int oh_unref_user(struct oh_attach *att, u32 index)
-{
-	struct oh_entry *e = oh_table_entry(&att->table, index);
-	struct oh_object *obj = e->obj;
-
-	lockdep_assert_held(&att->heap->lock);
-
-	if (oh_immortal(obj))
-		return 0;
-	if (!e->refs)
-		return -EINVAL;
-	e->refs--;
-	att->refs--;
-	oh_unref(att->heap, obj);
-	return 0;
-}
-
-/**
- * oh_unref_user_forget() - oh_unref_user(), and the entry goes with the
- *                          attachment's last reference through it.
- * @att: The attachment.
- * @index: Its entry for the object, which may be freed.
- *
- * OBJHEAP_RELEASE_FORGET: see the uapi header for what keeps its entry.
- *
- * Return: 0, or -EINVAL when @att owns no reference through the entry.
- */
-int oh_unref_user_forget(struct oh_attach *att, u32 index)
+static int oh_release_entry(struct oh_attach *att, u32 index, bool forget)
 {
 	struct oh_entry *e = oh_table_entry(&att->table, index);
 	struct oh_object *obj = e->obj;
@@ -581,12 +552,24 @@ int oh_unref_user_forget(struct oh_attach *att, u32 index)
 	e->refs--;
 	att->refs--;
 	/* The reference given back still holds @obj while its entry goes. */
-	if (!e->refs && !(obj->home == att->home &&
-			  (obj->flags & (OBJHEAP_OBJ_FINALIZE |
-					 OBJHEAP_OBJ_WEAKREF))))
+	if (forget && !e->refs &&
+	    !(obj->home == att->home &&
+	      (obj->flags & (OBJHEAP_OBJ_FINALIZE | OBJHEAP_OBJ_WEAKREF))))
 		oh_entry_forget(att, obj, index);
 	oh_unref(att->heap, obj);
 	return 0;
+}
+
+/**
+ * oh_unref_user() - Give back a reference an attachment owns.
+ * @att: The attachment.
+ * @index: Its entry for the object, which may be freed.
+ *
+ * Return: 0, or -EINVAL when @att owns no reference through the entry.
+ */
+int oh_unref_user(struct oh_attach *att, u32 index)
+{
+	return oh_release_entry(att, index, false);
 }
 
 /**
@@ -942,9 +925,8 @@ int objheap_cmd_release(struct objheap_ucmd *ucmd)
 	obj = oh_lookup_entry(ucmd, cmd->handle, &index);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	if (cmd->flags & OBJHEAP_RELEASE_FORGET)
-		return oh_unref_user_forget(ucmd->att, index);
-	return oh_unref_user(ucmd->att, index);
+	return oh_release_entry(ucmd->att, index,
+				cmd->flags & OBJHEAP_RELEASE_FORGET);
 }
 
 /* The object and slot a slot command names, checked. */

@@ -399,7 +399,6 @@ int oh_ref(struct objheap *heap, struct oh_object *obj);
 void oh_unref(struct objheap *heap, struct oh_object *obj);
 void __oh_ref_user(struct oh_attach *att, u32 index);
 int oh_unref_user(struct oh_attach *att, u32 index);
-int oh_unref_user_forget(struct oh_attach *att, u32 index);
 bool oh_finalize_object(struct objheap *heap, struct oh_object *obj);
 void oh_unref_user_undo(struct oh_attach *att, struct oh_object *obj);
 int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
