@@ -33,10 +33,10 @@ struct oh_pages;
  * holds them (kmod/payload.c).  oh_slots() and oh_data() find either.
  *
  * Most objects keep their shape, slot count and payload length, in
- * @shape.  The others, resizable ones and those with more slots or bytes
- * than @shape holds, have OH_SHAPE_FAR there and a struct oh_far in front
- * of the header, at the start of their block: oh_nslots() and
- * oh_data_len() read either.
+ * @shape.  The others, resizable ones, those with more slots or bytes
+ * than @shape holds and those in large blocks, have OH_SHAPE_FAR there
+ * and a struct oh_far in front of the header, at the start of their
+ * block: oh_nslots() and oh_data_len() read either.
  *
  * @gc_link: Tracked objects only (oh_tracked()): the collector's list the
  *           object is on, or the queue of objects being freed; linked
@@ -83,8 +83,8 @@ static_assert(offsetof(struct oh_object, gc_link) == 0);
 /*
  * @shape: the slot count in the low 7 bits, the payload's length in the
  * 9 above, for objects with fewer than OH_SHAPE_SLOTS slots and fewer
- * than OH_SHAPE_BYTES bytes; every object in a small block is one.  No
- * such shape is OH_SHAPE_FAR.
+ * than OH_SHAPE_BYTES bytes, as every object whose payload is in a small
+ * block has.  No such shape is OH_SHAPE_FAR.
  */
 #define OH_SHAPE_SLOTS		127U
 #define OH_SHAPE_BYTES		511U
@@ -96,9 +96,10 @@ static_assert(offsetof(struct oh_object, gc_link) == 0);
  *                 in the 16 bytes before its header.
  * @nslots: Number of slots.
  * @data_len: Payload bytes.
- * @id: A tracked object's id (oh_obj_id()), made when it was: its block's
- *      place in its pool, or a large block's id (oh_alloc_large_id()).
- *      0 for an object created untracked, which never becomes tracked.
+ * @id: The object's id (oh_obj_id()), made when it was: its place in its
+ *      pool, or for a tracked object in a large block an id of its own
+ *      (oh_alloc_large_id()); 0 for one created untracked there, which
+ *      never becomes tracked.
  * @__pad: Zero; keeps the header 16-byte aligned.
  */
 struct oh_far {
