@@ -79,6 +79,8 @@ run_one() {
 	return $rc
 }
 
+# Each program's time, on the guest's clock, goes to the log as a TAP
+# comment; check.sh names the slowest.
 cd /opt/objheap/bin/selftests || exit 1
 for t in *; do
 	[ -x "$t" ] || continue
@@ -95,13 +97,19 @@ for t in *; do
 			continue
 		fi ;;
 	esac
+	start=$(date +%s)
 	run_one "./$t"
-	echo "objheap-vm: test $t exit $?"
+	rc=$?
+	echo "# objheap-vm: $t took $(($(date +%s) - start)) s"
+	echo "objheap-vm: test $t exit $rc"
 	# The collector's programs again, with every heap incremental.
 	case "$t" in
 	objheap_gc|objheap_weakref|objheap_pressure)
 		echo "objheap-vm: test $t+incremental begin"
+		start=$(date +%s)
 		OBJHEAP_GC_MODE=incremental run_one "./$t"
-		echo "objheap-vm: test $t+incremental exit $?" ;;
+		rc=$?
+		echo "# objheap-vm: $t+incremental took $(($(date +%s) - start)) s"
+		echo "objheap-vm: test $t+incremental exit $rc" ;;
 	esac
 done

@@ -103,6 +103,9 @@ for k in $kernels; do
 			grep -v ' 0 undocumented' | head -20 | sed "s/^/[$k] /" >>"$recap"
 	fi
 	echo "objheap: [$k] ${release:-no kernel booted}: $pass passed, $fail failed, $skip skipped in $((SECONDS - start)) s"
+	slowest=$(sed -n 's/^# objheap-vm: \(.*\) took \([0-9]*\) s$/\2 s \1/p' "$out" |
+		sort -rn | head -n 5 | paste -sd, - | sed 's/,/, /g')
+	[ -z "$slowest" ] || echo "objheap: [$k] slowest programs: $slowest"
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
 	total_skip=$((total_skip + skip))
