@@ -948,18 +948,51 @@ FIXTURE_TEARDOWN(kill9)
 }
 
 /*
+ * What closing a heap of BIG_HEAP objects costs in this boot, in seconds:
+ * the exit of a process that holds one frees it all, killed or not.
+ */
+static double close_big_heap(void)
+{
+	struct objheap *heap;
+	double start;
+
+	if (objheap_open(&heap))
+		return -1;
+	if (objheap_gc_disable(heap) || build_big_heap(heap, BIG_HEAP)) {
+		objheap_close(heap);
+		return -1;
+	}
+	start = now();
+	objheap_close(heap);
+	return now() - start;
+}
+
+/*
  * The attacker signals that its long command is about to start; 0.2 s
  * later it is killed, and its end is awaited.  The close variant kills a
  * process whose exit closes a heap of 10^6 objects.
+ *
+ * Freeing the memory of a big heap is part of any exit that closes it,
+ * and is not cut short; a killed collection also puts its objects back
+ * first.  So the bound is a second past twice what a plain close of such
+ * a heap takes in this boot, measured first.  On Debian's 6.1 under TCG
+ * the kill took 0.03 to 0.08 s; on the debug kernel plain closes took
+ * 0.63 to 0.91 s and kills 0.89 to 1.5 s, most of it in the frees.  The
+ * command itself must stop.
  */
 TEST_F_TIMEOUT(kill9, ends_within_a_second, 300)
 {
 	struct attack at = { .what = variant->what };
-	double killed, ended;
+	double killed, ended, close_s = 0;
 	int pipefd[2], status;
 	pid_t pid = 0;
 	char c;
 
+	if (variant->what != BATCH_OF_READS) {
+		close_s = close_big_heap();
+		ASSERT_LE(0, close_s);
+		TH_LOG("a plain close of %d objects: %.3f s", BIG_HEAP, close_s);
+	}
 	ASSERT_EQ(0, pipe(pipefd));
 	at.ready_fd = pipefd[1];
 	ASSERT_EQ(0, run_as_attacker(long_command, &at, &pid));
@@ -975,7 +1008,7 @@ TEST_F_TIMEOUT(kill9, ends_within_a_second, 300)
 	ended = now();
 	TH_LOG("killed after %.3f s", ended - killed);
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	EXPECT_GT(1.0, ended - killed);
+	EXPECT_GT(1.0 + 2 * close_s, ended - killed);
 }
 
 TEST_HARNESS_MAIN
