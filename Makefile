@@ -11,6 +11,8 @@
 #                   the selftests on a debug build of sid's newest kernel
 #   make stress     10^7 commands of the model tester, a long fuzz run
 #   make bench      benchmarks, in one VM boot of Debian's kernel
+#   make count      instructions and memory accesses per command, counted
+#                   by a qemu plugin (scripts/vm/count.sh)
 #   make shell      a shell in the VM with the module loaded
 #   make deps       install what all of the above needs (Debian 12)
 #   make man        the manual pages, into build/man
@@ -87,7 +89,7 @@ SELFTEST_CFLAGS	= -isystem $(KSFT_DIR) -Ikmod -Wno-sign-compare \
 		  -DOBJHEAP_VERSION='"$(VERSION)"'
 
 .PHONY: FORCE all module lib examples tools selftests selftests32 benches deps run \
-	check check-debug-newest stress bench shell man python python-fake wheel \
+	check check-debug-newest stress bench count shell man python python-fake wheel \
 	install install-lib install-tools install-man install-python \
 	modules_install checkpatch clean
 
@@ -271,6 +273,10 @@ stress:
 bench: lib examples tools benches python
 	scripts/vm/deps.sh --if-missing
 	scripts/vm/vm.sh bench $(KERNEL)
+
+count: lib examples tools benches python
+	scripts/vm/deps.sh --if-missing
+	scripts/vm/count.sh $(KERNEL)
 
 shell: lib examples tools selftests python
 	scripts/vm/deps.sh --if-missing

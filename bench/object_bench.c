@@ -22,12 +22,24 @@
 #include <time.h>
 
 #include <libobjheap.h>
+#include "bench_count.h"
 #include "objheap_test.h"
 
 #define N_OPS 100000
 #define BATCH 64
 
 static uint64_t handles[N_OPS];
+static unsigned int nr_counted;
+
+/*
+ * Name what ran between the last count_start() and count_stop(), for
+ * make count, which reads the plugin's figures beside these lines.
+ */
+static void counted(const char *how, const char *what, unsigned int ops)
+{
+	printf("objheap-count-label: %u %u %s, %s\n", nr_counted++, ops, how,
+	       what);
+}
 
 static uint64_t now_ns(void)
 {
@@ -52,19 +64,32 @@ static double bench_null(int fd, int n)
 	uint64_t t0 = now_ns();
 	int i;
 
+	count_start();
 	for (i = 0; i < n; i++)
 		if (ioctl(fd, OBJHEAP_TEST, &cmd))
 			die("null ioctl", -errno);
+	count_stop();
 	return (double)(now_ns() - t0) / n;
 }
 
+/*
+ * The last rows say where a creation's time goes: an entry the kernel
+ * refuses on its flags costs the way in and out of a command and nothing
+ * else; a bare object (no slot, no byte) is not on the collector's
+ * lists, so set beside the two-slot one it prices the list link.
+ */
 enum op { OP_NEW, OP_RELEASE, OP_DUP_RELEASE, OP_SET_SLOT, OP_READ,
+	  OP_NEW_BARE, OP_RELEASE_BARE, OP_REFUSED,
 	  OP_NEW_GC, OP_RELEASE_GC, NR_OPS };
 
 static const char *const op_names[NR_OPS] = {
 	"new (2 slots, 16 B)", "release", "dup + release (each)",
-	"set slot", "read 16 B", "new, automatic gc on", "release, gc on",
+	"set slot", "read 16 B", "new, bare (untracked)", "release, bare",
+	"refused (EINVAL)", "new, automatic gc on", "release, gc on",
 };
+
+/* A flag no command knows: the entry is refused before any work. */
+#define FLAG_UNKNOWN (1u << 31)
 
 /* One ioctl per operation; returns ns per operation. */
 static double bench_single(struct objheap *heap, enum op op, uint64_t a,
@@ -74,13 +99,23 @@ static double bench_single(struct objheap *heap, enum op op, uint64_t a,
 	uint64_t t0 = now_ns();
 	int i, ret = 0;
 
+	count_start();
 	for (i = 0; i < N_OPS && !ret; i++) {
 		switch (op) {
 		case OP_NEW:
 		case OP_NEW_GC:
 			ret = objheap_new(heap, 1, 0, 2, NULL, 16, NULL, &handles[i]);
 			break;
+		case OP_NEW_BARE:
+			ret = objheap_new(heap, 1, 0, 0, NULL, 0, NULL, &handles[i]);
+			break;
+		case OP_REFUSED:
+			ret = objheap_new(heap, 1, FLAG_UNKNOWN, 0, NULL, 0, NULL,
+					  &handles[i]);
+			ret = ret == -EINVAL ? 0 : -EPROTO;
+			break;
 		case OP_RELEASE:
+		case OP_RELEASE_BARE:
 		case OP_RELEASE_GC:
 			ret = objheap_release(heap, handles[i]);
 			break;
@@ -97,6 +132,7 @@ static double bench_single(struct objheap *heap, enum op op, uint64_t a,
 			break;
 		}
 	}
+	count_stop();
 	if (ret)
 		die(op_names[op], ret);
 	return (double)(now_ns() - t0) / (op == OP_DUP_RELEASE ? 2 * N_OPS : N_OPS);
@@ -110,6 +146,7 @@ static double bench_batched(struct objheap *heap, struct objheap_batch_buf *bb,
 	uint64_t t0 = now_ns();
 	int i, j, ret, per = op == OP_DUP_RELEASE ? 2 : 1;
 
+	count_start();
 	for (i = 0; i < N_OPS; i += BATCH) {
 		objheap_batch_reset(bb);
 		for (j = i; j < i + BATCH; j++) {
@@ -118,7 +155,15 @@ static double bench_batched(struct objheap *heap, struct objheap_batch_buf *bb,
 			case OP_NEW_GC:
 				objheap_batch_new(bb, 1, 0, 2, NULL, 16, NULL);
 				break;
+			case OP_NEW_BARE:
+				objheap_batch_new(bb, 1, 0, 0, NULL, 0, NULL);
+				break;
+			case OP_REFUSED:
+				objheap_batch_new(bb, 1, FLAG_UNKNOWN, 0, NULL, 0,
+						  NULL);
+				break;
 			case OP_RELEASE:
+			case OP_RELEASE_BARE:
 			case OP_RELEASE_GC:
 				objheap_batch_release(bb, handles[j]);
 				break;
@@ -136,14 +181,53 @@ static double bench_batched(struct objheap *heap, struct objheap_batch_buf *bb,
 				break;
 			}
 		}
+		if (op == OP_REFUSED) {
+			ret = objheap_batch_submit(heap, bb,
+						   OBJHEAP_BATCH_CONTINUE);
+			if (ret != BATCH ||
+			    objheap_batch_result(bb, BATCH - 1) != -EINVAL)
+				die(op_names[op], ret < 0 ? ret : -EPROTO);
+			continue;
+		}
 		ret = objheap_batch_submit(heap, bb, 0);
 		if (ret)
 			die(op_names[op], ret < 0 ? ret : objheap_batch_result(bb, 0));
-		if (op == OP_NEW || op == OP_NEW_GC)
+		if (op == OP_NEW || op == OP_NEW_BARE || op == OP_NEW_GC)
 			for (j = 0; j < BATCH; j++)
 				handles[i + j] = objheap_batch_handle(bb, j);
 	}
+	count_stop();
 	return (double)(now_ns() - t0) / (per * (N_OPS / BATCH * BATCH));
+}
+
+/*
+ * Entries the kernel refuses, in batches of @size: what a batch costs
+ * apart from its commands' work, per entry; set against the batch size
+ * it splits into a part per batch and a part per entry.
+ */
+static double bench_refused(struct objheap *heap, uint32_t size)
+{
+	struct objheap_batch_buf *bb;
+	uint32_t i, j, n = N_OPS / size * size;
+	uint64_t t0;
+	int ret;
+
+	ret = objheap_batch_alloc(&bb, size);
+	if (ret)
+		die("batch", ret);
+	for (j = 0; j < size; j++)
+		objheap_batch_new(bb, 1, FLAG_UNKNOWN, 0, NULL, 0, NULL);
+	t0 = now_ns();
+	count_start();
+	for (i = 0; i < n; i += size) {
+		ret = objheap_batch_submit(heap, bb, OBJHEAP_BATCH_CONTINUE);
+		if (ret != (int)size)
+			die("refused", ret < 0 ? ret : -EPROTO);
+	}
+	count_stop();
+	t0 = now_ns() - t0;
+	objheap_batch_free(bb);
+	return (double)t0 / n;
 }
 
 /*
@@ -202,6 +286,7 @@ static double cpython_chain(uint32_t n)
 int main(void)
 {
 	static const uint32_t chain_n[] = { 10000, 100000, 1000000 };
+	static const uint32_t sweep[] = { 1, 8, 64, 512 };
 	double null_ns, single[NR_OPS], batched[NR_OPS];
 	struct objheap_batch_buf *bb;
 	struct objheap *heap;
@@ -222,7 +307,9 @@ int main(void)
 
 	/* Warm up: grow the handle table and the allocator once. */
 	bench_single(heap, OP_NEW, a, b, c);
+	counted("warm-up", op_names[OP_NEW], N_OPS);
 	bench_single(heap, OP_RELEASE, a, b, c);
+	counted("warm-up", op_names[OP_RELEASE], N_OPS);
 
 	/*
 	 * The commands alone first: with automatic collection on, every
@@ -230,17 +317,22 @@ int main(void)
 	 * the young objects, as CPython's allocations do; measured apart.
 	 */
 	null_ns = bench_null(objheap_fd(heap), N_OPS);
+	counted("one ioctl each", "null ioctl", N_OPS);
 	objheap_gc_disable(heap);
 	for (i = 0; i < NR_OPS; i++) {
 		if (i == OP_NEW_GC)
 			objheap_gc_enable(heap);
 		single[i] = bench_single(heap, i, a, b, c);
+		counted("one ioctl each", op_names[i],
+			i == OP_DUP_RELEASE ? 2 * N_OPS : N_OPS);
 	}
 	objheap_gc_disable(heap);
 	for (i = 0; i < NR_OPS; i++) {
 		if (i == OP_NEW_GC)
 			objheap_gc_enable(heap);
 		batched[i] = bench_batched(heap, bb, i, a, b, c);
+		counted("batch-64", op_names[i], (i == OP_DUP_RELEASE ? 2 : 1) *
+			(N_OPS / BATCH * BATCH));
 	}
 
 	printf("objheap object commands, %d operations each, one VM boot\n", N_OPS);
@@ -252,6 +344,25 @@ int main(void)
 		       single[i], single[i] / null_ns, batched[i],
 		       batched[i] / null_ns);
 	printf("  goals: single <= 1.50 x null, batched <= 0.250 x null\n\n");
+
+	printf("entries refused on their flags, by batch size (the batch alone)\n");
+	printf("  %-10s %9s %9s\n", "entries", "ns/entry", "/null");
+	for (i = 0; i < sizeof(sweep) / sizeof(sweep[0]); i++) {
+		char what[32];
+		double ns = bench_refused(heap, sweep[i]);
+
+		snprintf(what, sizeof(what), "%u entries", sweep[i]);
+		counted("refused, batches of", what, N_OPS / sweep[i] * sweep[i]);
+		printf("  %-10u %9.1f %9.3f\n", sweep[i], ns, ns / null_ns);
+	}
+	printf("\n");
+
+	/* make count wants the commands only. */
+	if (getenv("OBJHEAP_COUNT")) {
+		objheap_batch_free(bb);
+		objheap_close(heap);
+		return 0;
+	}
 
 	/* CPython's side runs with gc.disable(): so does this one. */
 	objheap_gc_disable(heap);

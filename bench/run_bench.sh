@@ -16,3 +16,7 @@ for b in *; do
 	"./$b"
 	echo "objheap-vm: bench $b exit $?"
 done
+# make count: the kernel's text symbols, to name the profiled blocks.
+if [ -n "${OBJHEAP_COUNT:-}" ]; then
+	awk '$2 ~ /^[tT]$/ { print "objheap-ksym: " $0 }' /proc/kallsyms
+fi

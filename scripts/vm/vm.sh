@@ -140,6 +140,11 @@ append="$append ${OBJHEAP_VM_APPEND:-}"
 
 qemu=(qemu-system-x86_64 -m "$VM_MEM" -smp "${VM_SMP:-2}" -no-reboot -display none
       -kernel "$vmlinuz" -initrd "$initrd" -append "$append")
+# Extra options for qemu, split on blanks (count.sh's plugin).
+if [ -n "${OBJHEAP_VM_QEMU_ARGS:-}" ]; then
+	read -r -a extra <<<"$OBJHEAP_VM_QEMU_ARGS"
+	qemu+=("${extra[@]}")
+fi
 
 if [ "$mode" = shell ]; then
 	exec "${qemu[@]}" -nographic -serial mon:stdio -serial null
