@@ -166,13 +166,16 @@ int oh_table_reserve(struct oh_attach *att)
 }
 
 /**
- * oh_table_take() - Give the first free entry to @obj, with no reference.
+ * oh_table_take() - Give the first free entry to @obj.
  * @att: The attachment, with an entry reserved.
  * @obj: The object; the caller records the entry in it.
+ * @refs: The references the entry owns; the caller counts them in @att.
+ * @handlep: Where to put the entry's handle, or NULL.
  *
  * Return: The entry's index.
  */
-u32 oh_table_take(struct oh_attach *att, struct oh_object *obj)
+u32 oh_table_take(struct oh_attach *att, struct oh_object *obj, u32 refs,
+		  u64 *handlep)
 {
 	struct oh_table *t = &att->table;
 	u32 index = t->free_head;
@@ -180,8 +183,10 @@ u32 oh_table_take(struct oh_attach *att, struct oh_object *obj)
 
 	t->free_head = e->refs;
 	e->obj = obj;
-	e->refs = 0;
+	e->refs = refs;
 	t->nr_used++;
+	if (handlep)
+		*handlep = __oh_entry_handle(att, e, index);
 	return index;
 }
 
@@ -219,8 +224,8 @@ static void oh_table_put(struct oh_attach *att, u32 index)
  */
 u64 oh_entry_handle(const struct oh_attach *att, u32 index)
 {
-	return (u64)(oh_table_entry(&att->table, index)->gen ^ att->gen_key) << 32 |
-	       (index ^ att->index_key);
+	return __oh_entry_handle(att, oh_table_entry(&att->table, index),
+				 index);
 }
 
 /**
@@ -455,7 +460,7 @@ int oh_entry_get(struct oh_attach *att, struct oh_object *obj, u32 *indexp)
 	if (ret)
 		return ret;
 	if (!obj->home) {
-		index = oh_table_take(att, obj);
+		index = oh_table_take(att, obj, 0, NULL);
 		obj->home = att->home;
 		obj->index = index;
 		goto out;
@@ -463,7 +468,7 @@ int oh_entry_get(struct oh_attach *att, struct oh_object *obj, u32 *indexp)
 	ret = oh_holders_add(att, obj, att->table.free_head);
 	if (ret)
 		return ret;
-	index = oh_table_take(att, obj);
+	index = oh_table_take(att, obj, 0, NULL);
 out:
 	*indexp = index;
 	return 0;

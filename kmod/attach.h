@@ -118,6 +118,13 @@ static inline bool oh_attach_readonly(const struct oh_attach *att)
 	return att->flags & OBJHEAP_ATTACH_READONLY;
 }
 
+/* The handle of entry @e, at @index, of @att (see oh_entry_handle()). */
+static inline u64 __oh_entry_handle(const struct oh_attach *att,
+				    const struct oh_entry *e, u32 index)
+{
+	return (u64)(e->gen ^ att->gen_key) << 32 | (index ^ att->index_key);
+}
+
 struct oh_attach *oh_attach_new(struct objheap *heap, u32 flags, bool charge);
 void oh_attach_release(struct oh_attach *att);
 void oh_attach_destroy(struct oh_attach *att);
@@ -127,7 +134,8 @@ u32 oh_entry_find(struct oh_attach *att, const struct oh_object *obj);
 int oh_entry_get(struct oh_attach *att, struct oh_object *obj, u32 *indexp);
 void oh_entry_forget(struct oh_attach *att, struct oh_object *obj, u32 index);
 int oh_table_reserve(struct oh_attach *att);
-u32 oh_table_take(struct oh_attach *att, struct oh_object *obj);
+u32 oh_table_take(struct oh_attach *att, struct oh_object *obj, u32 refs,
+		  u64 *handlep);
 u64 oh_entry_handle(const struct oh_attach *att, u32 index);
 struct oh_object *oh_table_lookup(struct oh_attach *att, u64 handle,
 				  u32 *indexp);

@@ -54,27 +54,29 @@ static inline u32 oh_idlist_first(const struct oh_alloc *a, u32 head)
 	return oh_link_at(a, head)->next;
 }
 
-/* Link node @id, at @l, between @prev and @next. */
-static __always_inline void __oh_idlist_add(const struct oh_alloc *a, u32 id,
-					    struct oh_link *l, u32 prev,
-					    u32 next)
-{
-	l->next = next;
-	l->prev = prev;
-	oh_link_at(a, next)->prev = id;
-	oh_link_at(a, prev)->next = id;
-}
-
+/* The head is looked up once: a lookup is a tenth of a creation's work. */
 static inline void oh_idlist_add(const struct oh_alloc *a, u32 id,
 				 struct oh_link *l, u32 head)
 {
-	__oh_idlist_add(a, id, l, head, oh_link_at(a, head)->next);
+	struct oh_link *h = oh_link_at(a, head);
+	u32 next = h->next;
+
+	l->next = next;
+	l->prev = head;
+	oh_link_at(a, next)->prev = id;
+	h->next = id;
 }
 
 static inline void oh_idlist_add_tail(const struct oh_alloc *a, u32 id,
 				      struct oh_link *l, u32 head)
 {
-	__oh_idlist_add(a, id, l, oh_link_at(a, head)->prev, head);
+	struct oh_link *h = oh_link_at(a, head);
+	u32 prev = h->prev;
+
+	l->next = head;
+	l->prev = prev;
+	oh_link_at(a, prev)->next = id;
+	h->prev = id;
 }
 
 /* Unlink @l; its ids become 0, which names no node. */

@@ -305,16 +305,14 @@ u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj)
 
 	lockdep_assert_held(&heap->lock);
 
-	index = oh_table_take(att, obj);
+	index = oh_table_take(att, obj, 1, &handle);
 	obj->home = att->home;
 	obj->index = index;
-	oh_table_entry(&att->table, index)->refs = 1;
 	att->refs++;
 	att->created++;
 	heap->nr_objects++;
 	if (oh_tracked(obj))
 		oh_gc_track(heap, obj);
-	handle = oh_entry_handle(att, index);
 	trace_objheap_obj_new(heap->id, att->id, handle, obj->type,
 			      obj->flags & OH_OBJ_UAPI_FLAGS, oh_nslots(obj),
 			      oh_payload_len(obj));
