@@ -411,7 +411,32 @@ void oh_holders_destroy(struct objheap *heap)
  */
 struct oh_attach *oh_home(struct objheap *heap, const struct oh_object *obj)
 {
-	return obj->home ? xa_load(&heap->homes, obj->home) : NULL;
+	if (likely(obj->home < OH_HOMES_CACHED))
+		return heap->home_cache[obj->home];
+	return xa_load(&heap->homes, obj->home);
+}
+
+/* Give @att a number, by which objects it makes name it as their home. */
+static int oh_home_add(struct objheap *heap, struct oh_attach *att)
+{
+	u32 home;
+	int ret;
+
+	ret = xa_alloc(&heap->homes, &home, att,
+		       XA_LIMIT(1, OBJHEAP_ATTACH_MAX), OH_GFP);
+	if (ret < 0)
+		return ret;
+	att->home = home;
+	if (home < OH_HOMES_CACHED)
+		heap->home_cache[home] = att;
+	return 0;
+}
+
+static void oh_home_del(struct objheap *heap, struct oh_attach *att)
+{
+	xa_erase(&heap->homes, att->home);
+	if (att->home < OH_HOMES_CACHED)
+		heap->home_cache[att->home] = NULL;
 }
 
 /**
@@ -538,7 +563,6 @@ void oh_handles_forget(struct objheap *heap, struct oh_object *obj)
 struct oh_attach *oh_attach_new(struct objheap *heap, u32 flags, bool charge)
 {
 	struct oh_attach *att;
-	u32 home;
 	int ret;
 
 	if (heap->nr_attached >= OBJHEAP_ATTACH_MAX)
@@ -560,11 +584,9 @@ struct oh_attach *oh_attach_new(struct objheap *heap, u32 flags, bool charge)
 	att->gen_key = get_random_u32() & OH_GEN_MAX;
 	att->index_key = get_random_u32();
 	xa_init_flags(&att->map_offsets, XA_FLAGS_ALLOC1);
-	ret = xa_alloc(&heap->homes, &home, att,
-		       XA_LIMIT(1, OBJHEAP_ATTACH_MAX), OH_GFP);
+	ret = oh_home_add(heap, att);
 	if (ret < 0)
 		goto err_free;
-	att->home = home;
 	ret = xa_alloc_cyclic(&heap->attachments, &att->id, att,
 			      XA_LIMIT(1, U32_MAX), &heap->next_id, OH_GFP);
 	if (ret < 0)
@@ -575,7 +597,7 @@ struct oh_attach *oh_attach_new(struct objheap *heap, u32 flags, bool charge)
 	return att;
 
 err_erase_home:
-	xa_erase(&heap->homes, att->home);
+	oh_home_del(heap, att);
 err_free:
 	kfree(att);
 err_uncharge:
@@ -700,7 +722,7 @@ void oh_attach_release(struct oh_attach *att)
 			oh_attach_announce(att, dropped);
 	}
 	xa_erase(&heap->attachments, att->id);
-	xa_erase(&heap->homes, att->home);
+	oh_home_del(heap, att);
 	heap->nr_attached--;
 	/* Its memory is given back to the heap's counts: under the lock. */
 	oh_attach_free(att);
@@ -770,7 +792,7 @@ err_put_fd:
 err_release:
 	/* Never seen: it holds nothing and nobody is told. */
 	xa_erase(&ucmd->heap->attachments, att->id);
-	xa_erase(&ucmd->heap->homes, att->home);
+	oh_home_del(ucmd->heap, att);
 	ucmd->heap->nr_attached--;
 	refcount_dec(&ucmd->heap->users);
 	oh_attach_free(att);
