@@ -2229,6 +2229,48 @@ TEST_F(share, attachments_come_and_go_while_others_allocate)
 }
 
 /*
+ * An object's death frees its entry in its home attachment, which it
+ * names by a number: the first few numbers are looked up in an array of
+ * the heap's, the rest in an xarray.  Twelve attachments, each making an
+ * object that dies at once, cover both; a number given up and taken
+ * again names the new attachment.
+ */
+TEST_F(share, every_home_number_finds_its_attachment_at_a_death)
+{
+	struct objheap_attach_info ai;
+	uint32_t ids[12], id;
+	int fds[12], i, b;
+	uint64_t o;
+
+	for (i = 0; i < 12; i++) {
+		fds[i] = track(self, attach(self->fd, 0, &ids[i]));
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, obj_new(fds[i], 1, 0, 0, NULL, 8, NULL, &o));
+		ASSERT_EQ(0, attach_info(self->fd, ids[i], &ai));
+		EXPECT_EQ(1, ai.out_handles);
+		ASSERT_EQ(0, obj_release(fds[i], o));
+		ASSERT_EQ(0, attach_info(self->fd, ids[i], &ai));
+		EXPECT_EQ(0, ai.out_handles) {
+			TH_LOG("attachment %d kept the dead object's entry", i);
+		}
+		EXPECT_EQ(-ENOENT, obj_release(fds[i], o));
+	}
+	/* The numbers of the third and the tenth are taken again. */
+	untrack_close(self, fds[2]);
+	untrack_close(self, fds[9]);
+	for (i = 0; i < 2; i++) {
+		b = track(self, attach(self->fd, 0, &id));
+		ASSERT_LE(0, b);
+		ASSERT_EQ(0, obj_new(b, 1, 0, 0, NULL, 8, NULL, &o));
+		ASSERT_EQ(0, obj_release(b, o));
+		ASSERT_EQ(0, attach_info(self->fd, id, &ai));
+		EXPECT_EQ(0, ai.out_handles);
+		EXPECT_EQ(-ENOENT, obj_release(b, o));
+	}
+	EXPECT_LIVE(0);
+}
+
+/*
  * The example program, where the VM installs it next to the selftests'
  * directory: a producer and eight workers, some killed, and its own
  * consistency check, which decides its exit status.
