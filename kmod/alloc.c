@@ -131,6 +131,7 @@ unsigned int oh_nr_pools __read_mostly;
 unsigned long oh_pool_mask __read_mostly;
 size_t oh_arena_bytes __read_mostly;
 unsigned int oh_id_shift __read_mostly;
+u32 oh_id_offset_mask __read_mostly;
 
 /* DIV_ROUND_UP(2^32, block size) per class (oh_alloc_trace_word()). */
 u32 oh_class_recip[OH_NR_CLASSES] __read_mostly;
@@ -169,6 +170,7 @@ int oh_alloc_setup(void)
 	oh_nr_pools = arena_size / pool_size;
 	oh_pool_mask = ~((unsigned long)pool_size - 1);
 	oh_id_shift = ilog2(pool_size / OH_ALIGN);
+	oh_id_offset_mask = BIT(oh_id_shift) - 1;
 	oh_arena_bytes = kmalloc_size_roundup(struct_size((struct oh_arena *)NULL,
 							  pages, oh_nr_pools));
 	for (i = 0; i < OH_NR_CLASSES; i++)

@@ -35,8 +35,12 @@ struct seq_file;
 #define OH_IDMAP_LEAF_SHIFT	(PAGE_SHIFT - 3)
 #define OH_IDMAP_LEAF_SIZE	BIT(OH_IDMAP_LEAF_SHIFT)
 
-/* log2(pool_size / 16): set by oh_alloc_setup(), then read-only. */
+/*
+ * log2(pool_size / 16), and the bits of an id below it: set by
+ * oh_alloc_setup(), then read-only.
+ */
 extern unsigned int oh_id_shift;
+extern u32 oh_id_offset_mask;
 
 /**
  * struct oh_idmap - Region number to region address, for block ids.
@@ -237,7 +241,7 @@ static __always_inline void *oh_alloc_ptr(const struct oh_alloc *a, u32 id)
 	void **leaf = m->leaves[region >> OH_IDMAP_LEAF_SHIFT];
 
 	return (u8 *)leaf[region & (OH_IDMAP_LEAF_SIZE - 1)] +
-	       ((unsigned long)(id & (BIT(oh_id_shift) - 1)) << 4);
+	       ((unsigned long)(id & oh_id_offset_mask) << 4);
 }
 
 int oh_alloc_large_id(struct oh_alloc *a, void *p, u32 *idp);
