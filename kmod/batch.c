@@ -106,7 +106,9 @@ struct objheap_batch_step {
  * @buf: The kernel's view of an entry whose structure is not of the
  *       kernel's size.  Here rather than on each entry's stack, which the
  *       kernel may zero at every call (CONFIG_INIT_STACK_ALL_ZERO): 192
- *       bytes an entry, a tenth of a refused entry's instructions.
+ *       bytes zeroed twice an entry, with a copy into it to read one
+ *       field, were 149 of the 385 instructions of an entry refused on
+ *       its flags.
  */
 struct objheap_batch_ctx {
 	struct objheap_batch_step *steps;
