@@ -101,6 +101,9 @@ for k in $kernels; do
 		grep -E '^# ' "$out" |
 			grep -E 'FAIL |Expected|ASSERT|terminated|DIVERGENCE|undocumented' |
 			grep -v ' 0 undocumented' | head -20 | sed "s/^/[$k] /" >>"$recap"
+		# A program run_tests.sh had to kill, and where it was.
+		grep -E '^# objheap-vm: ' "$out" | grep -v ' took [0-9]* s$' |
+			head -n 20 | sed "s/^/[$k] /" >>"$recap"
 	fi
 	echo "objheap: [$k] ${release:-no kernel booted}: $pass passed, $fail failed, $skip skipped in $((SECONDS - start)) s"
 	slowest=$(sed -n 's/^# objheap-vm: \(.*\) took \([0-9]*\) s$/\2 s \1/p' "$out" |

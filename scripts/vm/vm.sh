@@ -150,15 +150,30 @@ if [ "$mode" = shell ]; then
 	exec "${qemu[@]}" -nographic -serial mon:stdio -serial null
 fi
 
+# Both serial ports are written to files by qemu itself.  A pipe would
+# not do: with qemu 7.2, once a pipe on its stdout has been full (its
+# reader starved of CPU on a busy machine), the second port's output
+# stops for good, and every program in the guest that writes to it
+# blocks, without a word on the console.  Run and bench follow the
+# file as it grows.
+raw=$logs/out.raw
+: >"$raw"
 set +e
 timeout --kill-after=10 "$VM_TIMEOUT" "${qemu[@]}" -monitor none \
-	-serial "file:$logs/console.log" -serial stdio </dev/null |
-	tr -d '\r' | if [ "$mode" = check ]; then
-		cat >"$logs/out.log"
-	else
-		tee "$logs/out.log"
-	fi
-rc=${PIPESTATUS[0]}
+	-serial "file:$logs/console.log" -serial "file:$raw" </dev/null &
+qemu_pid=$!
+# Started in the background, qemu ignores the terminal's ^C: pass it on.
+trap 'kill "$qemu_pid" 2>/dev/null' INT TERM
+if [ "$mode" != check ]; then
+	tail -n +1 -f --pid=$qemu_pid "$raw" | tr -d '\r' &
+fi
+wait $qemu_pid
+rc=$?
+# The follower stops once it has read what qemu wrote last.
+wait
+trap - INT TERM
+tr -d '\r' <"$raw" >"$logs/out.log"
+rm -f "$raw"
 set -e
 
 status=0
