@@ -26,7 +26,8 @@
  *     "unreachable" list, tentatively, and come back if a reachable object
  *     refers to them later in the walk.  One pass over a list that grows
  *     at its tail: linear, and no recursion.
- *  4. The reachable young objects move one generation up.
+ *  4. The reachable young objects move one generation up, each as the
+ *     walk of phase 3 leaves it.
  *  5. handle_weakrefs: the weak references to unreachable objects are
  *     cleared, before anything is freed, and queue their events; those
  *     that are garbage themselves are cleared in silence (kmod/weakref.c).
@@ -62,9 +63,9 @@
  * heaps do not.  Every phase calls cond_resched() every
  * OH_GC_RESCHED_EVERY objects, so a collection of millions of objects
  * causes neither soft lockups nor RCU stalls; Documentation/gc.rst gives
- * the measured pauses.  Phases 1 to 3 only mark, so they also stop when
- * the task is killed, and gc_unmark() puts the heap back as it was;
- * phases 4 to 7 free, and always finish.
+ * the measured pauses.  Phases 1 to 4 only mark and move survivors, so
+ * they also stop when the task is killed, and gc_unmark() puts the heap
+ * back as it was; phases 5 to 7 free, and always finish.
  *
  * Context: every function here but oh_gc_init() (at open(), before the
  * heap is visible) runs with the heap's lock held; the entry points
@@ -256,11 +257,11 @@ static int gc_check_list(struct oh_gc *gc, u32 head, unsigned int gen,
 	oh_idlist_for_each_obj(a, id, obj, head) {
 		if (oh_obj_id(obj) != id ||
 		    oh_obj_at(a, obj->gc_link.next)->gc_link.prev != id) {
-			pr_err("objheap: gc: an object's links are wrong\n");
+			pr_err("gc: an object's links are wrong\n");
 			return -EUCLEAN;
 		}
 		if (gc_gen_of(obj) != gen) {
-			pr_err("objheap: gc: an object of generation %u on the list of %u\n",
+			pr_err("gc: an object of generation %u on the list of %u\n",
 			       gc_gen_of(obj), gen);
 			return -EUCLEAN;
 		}
@@ -285,7 +286,7 @@ static int gc_check_todo(struct oh_gc *gc, u64 *n)
 		if (gc_gen_of(obj) >= OH_GC_GENS ||
 		    (gc->inc.phase != OBJHEAP_GC_PHASE_COUNT &&
 		     gc_gen_of(obj) != OH_GC_GENS - 1)) {
-			pr_err("objheap: gc: an object of generation %u in the incremental collection\n",
+			pr_err("gc: an object of generation %u in the incremental collection\n",
 			       gc_gen_of(obj));
 			return -EUCLEAN;
 		}
@@ -330,7 +331,7 @@ int oh_gc_check(struct objheap *heap)
 		return ret;
 	for (i = 0; i <= OH_GC_OUTSIDE; i++) {
 		if (n[i] != gc->tracked[i]) {
-			pr_err("objheap: gc: %llu objects in generation %d, counted %llu\n",
+			pr_err("gc: %llu objects in generation %d, counted %llu\n",
 			       n[i], i, gc->tracked[i]);
 			return -EUCLEAN;
 		}
@@ -506,24 +507,41 @@ static unsigned long gc_visit_reachable(const struct oh_alloc *a,
 
 /*
  * Phase 3: split @young into what is reachable from outside (stays) and
- * what is not (moves to @unreachable).  *@found is how many are
- * unreachable; *@flags_seen collects the flags of every object ever moved
- * there, so that the weak reference and finalization passes run only
- * when an object may need them.  0, or -EINTR with every object on one of
- * the two lists.
+ * what is not (moves to @unreachable).  Phase 4 is done in the same walk:
+ * an object the walk leaves as reachable is an ordinary object again, of
+ * generation @gen; gc_unmark() takes it back if the collection stops.
+ * *@found is how many are unreachable, *@survived how many are not;
+ * *@flags_seen collects the flags of every object ever moved to
+ * @unreachable, so that the weak reference and finalization passes run
+ * only when an object may need them.  0, or -EINTR with every object on
+ * one of the two lists.
  */
-static int gc_move_unreachable(const struct oh_alloc *a, u32 young,
+static int gc_move_unreachable(struct oh_gc *gc, unsigned int gen, u32 young,
 			       u32 unreachable, u32 *flags_seen,
-			       unsigned long *found)
+			       unsigned long *found, unsigned long *survived)
 {
+	const struct oh_alloc *a = gc_alloc(gc);
 	u32 pos = oh_idlist_first(a, young), next;
-	unsigned long resched = 0, moved = 0;
+	unsigned long resched = 0, moved = 0, kept = 0;
+	/* Survivors by the generation they leave, counted out at the end. */
+	unsigned long from[OH_GC_OUTSIDE + 1] = {};
 	struct oh_object *obj;
+	unsigned int i;
+	int ret = 0;
 
 	while (pos != young) {
 		obj = oh_obj_at(a, pos);
 		if (obj->gc_refs) {
 			moved -= gc_visit_reachable(a, obj, young);
+			/*
+			 * No longer young: a slot that refers to it from now
+			 * on has nothing to do, as it is reachable already.
+			 * Young objects are in a generation, never garbage.
+			 */
+			from[gc_gen_of(obj)]++;
+			obj->flags = (obj->flags & ~(OH_OBJ_COLLECTING | OH_OBJ_GEN)) |
+				     gen << OH_OBJ_GEN_SHIFT;
+			kept++;
 			/* Read after the visit: it may have appended to @young. */
 			pos = obj->gc_link.next;
 		} else {
@@ -534,15 +552,22 @@ static int gc_move_unreachable(const struct oh_alloc *a, u32 young,
 			moved++;
 			pos = next;
 		}
-		if (gc_resched_killed(&resched))
-			return -EINTR;
+		if (gc_resched_killed(&resched)) {
+			ret = -EINTR;
+			break;
+		}
 	}
+	/* What gc_set_gen() would have done for each, at once. */
+	for (i = 0; i < ARRAY_SIZE(from); i++)
+		WRITE_ONCE(gc->tracked[i], gc->tracked[i] - from[i]);
+	WRITE_ONCE(gc->tracked[gen], gc->tracked[gen] + kept);
 	*found = moved;
-	return 0;
+	*survived = kept;
+	return ret;
 }
 
 /*
- * Undo phases 1 to 3 for a collection that stops: every object back in
+ * Undo phases 1 to 4 for a collection that stops: every object back in
  * @young, unmarked.  This walk must finish, whatever signal is pending.
  */
 static void gc_unmark(struct oh_gc *gc, unsigned int gen, u32 young,
@@ -562,25 +587,29 @@ static void gc_unmark(struct oh_gc *gc, unsigned int gen, u32 young,
 }
 
 /*
- * Phases 1 to 3, which change nothing but the collector's marks and
- * gc_refs, and so may stop when the task is killed.  0, or -EINTR after
- * gc_unmark() has put everything back in @young, generation @gen.
+ * Phases 1 to 4, which change nothing but the collector's marks, gc_refs
+ * and the survivors' generation, and so may stop when the task is
+ * killed.  @gen is the generation collected, @target the one survivors
+ * go to.  0, or -EINTR after gc_unmark() has put everything back in
+ * @young, generation @gen.
  */
-static int gc_mark(struct oh_gc *gc, unsigned int gen, u32 young,
-		   u32 unreachable, u32 *flags_seen, unsigned long *found)
+static int gc_mark(struct oh_gc *gc, unsigned int gen, unsigned int target,
+		   u32 young, u32 unreachable, u32 *flags_seen,
+		   unsigned long *found, unsigned long *survived)
 {
 	struct oh_alloc *a = gc_alloc(gc);
 	int ret;
 
 	ret = gc_update_refs(a, young) ?: gc_subtract_refs(a, young) ?:
-	      gc_move_unreachable(a, young, unreachable, flags_seen, found);
+	      gc_move_unreachable(gc, target, young, unreachable, flags_seen,
+				  found, survived);
 	if (ret)
 		gc_unmark(gc, gen, young, unreachable);
 	return ret;
 }
 
 /*
- * Between phases 3 and 4: no mapping may be made of an unreachable
+ * After phase 4: no mapping may be made of an unreachable
  * mappable object from now on, and none may have been made since phase 1
  * counted its mappings (kmod/payload.c).  Returns false, with every such
  * object mappable again, when one was.
@@ -608,27 +637,6 @@ undo:
 		gc_resched(&resched);
 	}
 	return false;
-}
-
-/*
- * Phase 4: the survivors are ordinary objects again, of generation @gen.
- * Returns how many.
- */
-static unsigned long gc_finish_reachable(struct oh_gc *gc, unsigned int gen,
-					 u32 young)
-{
-	struct oh_alloc *a = gc_alloc(gc);
-	unsigned long n = 0, resched = 0;
-	struct oh_object *obj;
-	u32 id;
-
-	oh_idlist_for_each_obj(a, id, obj, young) {
-		obj->flags &= ~OH_OBJ_COLLECTING;
-		gc_set_gen(gc, obj, gen);
-		n++;
-		gc_resched(&resched);
-	}
-	return n;
 }
 
 /*
@@ -837,7 +845,7 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 	struct oh_alloc *a = &heap->alloc;
 	struct oh_gc *gc = &heap->gc;
 	u32 young = gc->gens[generation].objects, old, unreachable = gc->found;
-	unsigned long survivors, found = 0, collected = 0;
+	unsigned long survivors = 0, found = 0, collected = 0;
 	u64 start = ktime_get_ns(), elapsed;
 	u32 i, target, flags_seen = 0;
 	bool resurrected = false;
@@ -854,7 +862,8 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 	target = min_t(u32, generation + 1, OH_GC_GENS - 1);
 	old = generation + 1 < OH_GC_GENS ? gc->gens[target].objects : young;
 
-	ret = gc_mark(gc, generation, young, unreachable, &flags_seen, &found);
+	ret = gc_mark(gc, generation, target, young, unreachable, &flags_seen,
+		      &found, &survivors);
 	if (!ret && (flags_seen & OBJHEAP_OBJ_MAPPABLE) &&
 	    !gc_doom_mapped(a, unreachable)) {
 		/*
@@ -876,7 +885,6 @@ static int oh_gc_collect(struct objheap *heap, u32 generation,
 		gc->gens[generation + 1].count++;
 	for (i = 0; i <= generation; i++)
 		gc->gens[i].count = 0;
-	survivors = gc_finish_reachable(gc, target, young);
 	if (young != old) {
 		if (generation == OH_GC_GENS - 2)
 			gc->long_lived_pending += survivors;
@@ -1155,7 +1163,7 @@ static void gc_inc_give_up(struct objheap *heap)
 
 /*
  * The walk is over: what is on @unreachable is garbage.  From here on as
- * in a collection that stops the world (phases 4 to 7), except that the
+ * in a collection that stops the world (phases 5 to 7), except that the
  * garbage is freed by the increments that follow (SWEEP).  This step's
  * work is the passes over the garbage that weak references, finalizers
  * and mappings need, when it has any of them.

@@ -227,7 +227,12 @@ TEST_F(gc, cycle_hanging_off_a_frozen_object)
 }
 
 /* Build a ring of @n two-slot objects through batches; no handle kept. */
-static int build_ring(struct objheap *heap, uint32_t n)
+/*
+ * A ring of @n two-slot objects, built in batches.  With @held, its first
+ * object's handle is kept there and the ring lives on; without, the ring
+ * is garbage.
+ */
+static int build_ring_held(struct objheap *heap, uint32_t n, uint64_t *held)
 {
 	enum { PER = 1024 };
 	static uint64_t slots[PER][2];
@@ -262,10 +267,17 @@ static int build_ring(struct objheap *heap, uint32_t n)
 		ret = objheap_set_slot(heap, first, 1, prev);
 	if (!ret && prev != first)
 		ret = objheap_release(heap, prev);
-	if (!ret)
+	if (!ret && held)
+		*held = first;
+	else if (!ret)
 		ret = objheap_release(heap, first);
 	objheap_batch_free(b);
 	return ret;
+}
+
+static int build_ring(struct objheap *heap, uint32_t n)
+{
+	return build_ring_held(heap, n, NULL);
 }
 
 TEST_F_TIMEOUT(gc, million_object_ring, 900)
@@ -330,6 +342,87 @@ TEST_F_TIMEOUT(gc, a_killed_collection_stops_and_leaves_the_heap_as_it_was, 900)
 	EXPECT_LIVE(n);
 	EXPECT_EQ(-EMSGSIZE, objheap_gc_get_objects(self->heap, 2, NULL, 0, &count));
 	EXPECT_EQ(n, count);
+	EXPECT_EQ(n, collect(self->heap, 2));
+	EXPECT_LIVE(0);
+}
+
+/* How many objects generation @gen holds, or -1. */
+static int64_t gen_objects(struct objheap *heap, uint32_t gen)
+{
+	uint32_t count = 0;
+	int ret = objheap_gc_get_objects(heap, gen, NULL, 0, &count);
+
+	return ret && ret != -EMSGSIZE ? -1 : count;
+}
+
+/*
+ * Survivors move to the next generation as the walk of phase 3 leaves
+ * them, and a collection that stops puts them back: kill collections of
+ * generation 0 at later and later points, each stopping somewhere in
+ * phases 1 to 4, until one ends.  After each that stopped, every object
+ * is in generation 0 still, the counts match the lists (the checker),
+ * and the next collection still finds exactly the garbage.
+ */
+TEST_F_TIMEOUT(gc, killed_collections_leave_survivors_where_they_were, 900)
+{
+	const uint32_t n = 200000;
+	struct objheap_event ev[4];
+	unsigned int delay_us, stopped = 0;
+	struct objheap_test_cmd check = {
+		.size = sizeof(check),
+		.op = OBJHEAP_TEST_OP_ALLOC_CHECK,
+	};
+	int p[2], status;
+	uint64_t held;
+	ssize_t len;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, objheap_gc_disable(self->heap));
+	ASSERT_EQ(0, build_ring_held(self->heap, n, &held));
+	ASSERT_EQ(0, build_ring(self->heap, n));
+	ASSERT_EQ(2 * n, gen_objects(self->heap, 0));
+	ASSERT_EQ(0, objheap_event_ctl(self->heap, OBJHEAP_EVENT_CTL_SET_MASK,
+				       OBJHEAP_EVENTS_GC, NULL));
+	for (delay_us = 1000; delay_us < 20000000; delay_us += delay_us / 4) {
+		ASSERT_EQ(0, pipe(p));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			close(p[0]);
+			if (write(p[1], "x", 1) != 1)
+				_exit(1);
+			objheap_gc_collect(self->heap, 0, NULL);
+			_exit(0);
+		}
+		close(p[1]);
+		ASSERT_EQ(1, read(p[0], &c, 1));
+		close(p[0]);
+		usleep(delay_us);
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		len = read(self->fd, ev, sizeof(ev));
+		/* Killed before it took the lock: wait longer. */
+		if (len <= 0)
+			continue;
+		ASSERT_EQ(2 * sizeof(ev[0]), len);
+		ASSERT_EQ(OBJHEAP_EVENT_GC_STOP, ev[1].type);
+		EXPECT_EQ(0, ioctl(self->fd, OBJHEAP_TEST, &check));
+		if (ev[1].collected)
+			break;
+		stopped++;
+		EXPECT_LIVE(2 * n);
+		EXPECT_EQ(2 * n, gen_objects(self->heap, 0));
+		EXPECT_EQ(0, gen_objects(self->heap, 1));
+	}
+	TH_LOG("%u collections stopped, the last after %u us", stopped,
+	       delay_us);
+	EXPECT_LT(0, stopped);
+	EXPECT_EQ(n, ev[1].collected);
+	EXPECT_LIVE(n);
+	EXPECT_EQ(0, gen_objects(self->heap, 0));
+	EXPECT_EQ(n, gen_objects(self->heap, 1));
+	EXPECT_EQ(0, objheap_release(self->heap, held));
 	EXPECT_EQ(n, collect(self->heap, 2));
 	EXPECT_LIVE(0);
 }
