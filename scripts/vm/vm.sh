@@ -155,25 +155,24 @@ fi
 # reader starved of CPU on a busy machine), the second port's output
 # stops for good, and every program in the guest that writes to it
 # blocks, without a word on the console.  Run and bench follow the
-# file as it grows.
-raw=$logs/out.raw
-: >"$raw"
+# file as it grows; the tty's carriage returns go at the end.
+out_log=$logs/out.log
+: >"$out_log"
 set +e
 timeout --kill-after=10 "$VM_TIMEOUT" "${qemu[@]}" -monitor none \
-	-serial "file:$logs/console.log" -serial "file:$raw" </dev/null &
+	-serial "file:$logs/console.log" -serial "file:$out_log" </dev/null &
 qemu_pid=$!
 # Started in the background, qemu ignores the terminal's ^C: pass it on.
 trap 'kill "$qemu_pid" 2>/dev/null' INT TERM
 if [ "$mode" != check ]; then
-	tail -n +1 -f --pid=$qemu_pid "$raw" | tr -d '\r' &
+	tail -n +1 -f --pid=$qemu_pid "$out_log" | tr -d '\r' &
 fi
 wait $qemu_pid
 rc=$?
 # The follower stops once it has read what qemu wrote last.
 wait
 trap - INT TERM
-tr -d '\r' <"$raw" >"$logs/out.log"
-rm -f "$raw"
+sed -i 's/\r//g' "$out_log"
 set -e
 
 status=0
