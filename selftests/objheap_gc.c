@@ -365,7 +365,7 @@ static int64_t gen_objects(struct objheap *heap, uint32_t gen)
  */
 TEST_F_TIMEOUT(gc, killed_collections_leave_survivors_where_they_were, 900)
 {
-	const uint32_t n = 200000;
+	const uint32_t n = 50000;
 	struct objheap_event ev[4];
 	unsigned int delay_us, stopped = 0;
 	struct objheap_test_cmd check = {
