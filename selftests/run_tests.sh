@@ -109,6 +109,7 @@ run_one() {
 # comment; check.sh names the slowest.
 cd /opt/objheap/bin/selftests || exit 1
 for round in $(seq "$repeat"); do
+	[ "$repeat" = 1 ] || echo "# objheap-vm: round $round of $repeat"
 	for t in *; do
 		[ -x "$t" ] || continue
 		case " ${only:-$t} " in
