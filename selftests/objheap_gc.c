@@ -297,40 +297,55 @@ TEST_F_TIMEOUT(gc, million_object_ring, 900)
  * GC_START is followed by a GC_STOP reporting 0, and the next collection
  * frees the ring whole.
  */
+/*
+ * Have a child collect @generation on @heap (the test's attachment) and
+ * kill it @delay_us after it starts; then read the events that came of
+ * it into @ev: 0 bytes when it was killed before it took the heap.
+ */
+static ssize_t collect_killed(struct __test_metadata *_metadata,
+			      struct objheap *heap, uint32_t generation,
+			      unsigned int delay_us, struct objheap_event *ev,
+			      size_t size)
+{
+	int p[2], status;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(p[0]);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		objheap_gc_collect(heap, generation, NULL);
+		_exit(0);
+	}
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	close(p[0]);
+	usleep(delay_us);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	return read(objheap_fd(heap), ev, size);
+}
+
 TEST_F_TIMEOUT(gc, a_killed_collection_stops_and_leaves_the_heap_as_it_was, 900)
 {
 	const uint32_t n = 1000000;
 	struct objheap_gc_gen_stats stats[OBJHEAP_GC_GENERATIONS];
 	struct objheap_event ev[4];
 	unsigned int delay_us;
-	int p[2], status;
 	ssize_t len = 0;
 	uint32_t count;
-	pid_t pid;
-	char c;
 
 	ASSERT_EQ(0, build_ring(self->heap, n));
 	ASSERT_EQ(0, objheap_event_ctl(self->heap, OBJHEAP_EVENT_CTL_SET_MASK,
 				       OBJHEAP_EVENTS_GC, NULL));
 	for (delay_us = 5000; delay_us < 2000000 && len <= 0; delay_us *= 2) {
-		ASSERT_EQ(0, pipe(p));
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (!pid) {
-			close(p[0]);
-			if (write(p[1], "x", 1) != 1)
-				_exit(1);
-			objheap_gc_collect(self->heap, 2, NULL);
-			_exit(0);
-		}
-		close(p[1]);
-		ASSERT_EQ(1, read(p[0], &c, 1));
-		close(p[0]);
-		usleep(delay_us);
-		kill(pid, SIGKILL);
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		/* No event: killed before it took the lock; wait longer. */
-		len = read(self->fd, ev, sizeof(ev));
+		len = collect_killed(_metadata, self->heap, 2, delay_us, ev,
+				     sizeof(ev));
 	}
 	TH_LOG("killed %u us after the child's start", delay_us / 2);
 	ASSERT_EQ(2 * sizeof(ev[0]), len);
@@ -372,11 +387,8 @@ TEST_F_TIMEOUT(gc, killed_collections_leave_survivors_where_they_were, 900)
 		.size = sizeof(check),
 		.op = OBJHEAP_TEST_OP_ALLOC_CHECK,
 	};
-	int p[2], status;
 	uint64_t held;
 	ssize_t len;
-	pid_t pid;
-	char c;
 
 	ASSERT_EQ(0, objheap_gc_disable(self->heap));
 	ASSERT_EQ(0, build_ring_held(self->heap, n, &held));
@@ -385,23 +397,8 @@ TEST_F_TIMEOUT(gc, killed_collections_leave_survivors_where_they_were, 900)
 	ASSERT_EQ(0, objheap_event_ctl(self->heap, OBJHEAP_EVENT_CTL_SET_MASK,
 				       OBJHEAP_EVENTS_GC, NULL));
 	for (delay_us = 1000; delay_us < 20000000; delay_us += delay_us / 4) {
-		ASSERT_EQ(0, pipe(p));
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (!pid) {
-			close(p[0]);
-			if (write(p[1], "x", 1) != 1)
-				_exit(1);
-			objheap_gc_collect(self->heap, 0, NULL);
-			_exit(0);
-		}
-		close(p[1]);
-		ASSERT_EQ(1, read(p[0], &c, 1));
-		close(p[0]);
-		usleep(delay_us);
-		kill(pid, SIGKILL);
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		len = read(self->fd, ev, sizeof(ev));
+		len = collect_killed(_metadata, self->heap, 0, delay_us, ev,
+				     sizeof(ev));
 		/* Killed before it took the lock: wait longer. */
 		if (len <= 0)
 			continue;
