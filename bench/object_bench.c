@@ -244,6 +244,7 @@ static double bench_chain(struct objheap *heap, struct objheap_batch_buf *bb,
 	uint32_t done = 0, i, k;
 	int ret, last = -1;
 
+	count_start();
 	while (done < n) {
 		k = n - done < BATCH ? n - done : BATCH;
 		objheap_batch_reset(bb);
@@ -262,9 +263,61 @@ static double bench_chain(struct objheap *heap, struct objheap_batch_buf *bb,
 		done += k;
 	}
 	ret = objheap_release(heap, prev);
+	count_stop();
 	if (ret)
 		die("chain release", ret);
 	return (double)(now_ns() - t0) / n;
+}
+
+/*
+ * For make count: a full collection of @n unreachable two-slot objects,
+ * each slot to an object drawn at random (gc_bench's random graph), and
+ * the build and drop of a chain of @n with OBJHEAP_RELEASE_FORGET; each
+ * counted per object.
+ */
+static void count_graphs(struct objheap *heap, struct objheap_batch_buf *bb,
+			 uint32_t n)
+{
+	uint64_t *h = calloc(n, sizeof(*h));
+	uint32_t i, j, k;
+	int ret;
+
+	if (!h)
+		die("graph", -ENOMEM);
+	srand(1);
+	for (i = 0; i < n; i += k) {
+		k = n - i < 2 * BATCH ? n - i : 2 * BATCH;
+		objheap_batch_reset(bb);
+		for (j = 0; j < k; j++)
+			objheap_batch_new(bb, 1, 0, 2, NULL, 0, NULL);
+		if (objheap_batch_submit(heap, bb, 0))
+			die("graph", -EIO);
+		for (j = 0; j < k; j++)
+			h[i + j] = objheap_batch_handle(bb, j);
+	}
+	for (i = 0; i < n; i += k) {
+		k = n - i < BATCH ? n - i : BATCH;
+		objheap_batch_reset(bb);
+		for (j = i; j < i + k; j++) {
+			objheap_batch_set_slot(bb, h[j], 0, h[rand() % n]);
+			objheap_batch_set_slot(bb, h[j], 1, h[rand() % n]);
+		}
+		if (objheap_batch_submit(heap, bb, 0))
+			die("graph", -EIO);
+	}
+	if (objheap_release_array(heap, h, n))
+		die("graph", -EIO);
+	free(h);
+	count_start();
+	ret = objheap_gc_collect(heap, 2, NULL);
+	count_stop();
+	/* Objects no slot refers to went with their handles. */
+	if (ret <= 0)
+		die("graph collection", ret < 0 ? ret : -EPROTO);
+	counted("full collection", "random graph, per object found", ret);
+
+	bench_chain(heap, bb, n, true);
+	counted("build and drop", "a chain, with forget, per object", n);
 }
 
 static double cpython_chain(uint32_t n)
@@ -357,8 +410,10 @@ int main(void)
 	}
 	printf("\n");
 
-	/* make count wants the commands only. */
+	/* make count wants the commands only, and two graphs. */
 	if (getenv("OBJHEAP_COUNT")) {
+		objheap_gc_disable(heap);
+		count_graphs(heap, bb, 100000);
 		objheap_batch_free(bb);
 		objheap_close(heap);
 		return 0;
