@@ -732,8 +732,8 @@ static void gc_save_garbage(struct objheap *heap, u32 unreachable)
 }
 
 /*
- * Phase 7: free the garbage, objects of @unreachable until @budget is
- * spent (objects plus slots); returns the work done.  @mark is the flag
+ * Phase 7 in increments: free the garbage, objects of @unreachable until
+ * @budget is spent (objects plus slots); returns the work done.  @mark is the flag
  * every object still on @unreachable has.  Each object is held while its
  * slots are emptied, which frees what only the garbage held outside the
  * collection, then let go of.  With its slots empty, letting go frees
@@ -796,11 +796,60 @@ static void gc_garbage_gone(struct objheap *heap, u32 cleared)
 	}
 }
 
+/*
+ * Phase 7 of a collection that runs to its end: free all of @unreachable,
+ * in two walks.  The marking showed that only objects of @unreachable
+ * refer to objects of @unreachable, so nothing needs to wait for its
+ * count to reach zero.  The first walk empties every slot: a reference
+ * to an object outside the set is dropped, which frees whatever only the
+ * garbage held; one to an object of the set is only counted down, as
+ * that object goes anyway.  The second walk frees each object, whose
+ * count is then zero.  No object is freed before every slot that could
+ * refer to it has been emptied.  An object still counted at the end was
+ * held from outside after all, which the marking rules out: it is kept
+ * in the oldest generation, with a warning, as gc_garbage_gone() does.
+ */
 static void gc_delete_garbage(struct objheap *heap, u32 unreachable)
 {
-	gc_delete_some(heap, unreachable, heap->gc.cleared, ULONG_MAX,
-		       OH_OBJ_UNREACHABLE);
-	gc_garbage_gone(heap, heap->gc.cleared);
+	struct oh_alloc *a = &heap->alloc;
+	struct oh_gc *gc = &heap->gc;
+	struct oh_object *obj, *target, **slots;
+	unsigned long resched = 0;
+	u32 i, id, next;
+
+	oh_idlist_for_each_obj(a, id, obj, unreachable) {
+		slots = oh_slots(obj);
+		for (i = 0; i < oh_nslots(obj); i++) {
+			target = slots[i];
+			if (!target)
+				continue;
+			slots[i] = NULL;
+			if (target->flags & OH_OBJ_UNREACHABLE)
+				target->refcnt--;
+			else
+				oh_unref(heap, target);
+		}
+		gc_resched(&resched);
+	}
+
+	/* The list is left behind as its objects go. */
+	id = oh_idlist_first(a, unreachable);
+	oh_idlist_init(a, unreachable);
+	for (; id != unreachable; id = next) {
+		obj = oh_obj_at(a, id);
+		next = obj->gc_link.next;
+		obj->gc_link.next = 0;
+		obj->gc_link.prev = 0;
+		obj->flags &= ~OH_OBJ_GC_MARKS;
+		if (WARN_ON_ONCE(obj->refcnt)) {
+			gc_set_gen(gc, obj, OH_GC_GENS - 1);
+			oh_idlist_add_tail(a, id, &obj->gc_link,
+					   gc->gens[OH_GC_GENS - 1].objects);
+			continue;
+		}
+		oh_object_free(heap, obj);
+		gc_resched(&resched);
+	}
 }
 
 /* Queue OBJHEAP_EVENT_GC_START or _GC_STOP, if userspace asked for them. */
