@@ -222,19 +222,6 @@ const struct objheap_ioctl_op *objheap_find_op(unsigned int cmd)
 }
 
 /**
- * objheap_op_permitted() - Whether the caller's attachment may run @op.
- * @op: The command's entry.
- * @ucmd: The command in flight.
- *
- * Return: false when @op changes the heap and the attachment is read-only.
- */
-int objheap_op_permitted(const struct objheap_ioctl_op *op,
-			 const struct objheap_ucmd *ucmd)
-{
-	return !op->writes || !oh_attach_readonly(ucmd->att);
-}
-
-/**
  * objheap_ucmd_respond() - Copy a command's structure back to userspace.
  * @ucmd: The command in flight.
  * @cmd_len: The size of the kernel's structure.

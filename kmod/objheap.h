@@ -217,8 +217,22 @@ int objheap_lock(struct objheap *heap, bool killable);
 void objheap_lock_yield(struct objheap *heap);
 
 const struct objheap_ioctl_op *objheap_find_op(unsigned int cmd);
-int objheap_op_permitted(const struct objheap_ioctl_op *op,
-			 const struct objheap_ucmd *ucmd);
+
+/**
+ * objheap_op_permitted() - Whether the caller's attachment may run @op.
+ * @op: The command's entry.
+ * @ucmd: The command in flight.
+ *
+ * Inline: a batch asks it for every entry.
+ *
+ * Return: false when @op changes the heap and the attachment is read-only.
+ */
+static inline bool objheap_op_permitted(const struct objheap_ioctl_op *op,
+					const struct objheap_ucmd *ucmd)
+{
+	return !op->writes || !oh_attach_readonly(ucmd->att);
+}
+
 int objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len);
 
 /* batch.c: OBJHEAP_BATCH. */
