@@ -101,7 +101,9 @@ static void oh_object_free_mem(struct objheap *heap, struct oh_object *obj)
 
 	if (unlikely(obj->flags & OH_OBJ_TRACED))
 		oh_tracing_del(heap, obj);
-	oh_payload_free(heap, obj);
+	/* Tested here: the call alone costs a death 20 instructions. */
+	if (oh_mappable(obj))
+		oh_payload_free(heap, obj);
 	if (oh_resizable(obj)) {
 		out = oh_outline(obj);
 		if (out->capacity)

@@ -376,8 +376,8 @@ u64 oh_payload_footprint(struct oh_object *obj)
 /**
  * oh_payload_free() - Free the pages of an object that is being freed.
  * @heap: The heap.
- * @obj: The object: unpublished, or dead with no mapping left (its
- *       payload is @doomed).
+ * @obj: The object, mappable: unpublished, or dead with no mapping left
+ *       (its payload is @doomed).
  *
  * Its offsets go from every attachment that had one.
  */
@@ -388,8 +388,6 @@ void oh_payload_free(struct objheap *heap, struct oh_object *obj)
 
 	lockdep_assert_held(&heap->lock);
 
-	if (!oh_mappable(obj))
-		return;
 	pg = oh_pages_of(obj);
 	if (!pg)
 		return;
