@@ -521,8 +521,15 @@ static int gc_move_unreachable(struct oh_gc *gc, unsigned int gen, u32 young,
 			       unsigned long *found, unsigned long *survived)
 {
 	const struct oh_alloc *a = gc_alloc(gc);
-	u32 pos = oh_idlist_first(a, young), next;
-	unsigned long resched = 0, moved = 0, kept = 0;
+	struct oh_link *uhead = oh_link_at(a, unreachable);
+	/*
+	 * The node before @pos, which everything before it on @young is
+	 * kept, and the last node of @unreachable unless a visit may have
+	 * taken it back: an object moves aside with one id lookup, not four.
+	 */
+	struct oh_link *before = oh_link_at(a, young), *ulast = NULL;
+	u32 pos = before->next, next;
+	unsigned long resched = 0, moved = 0, kept = 0, rescued;
 	/* Survivors by the generation they leave, counted out at the end. */
 	unsigned long from[OH_GC_OUTSIDE + 1] = {};
 	struct oh_object *obj;
@@ -532,7 +539,11 @@ static int gc_move_unreachable(struct oh_gc *gc, unsigned int gen, u32 young,
 	while (pos != young) {
 		obj = oh_obj_at(a, pos);
 		if (obj->gc_refs) {
-			moved -= gc_visit_reachable(a, obj, young);
+			rescued = gc_visit_reachable(a, obj, young);
+			if (rescued) {
+				moved -= rescued;
+				ulast = NULL;
+			}
 			/*
 			 * No longer young: a slot that refers to it from now
 			 * on has nothing to do, as it is reachable already.
@@ -542,13 +553,23 @@ static int gc_move_unreachable(struct oh_gc *gc, unsigned int gen, u32 young,
 			obj->flags = (obj->flags & ~(OH_OBJ_COLLECTING | OH_OBJ_GEN)) |
 				     gen << OH_OBJ_GEN_SHIFT;
 			kept++;
+			before = &obj->gc_link;
 			/* Read after the visit: it may have appended to @young. */
 			pos = obj->gc_link.next;
 		} else {
 			next = obj->gc_link.next;
 			obj->flags |= OH_OBJ_UNREACHABLE;
 			*flags_seen |= obj->flags;
-			oh_idlist_move_tail(a, pos, &obj->gc_link, unreachable);
+			/* oh_idlist_move_tail(), with the neighbours known. */
+			before->next = next;
+			oh_link_at(a, next)->prev = obj->gc_link.prev;
+			if (!ulast)
+				ulast = oh_link_at(a, uhead->prev);
+			obj->gc_link.next = unreachable;
+			obj->gc_link.prev = uhead->prev;
+			ulast->next = pos;
+			uhead->prev = pos;
+			ulast = &obj->gc_link;
 			moved++;
 			pos = next;
 		}
