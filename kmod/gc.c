@@ -753,6 +753,29 @@ static void gc_save_garbage(struct objheap *heap, u32 unreachable)
 }
 
 /*
+ * Empty the slots of @obj, garbage: a reference to an object with @mark,
+ * garbage whose own turn comes, is only counted down; any other is
+ * dropped, which frees what only the garbage held.
+ */
+static void gc_empty_slots(struct objheap *heap, struct oh_object *obj,
+			   u32 mark)
+{
+	struct oh_object *target, **slots = oh_slots(obj);
+	u32 i;
+
+	for (i = 0; i < oh_nslots(obj); i++) {
+		target = slots[i];
+		if (!target)
+			continue;
+		slots[i] = NULL;
+		if (target->flags & mark)
+			target->refcnt--;
+		else
+			oh_unref(heap, target);
+	}
+}
+
+/*
  * Phase 7 in increments: free the garbage, objects of @unreachable until
  * @budget is spent (objects plus slots); returns the work done.  @mark is the flag
  * every object still on @unreachable has.  Each object is held while its
@@ -767,8 +790,8 @@ static unsigned long gc_delete_some(struct objheap *heap, u32 unreachable,
 {
 	struct oh_alloc *a = &heap->alloc;
 	unsigned long resched = 0, work = 0;
-	struct oh_object *obj, *target, **slots;
-	u32 i, id;
+	struct oh_object *obj;
+	u32 id;
 
 	while (work < budget &&
 	       (id = oh_idlist_first(a, unreachable)) != unreachable) {
@@ -776,22 +799,12 @@ static unsigned long gc_delete_some(struct objheap *heap, u32 unreachable,
 		obj->flags &= ~OH_OBJ_GC_MARKS;
 		oh_idlist_del(a, &obj->gc_link);
 		obj->refcnt++;
-		slots = oh_slots(obj);
-		for (i = 0; i < oh_nslots(obj); i++) {
-			target = slots[i];
-			if (!target)
-				continue;
-			slots[i] = NULL;
-			/*
-			 * Garbage not reached yet is freed in its turn, not
-			 * here: a chain of garbage would otherwise go in one
-			 * piece, however small @budget.
-			 */
-			if (target->flags & mark)
-				target->refcnt--;
-			else
-				oh_unref(heap, target);
-		}
+		/*
+		 * Garbage not reached yet is freed in its turn, not here: a
+		 * chain of garbage would otherwise go in one piece, however
+		 * small @budget.
+		 */
+		gc_empty_slots(heap, obj, mark);
 		work += 1 + oh_nslots(obj);
 		if (--obj->refcnt)
 			oh_idlist_add_tail(a, id, &obj->gc_link, cleared);
@@ -834,22 +847,12 @@ static void gc_delete_garbage(struct objheap *heap, u32 unreachable)
 {
 	struct oh_alloc *a = &heap->alloc;
 	struct oh_gc *gc = &heap->gc;
-	struct oh_object *obj, *target, **slots;
+	struct oh_object *obj;
 	unsigned long resched = 0;
-	u32 i, id, next;
+	u32 id, next;
 
 	oh_idlist_for_each_obj(a, id, obj, unreachable) {
-		slots = oh_slots(obj);
-		for (i = 0; i < oh_nslots(obj); i++) {
-			target = slots[i];
-			if (!target)
-				continue;
-			slots[i] = NULL;
-			if (target->flags & OH_OBJ_UNREACHABLE)
-				target->refcnt--;
-			else
-				oh_unref(heap, target);
-		}
+		gc_empty_slots(heap, obj, OH_OBJ_UNREACHABLE);
 		gc_resched(&resched);
 	}
 
