@@ -263,9 +263,9 @@ static struct oh_holders *__oh_holders_find(struct objheap *heap,
 }
 
 /*
- * The flag is tested inline: every death asks, and a call into the
- * lookup's frame cost one 20 instructions even for an object no other
- * attachment holds.
+ * The flag is tested inline: every death asks, and calling the lookup
+ * cost about 20 instructions even for an object no other attachment
+ * holds.
  */
 static __always_inline struct oh_holders *
 oh_holders_find(struct objheap *heap, const struct oh_object *obj)

@@ -219,7 +219,8 @@ static void objheap_batch_load(union ucmd_buffer *buf,
  * sees it: zero if userspace's structure ends before it.  Inline, so that
  * it is a load and a compare for each entry the plan prices.
  */
-static __always_inline u32 objheap_batch_u32(const void *ustruct, u32 size, size_t off)
+static __always_inline u32 objheap_batch_u32(const void *ustruct, u32 size,
+					     size_t off)
 {
 	u32 v = 0;
 

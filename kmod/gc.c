@@ -523,9 +523,10 @@ static int gc_move_unreachable(struct oh_gc *gc, unsigned int gen, u32 young,
 	const struct oh_alloc *a = gc_alloc(gc);
 	struct oh_link *uhead = oh_link_at(a, unreachable);
 	/*
-	 * The node before @pos, which everything before it on @young is
-	 * kept, and the last node of @unreachable unless a visit may have
-	 * taken it back: an object moves aside with one id lookup, not four.
+	 * What an object moving aside needs, known from the walk: the node
+	 * before @pos, the last one kept (everything before @pos on @young
+	 * stays there), and the last node of @unreachable, unless a visit
+	 * may have taken it back.  The move costs one id lookup, not four.
 	 */
 	struct oh_link *before = oh_link_at(a, young), *ulast = NULL;
 	u32 pos = before->next, next;
@@ -777,13 +778,13 @@ static void gc_empty_slots(struct objheap *heap, struct oh_object *obj,
 
 /*
  * Phase 7 in increments: free the garbage, objects of @unreachable until
- * @budget is spent (objects plus slots); returns the work done.  @mark is the flag
- * every object still on @unreachable has.  Each object is held while its
- * slots are emptied, which frees what only the garbage held outside the
- * collection, then let go of.  With its slots empty, letting go frees
- * nothing but the object itself, unless an unreachable object not yet
- * emptied still refers to it: then it waits on @cleared until that one
- * is.
+ * @budget is spent (objects plus slots); returns the work done.  @mark is
+ * the flag every object still on @unreachable has.  Each object is held
+ * while its slots are emptied, which frees what only the garbage held
+ * outside the collection, then let go of.  With its slots empty, letting
+ * go frees nothing but the object itself, unless an unreachable object
+ * not yet emptied still refers to it: then it waits on @cleared until
+ * that one is.
  */
 static unsigned long gc_delete_some(struct objheap *heap, u32 unreachable,
 				    u32 cleared, unsigned long budget, u32 mark)
