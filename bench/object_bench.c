@@ -320,6 +320,120 @@ static void count_graphs(struct objheap *heap, struct objheap_batch_buf *bb,
 	counted("build and drop", "a chain, with forget, per object", n);
 }
 
+static struct objheap_test_cmd test_objects(struct objheap *heap)
+{
+	struct objheap_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = OBJHEAP_TEST_OP_OBJECTS,
+	};
+
+	if (ioctl(objheap_fd(heap), OBJHEAP_TEST, &cmd))
+		die("test objects", -errno);
+	return cmd;
+}
+
+/* Pages a table of @n entries takes, @per to a page. */
+static uint32_t pages_of(uint32_t n, uint32_t per)
+{
+	return (n + per - 1) / per;
+}
+
+/*
+ * For make count: single commands in a fresh heap, each counted alone
+ * under its command's label, which make count prints as a median, a
+ * 99th percentile and a largest (item 4 of issue 11: the slowest command
+ * within twice the median).  NEWs from the table of handles' ninth page
+ * to its thirteenth; INTERNs of distinct payloads and WEAKREF_NEWs to
+ * distinct targets from the 1024th to the 2048th, over which their hash
+ * tables add two pages of chains each.  The commands that add a page to
+ * their table are counted apart, known from the test interface's sizes
+ * before and after.
+ */
+#define GROWTH_FROM	(8 * 256)
+#define GROWTH_TO	(12 * 256)
+#define HASH_FROM	1024
+#define HASH_TO		2048
+/* Entries of the table of handles, and chains, to a page. */
+#define TABLE_PER_PAGE	256
+#define CHAINS_PER_PAGE	512
+
+enum grow_cmd { GROW_NEW, GROW_INTERN, GROW_WEAKREF };
+
+static const char *const grow_names[][2] = {
+	[GROW_NEW] = { "new", "new adding a table page" },
+	[GROW_INTERN] = { "intern", "intern adding a page of chains" },
+	[GROW_WEAKREF] = { "weakref new", "weakref new adding a page" },
+};
+
+/* The pages of the table @cmd grows, from the test interface. */
+static uint32_t grow_pages(struct objheap *heap, enum grow_cmd cmd)
+{
+	struct objheap_test_cmd t = test_objects(heap);
+
+	switch (cmd) {
+	case GROW_NEW:
+		return pages_of(t.objects.out_table_capacity, TABLE_PER_PAGE);
+	case GROW_INTERN:
+		return pages_of(t.objects.out_intern_chains, CHAINS_PER_PAGE);
+	default:
+		return pages_of(t.objects.out_weak_chains, CHAINS_PER_PAGE);
+	}
+}
+
+static void count_growing(struct objheap *heap, enum grow_cmd cmd,
+			  uint32_t from, uint32_t to)
+{
+	uint32_t i, pages;
+	uint64_t h, w;
+	int ret;
+
+	for (i = 0; i < to; i++) {
+		bool count = i >= from;
+		uint64_t key = i;
+
+		if (cmd == GROW_WEAKREF &&
+		    objheap_new(heap, 1, 0, 0, NULL, 0, NULL, &h))
+			die("new", -ENOMEM);
+		pages = grow_pages(heap, cmd);
+		if (count)
+			count_start();
+		switch (cmd) {
+		case GROW_NEW:
+			ret = objheap_new(heap, 1, 0, 2, NULL, 16, NULL, &h);
+			break;
+		case GROW_INTERN:
+			ret = objheap_intern(heap, 1, 0, &key, sizeof(key), &h);
+			break;
+		default:
+			ret = objheap_weakref_new(heap, h, i, 0, &w);
+			break;
+		}
+		if (count)
+			count_stop();
+		if (ret)
+			die(grow_names[cmd][0], ret);
+		if (count)
+			counted("alone",
+				grow_names[cmd][grow_pages(heap, cmd) != pages],
+				1);
+	}
+}
+
+static void count_table_growth(void)
+{
+	struct objheap *heap;
+	int ret;
+
+	ret = objheap_open(&heap);
+	if (ret)
+		die("open", ret);
+	objheap_gc_disable(heap);
+	count_growing(heap, GROW_NEW, GROWTH_FROM, GROWTH_TO);
+	count_growing(heap, GROW_INTERN, HASH_FROM, HASH_TO);
+	count_growing(heap, GROW_WEAKREF, HASH_FROM, HASH_TO);
+	objheap_close(heap);
+}
+
 static double cpython_chain(uint32_t n)
 {
 	char cmd[256];
@@ -414,6 +528,7 @@ int main(void)
 	if (getenv("OBJHEAP_COUNT")) {
 		objheap_gc_disable(heap);
 		count_graphs(heap, bb, 100000);
+		count_table_growth();
 		objheap_batch_free(bb);
 		objheap_close(heap);
 		return 0;

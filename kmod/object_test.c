@@ -43,6 +43,8 @@ int oh_object_test_cmd(struct objheap_ucmd *ucmd)
 		cmd->objects.out_containers = oh_gc_nr_tracked(heap);
 		cmd->objects.out_interned = heap->intern.count;
 		cmd->objects.out_table_capacity = ucmd->att->table.capacity;
+		cmd->objects.out_intern_chains = heap->intern.table.nchains;
+		cmd->objects.out_weak_chains = heap->weak.table.nchains;
 		return objheap_ucmd_respond(ucmd, sizeof(*cmd));
 	case OBJHEAP_TEST_OP_SET_USER_REFS:
 		return oh_test_set_user_refs(ucmd, cmd);

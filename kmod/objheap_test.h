@@ -58,8 +58,9 @@ enum {
  * @__reserved: Must be 0
  * @objects: OBJHEAP_TEST_OP_OBJECTS: the heap's live objects (@out_live),
  *           those the collector tracks (@out_containers), interned ones
- *           (@out_interned), and the size of the calling attachment's
- *           table of handles (@out_table_capacity).
+ *           (@out_interned), the size of the calling attachment's table
+ *           of handles (@out_table_capacity), and the chains of the intern
+ *           and weak tables (@out_intern_chains, @out_weak_chains).
  * @alloc_blocks: OBJHEAP_TEST_OP_ALLOC_BLOCKS, below.
  * @free_block: OBJHEAP_TEST_OP_FREE_BLOCK, below.
  * @free_blocks: OBJHEAP_TEST_OP_FREE_BLOCKS, below.
@@ -139,6 +140,8 @@ struct objheap_test_cmd {
 			__u32 out_containers;
 			__u32 out_interned;
 			__u32 out_table_capacity;
+			__u32 out_intern_chains;
+			__u32 out_weak_chains;
 		} objects;
 		struct {
 			__aligned_u64 handle;

@@ -57,6 +57,13 @@ struct block {
 
 static bool profile;
 static struct block *blocks;
+/*
+ * The slots of @blocks in use, in the order they were taken: a start and
+ * a stop walk these, not the whole table, so that each costs the host
+ * little and the guest's clock, which runs on while they do, does not
+ * bring a timer interrupt into every short count.
+ */
+static unsigned int *used;
 static unsigned int nr_blocks;
 
 static struct block *block_of(uint64_t vaddr)
@@ -73,29 +80,30 @@ static struct block *block_of(uint64_t vaddr)
 	/* Full (three quarters): the block goes uncounted. */
 	if (nr_blocks >= NR_BLOCKS / 4 * 3)
 		return NULL;
-	nr_blocks++;
+	used[nr_blocks++] = i;
 	blocks[i].vaddr = vaddr;
 	return &blocks[i];
 }
 
 static void on_start(unsigned int vcpu, void *udata)
 {
-	unsigned int i;
+	unsigned int k;
 
 	memcpy(start, counts, sizeof(start));
-	for (i = 0; profile && i < NR_BLOCKS; i++)
-		blocks[i].start = blocks[i].insns;
+	for (k = 0; profile && k < nr_blocks; k++)
+		blocks[used[k]].start = blocks[used[k]].insns;
 }
 
 static void report_blocks(void)
 {
 	uint64_t least = (counts[KINSN] - start[KINSN]) / 1000, n;
+	unsigned int i, k;
 	char line[96];
-	unsigned int i;
 
-	for (i = 0; i < NR_BLOCKS; i++) {
+	for (k = 0; k < nr_blocks; k++) {
+		i = used[k];
 		n = blocks[i].insns - blocks[i].start;
-		if (!blocks[i].vaddr || !n || n < least)
+		if (!n || n < least)
 			continue;
 		snprintf(line, sizeof(line), "objheap-prof: %u %" PRIx64
 			 " %" PRIu64 "\n", nr_stops, blocks[i].vaddr, n);
@@ -189,7 +197,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	}
 	if (profile) {
 		blocks = calloc(NR_BLOCKS, sizeof(*blocks));
-		if (!blocks)
+		used = calloc(NR_BLOCKS, sizeof(*used));
+		if (!blocks || !used)
 			return -1;
 	}
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);

@@ -41,17 +41,36 @@ def main():
     null = [counts[n]['kinsn'] / labels[n][0] for n in labels
             if labels[n][1].endswith('null ioctl')]
     null = null[0] if null else 0
+    # Labels given more than once are one row each of their median (the
+    # lower one of an even number), their 99th percentile (from 100 of
+    # them) and their largest, by kernel instructions.
+    groups = defaultdict(list)
+    for n in sorted(labels):
+        groups[labels[n][1]].append(n)
     print('objheap commands, counted by qemu (one vCPU), per operation')
     print('  %-44s %11s %7s %9s %9s' %
           ('command', 'kernel insn', '/null', 'kern mem', 'user insn'))
-    for n in sorted(labels):
-        ops, text = labels[n]
-        if text.startswith('warm-up'):
-            continue
-        c = counts[n]
+
+    picked = []
+
+    def row(text, n):
+        picked.append((n, text))
+        ops, c = labels[n][0], counts[n]
         print('  %-44s %11.0f %7.3f %9.0f %9.0f' %
               (text, c['kinsn'] / ops, c['kinsn'] / ops / null if null else 0,
                c['kmem'] / ops, c['uinsn'] / ops))
+
+    for text, ns in groups.items():
+        if text.startswith('warm-up'):
+            continue
+        if len(ns) == 1:
+            row(text, ns[0])
+            continue
+        ns = sorted(ns, key=lambda n: counts[n]['kinsn'] / labels[n][0])
+        row('%s, median of %d' % (text, len(ns)), ns[(len(ns) - 1) // 2])
+        if len(ns) >= 100:
+            row('%s, 99th percentile' % text, ns[len(ns) * 99 // 100])
+        row('%s, largest' % text, ns[-1])
     print('  (a null ioctl: %.0f kernel instructions)' % null)
 
     if len(sys.argv) < 4 or not prof:
@@ -59,9 +78,9 @@ def main():
     syms.sort()
     addrs = [a for a, _ in syms]
     with open(sys.argv[3], 'w') as out:
-        for n in sorted(labels):
-            ops, text = labels[n]
-            if text.startswith('warm-up') or n not in prof:
+        for n, text in picked:
+            ops = labels[n][0]
+            if n not in prof:
                 continue
             funcs = defaultdict(int)
             for vaddr, insns in prof[n]:
