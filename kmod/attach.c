@@ -128,41 +128,46 @@ static u32 oh_gen_next(const struct oh_attach *att, u32 gen)
 }
 
 /*
- * Add a leaf of free entries, with the nodes it needs; only called when
- * no entry is free.  Nothing changes on failure.
+ * Entries set up at a time when the free list runs out: enough that the
+ * call is rare, few enough that the command adding a page to the table
+ * costs about one allocation more than the others, not the setting up
+ * of OH_LEAF_SIZE entries.
  */
-static int oh_table_grow(struct oh_attach *att)
-{
-	struct oh_table *t = &att->table;
-	u32 old = t->capacity, i;
-	struct oh_entry *leaf;
-
-	if (old >= OH_TABLE_MAX ||
-	    oh_parray_grow(&att->heap->alloc, &t->pages))
-		return -ENOMEM;
-	leaf = oh_parray_leaf(&t->pages, t->pages.nleaves - 1);
-	for (i = 0; i < OH_LEAF_SIZE; i++) {
-		leaf[i].obj = NULL;
-		leaf[i].gen = oh_gen_next(att, 0);
-		leaf[i].refs = old + i + 1;
-	}
-	leaf[OH_LEAF_SIZE - 1].refs = OH_NO_INDEX;
-	t->capacity = old + OH_LEAF_SIZE;
-	t->free_head = old;
-	return 0;
-}
+#define OH_TABLE_STEP	16
+static_assert(OH_LEAF_SIZE % OH_TABLE_STEP == 0);
 
 /**
- * oh_table_reserve() - Make sure @att has a free entry.
+ * __oh_table_reserve() - Make free entries when the free list is empty.
  * @att: The attachment.
+ *
+ * The next OH_TABLE_STEP entries never used are set up and made the free
+ * list; a leaf is added first when every entry allocated is set up.
  *
  * Return: 0, or -ENOMEM with the table as it was.
  */
-int oh_table_reserve(struct oh_attach *att)
+int __oh_table_reserve(struct oh_attach *att)
 {
-	if (att->table.free_head != OH_NO_INDEX)
-		return 0;
-	return oh_table_grow(att);
+	struct oh_table *t = &att->table;
+	u32 first = t->inited, gen = oh_gen_next(att, 0), i;
+	struct oh_entry *e;
+
+	if (first == t->capacity) {
+		if (t->capacity >= OH_TABLE_MAX ||
+		    oh_parray_grow(&att->heap->alloc, &t->pages))
+			return -ENOMEM;
+		t->capacity += OH_LEAF_SIZE;
+	}
+	/* The step never crosses a leaf: one lookup. */
+	e = oh_table_entry(t, first);
+	for (i = 0; i < OH_TABLE_STEP; i++) {
+		e[i].obj = NULL;
+		e[i].gen = gen;
+		e[i].refs = first + i + 1;
+	}
+	e[OH_TABLE_STEP - 1].refs = OH_NO_INDEX;
+	t->inited = first + OH_TABLE_STEP;
+	t->free_head = first;
+	return 0;
 }
 
 /**
@@ -243,9 +248,9 @@ struct oh_object *oh_table_lookup(struct oh_attach *att, u64 handle,
 	u32 index = lower_32_bits(handle) ^ att->index_key;
 	struct oh_entry *e;
 
-	if (index >= t->capacity)
+	if (index >= t->inited)
 		return NULL;
-	index = array_index_nospec(index, t->capacity);
+	index = array_index_nospec(index, t->inited);
 	e = oh_table_entry(t, index);
 	if (e->gen != (upper_32_bits(handle) ^ att->gen_key))
 		return NULL;
@@ -666,7 +671,7 @@ static u64 oh_attach_drop_all(struct oh_attach *att)
 	u64 dropped = 0;
 	u32 i, refs;
 
-	for (i = 0; i < t->capacity; i++) {
+	for (i = 0; i < t->inited; i++) {
 		if (i && !(i % OH_DETACH_BATCH))
 			objheap_lock_yield(heap);
 		obj = oh_table_entry(t, i)->obj;

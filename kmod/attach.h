@@ -44,12 +44,17 @@ struct oh_entry {
  * struct oh_table - An attachment's table: handle to object.
  * @pages: The entries, OH_LEAF_SIZE to a page.
  * @capacity: Entries allocated: a multiple of OH_LEAF_SIZE.
+ * @inited: Entries initialized, the first ones: each is in use, free, or
+ *          retired.  Those from @inited to @capacity have never been
+ *          written, and are set up a few at a time as the free list runs
+ *          out, so that no command initializes a whole page of them.
  * @free_head: The first free entry, or OH_NO_INDEX.
  * @nr_used: Entries in use.
  */
 struct oh_table {
 	struct oh_parray pages;
 	u32 capacity;
+	u32 inited;
 	u32 free_head;
 	u32 nr_used;
 };
@@ -133,7 +138,24 @@ void oh_holders_destroy(struct objheap *heap);
 u32 oh_entry_find(struct oh_attach *att, const struct oh_object *obj);
 int oh_entry_get(struct oh_attach *att, struct oh_object *obj, u32 *indexp);
 void oh_entry_forget(struct oh_attach *att, struct oh_object *obj, u32 index);
-int oh_table_reserve(struct oh_attach *att);
+int __oh_table_reserve(struct oh_attach *att);
+
+/**
+ * oh_table_reserve() - Make sure @att has a free entry.
+ * @att: The attachment.
+ *
+ * Afterwards @att->table.free_head names the entry oh_table_take() will
+ * give.
+ *
+ * Return: 0, or -ENOMEM with the table as it was.
+ */
+static inline int oh_table_reserve(struct oh_attach *att)
+{
+	if (att->table.free_head != OH_NO_INDEX)
+		return 0;
+	return __oh_table_reserve(att);
+}
+
 u32 oh_table_take(struct oh_attach *att, struct oh_object *obj, u32 refs,
 		  u64 *handlep);
 u64 oh_entry_handle(const struct oh_attach *att, u32 index);

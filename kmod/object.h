@@ -199,8 +199,6 @@ struct oh_intern {
 	u32 seed;
 };
 
-#define OH_NO_INDEX U32_MAX
-
 /*
  * The collector's marks, in @flags above the uapi's OBJHEAP_OBJ_* bits
  * (see kmod/gc.c).  OBJHEAP_INFO reports only the uapi's.

@@ -148,10 +148,12 @@ int oh_lhash_init(struct oh_alloc *a, struct oh_lhash *lh)
  * @a: The heap's allocator.
  * @lh: The table, which has chains.
  *
- * Chain @lh->nchains exists afterwards, but is not counted: the caller
- * moves into it what belongs there (chain @lh->nchains - 2^L's entries
- * with bit L set), then counts it.  oh_lhash_split() does that for hlist
- * chains.
+ * Chain @lh->nchains exists afterwards, empty, but is not counted: the
+ * caller moves into it what belongs there (chain @lh->nchains - 2^L's
+ * entries with bit L set), then counts it.  oh_lhash_split() does that
+ * for hlist chains.  A page added here is not initialized beyond that
+ * chain: each later chain is made empty when it is added, so that the
+ * command adding a page does not empty OH_LHASH_LEAF_SIZE of them.
  *
  * Return: 0; -ENOMEM when a page of chains cannot be had, -ENOSPC at
  * OH_LHASH_MAX chains.
@@ -162,11 +164,10 @@ int oh_lhash_grow(struct oh_alloc *a, struct oh_lhash *lh)
 
 	if (n >= OH_LHASH_MAX)
 		return -ENOSPC;
-	if ((n >> OH_LHASH_LEAF_SHIFT) >= lh->pages.nleaves) {
-		if (oh_parray_grow(a, &lh->pages))
-			return -ENOMEM;
-		oh_lhash_init_leaf(lh);
-	}
+	if ((n >> OH_LHASH_LEAF_SHIFT) >= lh->pages.nleaves &&
+	    oh_parray_grow(a, &lh->pages))
+		return -ENOMEM;
+	*oh_lhash_first(lh, n) = NULL;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include <linux/bitops.h>
 #include <linux/bits.h>
+#include <linux/limits.h>
 #include <linux/list.h>
 #include <linux/types.h>
 #include <asm/page.h>
@@ -26,6 +27,9 @@ struct oh_alloc;
 #define OH_MID_SHIFT	(PAGE_SHIFT - 3)
 #define OH_MID_SIZE	BIT(OH_MID_SHIFT)
 #define OH_PARRAY_MAX	BIT(22)
+
+/* No element: the end of a free list, an entry not found. */
+#define OH_NO_INDEX	U32_MAX
 
 /**
  * struct oh_parray - A paged array.
@@ -83,7 +87,7 @@ struct oh_lhash {
 	u32 nchains;
 };
 
-/* Chain @i of @lh, below @lh->nchains. */
+/* Chain @i of @lh: below @lh->nchains, or the one oh_lhash_grow() adds. */
 static inline struct hlist_head *oh_lhash_at(const struct oh_lhash *lh, u32 i)
 {
 	union oh_lhash_head *leaf = oh_parray_leaf(&lh->pages,
@@ -92,7 +96,10 @@ static inline struct hlist_head *oh_lhash_at(const struct oh_lhash *lh, u32 i)
 	return &leaf[i & (OH_LHASH_LEAF_SIZE - 1)].hlist;
 }
 
-/* The first entry of singly linked chain @i of @lh, below @lh->nchains. */
+/*
+ * The first entry of singly linked chain @i of @lh: below @lh->nchains,
+ * or the one oh_lhash_grow() adds.
+ */
 static inline void **oh_lhash_first(const struct oh_lhash *lh, u32 i)
 {
 	union oh_lhash_head *leaf = oh_parray_leaf(&lh->pages,
