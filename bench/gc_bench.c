@@ -5,13 +5,15 @@
  *
  *  - a full collection of unreachable rings, two-object cycles and random
  *    graphs of N two-slot objects, against CPython's gc.collect() over
- *    the same shapes (bench/cpython_gc.py): goal <= 0.5 per object;
+ *    the same shapes (bench/cpython_gc.py), the two sides taking turns:
+ *    goal <= 0.5 per object, the median of three rounds;
  *  - a generation-0 collection with 10^6 old objects, against one with
  *    none: goal <= 1.1 (young collections cost what is young);
  *  - the longest pause of an automatic collection (the slowest
  *    OBJHEAP_NEW) while a heap of 10^6 live objects churns.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,35 +132,91 @@ static uint64_t collect_shape(struct objheap *heap, struct objheap_batch_buf *b,
 	return t0;
 }
 
-struct cpy_result {
-	uint32_t found;
-	double ns;
-};
-
-static void run_cpython(struct cpy_result res[NR_SHAPES][NR_SIZES])
+/*
+ * CPython's gc.collect() over @shape of @n objects, in a process of its
+ * own: its ns per object found, into *@ns and *@found.  Returns false
+ * if the run gave nothing.
+ */
+static bool run_cpython(const char *shape, uint32_t n, uint32_t *found,
+			double *ns)
 {
-	char cmd[512], shape[16];
-	unsigned int s, z, n, found;
-	size_t len;
-	double ns;
+	char cmd[256], got[16];
+	unsigned int got_n;
+	bool ok;
 	FILE *p;
 
-	len = snprintf(cmd, sizeof(cmd),
-		       "/usr/bin/python3 -S /opt/objheap/bin/bench/cpython_gc.py");
-	for (s = 0; s < NR_SHAPES; s++)
-		for (z = 0; z < NR_SIZES; z++)
-			len += snprintf(cmd + len, sizeof(cmd) - len, " %s:%u",
-					shapes[s], sizes[z]);
-	memset(res, 0, sizeof(struct cpy_result) * NR_SHAPES * NR_SIZES);
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 -S /opt/objheap/bin/bench/cpython_gc.py %s:%u",
+		 shape, n);
 	p = popen(cmd, "r");
 	if (!p)
-		return;
-	while (fscanf(p, "%15s %u %u %lf", shape, &n, &found, &ns) == 4)
-		for (s = 0; s < NR_SHAPES; s++)
-			for (z = 0; z < NR_SIZES; z++)
-				if (!strcmp(shape, shapes[s]) && n == sizes[z])
-					res[s][z] = (struct cpy_result){ found, ns };
+		return false;
+	ok = fscanf(p, "%15s %u %u %lf", got, &got_n, found, ns) == 4 &&
+	     got_n == n && !strcmp(got, shape);
 	pclose(p);
+	return ok;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A heap of its own for a measurement, with room for 10^6 objects. */
+static struct objheap *open_heap(void)
+{
+	struct objheap *heap;
+	int ret;
+
+	ret = objheap_open(&heap);
+	if (ret)
+		die("open", ret);
+	/* 10^6 two-slot objects and the table take more than the default. */
+	ret = objheap_set_limit(heap, 1ULL << 30);
+	if (ret)
+		die("limit", ret);
+	objheap_gc_disable(heap);
+	return heap;
+}
+
+/*
+ * One shape and size: ROUNDS rounds, each CPython's collection then
+ * objheap's, one after the other, so that both sides of a ratio run under
+ * the same load of the host (under TCG, its load moves times by a factor
+ * of two or three within minutes).  Each side starts afresh every round,
+ * CPython in a new process and objheap in a new heap, so that neither
+ * builds its graph in memory an earlier one left scattered.  Prints the
+ * median of each side's ns per object found, and the median ratio with
+ * the lowest and highest.
+ */
+#define ROUNDS 3
+
+static void compare_shape(struct objheap_batch_buf *b, int s, uint32_t n)
+{
+	struct objheap *heap;
+	double ours[ROUNDS], theirs[ROUNDS], ratio[ROUNDS];
+	uint32_t found = 0, cpy_found = 0;
+	int r;
+
+	for (r = 0; r < ROUNDS; r++) {
+		if (!run_cpython(shapes[s], n, &cpy_found, &theirs[r]) ||
+		    theirs[r] <= 0)
+			die("CPython's run", -EIO);
+		heap = open_heap();
+		ours[r] = collect_shape(heap, b, s, n, &found);
+		objheap_close(heap);
+		ours[r] = found ? ours[r] / found : 0;
+		ratio[r] = ours[r] / theirs[r];
+	}
+	qsort(ours, ROUNDS, sizeof(double), cmp_double);
+	qsort(theirs, ROUNDS, sizeof(double), cmp_double);
+	qsort(ratio, ROUNDS, sizeof(double), cmp_double);
+	printf("  %-7s %8u %9u %13.1f %9u %13.1f %7.2f %5.2f-%.2f\n",
+	       shapes[s], n, found, ours[ROUNDS / 2], cpy_found,
+	       theirs[ROUNDS / 2], ratio[ROUNDS / 2], ratio[0],
+	       ratio[ROUNDS - 1]);
 }
 
 /* Collect generation 0 @reps times over @young garbage pairs; best ns. */
@@ -239,40 +297,29 @@ static void churn(struct objheap *heap, uint32_t n)
 
 int main(void)
 {
-	static struct cpy_result cpy[NR_SHAPES][NR_SIZES];
 	struct objheap_batch_buf *b;
 	struct objheap *heap;
-	uint64_t ns, with_none, with_old;
+	uint64_t with_none, with_old;
 	uint32_t found;
 	unsigned int s, z;
 	int ret;
 
 	srand(1);
-	ret = objheap_open(&heap) ?: objheap_batch_alloc(&b, PER);
+	ret = objheap_batch_alloc(&b, PER);
 	if (ret)
-		die("open", ret);
-	/* 10^6 two-slot objects and the table take more than the default. */
-	ret = objheap_set_limit(heap, 1ULL << 30);
-	if (ret)
-		die("limit", ret);
-	objheap_gc_disable(heap);
+		die("batch", ret);
+	heap = open_heap();
 
-	run_cpython(cpy);
 	/* Warm up: the emulator translates the collector's code once. */
 	collect_shape(heap, b, 0, 10000, &found);
-	printf("full collection of unreachable two-slot objects, one VM boot\n");
-	printf("  %-7s %8s %9s %13s %9s %13s %7s\n", "shape", "N", "found",
-	       "objheap ns/o", "CPy found", "CPython ns/o", "ratio");
-	for (s = 0; s < NR_SHAPES; s++) {
-		for (z = 0; z < NR_SIZES; z++) {
-			ns = collect_shape(heap, b, s, sizes[z], &found);
-			printf("  %-7s %8u %9u %13.1f %9u %13.1f %7.2f\n",
-			       shapes[s], sizes[z], found,
-			       found ? (double)ns / found : 0, cpy[s][z].found,
-			       cpy[s][z].ns, found && cpy[s][z].ns > 0 ?
-			       (double)ns / found / cpy[s][z].ns : 0);
-		}
-	}
+	printf("full collection of unreachable two-slot objects, one VM boot,\n"
+	       "CPython and objheap one after the other, %d rounds (medians)\n",
+	       ROUNDS);
+	printf("  %-7s %8s %9s %13s %9s %13s %7s %9s\n", "shape", "N", "found",
+	       "objheap ns/o", "CPy found", "CPython ns/o", "ratio", "range");
+	for (s = 0; s < NR_SHAPES; s++)
+		for (z = 0; z < NR_SIZES; z++)
+			compare_shape(b, s, sizes[z]);
 	printf("  goal: ratio <= 0.50\n\n");
 
 	with_none = young_collection(heap, b, 1400, 20);
