@@ -244,6 +244,45 @@ static __always_inline void *oh_alloc_ptr(const struct oh_alloc *a, u32 id)
 	       ((unsigned long)(id & oh_id_offset_mask) << 4);
 }
 
+/**
+ * struct oh_id_cursor - The region a walk over ids looked up last.
+ * @region: The region's number, with the map's bit (id >> oh_id_shift);
+ *          U32_MAX before the first lookup, which no id has.
+ * @base: The region's address.
+ *
+ * A walk over a list of objects made one after the other finds most ids
+ * in the region of the one before: for those, a cursor saves the two
+ * loads of the map, and most of the lookup's instructions.
+ */
+struct oh_id_cursor {
+	u32 region;
+	u8 *base;
+};
+
+#define OH_ID_CURSOR_INIT { .region = U32_MAX }
+
+/**
+ * oh_alloc_ptr_near() - oh_alloc_ptr(), through a cursor.
+ * @a: The heap's allocator.
+ * @id: As for oh_alloc_ptr().
+ * @c: The cursor, which must not outlive the region it holds: walks that
+ *     free blocks may use one only while every block still to be looked
+ *     up keeps its region allocated, as a block on the list walked does.
+ *
+ * Return: The address the id was made from.
+ */
+static __always_inline void *oh_alloc_ptr_near(const struct oh_alloc *a,
+					       u32 id, struct oh_id_cursor *c)
+{
+	u32 region = id >> oh_id_shift;
+
+	if (unlikely(region != c->region)) {
+		c->region = region;
+		c->base = oh_alloc_ptr(a, id & ~oh_id_offset_mask);
+	}
+	return c->base + ((unsigned long)(id & oh_id_offset_mask) << 4);
+}
+
 int oh_alloc_large_id(struct oh_alloc *a, void *p, u32 *idp);
 void oh_alloc_large_id_free(struct oh_alloc *a, u32 id);
 

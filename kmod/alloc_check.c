@@ -34,7 +34,25 @@ struct oh_check {
 	u64 pool_pages;			/* pools with their page */
 	u64 large_held;			/* bytes held by large allocations */
 	u64 nonfull[OH_NR_CLASSES];	/* pools that should be on usedpools */
+	struct oh_id_cursor cursor;	/* kept from pool to pool */
 };
+
+/*
+ * Whether the ids of @pool's first and last blocks name them through
+ * oh_alloc_ptr_near(), with a cursor left at the pool checked before.
+ */
+static bool oh_check_cursor(struct oh_check *c, struct oh_arena *arena,
+			    struct oh_pool *pool, unsigned int bsize,
+			    unsigned int nblocks)
+{
+	void *first = (void *)pool + OH_POOL_OVERHEAD;
+	void *last = first + (nblocks - 1) * bsize;
+
+	return oh_alloc_ptr_near(arena->owner, oh_alloc_small_id(first),
+				 &c->cursor) == first &&
+	       oh_alloc_ptr_near(arena->owner, oh_alloc_small_id(last),
+				 &c->cursor) == last;
+}
 
 static int oh_check_pool(struct oh_check *c, struct oh_arena *arena,
 			 struct oh_pool *pool)
@@ -57,6 +75,8 @@ static int oh_check_pool(struct oh_check *c, struct oh_arena *arena,
 						  OH_POOL_OVERHEAD)) ==
 		   (void *)pool + OH_POOL_OVERHEAD,
 		   "pool %p: its id does not name it", pool) ||
+	    OH_BAD(oh_check_cursor(c, arena, pool, bsize, nblocks),
+		   "pool %p: an id cursor misnames its blocks", pool) ||
 	    OH_BAD(pool->nextoffset >= OH_POOL_OVERHEAD + bsize &&
 		   pool->nextoffset <= OH_POOL_OVERHEAD + nblocks * bsize &&
 		   (pool->nextoffset - OH_POOL_OVERHEAD) % bsize == 0,
@@ -243,7 +263,7 @@ static int __oh_alloc_check(struct oh_alloc *a, struct oh_check *c)
  */
 int oh_alloc_check(struct oh_alloc *a)
 {
-	struct oh_check c = {};
+	struct oh_check c = { .cursor = OH_ID_CURSOR_INIT };
 	int ret;
 
 	c.seen = bitmap_alloc(oh_pool_nblocks(OH_ALIGN), GFP_KERNEL);

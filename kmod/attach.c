@@ -175,12 +175,10 @@ int __oh_table_reserve(struct oh_attach *att)
  * @att: The attachment, with an entry reserved.
  * @obj: The object; the caller records the entry in it.
  * @refs: The references the entry owns; the caller counts them in @att.
- * @handlep: Where to put the entry's handle, or NULL.
  *
- * Return: The entry's index.
+ * Return: The entry's index, whose handle oh_entry_handle() gives.
  */
-u32 oh_table_take(struct oh_attach *att, struct oh_object *obj, u32 refs,
-		  u64 *handlep)
+u32 oh_table_take(struct oh_attach *att, struct oh_object *obj, u32 refs)
 {
 	struct oh_table *t = &att->table;
 	u32 index = t->free_head;
@@ -190,13 +188,14 @@ u32 oh_table_take(struct oh_attach *att, struct oh_object *obj, u32 refs,
 	e->obj = obj;
 	e->refs = refs;
 	t->nr_used++;
-	if (handlep)
-		*handlep = __oh_entry_handle(att, e, index);
 	return index;
 }
 
-/* Free entry @index; an entry whose generation is spent is retired. */
-static void oh_table_put(struct oh_attach *att, u32 index)
+/*
+ * Free entry @index; an entry whose generation is spent is retired.
+ * Inline: every death with a handle frees an entry.
+ */
+static __always_inline void oh_table_put(struct oh_attach *att, u32 index)
 {
 	struct oh_table *t = &att->table;
 	struct oh_entry *e = oh_table_entry(t, index);
@@ -501,7 +500,7 @@ int oh_entry_get(struct oh_attach *att, struct oh_object *obj, u32 *indexp)
 	if (ret)
 		return ret;
 	if (!obj->home) {
-		index = oh_table_take(att, obj, 0, NULL);
+		index = oh_table_take(att, obj, 0);
 		obj->home = att->home;
 		obj->index = index;
 		goto out;
@@ -509,7 +508,7 @@ int oh_entry_get(struct oh_attach *att, struct oh_object *obj, u32 *indexp)
 	ret = oh_holders_add(att, obj, att->table.free_head);
 	if (ret)
 		return ret;
-	index = oh_table_take(att, obj, 0, NULL);
+	index = oh_table_take(att, obj, 0);
 out:
 	*indexp = index;
 	return 0;
@@ -535,23 +534,13 @@ void oh_entry_forget(struct oh_attach *att, struct oh_object *obj, u32 index)
 	oh_table_put(att, index);
 }
 
-/**
- * oh_handles_forget() - Free every entry of an object that dies.
- * @heap: The heap.
- * @obj: The object, whose count is zero.
- */
-void oh_handles_forget(struct objheap *heap, struct oh_object *obj)
+/* The entries other attachments have for @obj, which dies, go. */
+static noinline void oh_holders_forget(struct objheap *heap,
+				       struct oh_object *obj)
 {
-	struct oh_attach *home = oh_home(heap, obj);
-	struct oh_holders *hs;
+	struct oh_holders *hs = __oh_holders_find(heap, obj);
 	u32 i;
 
-	if (home) {
-		oh_table_put(home, obj->index);
-		obj->home = 0;
-		obj->index = OH_NO_INDEX;
-	}
-	hs = oh_holders_find(heap, obj);
 	if (!hs)
 		return;
 	for (i = 0; i < hs->nr; i++)
@@ -559,6 +548,27 @@ void oh_handles_forget(struct objheap *heap, struct oh_object *obj)
 	rhashtable_remove_fast(&heap->holders, &hs->node, oh_holders_params);
 	obj->flags &= ~OH_OBJ_SHARED;
 	oh_holders_free(heap, hs);
+}
+
+/**
+ * oh_handles_forget() - Free every entry of an object that dies.
+ * @heap: The heap.
+ * @obj: The object, whose count is zero.
+ *
+ * Other attachments' entries are freed out of line: with their loop here,
+ * every death paid for the registers it needs.
+ */
+void oh_handles_forget(struct objheap *heap, struct oh_object *obj)
+{
+	struct oh_attach *home = oh_home(heap, obj);
+
+	if (home) {
+		oh_table_put(home, obj->index);
+		obj->home = 0;
+		obj->index = OH_NO_INDEX;
+	}
+	if (unlikely(obj->flags & OH_OBJ_SHARED))
+		oh_holders_forget(heap, obj);
 }
 
 /* ---- making and releasing attachments ------------------------------ */

@@ -156,8 +156,7 @@ static inline int oh_table_reserve(struct oh_attach *att)
 	return __oh_table_reserve(att);
 }
 
-u32 oh_table_take(struct oh_attach *att, struct oh_object *obj, u32 refs,
-		  u64 *handlep);
+u32 oh_table_take(struct oh_attach *att, struct oh_object *obj, u32 refs);
 u64 oh_entry_handle(const struct oh_attach *att, u32 index);
 struct oh_object *oh_table_lookup(struct oh_attach *att, u64 handle,
 				  u32 *indexp);

@@ -143,9 +143,33 @@ enum {
 static_assert(GC_NR_HEADS * OH_ALIGN <= OH_GC_HEADS_SIZE);
 static_assert((OH_GC_HEADS_SIZE & (OH_GC_HEADS_SIZE - 1)) == 0);
 
+/*
+ * Head @i's node, from where the heads are rather than through its id: an
+ * id's lookup is three loads one after the other (oh_alloc_ptr()).
+ */
+static struct oh_link *gc_head(struct oh_gc *gc, unsigned int i)
+{
+	return (void *)gc->heads + i * OH_ALIGN;
+}
+
 static struct oh_alloc *gc_alloc(struct oh_gc *gc)
 {
 	return &container_of(gc, struct objheap, gc)->alloc;
+}
+
+/*
+ * The node @id names.  An object leaving its generation most often has a
+ * head for a neighbour, the list being a queue: the oldest goes first
+ * when userspace frees in the order it created, the newest when a chain
+ * is freed from its end; a head is found without a lookup.
+ */
+static struct oh_link *gc_link_at(struct oh_gc *gc, u32 id)
+{
+	u32 i = id - (gc->gens[0].objects - GC_HEAD_GEN0);
+
+	if (i < GC_NR_HEADS)
+		return gc_head(gc, i);
+	return oh_link_at(gc_alloc(gc), id);
 }
 
 static struct oh_alloc *gc_inc_alloc(struct oh_gc_inc *inc)
@@ -349,8 +373,9 @@ void oh_gc_track(struct objheap *heap, struct oh_object *obj)
 {
 	lockdep_assert_held(&heap->lock);
 
-	oh_idlist_add_tail(&heap->alloc, oh_obj_id(obj), &obj->gc_link,
-			   heap->gc.gens[0].objects);
+	__oh_idlist_add_tail(&heap->alloc, oh_obj_id(obj), &obj->gc_link,
+			     heap->gc.gens[0].objects,
+			     gc_head(&heap->gc, GC_HEAD_GEN0));
 	gc_count_in(&heap->gc, obj, 0);
 	heap->gc.gens[0].count++;
 }
@@ -366,11 +391,16 @@ void oh_gc_track(struct objheap *heap, struct oh_object *obj)
 void oh_gc_unlink(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_gc_inc *inc = &heap->gc.inc;
+	struct oh_link *l = &obj->gc_link;
 
 	if (unlikely(inc->phase != OBJHEAP_GC_PHASE_IDLE) &&
 	    inc->cursor == oh_obj_id(obj))
-		inc->cursor = obj->gc_link.next;
-	oh_idlist_del(&heap->alloc, &obj->gc_link);
+		inc->cursor = l->next;
+	/* oh_idlist_del(), with a neighbour that is a head found directly. */
+	gc_link_at(&heap->gc, l->prev)->next = l->next;
+	gc_link_at(&heap->gc, l->next)->prev = l->prev;
+	l->next = 0;
+	l->prev = 0;
 }
 
 /**
@@ -435,11 +465,12 @@ u32 oh_gc_nr_tracked(struct objheap *heap)
 /* Phase 1: gc_refs starts as the reference count.  0, or -EINTR. */
 static int gc_update_refs(const struct oh_alloc *a, u32 young)
 {
+	struct oh_id_cursor c = OH_ID_CURSOR_INIT;
 	unsigned long resched = 0;
 	struct oh_object *obj;
 	u32 id;
 
-	oh_idlist_for_each_obj(a, id, obj, young) {
+	oh_idlist_for_each_obj_near(a, &c, id, obj, young) {
 		obj->gc_refs = obj->refcnt;
 		/* Mappings are references from outside (kmod/payload.c). */
 		if (unlikely(oh_mappable(obj)))
@@ -457,13 +488,16 @@ static int gc_update_refs(const struct oh_alloc *a, u32 young)
  */
 static int gc_subtract_refs(const struct oh_alloc *a, u32 young)
 {
+	struct oh_id_cursor c = OH_ID_CURSOR_INIT;
 	unsigned long resched = 0;
 	struct oh_object *obj, *target, **slots;
-	u32 i, id;
+	u32 i, n, id;
 
-	oh_idlist_for_each_obj(a, id, obj, young) {
+	oh_idlist_for_each_obj_near(a, &c, id, obj, young) {
 		slots = oh_slots(obj);
-		for (i = 0; i < oh_nslots(obj); i++) {
+		/* Read once: the stores could alias the object's shape. */
+		n = oh_nslots(obj);
+		for (i = 0; i < n; i++) {
 			target = slots[i];
 			if (target && gc_is_young(target))
 				target->gc_refs--;
@@ -486,9 +520,9 @@ static unsigned long gc_visit_reachable(const struct oh_alloc *a,
 {
 	struct oh_object *target, **slots = oh_slots(obj);
 	unsigned long rescued = 0;
-	u32 i;
+	u32 i, n = oh_nslots(obj);
 
-	for (i = 0; i < oh_nslots(obj); i++) {
+	for (i = 0; i < n; i++) {
 		target = slots[i];
 		if (!target || !gc_is_young(target))
 			continue;
@@ -533,12 +567,13 @@ static int gc_move_unreachable(struct oh_gc *gc, unsigned int gen, u32 young,
 	unsigned long resched = 0, moved = 0, kept = 0, rescued;
 	/* Survivors by the generation they leave, counted out at the end. */
 	unsigned long from[OH_GC_OUTSIDE + 1] = {};
+	struct oh_id_cursor c = OH_ID_CURSOR_INIT;
 	struct oh_object *obj;
 	unsigned int i;
 	int ret = 0;
 
 	while (pos != young) {
-		obj = oh_obj_at(a, pos);
+		obj = oh_alloc_ptr_near(a, pos, &c);
 		if (obj->gc_refs) {
 			rescued = gc_visit_reachable(a, obj, young);
 			if (rescued) {
@@ -762,9 +797,9 @@ static void gc_empty_slots(struct objheap *heap, struct oh_object *obj,
 			   u32 mark)
 {
 	struct oh_object *target, **slots = oh_slots(obj);
-	u32 i;
+	u32 i, n = oh_nslots(obj);
 
-	for (i = 0; i < oh_nslots(obj); i++) {
+	for (i = 0; i < n; i++) {
 		target = slots[i];
 		if (!target)
 			continue;
@@ -846,22 +881,29 @@ static void gc_garbage_gone(struct objheap *heap, u32 cleared)
  */
 static void gc_delete_garbage(struct objheap *heap, u32 unreachable)
 {
+	struct oh_id_cursor c = OH_ID_CURSOR_INIT;
 	struct oh_alloc *a = &heap->alloc;
 	struct oh_gc *gc = &heap->gc;
 	struct oh_object *obj;
 	unsigned long resched = 0;
 	u32 id, next;
 
-	oh_idlist_for_each_obj(a, id, obj, unreachable) {
+	/*
+	 * Each id looked up is of an object still on @unreachable, whose
+	 * block keeps its region allocated: the cursor can only hold a
+	 * region freed by now when no id left names it.
+	 */
+	oh_idlist_for_each_obj_near(a, &c, id, obj, unreachable) {
 		gc_empty_slots(heap, obj, OH_OBJ_UNREACHABLE);
 		gc_resched(&resched);
 	}
 
 	/* The list is left behind as its objects go. */
+	c.region = U32_MAX;
 	id = oh_idlist_first(a, unreachable);
 	oh_idlist_init(a, unreachable);
 	for (; id != unreachable; id = next) {
-		obj = oh_obj_at(a, id);
+		obj = oh_alloc_ptr_near(a, id, &c);
 		next = obj->gc_link.next;
 		obj->gc_link.next = 0;
 		obj->gc_link.prev = 0;
@@ -1121,18 +1163,19 @@ static unsigned long gc_inc_subtract(struct oh_gc_inc *inc,
 	struct oh_alloc *a = gc_inc_alloc(inc);
 	struct oh_object *obj, *target, **slots;
 	unsigned long work = 0, resched = 0;
-	u32 i;
+	u32 i, n;
 
 	while (work < budget && inc->cursor != inc->todo) {
 		obj = oh_obj_at(a, inc->cursor);
 		slots = oh_slots(obj);
-		for (i = 0; i < oh_nslots(obj); i++) {
+		n = oh_nslots(obj);
+		for (i = 0; i < n; i++) {
 			target = slots[i];
 			if (target && (target->flags & OH_OBJ_INC) &&
 			    target->gc_refs)
 				target->gc_refs--;
 		}
-		work += 1 + oh_nslots(obj);
+		work += 1 + n;
 		inc->cursor = obj->gc_link.next;
 		gc_resched(&resched);
 	}
@@ -1147,9 +1190,9 @@ static unsigned long gc_inc_subtract(struct oh_gc_inc *inc,
 static void gc_inc_visit(struct oh_gc_inc *inc, struct oh_object *obj)
 {
 	struct oh_object *target, **slots = oh_slots(obj);
-	u32 i;
+	u32 i, n = oh_nslots(obj);
 
-	for (i = 0; i < oh_nslots(obj); i++) {
+	for (i = 0; i < n; i++) {
 		target = slots[i];
 		if (!target || !(target->flags & OH_OBJ_INC))
 			continue;

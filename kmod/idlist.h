@@ -67,16 +67,23 @@ static inline void oh_idlist_add(const struct oh_alloc *a, u32 id,
 	h->next = id;
 }
 
-static inline void oh_idlist_add_tail(const struct oh_alloc *a, u32 id,
-				      struct oh_link *l, u32 head)
+/* oh_idlist_add_tail() with the head's node @h already known. */
+static inline void __oh_idlist_add_tail(const struct oh_alloc *a, u32 id,
+					struct oh_link *l, u32 head,
+					struct oh_link *h)
 {
-	struct oh_link *h = oh_link_at(a, head);
 	u32 prev = h->prev;
 
 	l->next = head;
 	l->prev = prev;
 	oh_link_at(a, prev)->next = id;
 	h->prev = id;
+}
+
+static inline void oh_idlist_add_tail(const struct oh_alloc *a, u32 id,
+				      struct oh_link *l, u32 head)
+{
+	__oh_idlist_add_tail(a, id, l, head, oh_link_at(a, head));
 }
 
 /* Unlink @l; its ids become 0, which names no node. */

@@ -8,6 +8,7 @@
 #include <linux/align.h>
 #include <linux/list.h>
 #include <linux/overflow.h>
+#include <linux/string.h>
 #include <linux/types.h>
 #include <linux/objheap.h>
 
@@ -162,6 +163,16 @@ static __always_inline struct oh_object *oh_obj_at(const struct oh_alloc *a,
 #define oh_idlist_for_each_obj(a, id, obj, head)			\
 	for ((id) = oh_idlist_first(a, head);				\
 	     (id) != (head) && ((obj) = oh_obj_at(a, id), true);	\
+	     (id) = (obj)->gc_link.next)
+
+/*
+ * oh_idlist_for_each_obj(), looking ids up through cursor @c: for the
+ * collector's long walks (see oh_alloc_ptr_near() for when it may free).
+ */
+#define oh_idlist_for_each_obj_near(a, c, id, obj, head)		\
+	for ((id) = oh_idlist_first(a, head);				\
+	     (id) != (head) &&						\
+	     ((obj) = oh_alloc_ptr_near(a, id, c), true);		\
 	     (id) = (obj)->gc_link.next)
 
 /* The start of an object's block, where oh_alloc() put it. */
@@ -320,6 +331,35 @@ static inline u8 *oh_data(struct oh_object *obj)
 	return (u8 *)(oh_slots(obj) + oh_nslots(obj));
 }
 
+/*
+ * Zero @len bytes at @p, which is 8-byte aligned: a new object's slots, or
+ * its payload.  Up to four words are stored inline; a call to memset()
+ * ran about twenty instructions to clear two (make count).
+ */
+static __always_inline void oh_zero(void *p, size_t len)
+{
+	u64 *w = p;
+
+	switch (len) {
+	case 4 * sizeof(u64):
+		w[3] = 0;
+		fallthrough;
+	case 3 * sizeof(u64):
+		w[2] = 0;
+		fallthrough;
+	case 2 * sizeof(u64):
+		w[1] = 0;
+		fallthrough;
+	case sizeof(u64):
+		w[0] = 0;
+		fallthrough;
+	case 0:
+		break;
+	default:
+		memset(p, 0, len);
+	}
+}
+
 static inline struct oh_pages *oh_pages_of(struct oh_object *obj)
 {
 	return *(struct oh_pages **)oh_data(obj);
@@ -389,7 +429,6 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 				   u32 nslots, u32 data_len, u64 tag);
 void oh_object_abort(struct objheap *heap, struct oh_object *obj);
 void oh_object_free(struct objheap *heap, struct oh_object *obj);
-u64 oh_object_publish(struct oh_attach *att, struct oh_object *obj);
 u64 oh_handle(struct oh_attach *att, const struct oh_object *obj);
 struct oh_object *oh_lookup_entry(struct objheap_ucmd *ucmd, u64 handle,
 				  u32 *indexp);

@@ -354,7 +354,7 @@ int oh_payload_init(struct objheap *heap, struct oh_object *obj,
 		if (!data_uptr)
 			return 0;
 	} else if (!data_uptr) {
-		memset(oh_data(obj), 0, oh_data_len(obj));
+		oh_zero(oh_data(obj), oh_data_len(obj));
 		return 0;
 	}
 	return oh_payload_copy(obj, 0, data_uptr, oh_data_len(obj), false);
