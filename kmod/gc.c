@@ -158,10 +158,10 @@ static struct oh_alloc *gc_alloc(struct oh_gc *gc)
 }
 
 /*
- * The node @id names.  An object leaving its generation most often has a
- * head for a neighbour, the list being a queue: the oldest goes first
- * when userspace frees in the order it created, the newest when a chain
- * is freed from its end; a head is found without a lookup.
+ * The node @id names.  An object leaving its generation has a head for a
+ * neighbour when it is the oldest or the newest there, as when userspace
+ * frees in the order it created or a chain goes from its end; a head is
+ * found without a lookup.
  */
 static struct oh_link *gc_link_at(struct oh_gc *gc, u32 id)
 {
