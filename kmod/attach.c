@@ -232,32 +232,6 @@ u64 oh_entry_handle(const struct oh_attach *att, u32 index)
 				 index);
 }
 
-/**
- * oh_table_lookup() - The object a handle of @att names.
- * @att: The attachment.
- * @handle: The handle, from userspace.
- * @indexp: Where to put the handle's entry, or NULL.
- *
- * Return: The object, or NULL when the handle names none.
- */
-struct oh_object *oh_table_lookup(struct oh_attach *att, u64 handle,
-				  u32 *indexp)
-{
-	struct oh_table *t = &att->table;
-	u32 index = lower_32_bits(handle) ^ att->index_key;
-	struct oh_entry *e;
-
-	if (index >= t->inited)
-		return NULL;
-	index = array_index_nospec(index, t->inited);
-	e = oh_table_entry(t, index);
-	if (e->gen != (upper_32_bits(handle) ^ att->gen_key))
-		return NULL;
-	if (indexp)
-		*indexp = index;
-	return e->obj;
-}
-
 /* ---- the entries of other attachments ------------------------------ */
 
 static struct oh_holders *__oh_holders_find(struct objheap *heap,
@@ -646,6 +620,7 @@ static void oh_attach_free(struct oh_attach *att)
 	oh_events_destroy(att);
 	oh_parray_free(&heap->alloc, &att->table.pages);
 	put_pid(att->pid);
+	kfree(att->batch_mem);
 	if (att->charged)
 		oh_uncharge(&heap->alloc, sizeof(*att));
 	kfree(att);

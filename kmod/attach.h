@@ -8,6 +8,7 @@
 
 #include <linux/bits.h>
 #include <linux/list.h>
+#include <linux/nospec.h>
 #include <linux/rbtree.h>
 #include <linux/rhashtable-types.h>
 #include <linux/types.h>
@@ -89,6 +90,8 @@ static inline struct oh_entry *oh_table_entry(const struct oh_table *t,
  * @created: Objects it created.
  * @map_offsets: Its offsets for mmap(): id to struct oh_map_offset
  *               (kmod/payload.c).
+ * @batch_mem: Memory its batches reuse, or NULL (kmod/batch.c).
+ * @batch_mem_size: The size of @batch_mem.
  */
 struct oh_attach {
 	struct objheap *heap;
@@ -106,6 +109,8 @@ struct oh_attach {
 	u64 refs;
 	u64 created;
 	struct xarray map_offsets;
+	void *batch_mem;
+	size_t batch_mem_size;
 };
 
 /**
@@ -156,10 +161,36 @@ static inline int oh_table_reserve(struct oh_attach *att)
 	return __oh_table_reserve(att);
 }
 
+/**
+ * oh_table_lookup() - The object a handle of @att names.
+ * @att: The attachment.
+ * @handle: The handle, from userspace.
+ * @indexp: Where to put the handle's entry, or NULL.
+ *
+ * Inline: every command that names an object asks it, most of them once.
+ *
+ * Return: The object, or NULL when the handle names none.
+ */
+static inline struct oh_object *oh_table_lookup(struct oh_attach *att,
+						u64 handle, u32 *indexp)
+{
+	struct oh_table *t = &att->table;
+	u32 index = lower_32_bits(handle) ^ att->index_key;
+	struct oh_entry *e;
+
+	if (index >= t->inited)
+		return NULL;
+	index = array_index_nospec(index, t->inited);
+	e = oh_table_entry(t, index);
+	if (e->gen != (upper_32_bits(handle) ^ att->gen_key))
+		return NULL;
+	if (indexp)
+		*indexp = index;
+	return e->obj;
+}
+
 u32 oh_table_take(struct oh_attach *att, struct oh_object *obj, u32 refs);
 u64 oh_entry_handle(const struct oh_attach *att, u32 index);
-struct oh_object *oh_table_lookup(struct oh_attach *att, u64 handle,
-				  u32 *indexp);
 void oh_handles_forget(struct objheap *heap, struct oh_object *obj);
 struct oh_attach *oh_home(struct objheap *heap, const struct oh_object *obj);
 

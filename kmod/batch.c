@@ -50,14 +50,22 @@
  * dispatcher takes it before objheap_batch() runs.
  */
 #include <linux/highmem.h>
+#include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 #include "objheap.h"
+
+/*
+ * A batch's memory, its plan and its kernel copy, of up to this many bytes
+ * stays with the attachment for its next batch (objheap_batch_mem()).
+ */
+#define OBJHEAP_BATCH_KEEP SZ_16K
 
 /* Batch entries run between two cond_resched() calls. */
 #define OBJHEAP_BATCH_RESCHED_EVERY 64
@@ -229,40 +237,66 @@ static __always_inline u32 objheap_batch_u32(const void *ustruct, u32 size,
 	return v;
 }
 
-#define OBJHEAP_BATCH_U32(ustruct, size, type, field)			\
-	objheap_batch_u32(ustruct, size, offsetof(type, field))
+/**
+ * struct objheap_batch_price - Which fields of a command's structure say
+ * what its entry costs the batch's budget.
+ * @bytes_at: Offset of a u32 of bytes, or 0 when the command costs none.
+ * @slots_at: Offset of a u32 of slots, each a u64, or 0.
+ */
+struct objheap_batch_price {
+	u8 bytes_at;
+	u8 slots_at;
+};
 
 /*
  * The payload bytes an entry would copy or clear, which the batch's
  * budget counts: a new object's payload and slot array, an interned
  * payload, a read or a write, and the new size of a resized object (the
  * most a move of its slots and payload copies and clears).  The other
- * batchable commands do a bounded amount of work each.
+ * batchable commands do a bounded amount of work each.  Looked up once a
+ * command for a batch, not once an entry.
  */
-static u64 objheap_batch_cost(const struct objheap_ioctl_op *op,
-			      const void *ustruct, u32 size)
+static struct objheap_batch_price
+objheap_batch_price(const struct objheap_ioctl_op *op)
 {
 	switch (op->ioctl_num) {
 	case OBJHEAP_NEW:
-		return OBJHEAP_BATCH_U32(ustruct, size, struct objheap_new,
-					 data_len) +
-		       (u64)OBJHEAP_BATCH_U32(ustruct, size, struct objheap_new,
-					      nslots) * sizeof(u64);
+		return (struct objheap_batch_price){
+			offsetof(struct objheap_new, data_len),
+			offsetof(struct objheap_new, nslots),
+		};
 	case OBJHEAP_INTERN:
-		return OBJHEAP_BATCH_U32(ustruct, size, struct objheap_intern,
-					 data_len);
+		return (struct objheap_batch_price){
+			offsetof(struct objheap_intern, data_len), 0,
+		};
 	case OBJHEAP_RESIZE:
-		return OBJHEAP_BATCH_U32(ustruct, size, struct objheap_resize,
-					 data_len) +
-		       (u64)OBJHEAP_BATCH_U32(ustruct, size,
-					      struct objheap_resize,
-					      nslots) * sizeof(u64);
+		return (struct objheap_batch_price){
+			offsetof(struct objheap_resize, data_len),
+			offsetof(struct objheap_resize, nslots),
+		};
 	case OBJHEAP_READ:
 	case OBJHEAP_WRITE:
-		return OBJHEAP_BATCH_U32(ustruct, size, struct objheap_rw, len);
+		return (struct objheap_batch_price){
+			offsetof(struct objheap_rw, len), 0,
+		};
 	default:
-		return 0;
+		return (struct objheap_batch_price){};
 	}
+}
+
+/*
+ * What the entry whose structure of @size bytes is at @ustruct costs, for
+ * a command that has a price.
+ */
+static __always_inline u64 objheap_batch_cost(struct objheap_batch_price price,
+					      const void *ustruct, u32 size)
+{
+	u64 cost = objheap_batch_u32(ustruct, size, price.bytes_at);
+
+	if (price.slots_at)
+		cost += (u64)objheap_batch_u32(ustruct, size, price.slots_at) *
+			sizeof(u64);
+	return cost;
 }
 
 /*
@@ -281,6 +315,7 @@ static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
 	struct {
 		const struct objheap_ioctl_op *op;
 		u32 cmd;
+		struct objheap_batch_price price;
 	} seen[4] = {}, *c;
 	const struct objheap_batch_entry *entry;
 	const struct objheap_ioctl_op *op;
@@ -301,6 +336,7 @@ static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
 				return -EINVAL;
 			c->op = op;
 			c->cmd = entry->cmd;
+			c->price = objheap_batch_price(op);
 		}
 		op = c->op;
 		body = off + sizeof(*entry);
@@ -308,11 +344,15 @@ static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
 		if (size < op->min_size ||
 		    check_add_overflow(body, size, &end) || end > len)
 			return -EINVAL;
-		if (check_add_overflow(bytes, objheap_batch_cost(op, buf + body,
-								 size),
-				       &bytes) ||
-		    bytes > OBJHEAP_BATCH_MAX_BYTES)
-			return -EINVAL;
+		/*
+		 * @bytes is at most OBJHEAP_BATCH_MAX_BYTES before the sum and
+		 * a cost is below 2^36: this cannot wrap.
+		 */
+		if (c->price.bytes_at) {
+			bytes += objheap_batch_cost(c->price, buf + body, size);
+			if (bytes > OBJHEAP_BATCH_MAX_BYTES)
+				return -EINVAL;
+		}
 		ctx->steps[i] = (struct objheap_batch_step){
 			.op = op,
 			.off = body,
@@ -362,9 +402,24 @@ static int objheap_batch_run_entry(struct objheap_ucmd *ucmd,
 	return ret;
 }
 
+/* Where the result of @step's entry goes, in the kernel copy @buf. */
+static inline s32 *objheap_batch_result(void *buf,
+					const struct objheap_batch_step *step)
+{
+	struct objheap_batch_entry *entry = buf + step->off - sizeof(*entry);
+
+	return &entry->out_result;
+}
+
 /*
- * Run the plan on the kernel copy @buf.  Return: 0, or -EINTR when a fatal
- * signal stopped the batch between two entries.
+ * Run the plan on the kernel copy @buf: the entries in order until one
+ * fails (unless OBJHEAP_BATCH_CONTINUE) or a fatal signal is pending, then
+ * cancel those left.  The counts are kept in locals and stored once: an
+ * entry's handler may be anything, so the compiler would otherwise store
+ * and load them around every call.
+ *
+ * Return: 0, or -EINTR when a fatal signal stopped the batch between two
+ * entries.
  */
 static int objheap_batch_run(struct objheap_ucmd *ucmd,
 			     struct objheap_batch_ctx *ctx, void *buf)
@@ -375,33 +430,70 @@ static int objheap_batch_run(struct objheap_ucmd *ucmd,
 		.att = ucmd->att,
 		.batch = ctx,
 	};
-	struct objheap_batch_entry *entry;
+	bool stop = !(cmd->flags & OBJHEAP_BATCH_CONTINUE);
 	struct objheap_batch_step *step;
-	int ret = 0;
+	u32 count = cmd->count, failed = 0, i;
+	int ret = 0, result;
 
-	cmd->out_done = 0;
-	cmd->out_failed = 0;
-	for (ctx->cur = 0; ctx->cur < cmd->count; ctx->cur++) {
-		step = &ctx->steps[ctx->cur];
-		entry = buf + step->off - sizeof(*entry);
-		if (!ret && fatal_signal_pending(current))
+	for (i = 0; i < count; i++) {
+		if (unlikely(fatal_signal_pending(current))) {
 			ret = -EINTR;
-		if (ret || (cmd->out_failed &&
-			    !(cmd->flags & OBJHEAP_BATCH_CONTINUE))) {
-			entry->out_result = -ECANCELED;
-			continue;
+			break;
 		}
-		entry->out_result = objheap_batch_run_entry(&sub, step,
-							    buf + step->off);
-		cmd->out_done++;
-		if (entry->out_result)
-			cmd->out_failed++;
-		else
+		step = &ctx->steps[i];
+		ctx->cur = i;
+		result = objheap_batch_run_entry(&sub, step, buf + step->off);
+		*objheap_batch_result(buf, step) = result;
+		if (likely(!result)) {
 			step->out_handle = sub.out_handle;
-		if (!(cmd->out_done % OBJHEAP_BATCH_RESCHED_EVERY))
+		} else {
+			failed++;
+			if (stop) {
+				i++;
+				break;
+			}
+		}
+		if (!((i + 1) % OBJHEAP_BATCH_RESCHED_EVERY))
 			cond_resched();
 	}
+	cmd->out_done = i;
+	cmd->out_failed = failed;
+	for (; i < count; i++)
+		*objheap_batch_result(buf, &ctx->steps[i]) = -ECANCELED;
 	return ret;
+}
+
+/*
+ * @size bytes for a batch of @att: the memory @att keeps for its batches,
+ * grown to a power of two, when @size is at most OBJHEAP_BATCH_KEEP.  The
+ * slab's memory comes zeroed (init_on_alloc, on in Debian's kernels),
+ * which a batch's, wholly overwritten before it is read, does not need:
+ * zeroing afresh for each batch took 8 to 12 instructions an entry in
+ * batches of 64 (make count).  What a batch leaves there is never read by
+ * the next one, and stays with the attachment that wrote it.
+ */
+static void *objheap_batch_mem(struct oh_attach *att, size_t size)
+{
+	void *mem;
+
+	if (size > OBJHEAP_BATCH_KEEP)
+		return kvmalloc(size, OH_GFP_LARGE);
+	if (size <= att->batch_mem_size)
+		return att->batch_mem;
+	size = roundup_pow_of_two(max_t(size_t, size, SZ_1K));
+	mem = kmalloc(size, OH_GFP_LARGE);
+	if (!mem)
+		return NULL;
+	kfree(att->batch_mem);
+	att->batch_mem = mem;
+	att->batch_mem_size = size;
+	return mem;
+}
+
+static void objheap_batch_mem_free(struct oh_attach *att, void *mem)
+{
+	if (mem != att->batch_mem)
+		kvfree(mem);
 }
 
 /**
@@ -419,17 +511,19 @@ int objheap_batch(struct objheap_ucmd *ucmd)
 	struct objheap_upin ucmd_pin, buf_pin;
 	struct objheap_batch_ctx ctx = {};
 	bool written = false;
+	size_t plan_size;
 	void *buf;
 	int ret;
 
 	if (!cmd->count || cmd->count > OBJHEAP_BATCH_MAX_COUNT ||
 	    !cmd->len || cmd->len > OBJHEAP_BATCH_MAX_LEN)
 		return -EINVAL;
-	buf = kvmalloc(cmd->len, OH_GFP_LARGE);
-	ctx.steps = kvmalloc_array(cmd->count, sizeof(*ctx.steps), OH_GFP_LARGE);
-	ret = -ENOMEM;
-	if (!buf || !ctx.steps)
-		goto out_free;
+	/* The plan, then the kernel copy: both bounded, this cannot wrap. */
+	plan_size = array_size(cmd->count, sizeof(*ctx.steps));
+	ctx.steps = objheap_batch_mem(ucmd->att, plan_size + cmd->len);
+	if (!ctx.steps)
+		return -ENOMEM;
+	buf = (void *)ctx.steps + plan_size;
 
 	ret = objheap_upin(&ucmd_pin, (unsigned long)ucmd->ubuffer,
 			   min_t(size_t, ucmd->user_size, sizeof(*cmd)));
@@ -452,7 +546,6 @@ out_unpin_buf:
 out_unpin_ucmd:
 	objheap_unpin(&ucmd_pin, written);
 out_free:
-	kvfree(ctx.steps);
-	kvfree(buf);
+	objheap_batch_mem_free(ucmd->att, ctx.steps);
 	return ret;
 }

@@ -1191,6 +1191,63 @@ TEST_F(obj, batch_entries_follow_the_size_rules)
 	EXPECT_EQ(4, refcnt(self->heap, h));
 }
 
+/*
+ * The kernel keeps a batch's memory for the attachment's next batch.  A
+ * batch never sees what an earlier one left there: not its entries past
+ * its own buffer's end, nor the handles its entries returned.
+ */
+TEST_F(obj, batch_sees_nothing_of_the_batch_before)
+{
+	enum { N = 64, BIG = OBJHEAP_BATCH_MAX_COUNT };
+	uint64_t h = new_obj(self->heap, 0, 0);
+	struct objheap_batch_buf *b;
+	struct objheap_batch res;
+	struct raw_batch rb;
+	int i;
+
+	ASSERT_EQ(0, objheap_batch_alloc(&b, BIG));
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(i, objheap_batch_dup(b, h));
+	ASSERT_EQ(0, objheap_batch_submit(self->heap, b, 0));
+	EXPECT_EQ(N + 1, refcnt(self->heap, h));
+
+	/* Two entries and a count of 64: the 62 others are not there. */
+	memset(&rb, 0, sizeof(rb));
+	rb.e0.cmd = OBJHEAP_CMD_DUP;
+	rb.c0 = (struct objheap_handle_cmd){ .size = sizeof(rb.c0), .handle = h };
+	rb.e1.cmd = OBJHEAP_CMD_INFO;
+	rb.c1 = (struct objheap_info){ .size = sizeof(rb.c1), .handle = h };
+	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, N,
+				     offsetof(struct raw_batch, tail), &res));
+	EXPECT_EQ(N + 1, refcnt(self->heap, h));
+
+	/* Entry 1 of the last batch returned @h; here it is this DUP. */
+	objheap_batch_reset(b);
+	objheap_batch_dup(b, OBJHEAP_BATCH_REF(1));
+	objheap_batch_dup(b, h);
+	EXPECT_EQ(1, objheap_batch_submit(self->heap, b, OBJHEAP_BATCH_CONTINUE));
+	EXPECT_EQ(-EINVAL, objheap_batch_result(b, 0));
+	EXPECT_EQ(0, objheap_batch_result(b, 1));
+	EXPECT_EQ(N + 2, refcnt(self->heap, h));
+
+	/* Past what the kernel keeps, then back under it. */
+	objheap_batch_reset(b);
+	for (i = 0; i < BIG; i++)
+		ASSERT_EQ(i, i <= N ? objheap_batch_release(b, h) :
+				      objheap_batch_info(b, h));
+	ASSERT_EQ(0, objheap_batch_submit(self->heap, b, 0));
+	EXPECT_EQ(1, objheap_batch_info_result(b, BIG - 1)->out_refcnt);
+	EXPECT_EQ(1, refcnt(self->heap, h));
+	ASSERT_EQ(0, raw_batch(self->fd, &rb, 2,
+			       offsetof(struct raw_batch, tail), &res));
+	EXPECT_EQ(2, res.out_done);
+	EXPECT_EQ(0, res.out_failed);
+	EXPECT_EQ(h, rb.c0.out_handle);
+	EXPECT_EQ(2, rb.c1.out_refcnt);
+	objheap_batch_free(b);
+	EXPECT_LIVE(1);
+}
+
 /* Several threads on one heap, each building and dropping small graphs. */
 struct hammer {
 	struct objheap *heap;
