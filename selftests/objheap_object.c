@@ -856,6 +856,45 @@ TEST_F(obj, payload_ranges_are_checked)
 	EXPECT_LIVE(1);
 }
 
+/*
+ * Reads of up to 64 bytes take a path of their own in the kernel: every
+ * offset and length of a 96-byte payload gives the payload's bytes and
+ * nothing past them, and a read into a buffer that runs into an
+ * unmapped page is EFAULT.
+ */
+TEST_F(obj, short_reads_copy_exactly_their_range)
+{
+	enum { LEN = 96 };
+	unsigned char data[LEN], out[LEN + 8];
+	uint32_t off, n;
+	uint64_t h;
+	char *pages;
+
+	for (off = 0; off < LEN; off++)
+		data[off] = 0x5a ^ (off * 7);
+	ASSERT_EQ(0, objheap_new(self->heap, 0, 0, 0, data, LEN, NULL, &h));
+	for (off = 0; off <= LEN; off++) {
+		for (n = 0; off + n <= LEN && n <= 72; n++) {
+			memset(out, 0xee, sizeof(out));
+			ASSERT_EQ(0, objheap_read(self->heap, h, off, out + 1, n));
+			ASSERT_EQ(0xee, out[0]);
+			ASSERT_EQ(0, memcmp(out + 1, data + off, n));
+			ASSERT_EQ(0xee, out[n + 1]);
+		}
+	}
+	pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pages);
+	ASSERT_EQ(0, mprotect(pages + 4096, 4096, PROT_NONE));
+	EXPECT_EQ(-EFAULT, objheap_read(self->heap, h, 0, pages + 4088, 16));
+	EXPECT_EQ(-EFAULT, objheap_read(self->heap, h, 0, pages + 4095, 2));
+	EXPECT_EQ(0, objheap_read(self->heap, h, 0, pages + 4088, 8));
+	EXPECT_EQ(0, memcmp(pages + 4088, data, 8));
+	munmap(pages, 8192);
+	EXPECT_EQ(0, objheap_release(self->heap, h));
+	EXPECT_LIVE(0);
+}
+
 TEST_F(obj, sizes_past_the_maximum_are_einval)
 {
 	uint64_t h;
