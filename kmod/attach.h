@@ -162,6 +162,48 @@ static inline int oh_table_reserve(struct oh_attach *att)
 }
 
 /**
+ * oh_table_take() - Give the first free entry to @obj.
+ * @att: The attachment, with an entry reserved.
+ * @obj: The object; the caller records the entry in it.
+ * @refs: The references the entry owns; the caller counts them in @att.
+ *
+ * Return: The entry's index, whose handle oh_entry_handle() gives.
+ */
+static inline u32 oh_table_take(struct oh_attach *att, struct oh_object *obj,
+				u32 refs)
+{
+	struct oh_table *t = &att->table;
+	u32 index = t->free_head;
+	struct oh_entry *e = oh_table_entry(t, index);
+
+	t->free_head = e->refs;
+	e->obj = obj;
+	e->refs = refs;
+	t->nr_used++;
+	return index;
+}
+
+/**
+ * oh_entry_handle() - The handle of an entry in use.
+ * @att: The attachment.
+ * @index: The entry.
+ *
+ * The generation and the index are each masked with the attachment's own
+ * random keys, so a handle's value tells nothing of other attachments,
+ * and a handle of one attachment names nothing in another but by a
+ * chance of about 2^-31 times the share of the 2^32 indices in use there.
+ * The generation's key has bit 31 clear, so bit 63 of a handle stays
+ * clear.
+ *
+ * Return: The handle; it owns no reference by itself.
+ */
+static inline u64 oh_entry_handle(const struct oh_attach *att, u32 index)
+{
+	return __oh_entry_handle(att, oh_table_entry(&att->table, index),
+				 index);
+}
+
+/**
  * oh_table_lookup() - The object a handle of @att names.
  * @att: The attachment.
  * @handle: The handle, from userspace.
@@ -189,8 +231,6 @@ static inline struct oh_object *oh_table_lookup(struct oh_attach *att,
 	return e->obj;
 }
 
-u32 oh_table_take(struct oh_attach *att, struct oh_object *obj, u32 refs);
-u64 oh_entry_handle(const struct oh_attach *att, u32 index);
 void oh_handles_forget(struct objheap *heap, struct oh_object *obj);
 struct oh_attach *oh_home(struct objheap *heap, const struct oh_object *obj);
 
