@@ -386,13 +386,8 @@ int oh_ref(struct objheap *heap, struct oh_object *obj)
 	return 0;
 }
 
-/**
- * __oh_ref_user() - Count a reference for a handle userspace now holds.
- * @att: The attachment holding it.
- * @index: Its entry for the object; oh_ref_full() was false for the object
- *         under the same hold of the heap's lock, so this cannot fail.
- */
-void __oh_ref_user(struct oh_attach *att, u32 index)
+/* __oh_ref_user(), inline in the commands that return handles. */
+static __always_inline void oh_ref_user_entry(struct oh_attach *att, u32 index)
 {
 	struct oh_entry *e = oh_table_entry(&att->table, index);
 
@@ -402,6 +397,17 @@ void __oh_ref_user(struct oh_attach *att, u32 index)
 	oh_gc_shade(att->heap, e->obj);
 	e->refs++;
 	att->refs++;
+}
+
+/**
+ * __oh_ref_user() - Count a reference for a handle userspace now holds.
+ * @att: The attachment holding it.
+ * @index: Its entry for the object; oh_ref_full() was false for the object
+ *         under the same hold of the heap's lock, so this cannot fail.
+ */
+void __oh_ref_user(struct oh_attach *att, u32 index)
+{
+	oh_ref_user_entry(att, index);
 }
 
 /**
@@ -564,6 +570,27 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 	}
 }
 
+/* A last reference dropped: free @obj, unless it is spared. */
+static noinline void oh_unref_last(struct objheap *heap, struct oh_object *obj)
+{
+	if (!oh_spared(heap, obj))
+		oh_dealloc(heap, obj);
+}
+
+/* oh_unref(), inline in RELEASE and SET_SLOT. */
+static __always_inline void __oh_unref(struct objheap *heap,
+				       struct oh_object *obj)
+{
+	lockdep_assert_held(&heap->lock);
+
+	if (oh_immortal(obj))
+		return;
+	if (--obj->refcnt)
+		oh_gc_dropped(&heap->gc);
+	else
+		oh_unref_last(heap, obj);
+}
+
 /**
  * oh_unref() - Drop a reference oh_ref() took.
  * @heap: The heap.
@@ -572,14 +599,7 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
  */
 void oh_unref(struct objheap *heap, struct oh_object *obj)
 {
-	lockdep_assert_held(&heap->lock);
-
-	if (oh_immortal(obj))
-		return;
-	if (--obj->refcnt)
-		oh_gc_dropped(&heap->gc);
-	else if (!oh_spared(heap, obj))
-		oh_dealloc(heap, obj);
+	__oh_unref(heap, obj);
 }
 
 /*
@@ -587,7 +607,8 @@ void oh_unref(struct objheap *heap, struct oh_object *obj)
  * (OBJHEAP_RELEASE_FORGET, see the uapi header for what keeps its entry)
  * the entry goes too when it owned the last.
  */
-static int oh_release_entry(struct oh_attach *att, u32 index, bool forget)
+static __always_inline int oh_release_entry(struct oh_attach *att, u32 index,
+					    bool forget)
 {
 	struct oh_entry *e = oh_table_entry(&att->table, index);
 	struct oh_object *obj = e->obj;
@@ -605,7 +626,7 @@ static int oh_release_entry(struct oh_attach *att, u32 index, bool forget)
 	    !(obj->home == att->home &&
 	      (obj->flags & (OBJHEAP_OBJ_FINALIZE | OBJHEAP_OBJ_WEAKREF))))
 		oh_entry_forget(att, obj, index);
-	oh_unref(att->heap, obj);
+	__oh_unref(att->heap, obj);
 	return 0;
 }
 
@@ -689,6 +710,36 @@ static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
 	return 0;
 }
 
+/* oh_respond_handle(), inline in DUP and GET_SLOT. */
+static __always_inline int __oh_respond_handle(struct objheap_ucmd *ucmd,
+					       struct oh_object *obj,
+					       u64 *out_handle, size_t cmd_len)
+{
+	u32 index = OH_NO_INDEX;
+	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
+
+	if (obj) {
+		if (oh_ref_full(obj))
+			return -EOVERFLOW;
+		/* oh_entry_get()'s commonest case, inline. */
+		if (obj->home == ucmd->att->home) {
+			index = obj->index;
+		} else {
+			ret = oh_entry_get(ucmd->att, obj, &index);
+			if (ret)
+				return ret;
+		}
+	}
+	*out_handle = obj ? oh_entry_handle(ucmd->att, index) : 0;
+	ucmd->out_handle = *out_handle;
+	ret = objheap_ucmd_respond(ucmd, cmd_len);
+	if (!ret && obj)
+		oh_ref_user_entry(ucmd->att, index);
+	return ret;
+}
+
 /**
  * oh_respond_handle() - Return a new reference to an existing object.
  * @ucmd: The command.
@@ -709,24 +760,7 @@ static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
 int oh_respond_handle(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		      u64 *out_handle, size_t cmd_len)
 {
-	u32 index = OH_NO_INDEX;
-	int ret;
-
-	lockdep_assert_held(&ucmd->heap->lock);
-
-	if (obj) {
-		if (oh_ref_full(obj))
-			return -EOVERFLOW;
-		ret = oh_entry_get(ucmd->att, obj, &index);
-		if (ret)
-			return ret;
-	}
-	*out_handle = obj ? oh_entry_handle(ucmd->att, index) : 0;
-	ucmd->out_handle = *out_handle;
-	ret = objheap_ucmd_respond(ucmd, cmd_len);
-	if (!ret && obj)
-		__oh_ref_user(ucmd->att, index);
-	return ret;
+	return __oh_respond_handle(ucmd, obj, out_handle, cmd_len);
 }
 
 /* Objects a list walk handles between two cond_resched() calls. */
@@ -977,7 +1011,7 @@ int objheap_cmd_dup(struct objheap_ucmd *ucmd)
 	obj = __oh_lookup_entry(ucmd, cmd->handle, NULL);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	return oh_respond_handle(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
+	return __oh_respond_handle(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
 }
 
 int objheap_cmd_release(struct objheap_ucmd *ucmd)
@@ -1037,7 +1071,7 @@ int objheap_cmd_set_slot(struct objheap_ucmd *ucmd)
 	oh_slots(obj)[index] = target;
 	/* Last: this may free @obj itself, if only @old kept it alive. */
 	if (old)
-		oh_unref(ucmd->heap, old);
+		__oh_unref(ucmd->heap, old);
 	return 0;
 }
 
@@ -1054,7 +1088,7 @@ int objheap_cmd_get_slot(struct objheap_ucmd *ucmd)
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	target = oh_slots(obj)[array_index_nospec(cmd->index, oh_nslots(obj))];
-	return oh_respond_handle(ucmd, target, &cmd->out_handle, sizeof(*cmd));
+	return __oh_respond_handle(ucmd, target, &cmd->out_handle, sizeof(*cmd));
 }
 
 /* The object a read or write names, with the range checked. */
