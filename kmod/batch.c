@@ -470,7 +470,10 @@ static int objheap_batch_run(struct objheap_ucmd *ucmd,
  * which a batch's, wholly overwritten before it is read, does not need:
  * zeroing afresh for each batch took 8 to 12 instructions an entry in
  * batches of 64 (make count).  What a batch leaves there is never read by
- * the next one, and stays with the attachment that wrote it.
+ * the next one, and stays with the attachment that wrote it.  Two batches
+ * of one attachment never share it: a batch holds the heap's lock from
+ * this call to its write-back, and no batchable command gives it up (a
+ * large READ or WRITE gives it up only outside a batch).
  */
 static void *objheap_batch_mem(struct oh_attach *att, size_t size)
 {
