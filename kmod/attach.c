@@ -63,9 +63,6 @@
 
 #include "objheap.h"
 
-/* Generations run from 1 to OH_GEN_MAX: bit 63 of a handle stays clear. */
-#define OH_GEN_MAX (U32_MAX >> 1)
-
 /* A table grows a page of entries at a time, up to 2^30 entries. */
 #define OH_TABLE_MAX BIT(30)
 static_assert(sizeof(struct oh_entry) == 16);
@@ -116,18 +113,6 @@ static size_t oh_holders_size(u32 cap)
 /* ---- one attachment's table --------------------------------------- */
 
 /*
- * The generation after @gen in @att's table.  One generation, @gen_key,
- * is skipped: its handles would have no generation bits (see
- * oh_entry_handle()), and a handle is never 0.
- */
-static u32 oh_gen_next(const struct oh_attach *att, u32 gen)
-{
-	if (++gen == att->gen_key)
-		gen++;
-	return gen;
-}
-
-/*
  * Entries set up at a time when the free list runs out: enough that the
  * call is rare, few enough that the command adding a page to the table
  * costs about one allocation more than the others, not the setting up
@@ -168,27 +153,6 @@ int __oh_table_reserve(struct oh_attach *att)
 	t->inited = first + OH_TABLE_STEP;
 	t->free_head = first;
 	return 0;
-}
-
-/*
- * Free entry @index; an entry whose generation is spent is retired.
- * Inline: every death with a handle frees an entry.
- */
-static __always_inline void oh_table_put(struct oh_attach *att, u32 index)
-{
-	struct oh_table *t = &att->table;
-	struct oh_entry *e = oh_table_entry(t, index);
-	u32 gen = oh_gen_next(att, e->gen);
-
-	att->refs -= e->refs;
-	e->obj = NULL;
-	e->refs = OH_NO_INDEX;
-	t->nr_used--;
-	if (gen <= OH_GEN_MAX) {
-		e->gen = gen;
-		e->refs = t->free_head;
-		t->free_head = index;
-	}
 }
 
 /* ---- the entries of other attachments ------------------------------ */
@@ -309,8 +273,15 @@ err_uncharge:
 	return ret;
 }
 
-/* Take @att's entry out of @obj's record; the record goes when empty. */
-static void oh_holders_del(struct oh_attach *att, struct oh_object *obj)
+/**
+ * oh_holders_del() - Take an attachment's entry out of an object's record.
+ * @att: The attachment, which is not @obj's home.
+ * @obj: The object; its record goes when it is left empty.
+ *
+ * Out of line from __oh_entry_forget(), whose commonest case, an object's
+ * home entry, then saves and restores no registers for it.
+ */
+noinline void oh_holders_del(struct oh_attach *att, struct oh_object *obj)
 {
 	struct objheap *heap = att->heap;
 	struct oh_holders *hs = oh_holders_find(heap, obj);
@@ -349,20 +320,6 @@ void oh_holders_destroy(struct objheap *heap)
 }
 
 /* ---- finding and making entries ------------------------------------ */
-
-/**
- * oh_home() - The attachment an object's own entry is in.
- * @heap: The heap.
- * @obj: The object.
- *
- * Return: The attachment, or NULL when the object has no home.
- */
-struct oh_attach *oh_home(struct objheap *heap, const struct oh_object *obj)
-{
-	if (likely(obj->home < OH_HOMES_CACHED))
-		return heap->home_cache[obj->home];
-	return xa_load(&heap->homes, obj->home);
-}
 
 /* Give @att a number, by which objects it makes name it as their home. */
 static int oh_home_add(struct objheap *heap, struct oh_attach *att)
@@ -448,28 +405,23 @@ out:
 }
 
 /**
- * oh_entry_forget() - Free an attachment's entry for a live object.
+ * oh_entry_forget() - __oh_entry_forget() of entry @index.
  * @att: The attachment.
  * @obj: The object, which lives on.
  * @index: @att's entry for @obj, which owns no reference.
- *
- * The entry's handle names nothing from now on; @obj forgets the entry
- * if it was its home's.
  */
 void oh_entry_forget(struct oh_attach *att, struct oh_object *obj, u32 index)
 {
-	if (obj->home == att->home) {
-		obj->home = 0;
-		obj->index = OH_NO_INDEX;
-	} else {
-		oh_holders_del(att, obj);
-	}
-	oh_table_put(att, index);
+	__oh_entry_forget(att, obj, oh_table_entry(&att->table, index), index);
 }
 
-/* The entries other attachments have for @obj, which dies, go. */
-static noinline void oh_holders_forget(struct objheap *heap,
-				       struct oh_object *obj)
+/**
+ * oh_holders_forget() - Free the entries other attachments have for an
+ *                       object that dies.
+ * @heap: The heap.
+ * @obj: The object, flagged OH_OBJ_SHARED.
+ */
+void oh_holders_forget(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_holders *hs = __oh_holders_find(heap, obj);
 	u32 i;
@@ -481,27 +433,6 @@ static noinline void oh_holders_forget(struct objheap *heap,
 	rhashtable_remove_fast(&heap->holders, &hs->node, oh_holders_params);
 	obj->flags &= ~OH_OBJ_SHARED;
 	oh_holders_free(heap, hs);
-}
-
-/**
- * oh_handles_forget() - Free every entry of an object that dies.
- * @heap: The heap.
- * @obj: The object, whose count is zero.
- *
- * Other attachments' entries are freed out of line: with their loop here,
- * every death paid for the registers it needs.
- */
-void oh_handles_forget(struct objheap *heap, struct oh_object *obj)
-{
-	struct oh_attach *home = oh_home(heap, obj);
-
-	if (home) {
-		oh_table_put(home, obj->index);
-		obj->home = 0;
-		obj->index = OH_NO_INDEX;
-	}
-	if (unlikely(obj->flags & OH_OBJ_SHARED))
-		oh_holders_forget(heap, obj);
 }
 
 /* ---- making and releasing attachments ------------------------------ */

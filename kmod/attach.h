@@ -183,6 +183,54 @@ static inline u32 oh_table_take(struct oh_attach *att, struct oh_object *obj,
 	return index;
 }
 
+/* Generations run from 1 to OH_GEN_MAX: bit 63 of a handle stays clear. */
+#define OH_GEN_MAX (U32_MAX >> 1)
+
+/*
+ * The generation after @gen in @att's table.  One generation, @gen_key,
+ * is skipped: its handles would have no generation bits (see
+ * oh_entry_handle()), and a handle is never 0.
+ */
+static inline u32 oh_gen_next(const struct oh_attach *att, u32 gen)
+{
+	if (++gen == att->gen_key)
+		gen++;
+	return gen;
+}
+
+/**
+ * __oh_table_put() - Free an entry of @att.
+ * @att: The attachment.
+ * @e: The entry, in use.
+ * @index: Its index.
+ *
+ * The references the entry owned leave @att's count; an entry whose
+ * generation is spent is retired rather than freed.  Inline: every death
+ * with a handle frees an entry.
+ */
+static __always_inline void __oh_table_put(struct oh_attach *att,
+					   struct oh_entry *e, u32 index)
+{
+	struct oh_table *t = &att->table;
+	u32 gen = oh_gen_next(att, e->gen);
+
+	att->refs -= e->refs;
+	e->obj = NULL;
+	e->refs = OH_NO_INDEX;
+	t->nr_used--;
+	if (gen <= OH_GEN_MAX) {
+		e->gen = gen;
+		e->refs = t->free_head;
+		t->free_head = index;
+	}
+}
+
+/* __oh_table_put() of entry @index. */
+static __always_inline void oh_table_put(struct oh_attach *att, u32 index)
+{
+	__oh_table_put(att, oh_table_entry(&att->table, index), index);
+}
+
 /**
  * oh_entry_handle() - The handle of an entry in use.
  * @att: The attachment.
@@ -231,8 +279,8 @@ static inline struct oh_object *oh_table_lookup(struct oh_attach *att,
 	return e->obj;
 }
 
-void oh_handles_forget(struct objheap *heap, struct oh_object *obj);
-struct oh_attach *oh_home(struct objheap *heap, const struct oh_object *obj);
+void oh_holders_del(struct oh_attach *att, struct oh_object *obj);
+void oh_holders_forget(struct objheap *heap, struct oh_object *obj);
 
 void oh_names_destroy(struct objheap *heap);
 

@@ -388,7 +388,7 @@ void oh_gc_track(struct objheap *heap, struct oh_object *obj)
  * An incremental collection walks its list from a cursor it keeps between
  * increments: the cursor moves on when its object leaves.
  */
-void oh_gc_unlink(struct objheap *heap, struct oh_object *obj)
+static void oh_gc_unlink(struct objheap *heap, struct oh_object *obj)
 {
 	struct oh_gc_inc *inc = &heap->gc.inc;
 	struct oh_link *l = &obj->gc_link;
@@ -403,15 +403,9 @@ void oh_gc_unlink(struct objheap *heap, struct oh_object *obj)
 	l->prev = 0;
 }
 
-/**
- * oh_gc_count_free() - Count the freeing of a tracked object.
- * @heap: The heap.
- * @obj: The object, which has left its list, or is leaving the collector.
- *
- * Generation 0's count is creations minus frees of tracked objects; the
- * object leaves its generation's number of objects.
- */
-void oh_gc_count_free(struct objheap *heap, struct oh_object *obj)
+/* oh_gc_count_free(), inline where a collection frees its garbage. */
+static __always_inline void gc_count_free(struct objheap *heap,
+					  struct oh_object *obj)
 {
 	lockdep_assert_held(&heap->lock);
 
@@ -422,6 +416,33 @@ void oh_gc_count_free(struct objheap *heap, struct oh_object *obj)
 	if (unlikely(obj->flags & OH_OBJ_INC_UNREACHABLE) &&
 	    heap->gc.inc.phase == OBJHEAP_GC_PHASE_WALK)
 		heap->gc.inc.found--;
+}
+
+/**
+ * oh_gc_count_free() - Count the freeing of a tracked object.
+ * @heap: The heap.
+ * @obj: The object, which has left its list, or is leaving the collector.
+ *
+ * Generation 0's count is creations minus frees of tracked objects; the
+ * object leaves its generation's number of objects.
+ */
+void oh_gc_count_free(struct objheap *heap, struct oh_object *obj)
+{
+	gc_count_free(heap, obj);
+}
+
+/**
+ * oh_gc_untrack() - Take a tracked object out of the collector for good.
+ * @heap: The heap.
+ * @obj: The object, on a list of the collector; it is to be freed (then
+ *       its freeing is counted now) or interned.
+ *
+ * oh_gc_unlink() and oh_gc_count_free() in one call: a death made both.
+ */
+void oh_gc_untrack(struct objheap *heap, struct oh_object *obj)
+{
+	oh_gc_unlink(heap, obj);
+	gc_count_free(heap, obj);
 }
 
 static unsigned long gc_list_size(struct oh_gc *gc, u32 head)
@@ -842,10 +863,12 @@ static unsigned long gc_delete_some(struct objheap *heap, u32 unreachable,
 		 */
 		gc_empty_slots(heap, obj, mark);
 		work += 1 + oh_nslots(obj);
-		if (--obj->refcnt)
+		if (--obj->refcnt) {
 			oh_idlist_add_tail(a, id, &obj->gc_link, cleared);
-		else
-			oh_object_free(heap, obj);
+		} else {
+			gc_count_free(heap, obj);
+			oh_object_free_counted(heap, obj);
+		}
 		gc_resched(&resched);
 	}
 	return work;
@@ -914,7 +937,8 @@ static void gc_delete_garbage(struct objheap *heap, u32 unreachable)
 					   gc->gens[OH_GC_GENS - 1].objects);
 			continue;
 		}
-		oh_object_free(heap, obj);
+		gc_count_free(heap, obj);
+		oh_object_free_counted(heap, obj);
 		gc_resched(&resched);
 	}
 }

@@ -338,8 +338,7 @@ int oh_intern_object(struct objheap_ucmd *ucmd, struct oh_object *obj,
 
 	/* A resizable object leaves the collector: interned ones are not. */
 	if (oh_tracked(obj)) {
-		oh_gc_unlink(heap, obj);
-		oh_gc_count_free(heap, obj);
+		oh_gc_untrack(heap, obj);
 		obj->flags &= ~OH_OBJ_INC_MARKS;
 	}
 	obj->flags |= OBJHEAP_OBJ_INTERNED;

@@ -368,6 +368,19 @@ static __always_inline void oh_object_publish(struct oh_attach *att,
 		oh_trace_obj_new(att, obj, handle);
 }
 
+/* oh_ref(), inline where a creation fills its slots. */
+static __always_inline int __oh_ref(struct objheap *heap,
+				    struct oh_object *obj)
+{
+	if (oh_ref_full(obj))
+		return -EOVERFLOW;
+	if (!oh_immortal(obj)) {
+		obj->refcnt++;
+		oh_gc_shade(heap, obj);
+	}
+	return 0;
+}
+
 /**
  * oh_ref() - Take a reference for a slot (or the collector's garbage list).
  * @heap: The heap.
@@ -377,13 +390,7 @@ static __always_inline void oh_object_publish(struct oh_attach *att,
  */
 int oh_ref(struct objheap *heap, struct oh_object *obj)
 {
-	if (oh_ref_full(obj))
-		return -EOVERFLOW;
-	if (!oh_immortal(obj)) {
-		obj->refcnt++;
-		oh_gc_shade(heap, obj);
-	}
-	return 0;
+	return __oh_ref(heap, obj);
 }
 
 /* __oh_ref_user(), inline in the commands that return handles. */
@@ -434,6 +441,33 @@ void oh_unref_user_undo(struct oh_attach *att, struct oh_object *obj)
 	att->refs--;
 }
 
+/*
+ * oh_object_free(), inline in the walk of a death (oh_dealloc()).  With
+ * @counted, the collector has counted the object's freeing already: the
+ * walk took it out with oh_gc_untrack(), or a collection freeing its
+ * garbage counted it (oh_object_free_counted()).
+ */
+static __always_inline void __oh_object_free(struct objheap *heap,
+					     struct oh_object *obj,
+					     bool counted)
+{
+	lockdep_assert_held(&heap->lock);
+
+	if (trace_objheap_obj_free_enabled())
+		oh_trace_obj_free(heap, obj);
+	if (obj->flags & OH_OBJ_WEAKREFED)
+		oh_weak_clear(heap, obj);
+	if (oh_is_weakref(obj))
+		oh_weakref_free(heap, obj);
+	if (obj->flags & OBJHEAP_OBJ_INTERNED)
+		oh_intern_del(heap, obj);
+	else if (!counted && oh_tracked(obj))
+		oh_gc_count_free(heap, obj);
+	oh_handles_forget(heap, obj);
+	heap->nr_objects--;
+	oh_object_free_mem(heap, obj);
+}
+
 /**
  * oh_object_free() - Free an object nothing refers to.
  * @heap: The heap.
@@ -446,21 +480,21 @@ void oh_unref_user_undo(struct oh_attach *att, struct oh_object *obj)
  */
 void oh_object_free(struct objheap *heap, struct oh_object *obj)
 {
-	lockdep_assert_held(&heap->lock);
+	__oh_object_free(heap, obj, false);
+}
 
-	if (trace_objheap_obj_free_enabled())
-		oh_trace_obj_free(heap, obj);
-	if (obj->flags & OH_OBJ_WEAKREFED)
-		oh_weak_clear(heap, obj);
-	if (oh_is_weakref(obj))
-		oh_weakref_free(heap, obj);
-	if (obj->flags & OBJHEAP_OBJ_INTERNED)
-		oh_intern_del(heap, obj);
-	else if (oh_tracked(obj))
-		oh_gc_count_free(heap, obj);
-	oh_handles_forget(heap, obj);
-	heap->nr_objects--;
-	oh_object_free_mem(heap, obj);
+/**
+ * oh_object_free_counted() - oh_object_free() of a tracked object whose
+ *                            freeing the collector has counted.
+ * @heap: The heap.
+ * @obj: The object, off the collector's lists, its count zero.
+ *
+ * A collection freeing its garbage counts each object inline, a call
+ * fewer per object found.
+ */
+void oh_object_free_counted(struct objheap *heap, struct oh_object *obj)
+{
+	__oh_object_free(heap, obj, true);
 }
 
 /**
@@ -538,7 +572,7 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 		oh_object_free(heap, obj);
 		return;
 	}
-	oh_gc_unlink(heap, obj);
+	oh_gc_untrack(heap, obj);
 	last = obj;
 	while (obj) {
 		slots = oh_slots(obj);
@@ -555,7 +589,7 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 			if (oh_spared(heap, child))
 				continue;
 			if (oh_tracked(child)) {
-				oh_gc_unlink(heap, child);
+				oh_gc_untrack(heap, child);
 				last->gc_link.next = oh_obj_id(child);
 				last = child;
 			} else {
@@ -563,7 +597,7 @@ static void oh_dealloc(struct objheap *heap, struct oh_object *obj)
 			}
 		}
 		child = obj == last ? NULL : oh_obj_at(a, obj->gc_link.next);
-		oh_object_free(heap, obj);
+		__oh_object_free(heap, obj, true);
 		obj = child;
 		if (!(++freed % OH_RESCHED_EVERY))
 			cond_resched();
@@ -625,7 +659,7 @@ static __always_inline int oh_release_entry(struct oh_attach *att, u32 index,
 	if (forget && !e->refs &&
 	    !(obj->home == att->home &&
 	      (obj->flags & (OBJHEAP_OBJ_FINALIZE | OBJHEAP_OBJ_WEAKREF))))
-		oh_entry_forget(att, obj, index);
+		__oh_entry_forget(att, obj, e, index);
 	__oh_unref(att->heap, obj);
 	return 0;
 }
@@ -699,10 +733,10 @@ static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
 			return -EFAULT;
 		if (!handle)
 			continue;
-		target = oh_lookup(ucmd, handle);
+		target = __oh_lookup_entry(ucmd, handle, NULL);
 		if (IS_ERR(target))
 			return PTR_ERR(target);
-		ret = oh_ref(ucmd->heap, target);
+		ret = __oh_ref(ucmd->heap, target);
 		if (ret)
 			return ret;
 		oh_slots(obj)[i] = target;

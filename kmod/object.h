@@ -429,6 +429,7 @@ struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 				   u32 nslots, u32 data_len, u64 tag);
 void oh_object_abort(struct objheap *heap, struct oh_object *obj);
 void oh_object_free(struct objheap *heap, struct oh_object *obj);
+void oh_object_free_counted(struct objheap *heap, struct oh_object *obj);
 u64 oh_handle(struct oh_attach *att, const struct oh_object *obj);
 struct oh_object *oh_lookup_entry(struct objheap_ucmd *ucmd, u64 handle,
 				  u32 *indexp);
