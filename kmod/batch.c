@@ -53,6 +53,7 @@
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
@@ -139,7 +140,8 @@ u64 objheap_batch_ref(struct objheap_ucmd *ucmd, u64 ref)
 
 	if (!ctx || i >= ctx->cur)
 		return 0;
-	return ctx->steps[i].out_handle;
+	/* @ref is userspace's: no load past the plan, even speculated. */
+	return ctx->steps[array_index_nospec(i, ctx->cur)].out_handle;
 }
 
 /*
