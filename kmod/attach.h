@@ -162,6 +162,25 @@ static inline int oh_table_reserve(struct oh_attach *att)
 }
 
 /**
+ * __oh_table_take() - Give the first free entry, already looked up, to @obj.
+ * @att: The attachment, with an entry reserved.
+ * @e: The entry @att->table.free_head names.
+ * @obj: The object; the caller records the entry in it.
+ * @refs: The references the entry owns; the caller counts them in @att.
+ */
+static __always_inline void __oh_table_take(struct oh_attach *att,
+					    struct oh_entry *e,
+					    struct oh_object *obj, u32 refs)
+{
+	struct oh_table *t = &att->table;
+
+	t->free_head = e->refs;
+	e->obj = obj;
+	e->refs = refs;
+	t->nr_used++;
+}
+
+/**
  * oh_table_take() - Give the first free entry to @obj.
  * @att: The attachment, with an entry reserved.
  * @obj: The object; the caller records the entry in it.
@@ -172,14 +191,9 @@ static inline int oh_table_reserve(struct oh_attach *att)
 static inline u32 oh_table_take(struct oh_attach *att, struct oh_object *obj,
 				u32 refs)
 {
-	struct oh_table *t = &att->table;
-	u32 index = t->free_head;
-	struct oh_entry *e = oh_table_entry(t, index);
+	u32 index = att->table.free_head;
 
-	t->free_head = e->refs;
-	e->obj = obj;
-	e->refs = refs;
-	t->nr_used++;
+	__oh_table_take(att, oh_table_entry(&att->table, index), obj, refs);
 	return index;
 }
 
