@@ -394,9 +394,25 @@ static inline size_t oh_object_size(u32 flags, u32 nslots, u32 data_len)
 	return size;
 }
 
+/*
+ * The size oh_object_size() gave @obj's block.  A shape that holds the
+ * sizes is an object that is not resizable, in a small block, without a
+ * trace word (only a large block has one) or a struct oh_far: its block
+ * is its header, its slots and its payload (a pointer, if mappable).
+ * Every death asks, and oh_object_size()'s general case took 30
+ * instructions of it.
+ */
 static inline size_t oh_object_bytes(const struct oh_object *obj)
 {
-	return oh_object_size(obj->flags, oh_nslots(obj), oh_data_len(obj));
+	u32 shape = obj->shape;
+
+	if (likely(shape != OH_SHAPE_FAR))
+		return sizeof(struct oh_object) +
+		       (shape & OH_SHAPE_SLOTS) * sizeof(struct oh_object *) +
+		       (obj->flags & OBJHEAP_OBJ_MAPPABLE ?
+			sizeof(struct oh_pages *) : shape >> 7);
+	return oh_object_size(obj->flags, oh_far(obj)->nslots,
+			      oh_far(obj)->data_len);
 }
 
 u64 oh_payload_footprint(struct oh_object *obj);
