@@ -651,7 +651,7 @@ static __always_inline void *oh_alloc_small(struct oh_alloc *a,
 }
 
 /* The pool was full and got a block back. */
-static noinline void oh_pool_unfull(struct oh_alloc *a, struct oh_pool *pool)
+noinline void oh_pool_unfull(struct oh_alloc *a, struct oh_pool *pool)
 {
 	if (--pool->ref) {
 		list_add(&pool->node, &a->usedpools[pool->szidx]);
@@ -661,31 +661,10 @@ static noinline void oh_pool_unfull(struct oh_alloc *a, struct oh_pool *pool)
 }
 
 /* The pool's last block was freed. */
-static noinline void oh_pool_empty(struct oh_alloc *a, struct oh_pool *pool)
+noinline void oh_pool_empty(struct oh_alloc *a, struct oh_pool *pool)
 {
 	list_del(&pool->node);
 	oh_pool_release(a, pool);
-}
-
-static __always_inline void oh_free_small(struct oh_alloc *a, void *p,
-					  unsigned int idx)
-{
-	struct oh_pool *pool = (struct oh_pool *)((unsigned long)p & oh_pool_mask);
-	void *last = pool->freeblock;
-
-	/* A sized free with the wrong size would corrupt the pool. */
-	if (WARN_ON_ONCE(pool->szidx != idx))
-		return;
-	*(void **)p = last;
-	pool->freeblock = p;
-	a->used -= OH_CLASS_SIZE(idx);
-	if (likely(last)) {
-		if (likely(--pool->ref))
-			return;
-		oh_pool_empty(a, pool);
-		return;
-	}
-	oh_pool_unfull(a, pool);
 }
 
 /* ---- large allocations -------------------------------------------- */

@@ -162,4 +162,40 @@ static __always_inline u32 *oh_alloc_trace_word(struct oh_alloc *a, void *p,
 			      oh_class_recip[pool->szidx]) >> 32];
 }
 
+void oh_pool_unfull(struct oh_alloc *a, struct oh_pool *pool);
+void oh_pool_empty(struct oh_alloc *a, struct oh_pool *pool);
+
+/**
+ * oh_free_small() - Free a block of a pool.
+ * @a: The heap's allocator.
+ * @p: The block.
+ * @idx: Its size class: what oh_free() makes of the size oh_alloc() had.
+ *
+ * Inline here for the deaths of objects in small blocks (kmod/object.c),
+ * which know their blocks are: through oh_free(), 7 more instructions a
+ * death.  The pool's changes of list are out of line.
+ *
+ * Context: The heap's lock is held.
+ */
+static __always_inline void oh_free_small(struct oh_alloc *a, void *p,
+					  unsigned int idx)
+{
+	struct oh_pool *pool = (struct oh_pool *)((unsigned long)p & oh_pool_mask);
+	void *last = pool->freeblock;
+
+	/* A sized free with the wrong size would corrupt the pool. */
+	if (WARN_ON_ONCE(pool->szidx != idx))
+		return;
+	*(void **)p = last;
+	pool->freeblock = p;
+	a->used -= OH_CLASS_SIZE(idx);
+	if (likely(last)) {
+		if (likely(--pool->ref))
+			return;
+		oh_pool_empty(a, pool);
+		return;
+	}
+	oh_pool_unfull(a, pool);
+}
+
 #endif /* __OBJHEAP_ALLOC_INTERNAL_H */
