@@ -23,9 +23,9 @@
  *  2. Copy and plan.  The buffer is copied once into kernel memory and
  *     checked there: each entry is a batchable command whose structure
  *     is at least its minimum size and ends inside the buffer, and the
- *     entries fill the buffer exactly.  Offsets are added with
- *     check_add_overflow(), so no size can wrap them, whatever the width
- *     of size_t.  Where each entry's structure lies, its size and its
+ *     entries fill the buffer exactly.  A size userspace gives is compared
+ *     with the bytes left before it is added to an offset, so none can
+ *     wrap one.  Where each entry's structure lies, its size and its
  *     command go into a plan, and step 3 runs the plan: nothing of the
  *     layout is read again.  The plan also adds up the payload bytes the
  *     entries would copy (struct objheap_batch's kernel-doc says which);
@@ -67,6 +67,9 @@
  * stays with the attachment for its next batch (objheap_batch_mem()).
  */
 #define OBJHEAP_BATCH_KEEP SZ_16K
+
+/* The plan's offsets, u32, have room for a buffer and then some. */
+static_assert((u64)OBJHEAP_BATCH_MAX_LEN * 2 <= U32_MAX);
 
 /* Batch entries run between two cond_resched() calls. */
 #define OBJHEAP_BATCH_RESCHED_EVERY 64
@@ -324,13 +327,19 @@ static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
 	u32 off = 0, end = 0, body, size, i;
 	u64 bytes = 0;
 
+	/*
+	 * @off is at most @len + 7 and @len at most OBJHEAP_BATCH_MAX_LEN
+	 * (see the static_assert() above), so @off + @head cannot wrap; a
+	 * structure's size, any u32, is added only once it is known to fit
+	 * in what is left of @len.
+	 */
 	for (i = 0; i < count; i++) {
 		/* The entry, then its structure's size and flags. */
-		if (check_add_overflow(off, head, &end) || end > len)
+		if (off + head > len)
 			return -EINVAL;
 		entry = buf + off;
 		c = &seen[entry->cmd % ARRAY_SIZE(seen)];
-		if (!c->op || c->cmd != entry->cmd) {
+		if (unlikely(!c->op || c->cmd != entry->cmd)) {
 			if (entry->cmd > _IOC_NRMASK)
 				return -EINVAL;
 			op = objheap_find_op(_IO(OBJHEAP_TYPE, entry->cmd));
@@ -343,9 +352,9 @@ static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
 		op = c->op;
 		body = off + sizeof(*entry);
 		size = ((const struct objheap_cmd_header *)(buf + body))->size;
-		if (size < op->min_size ||
-		    check_add_overflow(body, size, &end) || end > len)
+		if (size < op->min_size || size > len - body)
 			return -EINVAL;
+		end = body + size;
 		/*
 		 * @bytes is at most OBJHEAP_BATCH_MAX_BYTES before the sum and
 		 * a cost is below 2^36: this cannot wrap.
@@ -360,7 +369,6 @@ static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
 			.off = body,
 			.size = size,
 		};
-		/* @end <= @len <= OBJHEAP_BATCH_MAX_LEN: this cannot wrap. */
 		off = ALIGN(end, sizeof(u64));
 	}
 	return end == len ? 0 : -EINVAL;
@@ -369,13 +377,14 @@ static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
 /*
  * Run one entry, whose structure of @size bytes is at @ustruct in the
  * kernel's copy of the batch, exactly as copy_struct_from_user() and the
- * dispatcher would have: zero-extended, trailing bytes zero, flags known.
+ * dispatcher would have: zero-extended, trailing bytes zero, flags known,
+ * and refused if it writes and the attachment is @readonly.
  * An entry of exactly the kernel's size (what libobjheap sends) runs in
  * place: handlers write their outputs only when they succeed.
  */
 static int objheap_batch_run_entry(struct objheap_ucmd *ucmd,
 				   const struct objheap_batch_step *step,
-				   void *ustruct)
+				   void *ustruct, bool readonly)
 {
 	union ucmd_buffer *buf = &ucmd->batch->buf;
 	const struct objheap_ioctl_op *op = step->op;
@@ -392,7 +401,8 @@ static int objheap_batch_run_entry(struct objheap_ucmd *ucmd,
 	}
 	if (hdr->flags & ~op->flags)
 		return -EINVAL;
-	if (!objheap_op_permitted(op, ucmd))
+	/* objheap_op_permitted(), with the attachment's flag read once. */
+	if (op->writes && readonly)
 		return -EPERM;
 
 	ucmd->cmd = hdr;
@@ -433,6 +443,7 @@ static int objheap_batch_run(struct objheap_ucmd *ucmd,
 		.batch = ctx,
 	};
 	bool stop = !(cmd->flags & OBJHEAP_BATCH_CONTINUE);
+	bool readonly = oh_attach_readonly(ucmd->att);
 	struct objheap_batch_step *step;
 	u32 count = cmd->count, failed = 0, i;
 	int ret = 0, result;
@@ -444,7 +455,8 @@ static int objheap_batch_run(struct objheap_ucmd *ucmd,
 		}
 		step = &ctx->steps[i];
 		ctx->cur = i;
-		result = objheap_batch_run_entry(&sub, step, buf + step->off);
+		result = objheap_batch_run_entry(&sub, step, buf + step->off,
+						 readonly);
 		*objheap_batch_result(buf, step) = result;
 		if (likely(!result)) {
 			step->out_handle = sub.out_handle;
