@@ -222,23 +222,18 @@ const struct objheap_ioctl_op *objheap_find_op(unsigned int cmd)
 }
 
 /**
- * objheap_ucmd_respond() - Copy a command's structure back to userspace.
- * @ucmd: The command in flight.
+ * __objheap_ucmd_respond() - objheap_ucmd_respond() outside a batch.
+ * @ucmd: The command in flight, a single ioctl.
  * @cmd_len: The size of the kernel's structure.
  *
  * Copies no more than userspace passed in, so an older, shorter structure
  * gets the fields it knows of.  The kernel copy was fully initialized by
  * copy_struct_from_user(), so no uninitialized byte leaves the kernel.
- * Inside a batch nothing is copied here: the structure is the entry in
- * the batch's kernel copy, which the batch writes back at its end through
- * pages it pinned before running anything, so that write cannot fail.
  *
  * Return: 0, or -EFAULT.
  */
-int objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len)
+int __objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len)
 {
-	if (ucmd->batch)
-		return 0;
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
 			 min_t(size_t, ucmd->user_size, cmd_len)))
 		return -EFAULT;

@@ -344,14 +344,16 @@ static noinline void oh_trace_obj_free(struct objheap *heap,
  * @index: Its index.
  * @handle: The entry's handle, which owns @obj's one reference; the
  *          response told it already.
+ * @tracked: oh_tracked(@obj).
  *
- * The entry and its handle are taken from the response, not worked out
- * again: each lookup of the entry is ten instructions.
+ * The entry, its handle and whether the collector tracks @obj are taken
+ * from the caller, not worked out again: each lookup of the entry is ten
+ * instructions, and the test of @obj's shape and flags nine.
  */
 static __always_inline void oh_object_publish(struct oh_attach *att,
 					      struct oh_object *obj,
 					      struct oh_entry *e, u32 index,
-					      u64 handle)
+					      u64 handle, bool tracked)
 {
 	struct objheap *heap = att->heap;
 
@@ -363,7 +365,7 @@ static __always_inline void oh_object_publish(struct oh_attach *att,
 	att->refs++;
 	att->created++;
 	heap->nr_objects++;
-	if (oh_tracked(obj))
+	if (tracked)
 		oh_gc_track(heap, obj);
 	if (trace_objheap_obj_new_enabled())
 		oh_trace_obj_new(att, obj, handle);
@@ -939,7 +941,8 @@ int oh_list_handles(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
 /* oh_respond_new(), inline in OBJHEAP_NEW's creation. */
 static __always_inline int __oh_respond_new(struct objheap_ucmd *ucmd,
 					    struct oh_object *obj,
-					    u64 *out_handle, size_t cmd_len)
+					    u64 *out_handle, size_t cmd_len,
+					    bool tracked)
 {
 	struct oh_attach *att = ucmd->att;
 	u32 index = att->table.free_head;
@@ -953,7 +956,7 @@ static __always_inline int __oh_respond_new(struct objheap_ucmd *ucmd,
 		oh_object_abort(ucmd->heap, obj);
 		return ret;
 	}
-	oh_object_publish(att, obj, e, index, *out_handle);
+	oh_object_publish(att, obj, e, index, *out_handle, tracked);
 	return 0;
 }
 
@@ -975,7 +978,8 @@ static __always_inline int __oh_respond_new(struct objheap_ucmd *ucmd,
 int oh_respond_new(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		   u64 *out_handle, size_t cmd_len)
 {
-	return __oh_respond_new(ucmd, obj, out_handle, cmd_len);
+	return __oh_respond_new(ucmd, obj, out_handle, cmd_len,
+				oh_tracked(obj));
 }
 
 static int oh_new(struct objheap_ucmd *ucmd)
@@ -983,6 +987,7 @@ static int oh_new(struct objheap_ucmd *ucmd)
 	struct objheap_new *cmd = ucmd->cmd;
 	struct objheap *heap = ucmd->heap;
 	struct oh_object *obj;
+	bool tracked;
 	int ret;
 
 	obj = __oh_object_create(ucmd->att, cmd->type, cmd->flags, cmd->nslots,
@@ -1001,10 +1006,12 @@ static int oh_new(struct objheap_ucmd *ucmd)
 	if (ret)
 		goto err_abort;
 
-	ret = __oh_respond_new(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
+	tracked = oh_tracked(obj);
+	ret = __oh_respond_new(ucmd, obj, &cmd->out_handle, sizeof(*cmd),
+			       tracked);
 	if (ret)
 		return ret;
-	if (oh_tracked(obj))
+	if (tracked)
 		oh_gc_maybe_collect(heap);
 	return 0;
 

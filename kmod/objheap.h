@@ -294,7 +294,27 @@ static inline bool objheap_op_permitted(const struct objheap_ioctl_op *op,
 	return !op->writes || !oh_attach_readonly(ucmd->att);
 }
 
-int objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len);
+int __objheap_ucmd_respond(struct objheap_ucmd *ucmd, size_t cmd_len);
+
+/**
+ * objheap_ucmd_respond() - Copy a command's structure back to userspace.
+ * @ucmd: The command in flight.
+ * @cmd_len: The size of the kernel's structure.
+ *
+ * Inside a batch nothing is copied here: the structure is the entry in
+ * the batch's kernel copy, which the batch writes back at its end through
+ * pages it pinned before running anything, so that write cannot fail.
+ * Inline, so that a batched entry's response is a test.
+ *
+ * Return: 0, or -EFAULT.
+ */
+static inline int objheap_ucmd_respond(struct objheap_ucmd *ucmd,
+				       size_t cmd_len)
+{
+	if (ucmd->batch)
+		return 0;
+	return __objheap_ucmd_respond(ucmd, cmd_len);
+}
 
 /* batch.c: OBJHEAP_BATCH. */
 int objheap_batch(struct objheap_ucmd *ucmd);
