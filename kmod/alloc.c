@@ -585,8 +585,7 @@ static void oh_pool_release(struct oh_alloc *a, struct oh_pool *pool)
 /* ---- pools and blocks --------------------------------------------- */
 
 /* Set up a free pool for class @idx and put it at the head of usedpools. */
-static noinline struct oh_pool *oh_pool_new(struct oh_alloc *a,
-					    unsigned int idx)
+noinline struct oh_pool *oh_pool_new(struct oh_alloc *a, unsigned int idx)
 {
 	unsigned int bsize = OH_CLASS_SIZE(idx);
 	struct oh_pool *pool;
@@ -607,47 +606,10 @@ static noinline struct oh_pool *oh_pool_new(struct oh_alloc *a,
 	return pool;
 }
 
-/*
- * The free list of @pool just ran out: hand out the next never-used
- * block, or take the pool off usedpools when there is none.
- */
-static __always_inline void oh_pool_extend(struct oh_pool *pool,
-					   unsigned int bsize)
+/* The pool has given its last block: it leaves usedpools. */
+noinline void oh_pool_full(struct oh_pool *pool)
 {
-	void **bp;
-
-	if (likely(pool->nextoffset <= oh_pool_size - bsize)) {
-		bp = (void *)pool + pool->nextoffset;
-		*bp = NULL;
-		pool->freeblock = bp;
-		pool->nextoffset += bsize;
-		return;
-	}
 	list_del(&pool->node);
-}
-
-static __always_inline void *oh_alloc_small(struct oh_alloc *a,
-					    unsigned int idx)
-{
-	unsigned int bsize = OH_CLASS_SIZE(idx);
-	struct list_head *head = &a->usedpools[idx];
-	struct oh_pool *pool;
-	void **bp;
-
-	if (likely(!list_empty(head))) {
-		pool = list_first_entry(head, struct oh_pool, node);
-	} else {
-		pool = oh_pool_new(a, idx);
-		if (unlikely(!pool))
-			return NULL;
-	}
-	bp = pool->freeblock;
-	pool->freeblock = *bp;
-	pool->ref++;
-	a->used += bsize;
-	if (unlikely(!pool->freeblock))
-		oh_pool_extend(pool, bsize);
-	return bp;
 }
 
 /* The pool was full and got a block back. */

@@ -39,7 +39,8 @@ struct oh_check {
 
 /*
  * Whether the ids of @pool's first and last blocks name them through
- * oh_alloc_ptr_near(), with a cursor left at the pool checked before.
+ * oh_alloc_ptr_near(), with a cursor left at the pool checked before, and
+ * through oh_alloc_ptr_beside() from each other.
  */
 static bool oh_check_cursor(struct oh_check *c, struct oh_arena *arena,
 			    struct oh_pool *pool, unsigned int bsize,
@@ -48,10 +49,14 @@ static bool oh_check_cursor(struct oh_check *c, struct oh_arena *arena,
 	void *first = (void *)pool + OH_POOL_OVERHEAD;
 	void *last = first + (nblocks - 1) * bsize;
 
-	return oh_alloc_ptr_near(arena->owner, oh_alloc_small_id(first),
-				 &c->cursor) == first &&
-	       oh_alloc_ptr_near(arena->owner, oh_alloc_small_id(last),
-				 &c->cursor) == last;
+	u32 first_id = oh_alloc_small_id(first), last_id = oh_alloc_small_id(last);
+
+	return oh_alloc_ptr_near(arena->owner, first_id, &c->cursor) == first &&
+	       oh_alloc_ptr_near(arena->owner, last_id, &c->cursor) == last &&
+	       oh_alloc_ptr_beside(arena->owner, first_id, last, last_id) ==
+	       first &&
+	       oh_alloc_ptr_beside(arena->owner, last_id, first, first_id) ==
+	       last;
 }
 
 static int oh_check_pool(struct oh_check *c, struct oh_arena *arena,

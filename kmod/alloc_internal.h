@@ -133,6 +133,29 @@ static __always_inline u32 oh_alloc_small_id(const void *p)
 }
 
 /**
+ * oh_alloc_ptr_beside() - oh_alloc_ptr(), for an id often in a known pool.
+ * @a: The heap's allocator.
+ * @id: As for oh_alloc_ptr().
+ * @p: A small block from oh_alloc().
+ * @p_id: oh_alloc_small_id(@p).
+ *
+ * An id of @p's own pool is found from @p's address, without the map's
+ * two loads; any other id through the map.  Objects made one after the
+ * other share a pool, so the last one's id mostly is of the next one's.
+ *
+ * Return: The address @id was made from.
+ */
+static __always_inline void *oh_alloc_ptr_beside(const struct oh_alloc *a,
+						 u32 id, const void *p,
+						 u32 p_id)
+{
+	if (!((id ^ p_id) >> oh_id_shift))
+		return (u8 *)((unsigned long)p & oh_pool_mask) +
+		       ((unsigned long)(id & oh_id_offset_mask) << 4);
+	return oh_alloc_ptr(a, id);
+}
+
+/**
  * oh_alloc_trace_word() - The word kept beside a small block for its trace.
  * @a: The heap's allocator.
  * @p: A live block of at most %OH_SMALL_MAX bytes from oh_alloc().
@@ -162,8 +185,73 @@ static __always_inline u32 *oh_alloc_trace_word(struct oh_alloc *a, void *p,
 			      oh_class_recip[pool->szidx]) >> 32];
 }
 
+struct oh_pool *oh_pool_new(struct oh_alloc *a, unsigned int idx);
+void oh_pool_full(struct oh_pool *pool);
 void oh_pool_unfull(struct oh_alloc *a, struct oh_pool *pool);
 void oh_pool_empty(struct oh_alloc *a, struct oh_pool *pool);
+
+/*
+ * The free list of @pool just ran out: hand out the next never-used
+ * block, or take the pool off usedpools when there is none.
+ */
+static __always_inline void oh_pool_extend(struct oh_pool *pool,
+					   unsigned int bsize)
+{
+	void **bp;
+
+	if (likely(pool->nextoffset <= oh_pool_size - bsize)) {
+		bp = (void *)pool + pool->nextoffset;
+		*bp = NULL;
+		pool->freeblock = bp;
+		pool->nextoffset += bsize;
+		return;
+	}
+	oh_pool_full(pool);
+}
+
+/**
+ * oh_alloc_small() - Allocate a block of a pool.
+ * @a: The heap's allocator.
+ * @idx: Its size class.
+ *
+ * Inline here for OBJHEAP_NEW (__oh_alloc()): through oh_alloc(), a
+ * call that saves and restores three registers.  A new pool and a pool
+ * that fills up are out of line.
+ *
+ * Context: The heap's lock is held.
+ * Return: The block, or NULL (the heap's limit, or no memory).
+ */
+static __always_inline void *oh_alloc_small(struct oh_alloc *a,
+					    unsigned int idx)
+{
+	unsigned int bsize = OH_CLASS_SIZE(idx);
+	struct list_head *head = &a->usedpools[idx];
+	struct oh_pool *pool;
+	void **bp;
+
+	if (likely(!list_empty(head))) {
+		pool = list_first_entry(head, struct oh_pool, node);
+	} else {
+		pool = oh_pool_new(a, idx);
+		if (unlikely(!pool))
+			return NULL;
+	}
+	bp = pool->freeblock;
+	pool->freeblock = *bp;
+	pool->ref++;
+	a->used += bsize;
+	if (unlikely(!pool->freeblock))
+		oh_pool_extend(pool, bsize);
+	return bp;
+}
+
+/* oh_alloc(), with a block of a pool allocated inline. */
+static __always_inline void *__oh_alloc(struct oh_alloc *a, size_t size)
+{
+	if (likely(size - 1 < OH_SMALL_MAX))
+		return oh_alloc_small(a, (size - 1) / OH_ALIGN);
+	return oh_alloc(a, size);
+}
 
 /**
  * oh_free_small() - Free a block of a pool.

@@ -121,7 +121,10 @@ static bool gc_resched_killed(unsigned long *n)
 	return fatal_signal_pending(current);
 }
 
-/* The collector's lists, each with its head in struct oh_gc's @heads. */
+/*
+ * The collector's lists, each with its head in struct oh_gc's @heads; the
+ * young generation's first, where oh_gc_track() (kmod/objheap.h) finds it.
+ */
 enum {
 	GC_HEAD_GEN0,
 	GC_HEAD_PERMANENT = GC_HEAD_GEN0 + OH_GC_GENS,
@@ -141,6 +144,7 @@ enum {
  * blocks, so that a heap with no object holds no pool.
  */
 static_assert(GC_NR_HEADS * OH_ALIGN <= OH_GC_HEADS_SIZE);
+static_assert(GC_HEAD_GEN0 == 0);
 static_assert((OH_GC_HEADS_SIZE & (OH_GC_HEADS_SIZE - 1)) == 0);
 
 /*
@@ -363,22 +367,6 @@ int oh_gc_check(struct objheap *heap)
 	return 0;
 }
 #endif
-
-/**
- * oh_gc_track() - Start tracking a new object, in generation 0.
- * @heap: The heap.
- * @obj: An object with slots, not immortal.
- */
-void oh_gc_track(struct objheap *heap, struct oh_object *obj)
-{
-	lockdep_assert_held(&heap->lock);
-
-	__oh_idlist_add_tail(&heap->alloc, oh_obj_id(obj), &obj->gc_link,
-			     heap->gc.gens[0].objects,
-			     gc_head(&heap->gc, GC_HEAD_GEN0));
-	gc_count_in(&heap->gc, obj, 0);
-	heap->gc.gens[0].count++;
-}
 
 /**
  * oh_gc_unlink() - Take a tracked object off the collector's list it is on.

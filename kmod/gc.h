@@ -176,7 +176,6 @@ static inline void oh_gc_dropped(struct oh_gc *gc)
 
 int oh_gc_init(struct objheap *heap);
 void oh_gc_destroy(struct objheap *heap);
-void oh_gc_track(struct objheap *heap, struct oh_object *obj);
 void oh_gc_count_free(struct objheap *heap, struct oh_object *obj);
 void oh_gc_untrack(struct objheap *heap, struct oh_object *obj);
 int oh_gc_check(struct objheap *heap);

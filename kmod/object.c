@@ -221,7 +221,7 @@ __oh_object_create(struct oh_attach *att, u32 type, u32 flags, u32 nslots,
 	    oh_object_size(flags, nslots, data_len) > OH_SMALL_MAX)
 		flags |= OH_OBJ_TRACE_WORD;
 	size = oh_object_size(flags, nslots, data_len);
-	block = oh_alloc(&heap->alloc, size);
+	block = __oh_alloc(&heap->alloc, size);
 	if (!block)
 		return ERR_PTR(-ENOMEM);
 	obj = block;
