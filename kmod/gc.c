@@ -122,22 +122,6 @@ static bool gc_resched_killed(unsigned long *n)
 }
 
 /*
- * The collector's lists, each with its head in struct oh_gc's @heads; the
- * young generation's first, where oh_gc_track() (kmod/objheap.h) finds it.
- */
-enum {
-	GC_HEAD_GEN0,
-	GC_HEAD_PERMANENT = GC_HEAD_GEN0 + OH_GC_GENS,
-	GC_HEAD_GARBAGE,
-	GC_HEAD_FOUND,
-	GC_HEAD_CLEARED,
-	GC_HEAD_INC_TODO,
-	GC_HEAD_INC_UNREACHABLE,
-	GC_HEAD_INC_CLEARED,
-	GC_NR_HEADS,
-};
-
-/*
  * Heads 16 bytes apart, so that each has an id of its own (ids count
  * 16-byte units), in one allocation of OH_GC_HEADS_SIZE bytes: a power
  * of two, which kmalloc() aligns to its size.  It is none of the pools'
@@ -147,33 +131,15 @@ static_assert(GC_NR_HEADS * OH_ALIGN <= OH_GC_HEADS_SIZE);
 static_assert(GC_HEAD_GEN0 == 0);
 static_assert((OH_GC_HEADS_SIZE & (OH_GC_HEADS_SIZE - 1)) == 0);
 
-/*
- * Head @i's node, from where the heads are rather than through its id: an
- * id's lookup is three loads one after the other (oh_alloc_ptr()).
- */
-static struct oh_link *gc_head(struct oh_gc *gc, unsigned int i)
-{
-	return (void *)gc->heads + i * OH_ALIGN;
-}
-
 static struct oh_alloc *gc_alloc(struct oh_gc *gc)
 {
 	return &container_of(gc, struct objheap, gc)->alloc;
 }
 
-/*
- * The node @id names.  An object leaving its generation has a head for a
- * neighbour when it is the oldest or the newest there, as when userspace
- * frees in the order it created or a chain goes from its end; a head is
- * found without a lookup.
- */
+/* The node @id names (oh_gc_link_at()). */
 static struct oh_link *gc_link_at(struct oh_gc *gc, u32 id)
 {
-	u32 i = id - (gc->gens[0].objects - GC_HEAD_GEN0);
-
-	if (i < GC_NR_HEADS)
-		return gc_head(gc, i);
-	return oh_link_at(gc_alloc(gc), id);
+	return oh_gc_link_at(container_of(gc, struct objheap, gc), id);
 }
 
 static struct oh_alloc *gc_inc_alloc(struct oh_gc_inc *inc)
@@ -236,11 +202,6 @@ void oh_gc_destroy(struct objheap *heap)
 
 /* ---- the objects of each generation -------------------------------- */
 
-static unsigned int gc_gen_of(const struct oh_object *obj)
-{
-	return (obj->flags & OH_OBJ_GEN) >> OH_OBJ_GEN_SHIFT;
-}
-
 /*
  * An object leaves the count of its generation (or of the frozen ones);
  * the saved garbage is in none.  Called with the object on its list still
@@ -249,8 +210,8 @@ static unsigned int gc_gen_of(const struct oh_object *obj)
 static void gc_count_out(struct oh_gc *gc, const struct oh_object *obj)
 {
 	if (!(obj->flags & OH_OBJ_GARBAGE))
-		WRITE_ONCE(gc->tracked[gc_gen_of(obj)],
-			   gc->tracked[gc_gen_of(obj)] - 1);
+		WRITE_ONCE(gc->tracked[oh_gc_gen(obj)],
+			   gc->tracked[oh_gc_gen(obj)] - 1);
 }
 
 /* An object joins generation @gen's count, or OH_GC_OUTSIDE's. */
@@ -266,7 +227,7 @@ static void gc_count_in(struct oh_gc *gc, struct oh_object *obj,
 static void gc_set_gen(struct oh_gc *gc, struct oh_object *obj,
 		       unsigned int gen)
 {
-	if (gc_gen_of(obj) != gen) {
+	if (oh_gc_gen(obj) != gen) {
 		gc_count_out(gc, obj);
 		gc_count_in(gc, obj, gen);
 	}
@@ -288,9 +249,9 @@ static int gc_check_list(struct oh_gc *gc, u32 head, unsigned int gen,
 			pr_err("gc: an object's links are wrong\n");
 			return -EUCLEAN;
 		}
-		if (gc_gen_of(obj) != gen) {
+		if (oh_gc_gen(obj) != gen) {
 			pr_err("gc: an object of generation %u on the list of %u\n",
-			       gc_gen_of(obj), gen);
+			       oh_gc_gen(obj), gen);
 			return -EUCLEAN;
 		}
 		(*n)++;
@@ -311,14 +272,14 @@ static int gc_check_todo(struct oh_gc *gc, u64 *n)
 	u32 id;
 
 	oh_idlist_for_each_obj(a, id, obj, gc->inc.todo) {
-		if (gc_gen_of(obj) >= OH_GC_GENS ||
+		if (oh_gc_gen(obj) >= OH_GC_GENS ||
 		    (gc->inc.phase != OBJHEAP_GC_PHASE_COUNT &&
-		     gc_gen_of(obj) != OH_GC_GENS - 1)) {
+		     oh_gc_gen(obj) != OH_GC_GENS - 1)) {
 			pr_err("gc: an object of generation %u in the incremental collection\n",
-			       gc_gen_of(obj));
+			       oh_gc_gen(obj));
 			return -EUCLEAN;
 		}
-		n[gc_gen_of(obj)]++;
+		n[oh_gc_gen(obj)]++;
 		gc_resched(&resched);
 	}
 	return 0;
@@ -420,14 +381,14 @@ void oh_gc_count_free(struct objheap *heap, struct oh_object *obj)
 }
 
 /**
- * oh_gc_untrack() - Take a tracked object out of the collector for good.
+ * __oh_gc_untrack() - oh_gc_untrack(), during an incremental collection.
  * @heap: The heap.
- * @obj: The object, on a list of the collector; it is to be freed (then
- *       its freeing is counted now) or interned.
+ * @obj: As for oh_gc_untrack().
  *
- * oh_gc_unlink() and oh_gc_count_free() in one call: a death made both.
+ * oh_gc_unlink() and oh_gc_count_free() in one call, for what they do
+ * about a collection in progress.
  */
-void oh_gc_untrack(struct objheap *heap, struct oh_object *obj)
+void __oh_gc_untrack(struct objheap *heap, struct oh_object *obj)
 {
 	oh_gc_unlink(heap, obj);
 	gc_count_free(heap, obj);
@@ -594,7 +555,7 @@ static int gc_move_unreachable(struct oh_gc *gc, unsigned int gen, u32 young,
 			 * on has nothing to do, as it is reachable already.
 			 * Young objects are in a generation, never garbage.
 			 */
-			from[gc_gen_of(obj)]++;
+			from[oh_gc_gen(obj)]++;
 			obj->flags = (obj->flags & ~(OH_OBJ_COLLECTING | OH_OBJ_GEN)) |
 				     gen << OH_OBJ_GEN_SHIFT;
 			kept++;

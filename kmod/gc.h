@@ -20,6 +20,23 @@ struct oh_link;
 /* The bytes that hold the heads of the collector's lists (oh_gc_init()). */
 #define OH_GC_HEADS_SIZE 256
 
+/*
+ * The collector's lists, each with its head in struct oh_gc's @heads, in
+ * this order: the young generation's first.  The heads' ids follow one
+ * another from the young generation's (oh_gc_link_at()).
+ */
+enum {
+	GC_HEAD_GEN0,
+	GC_HEAD_PERMANENT = GC_HEAD_GEN0 + OH_GC_GENS,
+	GC_HEAD_GARBAGE,
+	GC_HEAD_FOUND,
+	GC_HEAD_CLEARED,
+	GC_HEAD_INC_TODO,
+	GC_HEAD_INC_UNREACHABLE,
+	GC_HEAD_INC_CLEARED,
+	GC_NR_HEADS,
+};
+
 /**
  * struct oh_gc_gen - One generation.
  * @objects: The head of its tracked objects' list (kmod/idlist.h),
@@ -177,7 +194,7 @@ static inline void oh_gc_dropped(struct oh_gc *gc)
 int oh_gc_init(struct objheap *heap);
 void oh_gc_destroy(struct objheap *heap);
 void oh_gc_count_free(struct objheap *heap, struct oh_object *obj);
-void oh_gc_untrack(struct objheap *heap, struct oh_object *obj);
+void __oh_gc_untrack(struct objheap *heap, struct oh_object *obj);
 int oh_gc_check(struct objheap *heap);
 void oh_gc_maybe_collect(struct objheap *heap);
 u32 oh_gc_nr_tracked(struct objheap *heap);

@@ -176,6 +176,63 @@ static __always_inline void oh_handles_forget(struct objheap *heap,
 		oh_holders_forget(heap, obj);
 }
 
+/* The generation @obj counts in (OH_OBJ_GEN). */
+static inline unsigned int oh_gc_gen(const struct oh_object *obj)
+{
+	return (obj->flags & OH_OBJ_GEN) >> OH_OBJ_GEN_SHIFT;
+}
+
+/*
+ * The collector's node @id names.  An object leaving its generation has a
+ * head for a neighbour when it is the oldest or the newest there, as when
+ * userspace frees in the order it created or a chain goes from its end; a
+ * head is found from where the heads are, without the map's loads.
+ */
+static __always_inline struct oh_link *oh_gc_link_at(struct objheap *heap,
+						     u32 id)
+{
+	struct oh_gc *gc = &heap->gc;
+	u32 i = id - (gc->gens[0].objects - GC_HEAD_GEN0);
+
+	if (i < GC_NR_HEADS)
+		return (void *)gc->heads + i * OH_ALIGN;
+	return oh_link_at(&heap->alloc, id);
+}
+
+/**
+ * oh_gc_untrack() - Take a tracked object out of the collector for good.
+ * @heap: The heap.
+ * @obj: The object, on a list of the collector; it is to be freed (then
+ *       its freeing is counted now) or interned.
+ *
+ * @obj leaves its list and its generation's count, and generation 0's
+ * count of creations goes down.  Inline, in every death of a tracked
+ * object; while an incremental collection is in progress, whose cursor
+ * and counts may have to follow, out of line (__oh_gc_untrack()).
+ */
+static __always_inline void oh_gc_untrack(struct objheap *heap,
+					  struct oh_object *obj)
+{
+	struct oh_gc *gc = &heap->gc;
+	struct oh_link *l = &obj->gc_link;
+
+	lockdep_assert_held(&heap->lock);
+
+	if (unlikely(gc->inc.phase != OBJHEAP_GC_PHASE_IDLE)) {
+		__oh_gc_untrack(heap, obj);
+		return;
+	}
+	oh_gc_link_at(heap, l->prev)->next = l->next;
+	oh_gc_link_at(heap, l->next)->prev = l->prev;
+	l->next = 0;
+	l->prev = 0;
+	if (!(obj->flags & OH_OBJ_GARBAGE))
+		WRITE_ONCE(gc->tracked[oh_gc_gen(obj)],
+			   gc->tracked[oh_gc_gen(obj)] - 1);
+	if (gc->gens[0].count)
+		gc->gens[0].count--;
+}
+
 /**
  * oh_gc_track() - Start tracking a new object, in generation 0.
  * @heap: The heap.
