@@ -48,8 +48,8 @@ static bool oh_check_cursor(struct oh_check *c, struct oh_arena *arena,
 {
 	void *first = (void *)pool + OH_POOL_OVERHEAD;
 	void *last = first + (nblocks - 1) * bsize;
-
-	u32 first_id = oh_alloc_small_id(first), last_id = oh_alloc_small_id(last);
+	u32 first_id = oh_alloc_small_id(first);
+	u32 last_id = oh_alloc_small_id(last);
 
 	return oh_alloc_ptr_near(arena->owner, first_id, &c->cursor) == first &&
 	       oh_alloc_ptr_near(arena->owner, last_id, &c->cursor) == last &&

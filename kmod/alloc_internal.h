@@ -141,7 +141,8 @@ static __always_inline u32 oh_alloc_small_id(const void *p)
  *
  * An id of @p's own pool is found from @p's address, without the map's
  * two loads; any other id through the map.  Objects made one after the
- * other share a pool, so the last one's id mostly is of the next one's.
+ * other share a pool: a new object's neighbour on the young list mostly
+ * is in its pool.
  *
  * Return: The address @id was made from.
  */

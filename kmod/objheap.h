@@ -239,9 +239,9 @@ static __always_inline void oh_gc_untrack(struct objheap *heap,
  * @obj: A new object that oh_tracked() says the collector tracks.
  *
  * @obj becomes the young generation's newest object and counts there.
- * Inline, in every tracked creation: as a call it was 15 instructions
+ * Inline, in every tracked creation: as a call it was 14 instructions
  * more.  The young generation's list has the collector's first head
- * (kmod/gc.c); oh_gc_check() checks lists and counts both.
+ * (GC_HEAD_GEN0); oh_gc_check() checks lists and counts both.
  */
 static __always_inline void oh_gc_track(struct objheap *heap,
 					struct oh_object *obj)
