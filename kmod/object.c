@@ -151,22 +151,23 @@ u64 oh_handle(struct oh_attach *att, const struct oh_object *obj)
 /*
  * oh_lookup_entry(), inline in the commands of this file that programs run
  * most: the call cost DUP and RELEASE about 20 instructions each (make
- * count).
+ * count).  The object goes to *@objp and the error apart from it, so that
+ * the caller does not test the pointer for an error the table never holds.
  */
-static __always_inline struct oh_object *
-__oh_lookup_entry(struct objheap_ucmd *ucmd, u64 handle, u32 *indexp)
+static __always_inline int __oh_lookup_entry(struct objheap_ucmd *ucmd,
+					     u64 handle,
+					     struct oh_object **objp,
+					     u32 *indexp)
 {
-	struct oh_object *obj;
-
 	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (unlikely(handle & OBJHEAP_HANDLE_BATCH_BIT)) {
 		handle = objheap_batch_ref(ucmd, handle);
 		if (!handle)
-			return ERR_PTR(-EINVAL);
+			return -EINVAL;
 	}
-	obj = oh_table_lookup(ucmd->att, handle, indexp);
-	return obj ?: ERR_PTR(-ENOENT);
+	*objp = oh_table_lookup(ucmd->att, handle, indexp);
+	return *objp ? 0 : -ENOENT;
 }
 
 /**
@@ -183,7 +184,11 @@ __oh_lookup_entry(struct objheap_ucmd *ucmd, u64 handle, u32 *indexp)
 struct oh_object *oh_lookup_entry(struct objheap_ucmd *ucmd, u64 handle,
 				  u32 *indexp)
 {
-	return __oh_lookup_entry(ucmd, handle, indexp);
+	struct oh_object *obj;
+	int ret;
+
+	ret = __oh_lookup_entry(ucmd, handle, &obj, indexp);
+	return ret ? ERR_PTR(ret) : obj;
 }
 
 /**
@@ -736,9 +741,9 @@ static int oh_fill_slots(struct objheap_ucmd *ucmd, struct oh_object *obj,
 			return -EFAULT;
 		if (!handle)
 			continue;
-		target = __oh_lookup_entry(ucmd, handle, NULL);
-		if (IS_ERR(target))
-			return PTR_ERR(target);
+		ret = __oh_lookup_entry(ucmd, handle, &target, NULL);
+		if (ret)
+			return ret;
 		ret = __oh_ref(ucmd->heap, target);
 		if (ret)
 			return ret;
@@ -1050,12 +1055,13 @@ int objheap_cmd_dup(struct objheap_ucmd *ucmd)
 {
 	struct objheap_handle_cmd *cmd = ucmd->cmd;
 	struct oh_object *obj;
+	int ret;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
-	obj = __oh_lookup_entry(ucmd, cmd->handle, NULL);
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
+	ret = __oh_lookup_entry(ucmd, cmd->handle, &obj, NULL);
+	if (ret)
+		return ret;
 	return __oh_respond_handle(ucmd, obj, &cmd->out_handle, sizeof(*cmd));
 }
 
@@ -1064,56 +1070,65 @@ int objheap_cmd_release(struct objheap_ucmd *ucmd)
 	struct objheap_handle_cmd *cmd = ucmd->cmd;
 	struct oh_object *obj;
 	u32 index;
+	int ret;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
-	obj = __oh_lookup_entry(ucmd, cmd->handle, &index);
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
+	ret = __oh_lookup_entry(ucmd, cmd->handle, &obj, &index);
+	if (ret)
+		return ret;
 	return oh_release_entry(ucmd->att, index,
 				cmd->flags & OBJHEAP_RELEASE_FORGET);
 }
 
-/* The object and slot a slot command names, checked; inline (14 a SET_SLOT). */
-static __always_inline struct oh_object *
-oh_get_slot_owner(struct objheap_ucmd *ucmd, struct objheap_slot *cmd)
+/*
+ * The object a slot command names, in *@objp, and where its slot is, in
+ * *@slotp, checked; inline (14 a SET_SLOT).
+ */
+static __always_inline int oh_get_slot_owner(struct objheap_ucmd *ucmd,
+					     struct objheap_slot *cmd,
+					     struct oh_object **objp,
+					     struct oh_object ***slotp)
 {
-	struct oh_object *obj;
+	u32 nslots;
+	int ret;
 
 	if (cmd->__reserved)
-		return ERR_PTR(-EINVAL);
-	obj = __oh_lookup_entry(ucmd, cmd->handle, NULL);
-	if (!IS_ERR(obj) && cmd->index >= oh_nslots(obj))
-		return ERR_PTR(-EINVAL);
-	return obj;
+		return -EINVAL;
+	ret = __oh_lookup_entry(ucmd, cmd->handle, objp, NULL);
+	if (ret)
+		return ret;
+	nslots = oh_nslots(*objp);
+	if (cmd->index >= nslots)
+		return -EINVAL;
+	*slotp = &oh_slots(*objp)[array_index_nospec(cmd->index, nslots)];
+	return 0;
 }
 
 int objheap_cmd_set_slot(struct objheap_ucmd *ucmd)
 {
 	struct objheap_slot *cmd = ucmd->cmd;
-	struct oh_object *obj, *target = NULL, *old;
-	u32 index;
+	struct oh_object *obj, *target = NULL, *old, **slot;
 	int ret;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
-	obj = oh_get_slot_owner(ucmd, cmd);
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
+	ret = oh_get_slot_owner(ucmd, cmd, &obj, &slot);
+	if (ret)
+		return ret;
 	if (oh_immutable(obj))
 		return -EPERM;
 	if (cmd->target) {
-		target = __oh_lookup_entry(ucmd, cmd->target, NULL);
-		if (IS_ERR(target))
-			return PTR_ERR(target);
-		ret = oh_ref(ucmd->heap, target);
+		ret = __oh_lookup_entry(ucmd, cmd->target, &target, NULL);
+		if (ret)
+			return ret;
+		ret = __oh_ref(ucmd->heap, target);
 		if (ret)
 			return ret;
 	}
 
-	index = array_index_nospec(cmd->index, oh_nslots(obj));
-	old = oh_slots(obj)[index];
-	oh_slots(obj)[index] = target;
+	old = *slot;
+	*slot = target;
 	/* Last: this may free @obj itself, if only @old kept it alive. */
 	if (old)
 		__oh_unref(ucmd->heap, old);
@@ -1123,33 +1138,34 @@ int objheap_cmd_set_slot(struct objheap_ucmd *ucmd)
 int objheap_cmd_get_slot(struct objheap_ucmd *ucmd)
 {
 	struct objheap_slot *cmd = ucmd->cmd;
-	struct oh_object *obj, *target;
+	struct oh_object *obj, **slot;
+	int ret;
 
 	lockdep_assert_held(&ucmd->heap->lock);
 
 	if (cmd->target)
 		return -EINVAL;
-	obj = oh_get_slot_owner(ucmd, cmd);
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
-	target = oh_slots(obj)[array_index_nospec(cmd->index, oh_nslots(obj))];
-	return __oh_respond_handle(ucmd, target, &cmd->out_handle, sizeof(*cmd));
+	ret = oh_get_slot_owner(ucmd, cmd, &obj, &slot);
+	if (ret)
+		return ret;
+	return __oh_respond_handle(ucmd, *slot, &cmd->out_handle, sizeof(*cmd));
 }
 
-/* The object a read or write names, with the range checked. */
-static struct oh_object *oh_get_range(struct objheap_ucmd *ucmd,
-				      struct objheap_rw *cmd)
+/* The object a read or write names, in *@objp, with the range checked. */
+static __always_inline int oh_get_range(struct objheap_ucmd *ucmd,
+					struct objheap_rw *cmd,
+					struct oh_object **objp)
 {
-	struct oh_object *obj;
 	u32 end;
+	int ret;
 
-	obj = __oh_lookup_entry(ucmd, cmd->handle, NULL);
-	if (IS_ERR(obj))
-		return obj;
+	ret = __oh_lookup_entry(ucmd, cmd->handle, objp, NULL);
+	if (ret)
+		return ret;
 	if (check_add_overflow(cmd->offset, cmd->len, &end) ||
-	    end > oh_payload_len(obj))
-		return ERR_PTR(-EINVAL);
-	return obj;
+	    end > oh_payload_len(*objp))
+		return -EINVAL;
+	return 0;
 }
 
 /*
@@ -1200,18 +1216,12 @@ static int oh_rw_chunked(struct objheap_ucmd *ucmd, struct oh_object *obj,
 	return ret;
 }
 
-static int oh_rw(struct objheap_ucmd *ucmd, bool to_user)
+/* The copy of a READ or WRITE whose range and object are checked. */
+static noinline int oh_rw(struct objheap_ucmd *ucmd, struct oh_object *obj,
+			  bool to_user)
 {
 	struct objheap_rw *cmd = ucmd->cmd;
-	struct oh_object *obj;
 
-	lockdep_assert_held(&ucmd->heap->lock);
-
-	obj = oh_get_range(ucmd, cmd);
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
-	if (!to_user && oh_immutable(obj))
-		return -EPERM;
 	/* A batch holds the lock throughout (see DOC: Batches). */
 	if (cmd->len > OBJHEAP_RW_CHUNK && !ucmd->batch)
 		return oh_rw_chunked(ucmd, obj, cmd, to_user);
@@ -1219,14 +1229,67 @@ static int oh_rw(struct objheap_ucmd *ucmd, bool to_user)
 			       to_user);
 }
 
+/*
+ * Reads of up to this many bytes of a payload kept in the object's own
+ * block are copied by oh_read_small(), inline in OBJHEAP_READ: most reads
+ * of small objects' fields are this short.
+ */
+#define OH_READ_SMALL 64
+
+/*
+ * Copy @len bytes, at most OH_READ_SMALL, from @src to userspace.  @src is
+ * in a block of the heap's own allocator, checked against the payload's
+ * length under the heap's lock, so the usercopy hardening's check of the
+ * kernel range (that it lies in one slab object, page or vmalloc area) is
+ * left out: for a 16-byte READ that check was 133 of the 478 instructions
+ * of the whole command in a batch (make count).
+ *
+ * Return: 0 or -EFAULT.
+ */
+static __always_inline int oh_read_small(u8 __user *ubuf, const u8 *src,
+					 u32 len)
+{
+	if (!user_access_begin(ubuf, len))
+		return -EFAULT;
+	unsafe_copy_to_user(ubuf, src, len, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
 int objheap_cmd_read(struct objheap_ucmd *ucmd)
 {
-	return oh_rw(ucmd, true);
+	struct objheap_rw *cmd = ucmd->cmd;
+	struct oh_object *obj;
+	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
+
+	ret = oh_get_range(ucmd, cmd, &obj);
+	if (ret)
+		return ret;
+	if (cmd->len <= OH_READ_SMALL && !oh_mappable(obj))
+		return oh_read_small(u64_to_user_ptr(cmd->buf_uptr),
+				     oh_data(obj) + cmd->offset, cmd->len);
+	return oh_rw(ucmd, obj, true);
 }
 
 int objheap_cmd_write(struct objheap_ucmd *ucmd)
 {
-	return oh_rw(ucmd, false);
+	struct objheap_rw *cmd = ucmd->cmd;
+	struct oh_object *obj;
+	int ret;
+
+	lockdep_assert_held(&ucmd->heap->lock);
+
+	ret = oh_get_range(ucmd, cmd, &obj);
+	if (ret)
+		return ret;
+	if (oh_immutable(obj))
+		return -EPERM;
+	return oh_rw(ucmd, obj, false);
 }
 
 int objheap_cmd_info(struct objheap_ucmd *ucmd)

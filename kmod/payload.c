@@ -302,34 +302,6 @@ static int oh_pages_copy(struct oh_pages *pg, u32 offset, u8 __user *ubuf,
 	return 0;
 }
 
-/*
- * Reads of up to this many bytes are copied by oh_read_small(): most reads
- * of small objects' fields are this short.
- */
-#define OH_READ_SMALL 64
-
-/*
- * Copy @len bytes, at most OH_READ_SMALL, of a payload to userspace.  The
- * kernel range is a block of the heap's own allocator, which the caller
- * checked against the payload's length under the heap's lock, so the
- * usercopy hardening's check of it (that it lies in one slab object, page
- * or vmalloc area) is left out: for a 16-byte READ that check was 133 of
- * the 478 instructions of the whole command in a batch (make count).
- *
- * Return: 0 or -EFAULT.
- */
-static int oh_read_small(u8 __user *ubuf, const u8 *src, u32 len)
-{
-	if (!user_access_begin(ubuf, len))
-		return -EFAULT;
-	unsafe_copy_to_user(ubuf, src, len, efault);
-	user_access_end();
-	return 0;
-efault:
-	user_access_end();
-	return -EFAULT;
-}
-
 /**
  * oh_payload_copy() - Copy part of a payload to or from userspace.
  * @obj: The object; [@offset, @offset + @len) is within its payload.
@@ -349,8 +321,6 @@ int oh_payload_copy(struct oh_object *obj, u32 offset, u64 buf_uptr, u32 len,
 	if (oh_mappable(obj))
 		return oh_pages_copy(oh_pages_of(obj), offset, ubuf, len,
 				     to_user);
-	if (to_user && len <= OH_READ_SMALL)
-		return oh_read_small(ubuf, oh_data(obj) + offset, len);
 	if (to_user)
 		left = copy_to_user(ubuf, oh_data(obj) + offset, len);
 	else

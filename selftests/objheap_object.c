@@ -870,18 +870,39 @@ TEST_F(obj, short_reads_copy_exactly_their_range)
 	uint64_t h;
 	char *pages;
 
+	/*
+	 * Every place a payload can be: after no slots or after some, in
+	 * the object's block or (resizable) a block of its own, its sizes in
+	 * the header or (130 slots, resizable) before it, in pages.
+	 */
+	static const struct {
+		uint32_t flags, nslots;
+	} kinds[] = {
+		{ 0, 0 }, { 0, 3 }, { 0, 130 },
+		{ OBJHEAP_OBJ_RESIZABLE, 0 }, { OBJHEAP_OBJ_RESIZABLE, 3 },
+		{ OBJHEAP_OBJ_MAPPABLE, 0 }, { OBJHEAP_OBJ_MAPPABLE, 3 },
+	};
+	unsigned int k;
+
 	for (off = 0; off < LEN; off++)
 		data[off] = 0x5a ^ (off * 7);
-	ASSERT_EQ(0, objheap_new(self->heap, 0, 0, 0, data, LEN, NULL, &h));
-	for (off = 0; off <= LEN; off++) {
-		for (n = 0; off + n <= LEN && n <= 72; n++) {
-			memset(out, 0xee, sizeof(out));
-			ASSERT_EQ(0, objheap_read(self->heap, h, off, out + 1, n));
-			ASSERT_EQ(0xee, out[0]);
-			ASSERT_EQ(0, memcmp(out + 1, data + off, n));
-			ASSERT_EQ(0xee, out[n + 1]);
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		ASSERT_EQ(0, objheap_new(self->heap, 0, kinds[k].flags,
+					 kinds[k].nslots, data, LEN, NULL, &h));
+		for (off = 0; off <= LEN; off++) {
+			for (n = 0; off + n <= LEN && n <= 72; n++) {
+				memset(out, 0xee, sizeof(out));
+				ASSERT_EQ(0, objheap_read(self->heap, h, off,
+							  out + 1, n));
+				ASSERT_EQ(0xee, out[0]);
+				ASSERT_EQ(0, memcmp(out + 1, data + off, n));
+				ASSERT_EQ(0xee, out[n + 1]);
+			}
 		}
+		EXPECT_EQ(-EINVAL, objheap_read(self->heap, h, LEN - 4, out, 8));
+		EXPECT_EQ(0, objheap_release(self->heap, h));
 	}
+	ASSERT_EQ(0, objheap_new(self->heap, 0, 0, 0, data, LEN, NULL, &h));
 	pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, pages);
