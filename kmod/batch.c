@@ -96,57 +96,6 @@ struct objheap_upin {
 	size_t len;
 };
 
-/**
- * struct objheap_batch_step - One entry of the plan.
- * @op: The entry's command.
- * @off: Where the command's structure starts in the kernel copy; the
- *       struct objheap_batch_entry is just before it.
- * @size: The structure's size, as checked.
- * @out_handle: The handle the entry returned, or 0.
- */
-struct objheap_batch_step {
-	const struct objheap_ioctl_op *op;
-	u32 off;
-	u32 size;
-	u64 out_handle;
-};
-
-/**
- * struct objheap_batch_ctx - An OBJHEAP_BATCH in progress.
- * @steps: The plan, one step per entry.
- * @cur: The entry running.
- * @buf: The kernel's view of an entry whose structure is not of the
- *       kernel's size.  Here rather than on each entry's stack, which the
- *       kernel may zero at every call (CONFIG_INIT_STACK_ALL_ZERO): 192
- *       bytes zeroed twice an entry, with a copy into it to read one
- *       field, were 149 of the 385 instructions of an entry refused on
- *       its flags.
- */
-struct objheap_batch_ctx {
-	struct objheap_batch_step *steps;
-	u32 cur;
-	union ucmd_buffer buf;
-};
-
-/**
- * objheap_batch_ref() - Resolve OBJHEAP_BATCH_REF(i) inside a batch.
- * @ucmd: The command holding the reference.
- * @ref: The reference.
- *
- * Return: The handle entry i returned, or 0 when @ref is not a reference
- * to an earlier entry of the running batch that returned one.
- */
-u64 objheap_batch_ref(struct objheap_ucmd *ucmd, u64 ref)
-{
-	struct objheap_batch_ctx *ctx = ucmd->batch;
-	u64 i = ref & ~OBJHEAP_HANDLE_BATCH_BIT;
-
-	if (!ctx || i >= ctx->cur)
-		return 0;
-	/* @ref is userspace's: no load past the plan, even speculated. */
-	return ctx->steps[array_index_nospec(i, ctx->cur)].out_handle;
-}
-
 /*
  * Pin the @len bytes at @uptr for writing.  Return: 0, -EFAULT when a page
  * of the range is not mapped writable, -ENOMEM, or -EINTR on a fatal
@@ -228,78 +177,25 @@ static void objheap_batch_load(union ucmd_buffer *buf,
 }
 
 /*
- * A u32 field of an entry's structure of @size bytes, read as the kernel
- * sees it: zero if userspace's structure ends before it.  Inline, so that
- * it is a load and a compare for each entry the plan prices.
+ * The payload bytes the entry whose structure is at @ustruct would copy or
+ * clear, which the batch's budget counts: a new object's payload and slot
+ * array, an interned payload, a read or a write, and the new size of a
+ * resized object (the most a move of its slots and payload copies and
+ * clears).  The other batchable commands do a bounded amount of work
+ * each.  @op's fields of the price end within its first version (see
+ * IOCTL_PRICE_AT()), which the entry was checked to hold: they are read
+ * with no check of its size.  An entry's structure starts 8-byte aligned.
  */
-static __always_inline u32 objheap_batch_u32(const void *ustruct, u32 size,
-					     size_t off)
+static_assert(sizeof(struct objheap_batch_entry) % sizeof(u64) == 0 &&
+	      sizeof(struct objheap_batch_step) % sizeof(u64) == 0);
+
+static __always_inline u64 objheap_batch_cost(const struct objheap_ioctl_op *op,
+					      const void *ustruct)
 {
-	u32 v = 0;
+	u64 cost = *(const u32 *)(ustruct + op->bytes_at);
 
-	if (off + sizeof(v) <= size)
-		memcpy(&v, ustruct + off, sizeof(v));
-	return v;
-}
-
-/**
- * struct objheap_batch_price - Which fields of a command's structure say
- * what its entry costs the batch's budget.
- * @bytes_at: Offset of a u32 of bytes, or 0 when the command costs none.
- * @slots_at: Offset of a u32 of slots, each a u64, or 0.
- */
-struct objheap_batch_price {
-	u8 bytes_at;
-	u8 slots_at;
-};
-
-/*
- * The payload bytes an entry would copy or clear, which the batch's
- * budget counts: a new object's payload and slot array, an interned
- * payload, a read or a write, and the new size of a resized object (the
- * most a move of its slots and payload copies and clears).  The other
- * batchable commands do a bounded amount of work each.  Looked up once a
- * command for a batch, not once an entry.
- */
-static struct objheap_batch_price
-objheap_batch_price(const struct objheap_ioctl_op *op)
-{
-	switch (op->ioctl_num) {
-	case OBJHEAP_NEW:
-		return (struct objheap_batch_price){
-			offsetof(struct objheap_new, data_len),
-			offsetof(struct objheap_new, nslots),
-		};
-	case OBJHEAP_INTERN:
-		return (struct objheap_batch_price){
-			offsetof(struct objheap_intern, data_len), 0,
-		};
-	case OBJHEAP_RESIZE:
-		return (struct objheap_batch_price){
-			offsetof(struct objheap_resize, data_len),
-			offsetof(struct objheap_resize, nslots),
-		};
-	case OBJHEAP_READ:
-	case OBJHEAP_WRITE:
-		return (struct objheap_batch_price){
-			offsetof(struct objheap_rw, len), 0,
-		};
-	default:
-		return (struct objheap_batch_price){};
-	}
-}
-
-/*
- * What the entry whose structure of @size bytes is at @ustruct costs, for
- * a command that has a price.
- */
-static __always_inline u64 objheap_batch_cost(struct objheap_batch_price price,
-					      const void *ustruct, u32 size)
-{
-	u64 cost = objheap_batch_u32(ustruct, size, price.bytes_at);
-
-	if (price.slots_at)
-		cost += (u64)objheap_batch_u32(ustruct, size, price.slots_at) *
+	if (op->slots_at)
+		cost += (u64)*(const u32 *)(ustruct + op->slots_at) *
 			sizeof(u64);
 	return cost;
 }
@@ -315,13 +211,18 @@ static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
 			 sizeof(struct objheap_cmd_header);
 	/*
 	 * Batches mostly repeat a command or two: the commands seen last,
-	 * by their number's low bits, spare the entries a lookup each.
+	 * by their number's low bits, spare the entries a lookup each.  No
+	 * entry's command is U32_MAX (see below), so none matches an empty
+	 * slot.
 	 */
 	struct {
 		const struct objheap_ioctl_op *op;
 		u32 cmd;
-		struct objheap_batch_price price;
-	} seen[4] = {}, *c;
+	} seen[4] = {
+		{ .cmd = U32_MAX }, { .cmd = U32_MAX },
+		{ .cmd = U32_MAX }, { .cmd = U32_MAX },
+	}, *c;
+	struct objheap_batch_step *steps = ctx->steps;
 	const struct objheap_batch_entry *entry;
 	const struct objheap_ioctl_op *op;
 	u32 off = 0, end = 0, body, size, i;
@@ -339,7 +240,7 @@ static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
 			return -EINVAL;
 		entry = buf + off;
 		c = &seen[entry->cmd % ARRAY_SIZE(seen)];
-		if (unlikely(!c->op || c->cmd != entry->cmd)) {
+		if (unlikely(c->cmd != entry->cmd)) {
 			if (entry->cmd > _IOC_NRMASK)
 				return -EINVAL;
 			op = objheap_find_op(_IO(OBJHEAP_TYPE, entry->cmd));
@@ -347,7 +248,6 @@ static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
 				return -EINVAL;
 			c->op = op;
 			c->cmd = entry->cmd;
-			c->price = objheap_batch_price(op);
 		}
 		op = c->op;
 		body = off + sizeof(*entry);
@@ -359,46 +259,69 @@ static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
 		 * @bytes is at most OBJHEAP_BATCH_MAX_BYTES before the sum and
 		 * a cost is below 2^36: this cannot wrap.
 		 */
-		if (c->price.bytes_at) {
-			bytes += objheap_batch_cost(c->price, buf + body, size);
+		if (op->bytes_at) {
+			bytes += objheap_batch_cost(op, buf + body);
 			if (bytes > OBJHEAP_BATCH_MAX_BYTES)
 				return -EINVAL;
 		}
-		ctx->steps[i] = (struct objheap_batch_step){
-			.op = op,
-			.off = body,
-			.size = size,
-		};
+		steps[i].op = op;
+		steps[i].off = body;
+		steps[i].size = size;
 		off = ALIGN(end, sizeof(u64));
 	}
 	return end == len ? 0 : -EINVAL;
 }
 
 /*
- * Run one entry, whose structure of @size bytes is at @ustruct in the
- * kernel's copy of the batch, exactly as copy_struct_from_user() and the
- * dispatcher would have: zero-extended, trailing bytes zero, flags known,
- * and refused if it writes and the attachment is @readonly.
- * An entry of exactly the kernel's size (what libobjheap sends) runs in
- * place: handlers write their outputs only when they succeed.
+ * Run an entry whose structure is not of the kernel's size as
+ * copy_struct_from_user() and the dispatcher would have: zero-extended, or
+ * with its trailing bytes zero, in @ucmd's batch's buffer.  Out of line:
+ * libobjheap sends the kernel's size, and the registers this takes would
+ * be spilled around every entry's call.
  */
-static int objheap_batch_run_entry(struct objheap_ucmd *ucmd,
-				   const struct objheap_batch_step *step,
-				   void *ustruct, bool readonly)
+static noinline int objheap_batch_run_resized(struct objheap_ucmd *ucmd,
+					      const struct objheap_batch_step *step,
+					      void *ustruct, bool readonly)
 {
 	union ucmd_buffer *buf = &ucmd->batch->buf;
 	const struct objheap_ioctl_op *op = step->op;
-	struct objheap_cmd_header *hdr = ustruct;
 	u32 size = step->size;
 	int ret;
 
-	if (size != op->size) {
-		if (size > op->size &&
-		    memchr_inv(ustruct + op->size, 0, size - op->size))
-			return -E2BIG;
-		objheap_batch_load(buf, op, ustruct, size);
-		hdr = &buf->hdr;
-	}
+	if (size > op->size &&
+	    memchr_inv(ustruct + op->size, 0, size - op->size))
+		return -E2BIG;
+	objheap_batch_load(buf, op, ustruct, size);
+	if (buf->hdr.flags & ~op->flags)
+		return -EINVAL;
+	if (op->writes && readonly)
+		return -EPERM;
+
+	ucmd->cmd = buf;
+	ucmd->out_handle = 0;
+	ret = op->execute(ucmd);
+	if (!ret)
+		memcpy(ustruct, buf, min(size, op->size));
+	return ret;
+}
+
+/*
+ * Run one entry, whose structure of @step->size bytes is at @ustruct in
+ * the kernel's copy of the batch, exactly as the dispatcher would have:
+ * flags known, and refused if it writes and the attachment is @readonly.
+ * An entry of exactly the kernel's size (what libobjheap sends) runs in
+ * place: handlers write their outputs only when they succeed.
+ */
+static __always_inline int
+objheap_batch_run_entry(struct objheap_ucmd *ucmd,
+			const struct objheap_batch_step *step, void *ustruct,
+			bool readonly)
+{
+	const struct objheap_ioctl_op *op = step->op;
+	struct objheap_cmd_header *hdr = ustruct;
+
+	if (unlikely(step->size != op->size))
+		return objheap_batch_run_resized(ucmd, step, ustruct, readonly);
 	if (hdr->flags & ~op->flags)
 		return -EINVAL;
 	/* objheap_op_permitted(), with the attachment's flag read once. */
@@ -406,12 +329,8 @@ static int objheap_batch_run_entry(struct objheap_ucmd *ucmd,
 		return -EPERM;
 
 	ucmd->cmd = hdr;
-	ucmd->user_size = size;
 	ucmd->out_handle = 0;
-	ret = op->execute(ucmd);
-	if (!ret && hdr == &buf->hdr)
-		memcpy(ustruct, buf, min(size, op->size));
-	return ret;
+	return op->execute(ucmd);
 }
 
 /* Where the result of @step's entry goes, in the kernel copy @buf. */
@@ -437,6 +356,12 @@ static int objheap_batch_run(struct objheap_ucmd *ucmd,
 			     struct objheap_batch_ctx *ctx, void *buf)
 {
 	struct objheap_batch *cmd = ucmd->cmd;
+	/*
+	 * An entry's command has no user structure of its own: the batch
+	 * writes back the whole buffer (objheap_ucmd_respond() copies
+	 * nothing inside a batch, and nothing else reads @ubuffer or
+	 * @user_size).
+	 */
 	struct objheap_ucmd sub = {
 		.heap = ucmd->heap,
 		.att = ucmd->att,
@@ -444,7 +369,7 @@ static int objheap_batch_run(struct objheap_ucmd *ucmd,
 	};
 	bool stop = !(cmd->flags & OBJHEAP_BATCH_CONTINUE);
 	bool readonly = oh_attach_readonly(ucmd->att);
-	struct objheap_batch_step *step;
+	struct objheap_batch_step *steps = ctx->steps, *step;
 	u32 count = cmd->count, failed = 0, i;
 	int ret = 0, result;
 
@@ -453,7 +378,7 @@ static int objheap_batch_run(struct objheap_ucmd *ucmd,
 			ret = -EINTR;
 			break;
 		}
-		step = &ctx->steps[i];
+		step = &steps[i];
 		ctx->cur = i;
 		result = objheap_batch_run_entry(&sub, step, buf + step->off,
 						 readonly);
@@ -461,6 +386,7 @@ static int objheap_batch_run(struct objheap_ucmd *ucmd,
 		if (likely(!result)) {
 			step->out_handle = sub.out_handle;
 		} else {
+			step->out_handle = 0;
 			failed++;
 			if (stop) {
 				i++;
@@ -473,7 +399,7 @@ static int objheap_batch_run(struct objheap_ucmd *ucmd,
 	cmd->out_done = i;
 	cmd->out_failed = failed;
 	for (; i < count; i++)
-		*objheap_batch_result(buf, &ctx->steps[i]) = -ECANCELED;
+		*objheap_batch_result(buf, &steps[i]) = -ECANCELED;
 	return ret;
 }
 

@@ -48,7 +48,8 @@
 #include "shrink.h"
 #include "user.h"
 
-#define __IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, _test, _batch, _wr) \
+#define __IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, _test, _batch, _wr, \
+		   _bytes_at, _slots_at)				\
 	[_IOC_NR(_ioctl) - OBJHEAP_CMD_BASE] = {			\
 		.size = sizeof(_struct) +				\
 			BUILD_BUG_ON_ZERO(sizeof(union ucmd_buffer) <	\
@@ -59,21 +60,43 @@
 		.test_only = _test,					\
 		.batchable = _batch,					\
 		.writes = _wr,						\
+		.bytes_at = _bytes_at,					\
+		.slots_at = _slots_at,					\
 		.execute = _fn,						\
 	}
 /* The _W variants change the heap: a read-only attachment gets EPERM. */
 #define IOCTL_OP(_ioctl, _fn, _struct, _last, _flags) \
-	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, false, false)
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, false, false, 0, 0)
 #define IOCTL_OP_W(_ioctl, _fn, _struct, _last, _flags) \
-	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, false, true)
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, false, true, 0, 0)
 #define IOCTL_BATCH_OP(_ioctl, _fn, _struct, _last, _flags) \
-	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, true, false)
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, true, false, 0, 0)
 #define IOCTL_BATCH_OP_W(_ioctl, _fn, _struct, _last, _flags) \
-	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, true, true)
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, true, true, 0, 0)
+/*
+ * Where a batchable command keeps a u32 of what its entry costs a batch's
+ * budget: a field of the structure's first version, so that the batch's
+ * plan can read it from any entry it accepted.
+ */
+#define IOCTL_PRICE_AT(_struct, _last, _field)				\
+	(offsetof(_struct, _field) +					\
+	 BUILD_BUG_ON_ZERO(offsetofend(_struct, _field) >		\
+			   offsetofend(_struct, _last)))
+/* A batchable command that copies _bytes bytes and _slots slots. */
+#define IOCTL_BATCH_OP_PRICED(_ioctl, _fn, _struct, _last, _flags, _wr,	\
+			      _bytes, _slots)				\
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, true, _wr,	\
+		   IOCTL_PRICE_AT(_struct, _last, _bytes),		\
+		   IOCTL_PRICE_AT(_struct, _last, _slots))
+/* One that copies _bytes bytes and no slot. */
+#define IOCTL_BATCH_OP_BYTES(_ioctl, _fn, _struct, _last, _flags, _wr,	\
+			     _bytes)					\
+	__IOCTL_OP(_ioctl, _fn, _struct, _last, _flags, false, true, _wr,	\
+		   IOCTL_PRICE_AT(_struct, _last, _bytes), 0)
 /* A production build has no handler, so not even a stub is linked in. */
 #define IOCTL_TEST_OP(_ioctl, _fn, _struct, _last, _flags)		\
 	__IOCTL_OP(_ioctl, IS_ENABLED(CONFIG_OBJHEAP_TEST) ? _fn : NULL,	\
-		   _struct, _last, _flags, true, false, true)
+		   _struct, _last, _flags, true, false, true, 0, 0)
 
 static int objheap_query(struct objheap_ucmd *ucmd);
 
@@ -84,10 +107,11 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 		 out_large_bytes, 0),
 	IOCTL_OP_W(OBJHEAP_SET_LIMIT, objheap_set_limit, struct objheap_set_limit,
 		   limit, 0),
-	IOCTL_BATCH_OP_W(OBJHEAP_NEW, objheap_cmd_new, struct objheap_new,
-			 out_handle, OBJHEAP_OBJ_IMMUTABLE | OBJHEAP_OBJ_IMMORTAL |
-			 OBJHEAP_OBJ_FINALIZE | OBJHEAP_OBJ_RESIZABLE |
-			 OBJHEAP_OBJ_MAPPABLE),
+	IOCTL_BATCH_OP_PRICED(OBJHEAP_NEW, objheap_cmd_new, struct objheap_new,
+			      out_handle, OBJHEAP_OBJ_IMMUTABLE |
+			      OBJHEAP_OBJ_IMMORTAL | OBJHEAP_OBJ_FINALIZE |
+			      OBJHEAP_OBJ_RESIZABLE | OBJHEAP_OBJ_MAPPABLE,
+			      true, data_len, nslots),
 	IOCTL_BATCH_OP(OBJHEAP_DUP, objheap_cmd_dup, struct objheap_handle_cmd,
 		       out_handle, 0),
 	IOCTL_BATCH_OP(OBJHEAP_RELEASE, objheap_cmd_release,
@@ -97,14 +121,15 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 			 struct objheap_slot, out_handle, 0),
 	IOCTL_BATCH_OP(OBJHEAP_GET_SLOT, objheap_cmd_get_slot,
 		       struct objheap_slot, out_handle, 0),
-	IOCTL_BATCH_OP(OBJHEAP_READ, objheap_cmd_read, struct objheap_rw,
-		       buf_uptr, 0),
-	IOCTL_BATCH_OP_W(OBJHEAP_WRITE, objheap_cmd_write, struct objheap_rw,
-			 buf_uptr, 0),
+	IOCTL_BATCH_OP_BYTES(OBJHEAP_READ, objheap_cmd_read, struct objheap_rw,
+			     buf_uptr, 0, false, len),
+	IOCTL_BATCH_OP_BYTES(OBJHEAP_WRITE, objheap_cmd_write,
+			     struct objheap_rw, buf_uptr, 0, true, len),
 	IOCTL_BATCH_OP(OBJHEAP_INFO, objheap_cmd_info, struct objheap_info,
 		       out_data_len, 0),
-	IOCTL_BATCH_OP_W(OBJHEAP_INTERN, objheap_cmd_intern,
-			 struct objheap_intern, out_handle, OBJHEAP_OBJ_IMMORTAL),
+	IOCTL_BATCH_OP_BYTES(OBJHEAP_INTERN, objheap_cmd_intern,
+			     struct objheap_intern, out_handle,
+			     OBJHEAP_OBJ_IMMORTAL, true, data_len),
 	IOCTL_OP(OBJHEAP_BATCH, objheap_batch, struct objheap_batch,
 		 out_failed, OBJHEAP_BATCH_CONTINUE),
 	IOCTL_OP(OBJHEAP_GC_COLLECT, objheap_cmd_gc_collect,
@@ -174,9 +199,10 @@ static const struct objheap_ioctl_op objheap_ioctl_ops[] = {
 		   struct objheap_name, out_handle, 0),
 	IOCTL_TEST_OP(OBJHEAP_TEST, objheap_test_cmd, struct objheap_test_cmd,
 		      __reserved, 0),
-	IOCTL_BATCH_OP_W(OBJHEAP_RESIZE, objheap_cmd_resize,
-			 struct objheap_resize, data_len,
-			 OBJHEAP_RESIZE_SLOTS | OBJHEAP_RESIZE_DATA),
+	IOCTL_BATCH_OP_PRICED(OBJHEAP_RESIZE, objheap_cmd_resize,
+			      struct objheap_resize, data_len,
+			      OBJHEAP_RESIZE_SLOTS | OBJHEAP_RESIZE_DATA,
+			      true, data_len, nslots),
 	IOCTL_BATCH_OP_W(OBJHEAP_SEAL, objheap_cmd_seal, struct objheap_seal,
 			 out_handle, OBJHEAP_SEAL_INTERN),
 	IOCTL_OP(OBJHEAP_MAP_OFFSET, objheap_cmd_map_offset,

@@ -8,6 +8,7 @@
 
 #include <linux/llist.h>
 #include <linux/mutex.h>
+#include <linux/nospec.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
 #include <linux/sched.h>
@@ -355,6 +356,11 @@ union ucmd_buffer {
  * @test_only: Present only with CONFIG_OBJHEAP_TEST.
  * @batchable: May be an entry of OBJHEAP_BATCH.
  * @writes: Changes the heap: EPERM in a read-only attachment.
+ * @bytes_at: For a batchable command whose entry copies or clears payload
+ *            bytes, the offset of the u32 that says how many; else 0.
+ * @slots_at: Likewise for a u32 count of slots, each a u64 of those bytes.
+ *            Both fields end within @min_size, so a batch reads them with
+ *            no check of the entry's size (see objheap_batch_cost()).
  * @execute: The handler.  It runs with the heap's lock held.
  */
 struct objheap_ioctl_op {
@@ -365,6 +371,8 @@ struct objheap_ioctl_op {
 	bool test_only;
 	bool batchable;
 	bool writes;
+	u8 bytes_at;
+	u8 slots_at;
 	int (*execute)(struct objheap_ucmd *ucmd);
 };
 
@@ -414,7 +422,61 @@ static inline int objheap_ucmd_respond(struct objheap_ucmd *ucmd,
 
 /* batch.c: OBJHEAP_BATCH. */
 int objheap_batch(struct objheap_ucmd *ucmd);
-u64 objheap_batch_ref(struct objheap_ucmd *ucmd, u64 ref);
+
+/**
+ * struct objheap_batch_step - One entry of the plan.
+ * @op: The entry's command.
+ * @off: Where the command's structure starts in the kernel copy; the
+ *       struct objheap_batch_entry is just before it.
+ * @size: The structure's size, as checked.
+ * @out_handle: The handle the entry returned, or 0; set by the run, for
+ *              entries that ran (objheap_batch_ref() reads no other).
+ */
+struct objheap_batch_step {
+	const struct objheap_ioctl_op *op;
+	u32 off;
+	u32 size;
+	u64 out_handle;
+};
+
+/**
+ * struct objheap_batch_ctx - An OBJHEAP_BATCH in progress.
+ * @steps: The plan, one step per entry.
+ * @cur: The entry running.
+ * @buf: The kernel's view of an entry whose structure is not of the
+ *       kernel's size.  Here rather than on each entry's stack, which the
+ *       kernel may zero at every call (CONFIG_INIT_STACK_ALL_ZERO): 192
+ *       bytes zeroed twice an entry, with a copy into it to read one
+ *       field, were 149 of the 385 instructions of an entry refused on
+ *       its flags.
+ */
+struct objheap_batch_ctx {
+	struct objheap_batch_step *steps;
+	u32 cur;
+	union ucmd_buffer buf;
+};
+
+/**
+ * objheap_batch_ref() - Resolve OBJHEAP_BATCH_REF(i) inside a batch.
+ * @ucmd: The command holding the reference.
+ * @ref: The reference.
+ *
+ * Inline in the handle lookups of the commonest commands, which then
+ * call nothing to find an object.
+ *
+ * Return: The handle entry i returned, or 0 when @ref is not a reference
+ * to an earlier entry of the running batch that returned one.
+ */
+static inline u64 objheap_batch_ref(struct objheap_ucmd *ucmd, u64 ref)
+{
+	struct objheap_batch_ctx *ctx = ucmd->batch;
+	u64 i = ref & ~OBJHEAP_HANDLE_BATCH_BIT;
+
+	if (!ctx || i >= ctx->cur)
+		return 0;
+	/* @ref is userspace's: no load past the plan, even speculated. */
+	return ctx->steps[array_index_nospec(i, ctx->cur)].out_handle;
+}
 
 /* proc.c: the module's list of heaps and /proc/objheap. */
 void objheap_register(struct objheap *heap);

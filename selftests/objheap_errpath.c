@@ -566,6 +566,54 @@ TEST_F_TIMEOUT(errpath, batch_work_is_bounded, 300)
 	}
 	EXPECT_EQ(0, big[0]);
 	EXPECT_HEAP_STATE(before);
+
+	/*
+	 * INTERN counts its payload and RESIZE its new size: three of the
+	 * largest pass the budget, two fit it.  Either runs, or fails on the
+	 * limit, entry by entry, in a kernel that does not count them.
+	 */
+	{
+		struct {
+			struct objheap_batch_entry e;
+			struct objheap_intern in;
+		} ib[3];
+		struct {
+			struct objheap_batch_entry e;
+			struct objheap_resize rs;
+		} rb[3];
+		int i;
+
+		memset(ib, 0, sizeof(ib));
+		memset(rb, 0, sizeof(rb));
+		for (i = 0; i < 3; i++) {
+			ib[i].e.cmd = OBJHEAP_CMD_INTERN;
+			ib[i].e.out_result = 12345;
+			ib[i].in = (struct objheap_intern){
+				.size = sizeof(ib[i].in),
+				.data_len = OBJHEAP_MAX_SIZE,
+				.data_uptr = (uintptr_t)payload,
+			};
+			rb[i].e.cmd = OBJHEAP_CMD_RESIZE;
+			rb[i].e.out_result = 12345;
+			rb[i].rs = (struct objheap_resize){
+				.size = sizeof(rb[i].rs),
+				.flags = OBJHEAP_RESIZE_DATA,
+				.handle = h,
+				.data_len = OBJHEAP_MAX_SIZE,
+			};
+		}
+		EXPECT_EQ(-EINVAL, submit(self->fd, ib, 3, sizeof(ib), &res));
+		for (i = 0; i < 3; i++)
+			EXPECT_EQ(12345, ib[i].e.out_result);
+		EXPECT_EQ(-EINVAL, submit(self->fd, rb, 3, sizeof(rb), &res));
+		for (i = 0; i < 3; i++)
+			EXPECT_EQ(12345, rb[i].e.out_result);
+		/* Two fit; h is not resizable, so each entry fails alone. */
+		EXPECT_EQ(0, submit(self->fd, rb, 2, sizeof(rb[0]) * 2, &res));
+		EXPECT_EQ(1, res.out_done);
+		EXPECT_EQ(-EINVAL, rb[0].e.out_result);
+	}
+	EXPECT_HEAP_STATE(before);
 	ASSERT_EQ(0, objheap_release(self->heap, h));
 	free(payload);
 	free(buf);
