@@ -1122,13 +1122,21 @@ int objheap_cmd_set_slot(struct objheap_ucmd *ucmd)
 		ret = __oh_lookup_entry(ucmd, cmd->target, &target, NULL);
 		if (ret)
 			return ret;
-		ret = __oh_ref(ucmd->heap, target);
-		if (ret)
-			return ret;
+		if (oh_ref_full(target))
+			return -EOVERFLOW;
 	}
 
 	old = *slot;
 	*slot = target;
+	/*
+	 * The slot's reference, as __oh_ref() takes it, once nothing can
+	 * fail: the write barrier's call then keeps only @old and the heap
+	 * live across it, not the slot and the command.
+	 */
+	if (target && !oh_immortal(target)) {
+		target->refcnt++;
+		oh_gc_shade(ucmd->heap, target);
+	}
 	/* Last: this may free @obj itself, if only @old kept it alive. */
 	if (old)
 		__oh_unref(ucmd->heap, old);
