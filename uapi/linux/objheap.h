@@ -72,9 +72,9 @@
  *    OBJHEAP_WEAKREF_COUNT (nothing done), OBJHEAP_GC_CLEAR_GARBAGE (the
  *    objects not yet given back stay on the garbage list),
  *    OBJHEAP_GC_FREEZE and _UNFREEZE (the objects moved so far stay
- *    moved: they go one at a time).  Work that frees (the objects a release or a
- *    collection frees, the weak references a death clears, close())
- *    always finishes.  OBJHEAP_BATCH stops between two entries; unlike
+ *    moved: they go one at a time).  Work that frees (the objects a
+ *    release or a collection frees, the weak references a death clears,
+ *    close()) always finishes.  OBJHEAP_BATCH stops between two entries; unlike
  *    other errors, its structure and buffer are then written back, with
  *    the results of the entries that ran.
  *
@@ -671,8 +671,8 @@ enum objheap_batch_flags {
  *
  * The work budget: the payload bytes the entries name, data_len plus 8
  * bytes per slot for NEW and RESIZE (the sizes it asks for), data_len for
- * INTERN and len for READ and WRITE, added over every entry (whether it runs or not), must not pass
- * OBJHEAP_BATCH_MAX_BYTES.
+ * INTERN and len for READ and WRITE, added over every entry (whether it
+ * runs or not), must not pass OBJHEAP_BATCH_MAX_BYTES.
  *
  * Fails before any entry runs, with the buffer and this structure
  * untouched, with EINVAL when @count or @len is out of range, an entry's
@@ -1184,10 +1184,10 @@ struct objheap_weakref_list {
  *
  * Deaths, objects sent, attachments gone and, when asked for,
  * collections are reported through each attachment's file, to the
- * attachment concerned: read() returns whole struct objheap_event records, oldest
- * first, as many as fit in the buffer (EINVAL when not even one fits);
- * with nothing pending it blocks, or fails with EAGAIN on an O_NONBLOCK
- * file.  A buffer that faults is EFAULT and takes nothing from the queue
+ * attachment concerned: read() returns whole struct objheap_event
+ * records, oldest first, as many as fit in the buffer (EINVAL when not
+ * even one fits); with nothing pending it blocks, or fails with EAGAIN
+ * on an O_NONBLOCK file.  A buffer that faults is EFAULT and takes nothing from the queue
  * (records copied before the fault are returned); neither waiting nor
  * copying holds the heap's lock, so other commands on the heap go on.
  * A blocking read() interrupted by a signal fails with EINTR (or is
@@ -1514,8 +1514,8 @@ struct objheap_send {
  * object's count is full, ENOMEM.  LOOKUP and UNPUBLISH give ENOENT for
  * a name nothing is published under; UNPUBLISH drops the heap's
  * reference, which may free the object.  A name's memory counts against
- * the heap's limit, in @out_bytes_charged of OBJHEAP_STATS.  PUBLISH and UNPUBLISH give EPERM in a read-only
- * attachment.
+ * the heap's limit, in @out_bytes_charged of OBJHEAP_STATS.  PUBLISH and
+ * UNPUBLISH give EPERM in a read-only attachment.
  */
 struct objheap_name {
 	__u32 size;
