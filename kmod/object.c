@@ -1267,7 +1267,11 @@ efault:
 	return -EFAULT;
 }
 
-int objheap_cmd_read(struct objheap_ucmd *ucmd)
+/*
+ * OBJHEAP_READ and OBJHEAP_WRITE, each with @to_user known: a short read of
+ * a payload in the object's own block copies here, the rest in oh_rw().
+ */
+static __always_inline int oh_rw_cmd(struct objheap_ucmd *ucmd, bool to_user)
 {
 	struct objheap_rw *cmd = ucmd->cmd;
 	struct oh_object *obj;
@@ -1278,26 +1282,22 @@ int objheap_cmd_read(struct objheap_ucmd *ucmd)
 	ret = oh_get_range(ucmd, cmd, &obj);
 	if (ret)
 		return ret;
-	if (cmd->len <= OH_READ_SMALL && !oh_mappable(obj))
+	if (to_user && cmd->len <= OH_READ_SMALL && !oh_mappable(obj))
 		return oh_read_small(u64_to_user_ptr(cmd->buf_uptr),
 				     oh_data(obj) + cmd->offset, cmd->len);
-	return oh_rw(ucmd, obj, true);
+	if (!to_user && oh_immutable(obj))
+		return -EPERM;
+	return oh_rw(ucmd, obj, to_user);
+}
+
+int objheap_cmd_read(struct objheap_ucmd *ucmd)
+{
+	return oh_rw_cmd(ucmd, true);
 }
 
 int objheap_cmd_write(struct objheap_ucmd *ucmd)
 {
-	struct objheap_rw *cmd = ucmd->cmd;
-	struct oh_object *obj;
-	int ret;
-
-	lockdep_assert_held(&ucmd->heap->lock);
-
-	ret = oh_get_range(ucmd, cmd, &obj);
-	if (ret)
-		return ret;
-	if (oh_immutable(obj))
-		return -EPERM;
-	return oh_rw(ucmd, obj, false);
+	return oh_rw_cmd(ucmd, false);
 }
 
 int objheap_cmd_info(struct objheap_ucmd *ucmd)
