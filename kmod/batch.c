@@ -211,16 +211,16 @@ static int objheap_batch_plan(struct objheap_batch_ctx *ctx, const void *buf,
 			 sizeof(struct objheap_cmd_header);
 	/*
 	 * Batches mostly repeat a command or two: the commands seen last,
-	 * by their number's low bits, spare the entries a lookup each.  No
-	 * entry's command is U32_MAX (see below), so none matches an empty
-	 * slot.
+	 * by their number's low bits, spare the entries a lookup each.  An
+	 * empty slot holds the number of the slot after it: a command is
+	 * only ever compared in the slot of its own low bits, so no entry's
+	 * command, whatever it is, matches an empty slot (and its NULL op).
 	 */
 	struct {
 		const struct objheap_ioctl_op *op;
 		u32 cmd;
 	} seen[4] = {
-		{ .cmd = U32_MAX }, { .cmd = U32_MAX },
-		{ .cmd = U32_MAX }, { .cmd = U32_MAX },
+		{ .cmd = 1 }, { .cmd = 2 }, { .cmd = 3 }, { .cmd = 4 },
 	}, *c;
 	struct objheap_batch_step *steps = ctx->steps;
 	const struct objheap_batch_entry *entry;

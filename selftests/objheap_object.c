@@ -1183,10 +1183,19 @@ static int raw_batch(int fd, void *buf, uint32_t count, uint32_t len,
 
 TEST_F(obj, malformed_batches_are_refused_before_anything_runs)
 {
+	/*
+	 * Numbers of no command: the last four land in each of the four
+	 * slots of the plan's cache of commands seen, as do 1 to 4.
+	 */
+	static const uint32_t no_cmd[] = {
+		0, 1, 2, 3, 4, 0x7f, 0xff, 0x100, 0x80000000,
+		0xfffffffc, 0xfffffffd, 0xfffffffe, 0xffffffff,
+	};
 	uint64_t h = new_obj(self->heap, 0, 0);
 	size_t len = offsetof(struct raw_batch, tail);
 	struct objheap_batch res;
 	struct raw_batch rb;
+	unsigned int i;
 
 	memset(&rb, 0, sizeof(rb));
 	rb.e0.cmd = OBJHEAP_CMD_DUP;
@@ -1210,6 +1219,14 @@ TEST_F(obj, malformed_batches_are_refused_before_anything_runs)
 	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 2, len, &res));
 	rb.e1.cmd = 0x1000 + OBJHEAP_CMD_INFO;
 	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 2, len, &res));
+	/* First in a batch, and after an entry whose command it caches. */
+	for (i = 0; i < ARRAY_SIZE(no_cmd); i++) {
+		rb.e0.cmd = no_cmd[i];
+		EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 2, len, &res));
+		rb.e0.cmd = OBJHEAP_CMD_DUP;
+		rb.e1.cmd = no_cmd[i];
+		EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 2, len, &res));
+	}
 	rb.e1.cmd = OBJHEAP_CMD_INFO;
 	rb.c1.size = 8;
 	EXPECT_EQ(-EINVAL, raw_batch(self->fd, &rb, 2, len, &res));
