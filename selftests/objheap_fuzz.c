@@ -678,12 +678,18 @@ static u32 build_batch(u8 *buf, u32 room, u32 *count)
 		OBJHEAP_CMD_WEAKREF_NEW, OBJHEAP_CMD_WEAKREF_GET,
 		OBJHEAP_CMD_RESIZE, OBJHEAP_CMD_SEAL,
 	};
+	/* Numbers of no command, the plan's cache's four slots among them. */
+	static const u32 no_cmd[] = {
+		0, 1, 4, 0x7f, 0xff, 0x100, 0x80000000, UINT32_MAX - 3,
+		UINT32_MAX - 2, UINT32_MAX - 1, UINT32_MAX,
+	};
 	u32 n = 1 + rn(16), i, off = 0, end = 0;
 
 	for (i = 0; i < n; i++) {
 		struct objheap_batch_entry *e;
 		u32 nr = chance(97) ? batchable[rn(ARRAY_SIZE(batchable))] :
-			 OBJHEAP_CMD_BASE + rn(48);
+			 chance(50) ? OBJHEAP_CMD_BASE + rn(48) :
+			 chance(80) ? no_cmd[rn(ARRAY_SIZE(no_cmd))] : (u32)rnd();
 		u32 size = nr - OBJHEAP_CMD_BASE < NR_CMDS ? cmds[CMD(nr)].size : 16;
 
 		if (chance(10))
