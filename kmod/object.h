@@ -304,12 +304,18 @@ static inline bool oh_mappable(const struct oh_object *obj)
  * weak reference (which the collector must know to be garbage or not),
  * or is resizable (so that a change of its slot count never moves it
  * between lists), unless it is interned.  Tracked objects use @gc_link.
+ * oh_tracked_as() says it of an object with @flags and @nslots slots.
  */
+static inline bool oh_tracked_as(u32 flags, u32 nslots)
+{
+	return (nslots ||
+		(flags & (OBJHEAP_OBJ_WEAKREF | OBJHEAP_OBJ_RESIZABLE))) &&
+	       !(flags & (OBJHEAP_OBJ_IMMORTAL | OBJHEAP_OBJ_INTERNED));
+}
+
 static inline bool oh_tracked(const struct oh_object *obj)
 {
-	return (oh_nslots(obj) ||
-		(obj->flags & (OBJHEAP_OBJ_WEAKREF | OBJHEAP_OBJ_RESIZABLE))) &&
-	       !(obj->flags & (OBJHEAP_OBJ_IMMORTAL | OBJHEAP_OBJ_INTERNED));
+	return oh_tracked_as(obj->flags, oh_nslots(obj));
 }
 
 static inline struct oh_outline *oh_outline(struct oh_object *obj)

@@ -814,6 +814,75 @@ TEST_F(obj, payload_starts_zeroed)
 	EXPECT_LIVE(0);
 }
 
+/*
+ * Objects either side of where OBJHEAP_NEW's plain creation ends (a shape
+ * that holds the sizes, in a block of a pool, neither resizable nor
+ * mappable) come out whole: sizes as asked, every slot empty, the payload
+ * zero in a reused block, a slot given at creation held, and the heap's
+ * checkers content.
+ */
+TEST_F(obj, objects_either_side_of_the_plain_shape_are_whole)
+{
+	static const struct { uint32_t flags, nslots, len; } shapes[] = {
+		{ 0, 0, 0 }, { 0, 0, 1 }, { 0, 2, 16 }, { 0, 2, 21 },
+		{ 0, 126, 0 }, { 0, 127, 0 }, { 0, 0, 480 }, { 0, 0, 481 },
+		{ 0, 60, 0 }, { 0, 61, 0 }, { 0, 10, 400 }, { 0, 10, 401 },
+		{ 0, 1, 510 }, { 0, 1, 511 },
+		{ OBJHEAP_OBJ_RESIZABLE, 2, 16 },
+		{ OBJHEAP_OBJ_IMMUTABLE, 2, 16 },
+	};
+	unsigned char junk[600], buf[600];
+	uint64_t h, target, got, given[128] = { 0 };
+	struct objheap_info info;
+	unsigned int i, j;
+
+	memset(junk, 0xa5, sizeof(junk));
+	target = new_obj(self->heap, 0, 0);
+	for (i = 0; i < ARRAY_SIZE(shapes); i++) {
+		uint32_t flags = shapes[i].flags, n = shapes[i].nslots;
+		uint32_t len = shapes[i].len;
+
+		/* Dirty a block of this size, free it, then reuse it. */
+		ASSERT_EQ(0, objheap_new(self->heap, 0, 0, n, junk, len, NULL,
+					 &h));
+		ASSERT_EQ(0, objheap_release(self->heap, h));
+		ASSERT_EQ(0, objheap_new(self->heap, 3, flags, n, NULL, len,
+					 NULL, &h));
+		ASSERT_EQ(0, objheap_info(self->heap, h, &info));
+		EXPECT_EQ(n, info.out_nslots);
+		EXPECT_EQ(len, info.out_data_len);
+		EXPECT_EQ(flags, info.out_flags);
+		for (j = 0; j < n; j++) {
+			ASSERT_EQ(0, objheap_get_slot(self->heap, h, j, &got));
+			EXPECT_EQ(0, got);
+		}
+		memset(buf, 0x5a, sizeof(buf));
+		if (len)
+			ASSERT_EQ(0, objheap_read(self->heap, h, 0, buf, len));
+		for (j = 0; j < len; j++)
+			ASSERT_EQ(0, buf[j]);
+		EXPECT_EQ(0, objheap_test_check(self->fd));
+		ASSERT_EQ(0, objheap_release(self->heap, h));
+
+		/* The last slot given at creation holds its target. */
+		if (!n)
+			continue;
+		given[n - 1] = target;
+		ASSERT_EQ(0, objheap_new(self->heap, 3, flags, n, NULL, len,
+					 given, &h));
+		given[n - 1] = 0;
+		EXPECT_EQ(2, refcnt(self->heap, target));
+		ASSERT_EQ(0, objheap_get_slot(self->heap, h, n - 1, &got));
+		EXPECT_NE(0, got);
+		ASSERT_EQ(0, objheap_release(self->heap, got));
+		EXPECT_EQ(0, objheap_test_check(self->fd));
+		ASSERT_EQ(0, objheap_release(self->heap, h));
+		EXPECT_EQ(1, refcnt(self->heap, target));
+	}
+	ASSERT_EQ(0, objheap_release(self->heap, target));
+	EXPECT_LIVE(0);
+}
+
 TEST_F(obj, info_writes_every_output_field)
 {
 	struct objheap_info info;
