@@ -1091,8 +1091,9 @@ int objheap_cmd_new(struct objheap_ucmd *ucmd)
 		return -EINVAL;
 	ucmd->heap->alloc.limit_refused = false;
 	/*
-	 * Neither the flags nor the tracer's sampling change while the lock
-	 * is held, a collection for the heap's limit included.
+	 * The tracer's sampling, the one thing besides the command that
+	 * makes an object not plain, cannot change before the creation: the
+	 * lock is held.  A retry after a collection takes the general way.
 	 */
 	if (!oh_new_plain(ucmd->heap, flags, nslots, data_len))
 		return oh_new_any(ucmd, flags, nslots, data_len, false);
