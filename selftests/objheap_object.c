@@ -118,6 +118,76 @@ TEST_F(obj, stale_handle_never_finds_the_reused_entry)
 	EXPECT_LIVE(0);
 }
 
+/*
+ * The release that frees an object frees its entry, whatever the object:
+ * its handle names nothing and the next object takes the entry in another
+ * generation, the tables check, and an object that dies with it, held
+ * only by its slot, loses its borrowed handle too.  An object a slot
+ * still holds keeps its handle, borrowed, with no reference.
+ */
+TEST_F(obj, a_freeing_release_frees_the_entry_of_every_kind)
+{
+	static const struct { uint32_t flags, nslots, len; } kinds[] = {
+		{ 0, 2, 16 }, { 0, 0, 8 }, { OBJHEAP_OBJ_IMMUTABLE, 1, 0 },
+		{ OBJHEAP_OBJ_RESIZABLE, 2, 16 }, { 0, 1, 4000 },
+		{ OBJHEAP_OBJ_MAPPABLE, 0, 100 },
+	};
+	uint64_t h, child, next, holder;
+	struct objheap_info info;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+		uint64_t slots[2] = { 0 };
+
+		child = new_obj(self->heap, 0, 8);
+		ASSERT_NE(0, child);
+		slots[0] = child;
+		/* An immutable object's slots are given at creation. */
+		ASSERT_EQ(0, objheap_new(self->heap, 7, kinds[i].flags,
+					 kinds[i].nslots, NULL, kinds[i].len,
+					 kinds[i].nslots ? slots : NULL, &h));
+		if (kinds[i].nslots) {
+			ASSERT_EQ(0, objheap_release(self->heap, child));
+			EXPECT_EQ(1, refcnt(self->heap, child));
+		}
+		ASSERT_EQ(0, objheap_dup(self->heap, h));
+		ASSERT_EQ(0, objheap_release(self->heap, h));
+		EXPECT_EQ(1, refcnt(self->heap, h));
+		ASSERT_EQ(0, objheap_release(self->heap, h));
+
+		EXPECT_EQ(-ENOENT, objheap_info(self->heap, h, &info));
+		EXPECT_EQ(-ENOENT, objheap_release(self->heap, h));
+		if (kinds[i].nslots) {
+			EXPECT_EQ(-ENOENT, objheap_info(self->heap, child,
+							&info));
+		} else {
+			ASSERT_EQ(0, objheap_release(self->heap, child));
+		}
+		EXPECT_EQ(0, objheap_test_check(self->fd));
+		EXPECT_LIVE(0);
+		next = new_obj(self->heap, 0, 8);
+		ASSERT_NE(0, next);
+		EXPECT_NE(h, next);
+		EXPECT_NE(child, next);
+		EXPECT_EQ(-ENOENT, objheap_info(self->heap, h, &info));
+		ASSERT_EQ(0, objheap_release(self->heap, next));
+	}
+
+	/* A slot's hold: the handle stays, borrowed. */
+	holder = new_obj(self->heap, 1, 0);
+	h = new_obj(self->heap, 2, 16);
+	ASSERT_EQ(0, objheap_set_slot(self->heap, holder, 0, h));
+	ASSERT_EQ(0, objheap_release(self->heap, h));
+	ASSERT_EQ(0, objheap_info(self->heap, h, &info));
+	EXPECT_EQ(1, info.out_refcnt);
+	EXPECT_EQ(0, info.out_user_refs);
+	EXPECT_EQ(-EINVAL, objheap_release(self->heap, h));
+	ASSERT_EQ(0, objheap_release(self->heap, holder));
+	EXPECT_EQ(-ENOENT, objheap_info(self->heap, h, &info));
+	EXPECT_EQ(0, objheap_test_check(self->fd));
+	EXPECT_LIVE(0);
+}
+
 TEST_F(obj, bad_handles_are_enoent)
 {
 	static const uint64_t bad[] = {
