@@ -204,14 +204,15 @@ struct oh_object *oh_lookup(struct objheap_ucmd *ucmd, u64 handle)
 }
 
 /*
- * oh_object_create(), inline in OBJHEAP_NEW's creation (see below).  With
- * @plain the caller knows the object is plain (oh_new_plain()), and the
- * tests for what it is not fold away.
+ * oh_object_create(), inline in OBJHEAP_NEW's creation (see below).  A
+ * @plain_size the caller gives is the block of a plain object
+ * (oh_new_plain_size()), and the tests for what it is not fold away.
  */
 static __always_inline struct oh_object *
 __oh_object_create(struct oh_attach *att, u32 type, u32 flags, u32 nslots,
-		   u32 data_len, u64 tag, bool plain)
+		   u32 data_len, u64 tag, size_t plain_size)
 {
+	const bool plain = plain_size;
 	struct objheap *heap = att->heap;
 	struct oh_outline *out;
 	struct oh_object *obj;
@@ -229,7 +230,7 @@ __oh_object_create(struct oh_attach *att, u32 type, u32 flags, u32 nslots,
 	if (!plain && unlikely(heap->tracing.sample_every) &&
 	    oh_object_size(flags, nslots, data_len) > OH_SMALL_MAX)
 		flags |= OH_OBJ_TRACE_WORD;
-	size = oh_object_size(flags, nslots, data_len);
+	size = plain ? plain_size : oh_object_size(flags, nslots, data_len);
 	block = __oh_alloc(&heap->alloc, size);
 	if (!block)
 		return ERR_PTR(-ENOMEM);
@@ -323,8 +324,7 @@ __oh_object_create(struct oh_attach *att, u32 type, u32 flags, u32 nslots,
 struct oh_object *oh_object_create(struct oh_attach *att, u32 type, u32 flags,
 				   u32 nslots, u32 data_len, u64 tag)
 {
-	return __oh_object_create(att, type, flags, nslots, data_len, tag,
-				  false);
+	return __oh_object_create(att, type, flags, nslots, data_len, tag, 0);
 }
 
 /*
@@ -998,24 +998,39 @@ int oh_respond_new(struct objheap_ucmd *ucmd, struct oh_object *obj,
 }
 
 /*
- * Whether OBJHEAP_NEW's object is plain: its shape holds its sizes in a
- * block of a pool, it is neither resizable nor mappable, and the heap
- * traces nothing.  Most objects are; their creation is an instance of
- * oh_new() in which the tests for anything else fold away (28
- * instructions of a batched creation, make count).
+ * OBJHEAP_NEW's object is plain when its block is in a pool, it is neither
+ * resizable nor mappable, and the heap traces nothing.  Most objects are;
+ * their creation is an instance of oh_new() in which the tests for
+ * anything else fold away (28 instructions of a batched creation, make
+ * count).  A plain block is the header, the slots and the payload, and
+ * its shape holds both sizes: no block of a pool has room for more
+ * (below).  The command's flags are the uapi's (the dispatcher checked
+ * them), so none asks for a trace word either.
+ *
+ * Return: The plain object's block size, which the creation then need not
+ * work out again, or 0 for any other object.
  */
-static inline bool oh_new_plain(const struct objheap *heap, u32 flags,
-				u32 nslots, u32 data_len)
+static_assert((OH_SMALL_MAX - sizeof(struct oh_object)) /
+	      sizeof(struct oh_object *) < OH_SHAPE_SLOTS &&
+	      OH_SMALL_MAX - sizeof(struct oh_object) < OH_SHAPE_BYTES);
+
+static inline size_t oh_new_plain_size(const struct objheap *heap, u32 flags,
+				       u32 nslots, u32 data_len)
 {
-	return !(flags & (OBJHEAP_OBJ_RESIZABLE | OBJHEAP_OBJ_MAPPABLE)) &&
-	       nslots < OH_SHAPE_SLOTS && data_len < OH_SHAPE_BYTES &&
-	       oh_object_size(flags, nslots, data_len) <= OH_SMALL_MAX &&
-	       !heap->tracing.sample_every;
+	/* Both sizes were checked against their uapi bounds: no wrap. */
+	size_t size = struct_size((struct oh_object *)NULL, inline_slots,
+				  nslots) + data_len;
+
+	if ((flags & (OBJHEAP_OBJ_RESIZABLE | OBJHEAP_OBJ_MAPPABLE)) ||
+	    size > OH_SMALL_MAX || heap->tracing.sample_every)
+		return 0;
+	return size;
 }
 
 static __always_inline int oh_new(struct objheap_ucmd *ucmd, u32 flags,
-				  u32 nslots, u32 data_len, bool plain)
+				  u32 nslots, u32 data_len, size_t plain_size)
 {
+	const bool plain = plain_size;
 	struct objheap_new *cmd = ucmd->cmd;
 	struct objheap *heap = ucmd->heap;
 	struct oh_object *obj;
@@ -1023,7 +1038,7 @@ static __always_inline int oh_new(struct objheap_ucmd *ucmd, u32 flags,
 	int ret;
 
 	obj = __oh_object_create(ucmd->att, cmd->type, flags, nslots,
-				 data_len, cmd->tag, plain);
+				 data_len, cmd->tag, plain_size);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	if (cmd->data_uptr || (!plain && oh_mappable(obj))) {
@@ -1068,19 +1083,20 @@ static noinline int oh_new_any(struct objheap_ucmd *ucmd, u32 flags,
 	int ret;
 
 	if (!retry) {
-		ret = oh_new(ucmd, flags, nslots, data_len, false);
+		ret = oh_new(ucmd, flags, nslots, data_len, 0);
 		if (ret != -ENOMEM)
 			return ret;
 	}
 	if (!oh_gc_collect_for_limit(ucmd->heap))
 		return -ENOMEM;
-	return oh_new(ucmd, flags, nslots, data_len, false);
+	return oh_new(ucmd, flags, nslots, data_len, 0);
 }
 
 int objheap_cmd_new(struct objheap_ucmd *ucmd)
 {
 	struct objheap_new *cmd = ucmd->cmd;
 	u32 flags = cmd->flags, nslots = cmd->nslots, data_len = cmd->data_len;
+	size_t plain_size;
 	int ret;
 
 	lockdep_assert_held(&ucmd->heap->lock);
@@ -1095,9 +1111,10 @@ int objheap_cmd_new(struct objheap_ucmd *ucmd)
 	 * makes an object not plain, cannot change before the creation: the
 	 * lock is held.  A retry after a collection takes the general way.
 	 */
-	if (!oh_new_plain(ucmd->heap, flags, nslots, data_len))
+	plain_size = oh_new_plain_size(ucmd->heap, flags, nslots, data_len);
+	if (!plain_size)
 		return oh_new_any(ucmd, flags, nslots, data_len, false);
-	ret = oh_new(ucmd, flags, nslots, data_len, true);
+	ret = oh_new(ucmd, flags, nslots, data_len, plain_size);
 	if (unlikely(ret == -ENOMEM))
 		return oh_new_any(ucmd, flags, nslots, data_len, true);
 	return ret;
