@@ -303,6 +303,7 @@ void oh_alloc_get_stats(struct oh_alloc *a, struct oh_alloc_stats *st);
 void oh_alloc_show_stats(struct seq_file *m, const struct oh_alloc_stats *st);
 int oh_alloc_check(struct oh_alloc *a);
 int oh_alloc_check_selftest(struct oh_alloc *a);
+bool oh_alloc_check_block(const void *p, size_t size);
 long oh_alloc_pages_held(void);
 long oh_alloc_large_held(void);
 

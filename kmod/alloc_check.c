@@ -280,6 +280,26 @@ int oh_alloc_check(struct oh_alloc *a)
 }
 
 /**
+ * oh_alloc_check_block() - Whether a block's pool serves its size.
+ * @p: A block from oh_alloc() of at most %OH_SMALL_MAX bytes.
+ * @size: The size it was allocated with.
+ *
+ * A pool's block is freed in the pool's size class (oh_free_pooled()):
+ * this checks that the class is the one @size has.
+ *
+ * Context: The heap's lock is held.
+ * Return: true when it is.
+ */
+bool oh_alloc_check_block(const void *p, size_t size)
+{
+	const struct oh_pool *pool = (const void *)((unsigned long)p &
+						     oh_pool_mask);
+
+	return size - 1 < OH_SMALL_MAX &&
+	       pool->szidx == (size - 1) / OH_ALIGN;
+}
+
+/**
  * oh_alloc_check_selftest() - Check that the checker notices corruption.
  * @a: The heap's allocator, consistent.
  *

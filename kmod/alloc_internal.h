@@ -254,27 +254,13 @@ static __always_inline void *__oh_alloc(struct oh_alloc *a, size_t size)
 	return oh_alloc(a, size);
 }
 
-/**
- * oh_free_small() - Free a block of a pool.
- * @a: The heap's allocator.
- * @p: The block.
- * @idx: Its size class: what oh_free() makes of the size oh_alloc() had.
- *
- * Inline here for the deaths of objects in small blocks (kmod/object.c),
- * which know their blocks are: through oh_free(), 7 more instructions a
- * death.  The pool's changes of list are out of line.
- *
- * Context: The heap's lock is held.
- */
-static __always_inline void oh_free_small(struct oh_alloc *a, void *p,
-					  unsigned int idx)
+/* Free @p, a block of @pool, whose size class is @idx. */
+static __always_inline void __oh_free_small(struct oh_alloc *a,
+					    struct oh_pool *pool, void *p,
+					    unsigned int idx)
 {
-	struct oh_pool *pool = (struct oh_pool *)((unsigned long)p & oh_pool_mask);
 	void *last = pool->freeblock;
 
-	/* A sized free with the wrong size would corrupt the pool. */
-	if (WARN_ON_ONCE(pool->szidx != idx))
-		return;
 	*(void **)p = last;
 	pool->freeblock = p;
 	a->used -= OH_CLASS_SIZE(idx);
@@ -285,6 +271,45 @@ static __always_inline void oh_free_small(struct oh_alloc *a, void *p,
 		return;
 	}
 	oh_pool_unfull(a, pool);
+}
+
+/**
+ * oh_free_small() - Free a block of a pool.
+ * @a: The heap's allocator.
+ * @p: The block.
+ * @idx: Its size class: what oh_free() makes of the size oh_alloc() had.
+ *
+ * The pool's changes of list are out of line.
+ *
+ * Context: The heap's lock is held.
+ */
+static __always_inline void oh_free_small(struct oh_alloc *a, void *p,
+					  unsigned int idx)
+{
+	struct oh_pool *pool = (struct oh_pool *)((unsigned long)p & oh_pool_mask);
+
+	/* A sized free with the wrong size would corrupt the pool. */
+	if (WARN_ON_ONCE(pool->szidx != idx))
+		return;
+	__oh_free_small(a, pool, p, idx);
+}
+
+/**
+ * oh_free_pooled() - Free a block known to be of a pool, whatever its size.
+ * @a: The heap's allocator.
+ * @p: The block, from oh_alloc() of at most %OH_SMALL_MAX bytes.
+ *
+ * The size class is the pool's own, as pymalloc's free takes it: inline
+ * for the deaths of objects in small blocks (kmod/object.c), which then
+ * need not work out their block's size from their shape.
+ *
+ * Context: The heap's lock is held.
+ */
+static __always_inline void oh_free_pooled(struct oh_alloc *a, void *p)
+{
+	struct oh_pool *pool = (struct oh_pool *)((unsigned long)p & oh_pool_mask);
+
+	__oh_free_small(a, pool, p, pool->szidx);
 }
 
 #endif /* __OBJHEAP_ALLOC_INTERNAL_H */

@@ -254,6 +254,12 @@ static int gc_check_list(struct oh_gc *gc, u32 head, unsigned int gen,
 			       oh_gc_gen(obj), gen);
 			return -EUCLEAN;
 		}
+		/* Its death frees its block in its pool's class. */
+		if (obj->shape != OH_SHAPE_FAR &&
+		    !oh_alloc_check_block(obj, oh_object_bytes(obj))) {
+			pr_err("gc: an object's shape is not its pool's\n");
+			return -EUCLEAN;
+		}
 		(*n)++;
 		gc_resched(&resched);
 	}

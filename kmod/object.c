@@ -90,14 +90,14 @@
  * Free @obj's own block, and its id if it has one of its own.  This and
  * oh_object_free_mem() are inline in every death: as calls they cost a
  * release about twenty instructions (make count).  An object whose shape
- * holds its sizes is in a pool's block, which is freed inline.
+ * holds its sizes is in a pool's block, which is freed inline, in the
+ * pool's size class (oh_gc_check() checks that it is its shape's).
  */
 static __always_inline void oh_object_free_block(struct objheap *heap,
 						 struct oh_object *obj)
 {
 	if (likely(obj->shape != OH_SHAPE_FAR)) {
-		oh_free_small(&heap->alloc, obj,
-			      (oh_object_bytes(obj) - 1) / OH_ALIGN);
+		oh_free_pooled(&heap->alloc, obj);
 		return;
 	}
 	if (oh_far(obj)->id & OH_ID_LARGE)
