@@ -147,6 +147,12 @@ static struct oh_alloc *gc_inc_alloc(struct oh_gc_inc *inc)
 	return gc_alloc(container_of(inc, struct oh_gc, inc));
 }
 
+/* Keep @due with the settings it follows (struct oh_gc). */
+static void gc_set_due(struct oh_gc *gc)
+{
+	gc->due = oh_gc_automatic(gc) ? gc->gens[0].threshold : U32_MAX;
+}
+
 /**
  * oh_gc_init() - Set a new heap's collector up.
  * @heap: The heap.
@@ -187,6 +193,7 @@ int oh_gc_init(struct objheap *heap)
 	gc->inc.cleared = base + GC_HEAD_INC_CLEARED;
 	gc->inc.budget = OBJHEAP_GC_BUDGET_DEFAULT;
 	gc->enabled = true;
+	gc_set_due(gc);
 	return 0;
 }
 
@@ -1537,11 +1544,8 @@ static void gc_inc_maybe_collect(struct objheap *heap)
 		gc_inc_step(heap);
 }
 
-/**
- * oh_gc_maybe_collect() - Run the collection that is due, if any.
- * @heap: The heap, which has just created a tracked object.
- */
-void oh_gc_maybe_collect(struct objheap *heap)
+/* oh_gc_maybe_collect()'s work, when its inline test found some may be due. */
+void __oh_gc_maybe_collect(struct objheap *heap)
 {
 	struct oh_gc *gc = &heap->gc;
 	int i;
@@ -1684,6 +1688,7 @@ int objheap_cmd_gc_enable(struct objheap_ucmd *ucmd)
 	if (ret)
 		return ret;
 	ucmd->heap->gc.enabled = true;
+	gc_set_due(&ucmd->heap->gc);
 	return 0;
 }
 
@@ -1696,6 +1701,7 @@ int objheap_cmd_gc_disable(struct objheap_ucmd *ucmd)
 	if (ret)
 		return ret;
 	ucmd->heap->gc.enabled = false;
+	gc_set_due(&ucmd->heap->gc);
 	return 0;
 }
 
@@ -1733,6 +1739,7 @@ int objheap_cmd_gc_set_threshold(struct objheap_ucmd *ucmd)
 		return -EINVAL;
 	for (i = 0; i < OH_GC_GENS; i++)
 		ucmd->heap->gc.gens[i].threshold = cmd->threshold[i];
+	gc_set_due(&ucmd->heap->gc);
 	return 0;
 }
 

@@ -121,6 +121,10 @@ struct oh_gc_inc {
  *           each holding one extra reference.
  * @found: A collection that stops the world: its unreachable objects.
  * @cleared: Its garbage whose slots are emptied (see gc_delete_some()).
+ * @due: The count of generation 0 past which a creation looks for a
+ *       collection to run: its threshold while the collector runs by
+ *       itself (oh_gc_automatic()), U32_MAX, which no count passes, while
+ *       it does not.  Set with what it follows (gc_set_due()).
  * @tracked: Tracked objects by generation (the object's OH_OBJ_GEN bits),
  *           and at [OH_GC_OUTSIDE] the frozen ones; those on @garbage are
  *           in none.  Read without the lock by /proc/objheap.
@@ -155,6 +159,7 @@ struct oh_gc {
 	u32 garbage;
 	u32 found;
 	u32 cleared;
+	u32 due;
 	u64 tracked[OH_GC_OUTSIDE + 1];
 	u64 long_lived_total;
 	u64 long_lived_pending;
@@ -196,7 +201,7 @@ void oh_gc_destroy(struct objheap *heap);
 void oh_gc_count_free(struct objheap *heap, struct oh_object *obj);
 void __oh_gc_untrack(struct objheap *heap, struct oh_object *obj);
 int oh_gc_check(struct objheap *heap);
-void oh_gc_maybe_collect(struct objheap *heap);
+void __oh_gc_maybe_collect(struct objheap *heap);
 u32 oh_gc_nr_tracked(struct objheap *heap);
 bool oh_gc_collect_for_limit(struct objheap *heap);
 u64 oh_gc_collect_for_pressure(struct objheap *heap);

@@ -273,6 +273,23 @@ static __always_inline void oh_gc_track(struct objheap *heap,
 	gc->gens[0].count++;
 }
 
+/**
+ * oh_gc_maybe_collect() - Run the collection that is due, if any.
+ * @heap: The heap, which has just created a tracked object.
+ *
+ * Inline, in every tracked creation, is the test that none can be: no
+ * incremental collection in progress, and generation 0 within @due.  As
+ * a call, that cost a creation about ten instructions (make count).
+ */
+static __always_inline void oh_gc_maybe_collect(struct objheap *heap)
+{
+	struct oh_gc *gc = &heap->gc;
+
+	if (unlikely(gc->gens[0].count > gc->due ||
+		     gc->inc.phase != OBJHEAP_GC_PHASE_IDLE))
+		__oh_gc_maybe_collect(heap);
+}
+
 /* The reason an event gives for a death happening now (OBJHEAP_REASON_*). */
 static inline u32 oh_death_reason(const struct objheap *heap)
 {
