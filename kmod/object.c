@@ -357,6 +357,8 @@ static noinline void oh_trace_obj_free(struct objheap *heap,
  * @handle: The entry's handle, which owns @obj's one reference; the
  *          response told it already.
  * @tracked: oh_tracked(@obj).
+ * @plain: @obj is plain (oh_new_plain_size()), so its shape holds its
+ *         sizes.
  *
  * The entry, its handle and whether the collector tracks @obj are taken
  * from the caller, not worked out again: each lookup of the entry is ten
@@ -365,7 +367,8 @@ static noinline void oh_trace_obj_free(struct objheap *heap,
 static __always_inline void oh_object_publish(struct oh_attach *att,
 					      struct oh_object *obj,
 					      struct oh_entry *e, u32 index,
-					      u64 handle, bool tracked)
+					      u64 handle, bool tracked,
+					      bool plain)
 {
 	struct objheap *heap = att->heap;
 
@@ -378,7 +381,7 @@ static __always_inline void oh_object_publish(struct oh_attach *att,
 	att->created++;
 	heap->nr_objects++;
 	if (tracked)
-		oh_gc_track(heap, obj);
+		oh_gc_track(heap, obj, plain || obj->shape != OH_SHAPE_FAR);
 	if (trace_objheap_obj_new_enabled())
 		oh_trace_obj_new(att, obj, handle);
 }
@@ -957,7 +960,7 @@ int oh_list_handles(struct objheap_ucmd *ucmd, oh_list_walk_fn walk,
 static __always_inline int __oh_respond_new(struct objheap_ucmd *ucmd,
 					    struct oh_object *obj,
 					    u64 *out_handle, size_t cmd_len,
-					    bool tracked)
+					    bool tracked, bool plain)
 {
 	struct oh_attach *att = ucmd->att;
 	u32 index = att->table.free_head;
@@ -971,7 +974,7 @@ static __always_inline int __oh_respond_new(struct objheap_ucmd *ucmd,
 		oh_object_abort(ucmd->heap, obj);
 		return ret;
 	}
-	oh_object_publish(att, obj, e, index, *out_handle, tracked);
+	oh_object_publish(att, obj, e, index, *out_handle, tracked, plain);
 	return 0;
 }
 
@@ -994,7 +997,7 @@ int oh_respond_new(struct objheap_ucmd *ucmd, struct oh_object *obj,
 		   u64 *out_handle, size_t cmd_len)
 {
 	return __oh_respond_new(ucmd, obj, out_handle, cmd_len,
-				oh_tracked(obj));
+				oh_tracked(obj), false);
 }
 
 /*
@@ -1059,7 +1062,7 @@ static __always_inline int oh_new(struct objheap_ucmd *ucmd, u32 flags,
 
 	tracked = plain ? oh_tracked_as(flags, nslots) : oh_tracked(obj);
 	ret = __oh_respond_new(ucmd, obj, &cmd->out_handle, sizeof(*cmd),
-			       tracked);
+			       tracked, plain);
 	if (ret)
 		return ret;
 	if (tracked)

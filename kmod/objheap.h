@@ -237,15 +237,17 @@ static __always_inline void oh_gc_untrack(struct objheap *heap,
 /**
  * oh_gc_track() - Start tracking a new object, in generation 0.
  * @heap: The heap.
- * @obj: A new object that oh_tracked() says the collector tracks.
+ * @obj: A new object that oh_tracked() says the collector tracks.  Its
+ *       flags have no generation's bits: it is in generation 0 already.
+ * @small: Whether @obj's shape holds its sizes (not OH_SHAPE_FAR).
  *
  * @obj becomes the young generation's newest object and counts there.
  * Inline, in every tracked creation: as a call it was 14 instructions
  * more.  The young generation's list has the collector's first head
- * (GC_HEAD_GEN0); oh_gc_check() checks lists and counts both.
+ * (GC_HEAD_GEN0); oh_gc_check() checks lists, generations and counts.
  */
 static __always_inline void oh_gc_track(struct objheap *heap,
-					struct oh_object *obj)
+					struct oh_object *obj, bool small)
 {
 	struct oh_gc *gc = &heap->gc;
 	struct oh_link *h = gc->heads, *prev;
@@ -257,7 +259,7 @@ static __always_inline void oh_gc_track(struct objheap *heap,
 	 * oh_idlist_add_tail(), with the newest object found beside @obj
 	 * when it is in @obj's pool, as it mostly is.
 	 */
-	if (likely(obj->shape != OH_SHAPE_FAR)) {
+	if (likely(small)) {
 		id = oh_alloc_small_id(obj);
 		prev = oh_alloc_ptr_beside(&heap->alloc, tail, obj, id);
 	} else {
@@ -268,7 +270,6 @@ static __always_inline void oh_gc_track(struct objheap *heap,
 	obj->gc_link.next = gc->gens[0].objects;
 	obj->gc_link.prev = tail;
 	h->prev = id;
-	obj->flags &= ~OH_OBJ_GEN;
 	WRITE_ONCE(gc->tracked[0], gc->tracked[0] + 1);
 	gc->gens[0].count++;
 }
